@@ -1,0 +1,4 @@
+//! Compute kernels. Each kernel states its math, layout and aliasing contract at the top of its
+//! file; each SIMD path has a scalar reference that the tests compare against.
+
+pub mod matmul;

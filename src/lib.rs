@@ -1,0 +1,18 @@
+//! ferrograd: the Rust engine under a Keras 3 face.
+//!
+//! The crate owns every number a user's model touches: tensor storage and views, the autograd
+//! tape, the multithreaded SIMD kernels and the byte-level BPE tokenizer. The Python bindings live
+//! behind the `python` feature (`src/py/`), so `cargo test` builds and tests the core alone.
+//!
+//! Module map:
+//! - [`error`]: the one error type; every variant names the op and what it received.
+//! - [`threading`]: the one Rayon pool shared by kernels and tokenizer.
+
+pub mod error;
+pub mod kernels;
+pub mod threading;
+
+#[cfg(feature = "python")]
+mod py;
+
+pub use error::{Error, Result};
