@@ -8,11 +8,21 @@
 //! - [`error`]: the one error type; every variant names the op and what it received.
 //! - [`threading`]: the one Rayon pool shared by kernels and tokenizer.
 
+pub mod alloc;
+pub mod autograd;
+pub mod dtype;
 pub mod error;
 pub mod kernels;
+pub mod layout;
+pub mod ops;
+pub mod shape;
+pub mod storage;
+pub mod tensor;
 pub mod threading;
 
 #[cfg(feature = "python")]
 mod py;
 
+pub use dtype::DType;
 pub use error::{Error, Result};
+pub use tensor::Tensor;

@@ -1,4 +1,12 @@
 //! Compute kernels. Each kernel states its math, layout and aliasing contract at the top of its
 //! file; each SIMD path has a scalar reference that the tests compare against.
 
+pub mod binary;
+pub mod index;
+pub mod iter;
+pub mod math;
 pub mod matmul;
+pub mod reduce;
+pub mod simd;
+pub mod softmax;
+pub mod unary;

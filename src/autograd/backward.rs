@@ -1,0 +1,169 @@
+//! Backward rules: one exhaustive match over [`Op`]. Each rule returns one optional gradient per
+//! input (None where the input needs none); it runs under `no_grad`, composing tensor ops.
+
+use super::Op;
+use crate::error::Result;
+use crate::kernels::binary::{BinaryOp, CmpOp};
+use crate::kernels::unary::UnaryOp;
+use crate::ops;
+use crate::tensor::Tensor;
+
+fn need_any(need: &[bool]) -> bool {
+    need.iter().any(|&b| b)
+}
+
+/// Gradients of `op`'s inputs given the output gradient `g`.
+pub(super) fn rule(op: &Op, inputs: &[Tensor], saved: &[Tensor], g: &Tensor, need: &[bool]) -> Result<Vec<Option<Tensor>>> {
+    if !need_any(need) {
+        return Ok(vec![None; inputs.len()]);
+    }
+    let x = &inputs[0];
+    let one = |t: Tensor| Ok(vec![Some(t)]);
+    match op {
+        Op::Unary(u) => one(ops::unary_backward(*u, x, saved.first(), g)?),
+        Op::Binary(b) => binary_rule(*b, &inputs[0], &inputs[1], saved, g, need),
+        Op::Where => {
+            let (c, a, b) = (&inputs[0], &inputs[1], &inputs[2]);
+            let z = ops::full(&[], 0.0, g.dtype())?;
+            let ga = if need[1] { Some(ops::sum_to(&ops::where_(c, g, &z)?, a.shape())?) } else { None };
+            let gb = if need[2] { Some(ops::sum_to(&ops::where_(c, &z, g)?, b.shape())?) } else { None };
+            Ok(vec![None, ga, gb])
+        }
+        Op::Cast { from } => one(ops::cast(g, *from)?),
+        Op::Copy => one(g.clone()),
+        Op::Sum { axes, keepdims } => one(ops::expand_reduced(g, x.shape(), axes, *keepdims)?),
+        Op::MaxMin { axes, keepdims } => {
+            let out = ops::expand_reduced(&saved[0], x.shape(), axes, *keepdims)?;
+            let mask = ops::cast(&ops::compare(x, &out, CmpOp::Eq)?, x.dtype())?;
+            let ax: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
+            let count = ops::sum(&mask, Some(&ax), true)?;
+            let gk = if *keepdims { g.clone() } else { ops::expand_reduced(g, x.shape(), axes, false)? };
+            let share = ops::div(&gk, &count)?;
+            one(ops::mul(&mask, &share)?)
+        }
+        Op::Prod { axes, keepdims } => one(ops::prod_backward(x, g, axes, *keepdims)?),
+        Op::Softmax { .. } => one(ops::softmax_backward(&saved[0], g, false)?),
+        Op::LogSoftmax { .. } => one(ops::softmax_backward(&saved[0], g, true)?),
+        Op::Cumsum { .. } => one(ops::cumsum_raw(g, true)?),
+        Op::Reshape => one(ops::reshape(g, x.shape())?),
+        Op::Permute { perm } => {
+            let mut inv = vec![0usize; perm.len()];
+            for (i, &p) in perm.iter().enumerate() {
+                inv[p] = i;
+            }
+            one(ops::permute(g, &inv)?)
+        }
+        Op::BroadcastTo => one(ops::sum_to(g, x.shape())?),
+        Op::View(map) => one(ops::view_backward(map, x.shape(), x.dtype(), g)?),
+        Op::Concat { axis } => {
+            let mut start = 0isize;
+            let mut out = Vec::with_capacity(inputs.len());
+            for (t, &nd) in inputs.iter().zip(need) {
+                let len = t.shape()[*axis] as isize;
+                out.push(if nd { Some(ops::slice_axis(g, *axis as isize, Some(start), Some(start + len), 1)?) } else { None });
+                start += len;
+            }
+            Ok(out)
+        }
+        Op::Pad { before } => {
+            let items: Vec<ops::IndexItem> = before
+                .iter()
+                .zip(x.shape())
+                .map(|(&b, &n)| ops::IndexItem::Slice { start: Some(b as isize), stop: Some((b + n) as isize), step: 1 })
+                .collect();
+            one(ops::index(g, &items)?)
+        }
+        Op::Take { axis } => Ok(vec![Some(ops::take_backward(x.shape(), x.dtype(), &inputs[1], *axis, g)?), None]),
+        Op::TakeAlongAxis { axis } => {
+            Ok(vec![Some(ops::take_along_axis_backward(x.shape(), x.dtype(), &inputs[1], *axis, g)?), None])
+        }
+        Op::MatMul => {
+            let (a, b) = (&inputs[0], &inputs[1]);
+            let ga = if need[0] {
+                let bt = ops::swapaxes(b, -1, -2)?;
+                Some(ops::sum_to(&ops::matmul(g, &bt)?, a.shape())?)
+            } else {
+                None
+            };
+            let gb = if need[1] {
+                let at = ops::swapaxes(a, -1, -2)?;
+                Some(ops::sum_to(&ops::matmul(&at, g)?, b.shape())?)
+            } else {
+                None
+            };
+            Ok(vec![ga, gb])
+        }
+    }
+}
+
+fn binary_rule(op: BinaryOp, a: &Tensor, b: &Tensor, saved: &[Tensor], g: &Tensor, need: &[bool]) -> Result<Vec<Option<Tensor>>> {
+    let (ga, gb): (Option<Tensor>, Option<Tensor>) = match op {
+        BinaryOp::Add => (Some(g.clone()), Some(g.clone())),
+        BinaryOp::Sub => (Some(g.clone()), Some(ops::unary(g, UnaryOp::Neg)?)),
+        BinaryOp::Mul => (
+            if need[0] { Some(ops::mul(g, b)?) } else { None },
+            if need[1] { Some(ops::mul(g, a)?) } else { None },
+        ),
+        BinaryOp::Div => {
+            let ga = ops::div(g, b)?;
+            let gb = if need[1] {
+                // -g a / b^2 = -(g / b) * (a / b)
+                Some(ops::unary(&ops::mul(&ga, &ops::div(a, b)?)?, UnaryOp::Neg)?)
+            } else {
+                None
+            };
+            (Some(ga), gb)
+        }
+        BinaryOp::Pow => {
+            let out = &saved[0];
+            let ga = if need[0] {
+                // g * b * a^(b-1)
+                let one = ops::full(&[], 1.0, a.dtype())?;
+                let p = ops::binary(a, &ops::sub(b, &one)?, BinaryOp::Pow)?;
+                Some(ops::mul(&ops::mul(g, b)?, &p)?)
+            } else {
+                None
+            };
+            let gb = if need[1] {
+                // g * a^b * ln(a), taken as 0 where a^b == 0 (PyTorch's convention at a == 0)
+                let l = ops::unary(a, UnaryOp::Log)?;
+                let t = ops::mul(&ops::mul(g, out)?, &l)?;
+                let z = ops::full(&[], 0.0, a.dtype())?;
+                let nz = ops::compare(out, &z, CmpOp::Ne)?;
+                Some(ops::where_(&nz, &t, &z)?)
+            } else {
+                None
+            };
+            (ga, gb)
+        }
+        BinaryOp::Maximum | BinaryOp::Minimum => {
+            let pick = if op == BinaryOp::Maximum { CmpOp::Gt } else { CmpOp::Lt };
+            let wa = ops::cast(&ops::compare(a, b, pick)?, g.dtype())?;
+            let tie = ops::mul_scalar(&ops::cast(&ops::compare(a, b, CmpOp::Eq)?, g.dtype())?, 0.5)?;
+            let sa = ops::add(&wa, &tie)?;
+            let ga = ops::mul(g, &sa)?;
+            let gb = if need[1] { Some(ops::sub(g, &ga)?) } else { None };
+            (Some(ga), gb)
+        }
+        BinaryOp::Mod => {
+            // a mod b = a - b * floor(a / b)
+            let gb = if need[1] {
+                let q = ops::unary(&ops::div(a, b)?, UnaryOp::Floor)?;
+                Some(ops::unary(&ops::mul(g, &q)?, UnaryOp::Neg)?)
+            } else {
+                None
+            };
+            (Some(g.clone()), gb)
+        }
+        BinaryOp::FloorDiv => (None, None),
+    };
+    let ga = match ga {
+        Some(t) if need[0] => Some(ops::sum_to(&t, a.shape())?),
+        _ => None,
+    };
+    let gb = match gb {
+        Some(t) if need[1] => Some(ops::sum_to(&t, b.shape())?),
+        _ => None,
+    };
+    Ok(vec![ga, gb])
+}

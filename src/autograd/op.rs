@@ -1,0 +1,75 @@
+//! The recorded ops: each variant carries what its backward rule needs beyond the inputs.
+
+use crate::dtype::DType;
+use crate::kernels::binary::BinaryOp;
+use crate::kernels::unary::UnaryOp;
+
+/// How a view's index space maps back to its input's: output axis `j` reads input axis
+/// `dims[j] = Some((axis, step))`, or is a new size-1 axis (`None`); output index 0 sits at input
+/// index `base`. Slices, integer indexing, `None`, flips and split pieces are all such views.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewMap {
+    pub base: Vec<usize>,
+    pub dims: Vec<Option<(usize, isize)>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    /// inputs: [cond, a, b]
+    Where,
+    Cast { from: DType },
+    Copy,
+    Sum { axes: Vec<usize>, keepdims: bool },
+    /// saved: [output]
+    MaxMin { axes: Vec<usize>, keepdims: bool },
+    /// saved: [output]
+    Prod { axes: Vec<usize>, keepdims: bool },
+    /// saved: [output]
+    Softmax { axis: usize },
+    /// saved: [output]
+    LogSoftmax { axis: usize },
+    Cumsum { axis: usize },
+    Reshape,
+    Permute { perm: Vec<usize> },
+    BroadcastTo,
+    View(ViewMap),
+    /// inputs: the pieces
+    Concat { axis: usize },
+    /// constant padding: the gradient is the interior slice
+    Pad { before: Vec<usize> },
+    /// inputs: [x, indices]
+    Take { axis: usize },
+    /// inputs: [x, indices]
+    TakeAlongAxis { axis: usize },
+    /// inputs: [a, b], both at least 2-D
+    MatMul,
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Unary(u) => u.name(),
+            Op::Binary(b) => b.name(),
+            Op::Where => "where",
+            Op::Cast { .. } => "cast",
+            Op::Copy => "copy",
+            Op::Sum { .. } => "sum",
+            Op::MaxMin { .. } => "max/min",
+            Op::Prod { .. } => "prod",
+            Op::Softmax { .. } => "softmax",
+            Op::LogSoftmax { .. } => "log_softmax",
+            Op::Cumsum { .. } => "cumsum",
+            Op::Reshape => "reshape",
+            Op::Permute { .. } => "transpose",
+            Op::BroadcastTo => "broadcast_to",
+            Op::View(_) => "view",
+            Op::Concat { .. } => "concatenate",
+            Op::Pad { .. } => "pad",
+            Op::Take { .. } => "take",
+            Op::TakeAlongAxis { .. } => "take_along_axis",
+            Op::MatMul => "matmul",
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Tensor-level ops: validate arguments, pick the kernel, record the tape.
+//!
+//! Every public function here is one differentiable (or explicitly non-differentiable) op with
+//! keras.ops semantics. Kernels never see user input unchecked: shapes, axes, dtypes and indices
+//! are validated here and errors name the op and what it received.
+
+mod creation;
+mod elementwise;
+mod index;
+mod matmul;
+mod random;
+mod reduce;
+mod shape_ops;
+
+pub use creation::*;
+pub use elementwise::*;
+pub use index::*;
+pub use matmul::*;
+pub use random::*;
+pub use reduce::*;
+pub use shape_ops::*;
+
+use std::sync::Arc;
+
+use crate::autograd::{record, Op};
+use crate::tensor::Tensor;
+
+/// Wraps a freshly computed buffer as an op result, recording `op` when the tape needs it.
+pub(crate) fn finish(buf: Tensor, op: Op, inputs: &[&Tensor], saved: Vec<Tensor>) -> Tensor {
+    match record(op, inputs, saved) {
+        None => buf,
+        Some(node) => Tensor::from_op(Arc::clone(buf.storage()), buf.layout().clone(), Some(node)),
+    }
+}
