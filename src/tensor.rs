@@ -150,6 +150,11 @@ impl Tensor {
         Ok(unsafe { std::slice::from_raw_parts(c.data_ptr::<T>(), c.numel()) }.to_vec())
     }
 
+    /// The elements converted to int64 (exact for integer and bool tensors).
+    pub fn to_vec_any_i64(&self) -> Result<Vec<i64>> {
+        crate::ops::cast_nograd(self, DType::I64)?.to_vec::<i64>()
+    }
+
     /// The single element of a one-element tensor, as f64.
     pub fn item_f64(&self) -> Result<f64> {
         if self.numel() != 1 {

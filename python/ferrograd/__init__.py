@@ -1,15 +1,104 @@
-"""ferrograd: Keras 3 on a Rust engine."""
+"""ferrograd: Keras 3 on a Rust engine.
+
+Tensors, autograd, SIMD kernels and (soon) the Keras layer API, with all arithmetic in Rust::
+
+    import ferrograd as fg
+    x = fg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = (x @ x).sum()
+    y.backward()
+    x.grad
+"""
+from __future__ import annotations
+
+import contextlib as _contextlib
+import functools as _functools
 import os as _os
 
 from . import _core
+from . import _tensor  # noqa: F401  (attaches the Tensor convenience methods)
+from . import ops, random
+from ._core import Tensor
 
 __version__ = _core.__version__
 
+__all__ = [
+    "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
+    "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
+    "ops", "random", "empty_cache",
+]
+
 set_num_threads = _core.set_num_threads
 get_num_threads = _core.get_num_threads
+empty_cache = _core.empty_cache
+is_grad_enabled = _core.is_grad_enabled
+
+zeros = ops.zeros
+ones = ops.ones
+full = ops.full
+zeros_like = ops.zeros_like
+ones_like = ops.ones_like
+arange = ops.arange
+eye = ops.eye
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of ``data`` (a list, scalar, NumPy array or tensor).
+
+    Python floats become float32, Python ints int64 and bools bool; NumPy arrays keep their dtype
+    unless ``dtype`` is given.
+    """
+    return Tensor(data, dtype, requires_grad)
+
+
+def from_numpy(array, dtype=None):
+    """A tensor sharing ``array``'s memory (copies when it is not C-contiguous, aligned,
+    writeable and of a supported dtype, or when ``dtype`` asks for a conversion)."""
+    return _core.from_numpy(array, dtype)
+
+
+def as_tensor(data, dtype=None):
+    """``data`` as a tensor, sharing memory where possible."""
+    return _core.as_tensor(data, dtype)
+
+
+class _GradMode(_contextlib.ContextDecorator):
+    def __init__(self, enabled):
+        self._enabled = enabled
+        self._prev = []
+
+    def __enter__(self):
+        self._prev.append(_core.set_grad_enabled(self._enabled))
+        return self
+
+    def __exit__(self, *exc):
+        _core.set_grad_enabled(self._prev.pop())
+        return False
+
+
+def no_grad():
+    """Context manager (and decorator) that stops ops from recording on the tape in this thread."""
+    return _GradMode(False)
+
+
+def enable_grad():
+    """Context manager (and decorator) that turns recording back on in this thread."""
+    return _GradMode(True)
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch-style name
+    """Sets grad mode now (and restores it on exit when used as a context manager)."""
+
+    def __init__(self, mode):
+        super().__init__(bool(mode))
+        self._prev.append(_core.set_grad_enabled(bool(mode)))
+
+    def __enter__(self):
+        return self
+
 
 if hasattr(_os, "register_at_fork"):
     # The parent's worker threads do not exist in a forked child: rebuild the pool on first use.
     _os.register_at_fork(after_in_child=_core._after_fork_child)
 
-__all__ = ["__version__", "set_num_threads", "get_num_threads"]
+del _functools

@@ -336,3 +336,14 @@ pub fn assign(dst: &Tensor, src: &Tensor) -> Result<()> {
     });
     Ok(())
 }
+
+/// A fresh contiguous copy that owns its memory (not recorded: the result is a new leaf).
+pub fn copy_owned(x: &Tensor) -> Result<Tensor> {
+    copy_as(x, x.dtype())
+}
+
+/// A fresh contiguous copy, recorded on the tape as an identity.
+pub fn clone(x: &Tensor) -> Result<Tensor> {
+    let out = copy_as(x, x.dtype())?;
+    Ok(finish(out, Op::Copy, &[x], vec![]))
+}

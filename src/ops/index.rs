@@ -175,3 +175,13 @@ pub fn one_hot(indices: &Tensor, num_classes: usize, axis: isize, dtype: DType) 
     let classes = reshape(&arange(0.0, num_classes as f64, 1.0, DType::I64)?, &cls_shape)?;
     cast_nograd(&compare(&idx, &classes, CmpOp::Eq)?, dtype)
 }
+
+/// Flat (row-major) positions of the true elements of a mask, as int64.
+pub fn nonzero_flat(mask: &Tensor) -> Result<Tensor> {
+    let m = contiguous_nograd(&cast_nograd(mask, DType::Bool)?)?;
+    // SAFETY: contiguous bool tensor of numel elements.
+    let s = unsafe { std::slice::from_raw_parts(m.data_ptr::<bool>(), m.numel()) };
+    let idx: Vec<i64> = s.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect();
+    let n = idx.len();
+    Tensor::from_vec(idx, &[n])
+}

@@ -165,6 +165,43 @@ fn view(x: &Tensor, layout: Layout, map: ViewMap) -> Tensor {
 
 /// NumPy-style indexing: ints, slices, None, Ellipsis and at most one integer array.
 pub fn index(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
+    let (v, array) = index_view(x, items)?;
+    match array {
+        None => Ok(v),
+        Some((axis, idx)) => take(&v, &idx, Some(axis as isize)),
+    }
+}
+
+/// Writes `value` (broadcast) into `x[items]` in place (no recording).
+pub fn index_assign(x: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<()> {
+    let (v, array) = index_view(x, items)?;
+    let Some((axis, idx)) = array else {
+        return assign(&v, value);
+    };
+    if idx.ndim() != 1 {
+        return Err(Error::index("index", format!("assignment through an index array needs a 1-D array, got shape {:?}", idx.shape())));
+    }
+    let dim = v.shape()[axis];
+    let ids = super::cast_nograd(&idx, DType::I64)?.to_vec::<i64>()?;
+    let mut target = v.shape().to_vec();
+    target[axis] = ids.len();
+    let val = value.with_layout(value.layout().broadcast_to(&target).map_err(|_| {
+        Error::shape("index", format!("cannot assign a value of shape {:?} to an indexed selection of shape {target:?}", value.shape()))
+    })?);
+    for (k, &i) in ids.iter().enumerate() {
+        let j = if i < 0 { i + dim as i64 } else { i };
+        if j < 0 || j >= dim as i64 {
+            return Err(Error::index("index", format!("index {i} is out of bounds for axis {axis} with size {dim}")));
+        }
+        let dst = v.with_layout(v.layout().select(axis, j as usize));
+        let src = val.with_layout(val.layout().select(axis, k));
+        assign(&dst, &src)?;
+    }
+    Ok(())
+}
+
+/// The view part of an index and, when present, the integer array and the view axis it indexes.
+fn index_view(x: &Tensor, items: &[IndexItem]) -> Result<(Tensor, Option<(usize, Tensor)>)> {
     let nd = x.ndim();
     let consumed = items.iter().filter(|i| !matches!(i, IndexItem::NewAxis | IndexItem::Ellipsis)).count();
     let n_ellipsis = items.iter().filter(|i| matches!(i, IndexItem::Ellipsis)).count();
@@ -244,10 +281,7 @@ pub fn index(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
     layout.offset = if empty { x.offset() } else { offset as usize };
     let is_identity = layout == *x.layout();
     let v = if is_identity { x.clone() } else { view(x, layout, map) };
-    match array {
-        None => Ok(v),
-        Some((axis, idx)) => take(&v, &idx, Some(axis as isize)),
-    }
+    Ok((v, array))
 }
 
 /// `x[start:stop:step]` along one axis.

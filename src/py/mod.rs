@@ -3,7 +3,11 @@
 
 use pyo3::prelude::*;
 
+mod convert;
 mod errors;
+mod functions;
+mod numpy;
+mod tensor;
 
 #[pyfunction]
 fn set_num_threads(n: usize) -> PyResult<()> {
@@ -26,5 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_child, m)?)?;
+    m.add_class::<tensor::PyTensor>()?;
+    functions::register(m)?;
     Ok(())
 }

@@ -1,0 +1,490 @@
+"""The functional op layer (mirrors ``keras.ops``): every layer calls these.
+
+Each function is one call into the Rust core, which runs the kernel (releasing the GIL for
+large work) and records the autograd tape. Arguments may be tensors, NumPy arrays, nested lists
+or Python scalars; bare Python scalars take the dtype of the tensor operand (``x * 0.5`` keeps
+float32).
+"""
+from __future__ import annotations
+
+import math as _math
+
+import numpy as _np
+
+from . import _core
+from ._core import Tensor
+
+__all__ = [
+    "convert_to_tensor", "convert_to_numpy", "cast", "shape", "ndim", "size", "dtype",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye", "identity", "linspace",
+    "negative", "abs", "absolute", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal",
+    "sin", "cos", "tanh", "sigmoid", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish",
+    "softplus", "softsign", "erf", "sign", "floor", "ceil", "round", "clip",
+    "add", "subtract", "multiply", "divide", "true_divide", "power", "maximum", "minimum", "floor_divide", "mod",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "where",
+    "sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std", "argmax", "argmin", "logsumexp",
+    "any", "all", "softmax", "log_softmax", "cumsum",
+    "reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "broadcast_to", "concatenate",
+    "stack", "split", "tile", "repeat", "pad", "take", "take_along_axis", "one_hot", "flip", "ravel",
+    "matmul", "dot", "stop_gradient", "nonzero",
+]
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else _core.as_tensor(x)
+
+
+# ---- conversion and introspection ------------------------------------------------------------
+
+def convert_to_tensor(x, dtype=None, sparse=None):
+    """Converts ``x`` (tensor, array, list, scalar) to a tensor, sharing memory when it can."""
+    if sparse:
+        raise ValueError("sparse tensors are not supported; received sparse=True")
+    t = _core.as_tensor(x, None)
+    return t if dtype is None else _core.cast(t, dtype)
+
+
+def convert_to_numpy(x):
+    """A NumPy array with ``x``'s values (shares memory with a tensor)."""
+    return x.numpy() if isinstance(x, Tensor) else _np.asarray(x)
+
+
+def cast(x, dtype):
+    """Converts ``x`` to ``dtype`` (differentiable between float dtypes)."""
+    return _core.cast(x, dtype)
+
+
+def shape(x):
+    return tuple(_t(x).shape)
+
+
+def ndim(x):
+    return _t(x).ndim
+
+
+def size(x):
+    return _t(x).size
+
+
+def dtype(x):
+    return _t(x).dtype
+
+
+# ---- creation --------------------------------------------------------------------------------
+
+def _shape_arg(shape):
+    return (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
+
+
+def zeros(shape, dtype=None):
+    """A tensor of zeros (float32 by default)."""
+    return _core.full(_shape_arg(shape), 0.0, dtype)
+
+
+def ones(shape, dtype=None):
+    """A tensor of ones (float32 by default)."""
+    return _core.full(_shape_arg(shape), 1.0, dtype)
+
+
+def full(shape, fill_value, dtype=None):
+    """A tensor filled with ``fill_value``."""
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = "bool"
+    elif dtype is None and isinstance(fill_value, int):
+        dtype = "int32"
+    return _core.full(_shape_arg(shape), float(fill_value), dtype)
+
+
+def zeros_like(x, dtype=None):
+    x = _t(x)
+    return _core.full(x.shape, 0.0, dtype or x.dtype)
+
+
+def ones_like(x, dtype=None):
+    x = _t(x)
+    return _core.full(x.shape, 1.0, dtype or x.dtype)
+
+
+def full_like(x, fill_value, dtype=None):
+    x = _t(x)
+    return _core.full(x.shape, float(fill_value), dtype or x.dtype)
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """Evenly spaced values in ``[start, stop)`` (int32 for integer arguments, else float32)."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, _np.integer)) and not isinstance(v, bool) for v in (start, stop, step))
+        dtype = "int32" if ints else "float32"
+    return _core.arange(float(start), float(stop), float(step), dtype)
+
+
+def eye(N, M=None, k=0, dtype=None):
+    """A 2-D tensor with ones on the ``k``-th diagonal."""
+    return _core.eye(int(N), int(N if M is None else M), int(k), dtype)
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``num`` evenly spaced values from ``start`` to ``stop``."""
+    if axis != 0:
+        raise ValueError(f"linspace supports axis=0 only, received: axis={axis}")
+    if num < 0:
+        raise ValueError(f"num must be non-negative, received: num={num}")
+    out = _core.linspace(float(start), float(stop), int(num), bool(endpoint), dtype)
+    if retstep:
+        div = (num - 1) if endpoint else num
+        return out, ((stop - start) / div if div > 0 else _math.nan)
+    return out
+
+
+# ---- elementwise -----------------------------------------------------------------------------
+
+def _u(name):
+    def f(x):
+        return _core.unary(x, name)
+
+    f.__name__ = name
+    f.__doc__ = f"Elementwise ``{name}`` (differentiable)."
+    return f
+
+
+negative = _u("negative")
+abs = _u("abs")  # noqa: A001 - keras.ops name
+absolute = abs
+exp = _u("exp")
+log = _u("log")
+log1p = _u("log1p")
+expm1 = _u("expm1")
+sqrt = _u("sqrt")
+rsqrt = _u("rsqrt")
+square = _u("square")
+reciprocal = _u("reciprocal")
+sin = _u("sin")
+cos = _u("cos")
+tanh = _u("tanh")
+sigmoid = _u("sigmoid")
+relu = _u("relu")
+relu6 = _u("relu6")
+selu = _u("selu")
+silu = _u("silu")
+swish = silu
+softplus = _u("softplus")
+softsign = _u("softsign")
+erf = _u("erf")
+sign = _u("sign")
+floor = _u("floor")
+ceil = _u("ceil")
+
+
+def round(x, decimals=0):  # noqa: A001 - keras.ops name
+    """Rounds half to even (NumPy's rule), to ``decimals`` places."""
+    if decimals == 0:
+        return _core.unary(x, "round")
+    scale = 10.0 ** decimals
+    return _core.binary(_core.unary(_core.binary(x, scale, "multiply"), "round"), scale, "divide")
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    return _core.unary(x, "leaky_relu", float(negative_slope))
+
+
+def elu(x, alpha=1.0):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    return _core.unary(x, "elu", float(alpha))
+
+
+def gelu(x, approximate=True):
+    """Gaussian error linear unit; the tanh approximation when ``approximate`` (Keras' ops default)."""
+    return _core.unary(x, "gelu_tanh" if approximate else "gelu")
+
+
+def clip(x, x_min, x_max):
+    """Clips values into ``[x_min, x_max]``."""
+    return _core.unary(x, "clip", float(x_min), float(x_max))
+
+
+def _b(name):
+    def f(x1, x2):
+        return _core.binary(x1, x2, name)
+
+    f.__name__ = name
+    f.__doc__ = f"Elementwise ``{name}`` with NumPy broadcasting."
+    return f
+
+
+add = _b("add")
+subtract = _b("subtract")
+multiply = _b("multiply")
+divide = _b("divide")
+true_divide = divide
+power = _b("power")
+maximum = _b("maximum")
+minimum = _b("minimum")
+floor_divide = _b("floor_divide")
+mod = _b("mod")
+equal = _b("equal")
+not_equal = _b("not_equal")
+less = _b("less")
+less_equal = _b("less_equal")
+greater = _b("greater")
+greater_equal = _b("greater_equal")
+logical_and = _b("logical_and")
+logical_or = _b("logical_or")
+logical_xor = _b("logical_xor")
+
+
+def logical_not(x):
+    return _core.logical_not(x)
+
+
+def where(condition, x1=None, x2=None):
+    """``x1`` where ``condition`` holds, else ``x2`` (broadcasting all three)."""
+    if x1 is None and x2 is None:
+        return nonzero(condition)
+    if x1 is None or x2 is None:
+        raise ValueError("where needs both x1 and x2, or neither")
+    return _core.where(condition, x1, x2)
+
+
+def nonzero(x):
+    """Indices of the nonzero elements, one int64 tensor per axis."""
+    x = _t(x)
+    flat = _core.nonzero_flat(x)
+    if x.ndim <= 1:
+        return (flat,)
+    coords = _np.unravel_index(flat.numpy(), x.shape)
+    return tuple(_core.from_numpy(_np.ascontiguousarray(c, dtype=_np.int64)) for c in coords)
+
+
+# ---- reductions ------------------------------------------------------------------------------
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - keras.ops name
+    """Sum over ``axis`` (an int, a tuple, or None for all)."""
+    return _core.reduce(x, "sum", axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis``; integer inputs give float32."""
+    return _core.reduce(x, "mean", axis, keepdims)
+
+
+def max(x, axis=None, keepdims=False, initial=None):  # noqa: A001 - keras.ops name
+    """Maximum over ``axis`` (NaN propagates)."""
+    out = _core.reduce(x, "max", axis, keepdims)
+    return out if initial is None else maximum(out, initial)
+
+
+def min(x, axis=None, keepdims=False, initial=None):  # noqa: A001 - keras.ops name
+    """Minimum over ``axis`` (NaN propagates)."""
+    out = _core.reduce(x, "min", axis, keepdims)
+    return out if initial is None else minimum(out, initial)
+
+
+amax = max
+amin = min
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
+    """Product over ``axis``."""
+    if dtype is not None:
+        x = cast(x, dtype)
+    return _core.reduce(x, "prod", axis, keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    """Population variance over ``axis``."""
+    return _core.reduce(x, "var", axis, keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    """Population standard deviation over ``axis``."""
+    return _core.reduce(x, "std", axis, keepdims)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x)))`` over ``axis``, computed stably."""
+    return _core.reduce(x, "logsumexp", axis, keepdims)
+
+
+def any(x, axis=None, keepdims=False):  # noqa: A001 - keras.ops name
+    return _core.reduce(x, "any", axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):  # noqa: A001 - keras.ops name
+    return _core.reduce(x, "all", axis, keepdims)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the first maximum along ``axis`` (flattened when None), int64."""
+    return _core.argextreme(x, True, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """Index of the first minimum along ``axis`` (flattened when None), int64."""
+    return _core.argextreme(x, False, axis, keepdims)
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis`` (one fused, numerically stable kernel)."""
+    if isinstance(axis, (tuple, list)):
+        if len(axis) != 1:
+            raise ValueError(f"softmax over several axes is not supported, received: axis={axis}")
+        axis = axis[0]
+    return _core.softmax(x, axis, False)
+
+
+def log_softmax(x, axis=-1):
+    """Log-softmax along ``axis`` (fused, stable)."""
+    return _core.softmax(x, axis, True)
+
+
+def cumsum(x, axis=None, dtype=None):
+    """Cumulative sum along ``axis`` (of the flattened tensor when None)."""
+    if dtype is not None:
+        x = cast(x, dtype)
+    return _core.cumsum(x, axis)
+
+
+# ---- shapes ----------------------------------------------------------------------------------
+
+def reshape(x, newshape):
+    """Reshape (a view when the layout allows); one dimension may be -1."""
+    return _core.reshape(x, newshape)
+
+
+def ravel(x):
+    return _core.reshape(x, (-1,))
+
+
+def transpose(x, axes=None):
+    """Permutes axes (reverses them when None); a view."""
+    return _core.transpose(x, axes)
+
+
+def swapaxes(x, axis1, axis2):
+    return _core.swapaxes(x, axis1, axis2)
+
+
+def moveaxis(x, source, destination):
+    if isinstance(source, (tuple, list)) or isinstance(destination, (tuple, list)):
+        src = list(source) if isinstance(source, (tuple, list)) else [source]
+        dst = list(destination) if isinstance(destination, (tuple, list)) else [destination]
+        x = _t(x)
+        nd = x.ndim
+        src = [s % nd for s in src]
+        dst = [d % nd for d in dst]
+        order = [a for a in range(nd) if a not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
+        return _core.transpose(x, order)
+    return _core.moveaxis(x, source, destination)
+
+
+def expand_dims(x, axis):
+    """Inserts size-1 axes at ``axis`` (an int or a tuple)."""
+    if isinstance(axis, (tuple, list)):
+        x = _t(x)
+        out_nd = x.ndim + len(axis)
+        for a in sorted(a % out_nd for a in axis):
+            x = _core.expand_dims(x, a)
+        return x
+    return _core.expand_dims(x, axis)
+
+
+def squeeze(x, axis=None):
+    return _core.squeeze(x, axis)
+
+
+def broadcast_to(x, shape):
+    return _core.broadcast_to(x, _shape_arg(shape))
+
+
+def concatenate(xs, axis=0):
+    """Joins tensors along an existing axis."""
+    return _core.concatenate(list(xs), axis)
+
+
+def stack(x, axis=0):
+    """Joins tensors along a new axis."""
+    return _core.stack(list(x), axis)
+
+
+def split(x, indices_or_sections, axis=0):
+    """Splits into equal sections or at indices; returns a list of views."""
+    return _core.split(x, indices_or_sections, axis)
+
+
+def tile(x, repeats):
+    return _core.tile(x, _shape_arg(repeats))
+
+
+def repeat(x, repeats, axis=None):
+    """Repeats elements ``repeats`` times (one count or one per element) along ``axis``."""
+    if isinstance(repeats, Tensor):
+        repeats = repeats.numpy().tolist()
+    return _core.repeat(x, (repeats,) if isinstance(repeats, int) else tuple(repeats), axis)
+
+
+def pad(x, pad_width, mode="constant", constant_values=None):
+    """Pads with ``pad_width`` = ((before, after), ...) or one pair / int for every axis."""
+    x = _t(x)
+    pw = _np.asarray(pad_width, dtype=_np.int64)
+    if pw.ndim == 0:
+        pw = _np.tile(pw, (x.ndim, 2))
+    elif pw.ndim == 1:
+        pw = _np.tile(pw, (x.ndim, 1)) if pw.shape[0] == 2 else pw.reshape(-1, 1).repeat(2, 1)
+    if pw.shape != (x.ndim, 2) or (pw < 0).any():
+        raise ValueError(f"pad_width must be non-negative (before, after) pairs, one per axis; received {pad_width}")
+    if constant_values is not None and mode != "constant":
+        raise ValueError("constant_values is only used with mode='constant'")
+    return _core.pad(x, [tuple(map(int, p)) for p in pw], mode, float(constant_values or 0.0))
+
+
+def take(x, indices, axis=None):
+    """Elements of ``x`` at ``indices`` along ``axis`` (of the flattened tensor when None)."""
+    return _core.take(x, indices, axis)
+
+
+def take_along_axis(x, indices, axis=None):
+    """NumPy's take_along_axis; flattens both when ``axis`` is None."""
+    if axis is None:
+        return _core.take_along_axis(_core.reshape(x, (-1,)), _core.reshape(indices, (-1,)), 0)
+    return _core.take_along_axis(x, indices, axis)
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """One-hot encoding along a new axis; out-of-range indices give all zeros."""
+    if sparse:
+        raise ValueError("sparse one_hot is not supported; received sparse=True")
+    return _core.one_hot(x, int(num_classes), axis, dtype)
+
+
+def flip(x, axis=None):
+    return _core.flip(x, axis)
+
+
+# ---- linear algebra --------------------------------------------------------------------------
+
+def matmul(x1, x2):
+    """Matrix product with NumPy's matmul semantics (batch axes broadcast)."""
+    return _core.binary(x1, x2, "matmul")
+
+
+def dot(x1, x2):
+    """NumPy's dot for 1-D and 2-D operands (matmul), else a scalar product."""
+    a, b = _t(x1), _t(x2)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    return matmul(a, b)
+
+
+def stop_gradient(x):
+    """The same values, cut off from the tape."""
+    return _t(x).detach()
