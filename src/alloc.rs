@@ -35,7 +35,13 @@ fn pool() -> &'static Mutex<Pool> {
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .unwrap_or(2 << 30);
-        Mutex::new(Pool { free: HashMap::new(), cached: 0, limit, hits: 0, misses: 0 })
+        Mutex::new(Pool {
+            free: HashMap::new(),
+            cached: 0,
+            limit,
+            hits: 0,
+            misses: 0,
+        })
     })
 }
 
@@ -103,7 +109,10 @@ pub unsafe fn release(ptr: NonNull<u8>, class: usize) {
             return;
         }
     }
-    dealloc(ptr.as_ptr(), AllocLayout::from_size_align_unchecked(class, ALIGN));
+    dealloc(
+        ptr.as_ptr(),
+        AllocLayout::from_size_align_unchecked(class, ALIGN),
+    );
 }
 
 /// Frees every cached buffer.
@@ -116,7 +125,12 @@ pub fn empty_cache() {
     for (class, addrs) in lists {
         for a in addrs {
             // SAFETY: each address was allocated with this class and alignment.
-            unsafe { dealloc(a as *mut u8, AllocLayout::from_size_align_unchecked(class, ALIGN)) };
+            unsafe {
+                dealloc(
+                    a as *mut u8,
+                    AllocLayout::from_size_align_unchecked(class, ALIGN),
+                )
+            };
         }
     }
 }
@@ -133,7 +147,18 @@ mod tests {
 
     #[test]
     fn classes_bound_waste() {
-        for b in [1usize, 63, 64, 65, 4095, 4097, 10_000, 1 << 20, (1 << 20) + 1, 123_456_789] {
+        for b in [
+            1usize,
+            63,
+            64,
+            65,
+            4095,
+            4097,
+            10_000,
+            1 << 20,
+            (1 << 20) + 1,
+            123_456_789,
+        ] {
             let c = size_class(b);
             assert!(c >= b);
             assert!(c as f64 <= (b.max(64) as f64) * 1.25 + 64.0, "{b} -> {c}");

@@ -58,8 +58,8 @@ impl DType {
                 return Err(Error::dtype(
                     "dtype",
                     format!(
-                        "unsupported dtype '{s}'; expected one of float32, float64, int32, int64, bool"
-                    ),
+                    "unsupported dtype '{s}'; expected one of float32, float64, int32, int64, bool"
+                ),
                 ))
             }
         })

@@ -17,7 +17,11 @@ pub struct Layout {
 impl Layout {
     /// A row-major layout starting at offset 0.
     pub fn contiguous(shape: &[usize]) -> Layout {
-        Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 }
+        Layout {
+            shape: shape.to_vec(),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
     }
 
     #[inline]
@@ -77,7 +81,11 @@ impl Layout {
     /// Inserts a size-1 axis at `axis` (already normalised to 0..=ndim).
     pub fn expand_dims(&self, axis: usize) -> Layout {
         let mut l = self.clone();
-        let stride = if axis < l.ndim() { l.strides[axis] * l.shape[axis] as isize } else { 1 };
+        let stride = if axis < l.ndim() {
+            l.strides[axis] * l.shape[axis] as isize
+        } else {
+            1
+        };
         l.shape.insert(axis, 1);
         l.strides.insert(axis, stride);
         l
@@ -89,11 +97,18 @@ impl Layout {
             if self.shape[a] != 1 {
                 return Err(Error::value(
                     "squeeze",
-                    format!("cannot squeeze axis {a} of shape {:?}: its size is not 1", self.shape),
+                    format!(
+                        "cannot squeeze axis {a} of shape {:?}: its size is not 1",
+                        self.shape
+                    ),
                 ));
             }
         }
-        let mut l = Layout { shape: vec![], strides: vec![], offset: self.offset };
+        let mut l = Layout {
+            shape: vec![],
+            strides: vec![],
+            offset: self.offset,
+        };
         for i in 0..self.ndim() {
             if !axes.contains(&i) {
                 l.shape.push(self.shape[i]);
@@ -109,7 +124,10 @@ impl Layout {
         if n < self.ndim() {
             return Err(Error::shape(
                 "broadcast_to",
-                format!("cannot broadcast shape {:?} to the lower-rank shape {shape:?}", self.shape),
+                format!(
+                    "cannot broadcast shape {:?} to the lower-rank shape {shape:?}",
+                    self.shape
+                ),
             ));
         }
         let lead = n - self.ndim();
@@ -130,7 +148,11 @@ impl Layout {
                 ));
             }
         }
-        Ok(Layout { shape: shape.to_vec(), strides, offset: self.offset })
+        Ok(Layout {
+            shape: shape.to_vec(),
+            strides,
+            offset: self.offset,
+        })
     }
 
     /// Takes `start, start+step, ...` (`len` elements) along `axis`; step may be negative.
@@ -165,11 +187,18 @@ impl Layout {
         }
         // Drop size-1 axes, then match groups of old axes to groups of new axes with equal
         // products; each old group must be internally contiguous.
-        let old: Vec<(usize, isize)> =
-            self.shape.iter().zip(&self.strides).filter(|(d, _)| **d != 1).map(|(d, s)| (*d, *s)).collect();
+        let old: Vec<(usize, isize)> = self
+            .shape
+            .iter()
+            .zip(&self.strides)
+            .filter(|(d, _)| **d != 1)
+            .map(|(d, s)| (*d, *s))
+            .collect();
         let mut new_strides = vec![0isize; new_shape.len()];
         let (mut oi, mut ni) = (0usize, 0usize);
-        let new_nz: Vec<usize> = (0..new_shape.len()).filter(|&i| new_shape[i] != 1).collect();
+        let new_nz: Vec<usize> = (0..new_shape.len())
+            .filter(|&i| new_shape[i] != 1)
+            .collect();
         while oi < old.len() && ni < new_nz.len() {
             let (oj0, nj0) = (oi, ni);
             let mut op = old[oi].0;
@@ -210,11 +239,18 @@ impl Layout {
         // Size-1 new axes: any stride works; use a consistent one.
         for i in (0..new_shape.len()).rev() {
             if new_shape[i] == 1 {
-                new_strides[i] =
-                    if i + 1 < new_shape.len() { new_strides[i + 1] * new_shape[i + 1] as isize } else { 1 };
+                new_strides[i] = if i + 1 < new_shape.len() {
+                    new_strides[i + 1] * new_shape[i + 1] as isize
+                } else {
+                    1
+                };
             }
         }
-        Some(Layout { shape: new_shape.to_vec(), strides: new_strides, offset: self.offset })
+        Some(Layout {
+            shape: new_shape.to_vec(),
+            strides: new_strides,
+            offset: self.offset,
+        })
     }
 
     /// Lowest and one-past-highest element addresses reached (for bounds checks).
@@ -250,7 +286,7 @@ mod tests {
     #[test]
     fn reshape_views() {
         let l = Layout::contiguous(&[2, 3, 4]).permute(&[1, 0, 2]).unwrap(); // (3,2,4)
-        // merging the last two (2,4) is impossible? strides: (4,12,1): 2*... not contiguous.
+                                                                             // merging the last two (2,4) is impossible? strides: (4,12,1): 2*... not contiguous.
         assert!(l.reshape_view(&[3, 8]).is_none());
         let v = l.reshape_view(&[3, 2, 2, 2]).unwrap();
         assert_eq!(v.strides, vec![4, 12, 2, 1]);

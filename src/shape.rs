@@ -28,7 +28,11 @@ pub fn normalize_axis(op: &str, axis: isize, ndim: usize) -> Result<usize> {
             format!("axis {axis} is out of bounds for a tensor of rank {ndim} (expected -{ndim} <= axis < {ndim})"),
         ));
     }
-    Ok(if axis < 0 { (axis + n) as usize } else { axis as usize })
+    Ok(if axis < 0 {
+        (axis + n) as usize
+    } else {
+        axis as usize
+    })
 }
 
 /// Normalises a list of axes; `None` means all axes. Rejects repeats. Returns them sorted.
@@ -40,7 +44,10 @@ pub fn normalize_axes(op: &str, axes: Option<&[isize]>, ndim: usize) -> Result<V
     for &a in axes {
         let a = normalize_axis(op, a, ndim)?;
         if out.contains(&a) {
-            return Err(Error::value(op, format!("repeated axis {a} in axes {axes:?}")));
+            return Err(Error::value(
+                op,
+                format!("repeated axis {a} in axes {axes:?}"),
+            ));
         }
         out.push(a);
     }
@@ -53,8 +60,16 @@ pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Result<Vec<usize>
     let n = a.len().max(b.len());
     let mut out = vec![0usize; n];
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
@@ -62,7 +77,9 @@ pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Result<Vec<usize>
         } else {
             return Err(Error::shape(
                 op,
-                format!("shapes {a:?} and {b:?} cannot be broadcast together (dimension {da} vs {db})"),
+                format!(
+                    "shapes {a:?} and {b:?} cannot be broadcast together (dimension {da} vs {db})"
+                ),
             ));
         };
     }
@@ -82,10 +99,15 @@ pub fn broadcast_many(op: &str, shapes: &[&[usize]]) -> Result<Vec<usize>> {
 pub fn checked_numel(op: &str, shape: &[usize]) -> Result<usize> {
     let mut n: usize = 1;
     for &d in shape {
-        n = n.checked_mul(d).ok_or_else(|| Error::value(op, format!("shape {shape:?} has too many elements")))?;
+        n = n
+            .checked_mul(d)
+            .ok_or_else(|| Error::value(op, format!("shape {shape:?} has too many elements")))?;
     }
     if n > (isize::MAX as usize) / 8 {
-        return Err(Error::value(op, format!("shape {shape:?} has too many elements ({n})")));
+        return Err(Error::value(
+            op,
+            format!("shape {shape:?} has too many elements ({n})"),
+        ));
     }
     Ok(n)
 }

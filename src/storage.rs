@@ -40,7 +40,12 @@ impl Storage {
             crate::error::Error::value("alloc", format!("{len} elements of {dtype} overflow"))
         })?;
         let (ptr, class) = alloc::acquire(bytes)?;
-        Ok(Storage { ptr, len, dtype, owner: Owner::Pool { class } })
+        Ok(Storage {
+            ptr,
+            len,
+            dtype,
+            owner: Owner::Pool { class },
+        })
     }
 
     /// A zero-filled buffer.
@@ -62,7 +67,12 @@ impl Storage {
         dtype: DType,
         owner: Box<dyn Any + Send + Sync>,
     ) -> Storage {
-        Storage { ptr, len, dtype, owner: Owner::External(owner) }
+        Storage {
+            ptr,
+            len,
+            dtype,
+            owner: Owner::External(owner),
+        }
     }
 
     #[inline]
@@ -95,7 +105,11 @@ impl Storage {
     /// The whole buffer as a slice.
     #[inline]
     pub fn as_slice<T: Element>(&self) -> &[T] {
-        assert_eq!(T::DTYPE, self.dtype, "storage dtype mismatch (internal error)");
+        assert_eq!(
+            T::DTYPE,
+            self.dtype,
+            "storage dtype mismatch (internal error)"
+        );
         // SAFETY: the buffer holds len initialised elements of T.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr() as *const T, self.len) }
     }
@@ -107,7 +121,11 @@ impl Storage {
     #[inline]
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn as_mut_slice<T: Element>(&self) -> &mut [T] {
-        assert_eq!(T::DTYPE, self.dtype, "storage dtype mismatch (internal error)");
+        assert_eq!(
+            T::DTYPE,
+            self.dtype,
+            "storage dtype mismatch (internal error)"
+        );
         std::slice::from_raw_parts_mut(self.ptr.as_ptr() as *mut T, self.len)
     }
 

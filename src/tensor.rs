@@ -29,7 +29,12 @@ pub struct Tensor(Arc<TensorInner>);
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tensor(shape={:?}, dtype={})", self.shape(), self.dtype())
+        write!(
+            f,
+            "Tensor(shape={:?}, dtype={})",
+            self.shape(),
+            self.dtype()
+        )
     }
 }
 
@@ -46,7 +51,11 @@ impl Tensor {
     }
 
     /// A tensor produced by an op; `grad_fn` is set when the tape recorded it.
-    pub(crate) fn from_op(storage: Arc<Storage>, layout: Layout, grad_fn: Option<Arc<Node>>) -> Tensor {
+    pub(crate) fn from_op(
+        storage: Arc<Storage>,
+        layout: Layout,
+        grad_fn: Option<Arc<Node>>,
+    ) -> Tensor {
         Tensor(Arc::new(TensorInner {
             storage,
             layout,
@@ -69,7 +78,10 @@ impl Tensor {
         if n != data.len() {
             return Err(Error::shape(
                 "tensor",
-                format!("{} values cannot fill shape {shape:?} ({n} elements)", data.len()),
+                format!(
+                    "{} values cannot fill shape {shape:?} ({n} elements)",
+                    data.len()
+                ),
             ));
         }
         let t = Tensor::empty(shape, T::DTYPE)?;
@@ -142,7 +154,11 @@ impl Tensor {
         if T::DTYPE != self.dtype() {
             return Err(Error::dtype(
                 "to_vec",
-                format!("tensor has dtype {} but {} was requested", self.dtype(), T::DTYPE),
+                format!(
+                    "tensor has dtype {} but {} was requested",
+                    self.dtype(),
+                    T::DTYPE
+                ),
             ));
         }
         let c = crate::ops::contiguous_nograd(self)?;
@@ -160,7 +176,10 @@ impl Tensor {
         if self.numel() != 1 {
             return Err(Error::value(
                 "item",
-                format!("only one-element tensors can be converted to a scalar, got shape {:?}", self.shape()),
+                format!(
+                    "only one-element tensors can be converted to a scalar, got shape {:?}",
+                    self.shape()
+                ),
             ));
         }
         Ok(crate::with_dtype!(self.dtype(), T => unsafe { (*self.data_ptr::<T>()).to_f64() }))
@@ -185,7 +204,10 @@ impl Tensor {
         if flag && !self.dtype().is_float() {
             return Err(Error::dtype(
                 "requires_grad",
-                format!("only floating-point tensors can require gradients, got {}", self.dtype()),
+                format!(
+                    "only floating-point tensors can require gradients, got {}",
+                    self.dtype()
+                ),
             ));
         }
         self.0.requires_grad.store(flag, Ordering::Relaxed);

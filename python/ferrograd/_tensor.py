@@ -92,6 +92,28 @@ def _clip(self, x_min, x_max):
     return _core.unary(self, "clip", float(x_min), float(x_max))
 
 
+def _assign(self, value):
+    """Writes ``value`` (broadcast to this tensor's shape) into this tensor's memory in place.
+
+    Refused on a tensor that requires grad while grad mode is on (wrap updates in ``no_grad()``).
+    Returns ``self``.
+    """
+    _core.assign(self, value)
+    return self
+
+
+def _assign_sub(self, value):
+    """In-place ``self -= value``; returns ``self``."""
+    _core.assign(self, _core.binary(self, value, "subtract"))
+    return self
+
+
+def _assign_add(self, value):
+    """In-place ``self += value``; returns ``self``."""
+    _core.assign(self, _core.binary(self, value, "add"))
+    return self
+
+
 def _zero_grad(self):
     """Drops the accumulated gradient."""
     self.grad = None
@@ -113,6 +135,9 @@ _METHODS = {
     "log_softmax": _log_softmax,
     "clip": _clip,
     "zero_grad": _zero_grad,
+    "assign": _assign,
+    "assign_sub": _assign_sub,
+    "assign_add": _assign_add,
     "squeeze": lambda self, axis=None: _core.squeeze(self, axis),
     "expand_dims": lambda self, axis: _core.expand_dims(self, axis),
     "cumsum": lambda self, axis=None: _core.cumsum(self, axis),

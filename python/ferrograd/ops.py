@@ -7,6 +7,7 @@ float32).
 """
 from __future__ import annotations
 
+import builtins as _builtins
 import math as _math
 
 import numpy as _np
@@ -116,7 +117,7 @@ def arange(start, stop=None, step=1, dtype=None):
     if stop is None:
         start, stop = 0, start
     if dtype is None:
-        ints = all(isinstance(v, (int, _np.integer)) and not isinstance(v, bool) for v in (start, stop, step))
+        ints = _builtins.all(isinstance(v, (int, _np.integer)) and not isinstance(v, bool) for v in (start, stop, step))
         dtype = "int32" if ints else "float32"
     return _core.arange(float(start), float(stop), float(step), dtype)
 

@@ -13,7 +13,13 @@ fn need_any(need: &[bool]) -> bool {
 }
 
 /// Gradients of `op`'s inputs given the output gradient `g`.
-pub(super) fn rule(op: &Op, inputs: &[Tensor], saved: &[Tensor], g: &Tensor, need: &[bool]) -> Result<Vec<Option<Tensor>>> {
+pub(super) fn rule(
+    op: &Op,
+    inputs: &[Tensor],
+    saved: &[Tensor],
+    g: &Tensor,
+    need: &[bool],
+) -> Result<Vec<Option<Tensor>>> {
     if !need_any(need) {
         return Ok(vec![None; inputs.len()]);
     }
@@ -25,8 +31,16 @@ pub(super) fn rule(op: &Op, inputs: &[Tensor], saved: &[Tensor], g: &Tensor, nee
         Op::Where => {
             let (c, a, b) = (&inputs[0], &inputs[1], &inputs[2]);
             let z = ops::full(&[], 0.0, g.dtype())?;
-            let ga = if need[1] { Some(ops::sum_to(&ops::where_(c, g, &z)?, a.shape())?) } else { None };
-            let gb = if need[2] { Some(ops::sum_to(&ops::where_(c, &z, g)?, b.shape())?) } else { None };
+            let ga = if need[1] {
+                Some(ops::sum_to(&ops::where_(c, g, &z)?, a.shape())?)
+            } else {
+                None
+            };
+            let gb = if need[2] {
+                Some(ops::sum_to(&ops::where_(c, &z, g)?, b.shape())?)
+            } else {
+                None
+            };
             Ok(vec![None, ga, gb])
         }
         Op::Cast { from } => one(ops::cast(g, *from)?),
@@ -37,7 +51,11 @@ pub(super) fn rule(op: &Op, inputs: &[Tensor], saved: &[Tensor], g: &Tensor, nee
             let mask = ops::cast(&ops::compare(x, &out, CmpOp::Eq)?, x.dtype())?;
             let ax: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
             let count = ops::sum(&mask, Some(&ax), true)?;
-            let gk = if *keepdims { g.clone() } else { ops::expand_reduced(g, x.shape(), axes, false)? };
+            let gk = if *keepdims {
+                g.clone()
+            } else {
+                ops::expand_reduced(g, x.shape(), axes, false)?
+            };
             let share = ops::div(&gk, &count)?;
             one(ops::mul(&mask, &share)?)
         }
@@ -60,7 +78,17 @@ pub(super) fn rule(op: &Op, inputs: &[Tensor], saved: &[Tensor], g: &Tensor, nee
             let mut out = Vec::with_capacity(inputs.len());
             for (t, &nd) in inputs.iter().zip(need) {
                 let len = t.shape()[*axis] as isize;
-                out.push(if nd { Some(ops::slice_axis(g, *axis as isize, Some(start), Some(start + len), 1)?) } else { None });
+                out.push(if nd {
+                    Some(ops::slice_axis(
+                        g,
+                        *axis as isize,
+                        Some(start),
+                        Some(start + len),
+                        1,
+                    )?)
+                } else {
+                    None
+                });
                 start += len;
             }
             Ok(out)
@@ -69,14 +97,34 @@ pub(super) fn rule(op: &Op, inputs: &[Tensor], saved: &[Tensor], g: &Tensor, nee
             let items: Vec<ops::IndexItem> = before
                 .iter()
                 .zip(x.shape())
-                .map(|(&b, &n)| ops::IndexItem::Slice { start: Some(b as isize), stop: Some((b + n) as isize), step: 1 })
+                .map(|(&b, &n)| ops::IndexItem::Slice {
+                    start: Some(b as isize),
+                    stop: Some((b + n) as isize),
+                    step: 1,
+                })
                 .collect();
             one(ops::index(g, &items)?)
         }
-        Op::Take { axis } => Ok(vec![Some(ops::take_backward(x.shape(), x.dtype(), &inputs[1], *axis, g)?), None]),
-        Op::TakeAlongAxis { axis } => {
-            Ok(vec![Some(ops::take_along_axis_backward(x.shape(), x.dtype(), &inputs[1], *axis, g)?), None])
-        }
+        Op::Take { axis } => Ok(vec![
+            Some(ops::take_backward(
+                x.shape(),
+                x.dtype(),
+                &inputs[1],
+                *axis,
+                g,
+            )?),
+            None,
+        ]),
+        Op::TakeAlongAxis { axis } => Ok(vec![
+            Some(ops::take_along_axis_backward(
+                x.shape(),
+                x.dtype(),
+                &inputs[1],
+                *axis,
+                g,
+            )?),
+            None,
+        ]),
         Op::MatMul => {
             let (a, b) = (&inputs[0], &inputs[1]);
             let ga = if need[0] {
@@ -96,7 +144,14 @@ pub(super) fn rule(op: &Op, inputs: &[Tensor], saved: &[Tensor], g: &Tensor, nee
     }
 }
 
-fn binary_rule(op: BinaryOp, a: &Tensor, b: &Tensor, saved: &[Tensor], g: &Tensor, need: &[bool]) -> Result<Vec<Option<Tensor>>> {
+fn binary_rule(
+    op: BinaryOp,
+    a: &Tensor,
+    b: &Tensor,
+    saved: &[Tensor],
+    g: &Tensor,
+    need: &[bool],
+) -> Result<Vec<Option<Tensor>>> {
     let (ga, gb): (Option<Tensor>, Option<Tensor>) = match op {
         BinaryOp::Add => (Some(g.clone()), Some(g.clone())),
         BinaryOp::Sub => (Some(g.clone()), Some(ops::unary(g, UnaryOp::Neg)?)),
@@ -137,12 +192,21 @@ fn binary_rule(op: BinaryOp, a: &Tensor, b: &Tensor, saved: &[Tensor], g: &Tenso
             (ga, gb)
         }
         BinaryOp::Maximum | BinaryOp::Minimum => {
-            let pick = if op == BinaryOp::Maximum { CmpOp::Gt } else { CmpOp::Lt };
+            let pick = if op == BinaryOp::Maximum {
+                CmpOp::Gt
+            } else {
+                CmpOp::Lt
+            };
             let wa = ops::cast(&ops::compare(a, b, pick)?, g.dtype())?;
-            let tie = ops::mul_scalar(&ops::cast(&ops::compare(a, b, CmpOp::Eq)?, g.dtype())?, 0.5)?;
+            let tie =
+                ops::mul_scalar(&ops::cast(&ops::compare(a, b, CmpOp::Eq)?, g.dtype())?, 0.5)?;
             let sa = ops::add(&wa, &tie)?;
             let ga = ops::mul(g, &sa)?;
-            let gb = if need[1] { Some(ops::sub(g, &ga)?) } else { None };
+            let gb = if need[1] {
+                Some(ops::sub(g, &ga)?)
+            } else {
+                None
+            };
             (Some(ga), gb)
         }
         BinaryOp::Mod => {

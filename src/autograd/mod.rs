@@ -43,7 +43,9 @@ pub struct NoGradGuard {
 impl NoGradGuard {
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        NoGradGuard { prev: set_grad_enabled(false) }
+        NoGradGuard {
+            prev: set_grad_enabled(false),
+        }
     }
 }
 
@@ -113,7 +115,11 @@ pub fn backward(root: &Tensor, grad: Option<Tensor>, retain_graph: bool) -> Resu
             if g.shape() != root.shape() {
                 return Err(Error::shape(
                     "backward",
-                    format!("gradient has shape {:?} but the tensor has shape {:?}", g.shape(), root.shape()),
+                    format!(
+                        "gradient has shape {:?} but the tensor has shape {:?}",
+                        g.shape(),
+                        root.shape()
+                    ),
                 ));
             }
             crate::ops::cast_nograd(&g, root.dtype())?
@@ -148,7 +154,10 @@ pub fn backward(root: &Tensor, grad: Option<Tensor>, retain_graph: bool) -> Resu
             continue;
         }
         stack.push((node.clone(), true));
-        let st = node.state.lock().map_err(|_| Error::autograd("backward", "tape lock poisoned"))?;
+        let st = node
+            .state
+            .lock()
+            .map_err(|_| Error::autograd("backward", "tape lock poisoned"))?;
         let Some(st) = st.as_ref() else {
             return Err(Error::autograd(
                 "backward",
@@ -170,11 +179,19 @@ pub fn backward(root: &Tensor, grad: Option<Tensor>, retain_graph: bool) -> Resu
     let mut grads: HashMap<usize, Tensor> = HashMap::new();
     grads.insert(node_key(&root_node), seed);
     for node in order.iter().rev() {
-        let Some(g) = grads.remove(&node_key(node)) else { continue };
-        let mut slot = node.state.lock().map_err(|_| Error::autograd("backward", "tape lock poisoned"))?;
+        let Some(g) = grads.remove(&node_key(node)) else {
+            continue;
+        };
+        let mut slot = node
+            .state
+            .lock()
+            .map_err(|_| Error::autograd("backward", "tape lock poisoned"))?;
         let (input_grads, inputs) = {
             let Some(st) = slot.as_ref() else {
-                return Err(Error::autograd("backward", format!("saved state of '{}' was freed", node.name)));
+                return Err(Error::autograd(
+                    "backward",
+                    format!("saved state of '{}' was freed", node.name),
+                ));
             };
             let need: Vec<bool> = st.inputs.iter().map(|t| t.requires_grad()).collect();
             let gs = backward::rule(&st.op, &st.inputs, &st.saved, &g, &need)?;

@@ -19,30 +19,57 @@ pub enum Op {
     Binary(BinaryOp),
     /// inputs: [cond, a, b]
     Where,
-    Cast { from: DType },
+    Cast {
+        from: DType,
+    },
     Copy,
-    Sum { axes: Vec<usize>, keepdims: bool },
+    Sum {
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
     /// saved: [output]
-    MaxMin { axes: Vec<usize>, keepdims: bool },
+    MaxMin {
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
     /// saved: [output]
-    Prod { axes: Vec<usize>, keepdims: bool },
+    Prod {
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
     /// saved: [output]
-    Softmax { axis: usize },
+    Softmax {
+        axis: usize,
+    },
     /// saved: [output]
-    LogSoftmax { axis: usize },
-    Cumsum { axis: usize },
+    LogSoftmax {
+        axis: usize,
+    },
+    Cumsum {
+        axis: usize,
+    },
     Reshape,
-    Permute { perm: Vec<usize> },
+    Permute {
+        perm: Vec<usize>,
+    },
     BroadcastTo,
     View(ViewMap),
     /// inputs: the pieces
-    Concat { axis: usize },
+    Concat {
+        axis: usize,
+    },
     /// constant padding: the gradient is the interior slice
-    Pad { before: Vec<usize> },
+    Pad {
+        before: Vec<usize>,
+    },
     /// inputs: [x, indices]
-    Take { axis: usize },
+    Take {
+        axis: usize,
+    },
     /// inputs: [x, indices]
-    TakeAlongAxis { axis: usize },
+    TakeAlongAxis {
+        axis: usize,
+    },
     /// inputs: [a, b], both at least 2-D
     MatMul,
 }

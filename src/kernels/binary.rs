@@ -178,7 +178,11 @@ macro_rules! impl_num_int {
                         _ => 0,
                     }
                 } else {
-                    a.wrapping_pow(if (b as i64) > u32::MAX as i64 { u32::MAX } else { b as u32 })
+                    a.wrapping_pow(if (b as i64) > u32::MAX as i64 {
+                        u32::MAX
+                    } else {
+                        b as u32
+                    })
                 }
             }
             #[inline(always)]
@@ -305,7 +309,14 @@ pub unsafe fn binary_segment<T: Num>(
             ba[i] = *a.offset((done + i) as isize * sa);
             bb[i] = *b.offset((done + i) as isize * sb);
         }
-        binary_contig(op, &ba[..m], 1, &bb[..m], 1, std::slice::from_raw_parts_mut(out.add(done), m));
+        binary_contig(
+            op,
+            &ba[..m],
+            1,
+            &bb[..m],
+            1,
+            std::slice::from_raw_parts_mut(out.add(done), m),
+        );
         done += m;
     }
 }
@@ -351,7 +362,15 @@ pub unsafe fn compare_segment<T: Element>(
 ///
 /// # Safety
 /// Pointers valid for `n` elements at their strides.
-pub unsafe fn logic_segment(op: LogicOp, a: *const bool, sa: isize, b: *const bool, sb: isize, out: *mut bool, n: usize) {
+pub unsafe fn logic_segment(
+    op: LogicOp,
+    a: *const bool,
+    sa: isize,
+    b: *const bool,
+    sb: isize,
+    out: *mut bool,
+    n: usize,
+) {
     for i in 0..n {
         let x = *a.offset(i as isize * sa);
         let y = *b.offset(i as isize * sb);
@@ -380,7 +399,11 @@ pub unsafe fn where_segment<T: Element>(
 ) {
     for i in 0..n {
         let ii = i as isize;
-        *out.add(i) = if *c.offset(ii * sc) { *a.offset(ii * sa) } else { *b.offset(ii * sb) };
+        *out.add(i) = if *c.offset(ii * sc) {
+            *a.offset(ii * sa)
+        } else {
+            *b.offset(ii * sb)
+        };
     }
 }
 
@@ -429,7 +452,14 @@ mod tests {
     fn segments_match_scalar() {
         let a: Vec<f32> = (0..1000).map(|i| i as f32 * 0.5 - 3.0).collect();
         let b: Vec<f32> = (0..3000).map(|i| (i as f32).cos()).collect();
-        for op in [BinaryOp::Add, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Maximum, BinaryOp::Pow, BinaryOp::Mod] {
+        for op in [
+            BinaryOp::Add,
+            BinaryOp::Mul,
+            BinaryOp::Div,
+            BinaryOp::Maximum,
+            BinaryOp::Pow,
+            BinaryOp::Mod,
+        ] {
             let mut out = vec![0f32; 1000];
             unsafe { binary_segment(op, a.as_ptr(), 1, b.as_ptr(), 3, out.as_mut_ptr(), 1000) };
             for i in 0..1000 {

@@ -15,7 +15,14 @@ use crate::dtype::Element;
 
 /// # Safety
 /// `x` valid for pre*dim*post reads, `out` for pre*idx.len()*post writes, indices in 0..dim.
-pub unsafe fn gather<T: Element>(x: *const T, pre: usize, dim: usize, post: usize, idx: &[i64], out: *mut T) {
+pub unsafe fn gather<T: Element>(
+    x: *const T,
+    pre: usize,
+    dim: usize,
+    post: usize,
+    idx: &[i64],
+    out: *mut T,
+) {
     let nk = idx.len();
     let (xs, os) = (SendPtr(x as *mut T), SendPtr(out));
     let row = |r: usize| {
@@ -36,11 +43,22 @@ pub unsafe fn gather<T: Element>(x: *const T, pre: usize, dim: usize, post: usiz
 /// # Safety
 /// `g` valid for pre*idx.len()*post reads; `gx` for pre*dim*post reads and writes (no overlap);
 /// indices in 0..dim.
-pub unsafe fn scatter_add<T: Num>(g: *const T, pre: usize, dim: usize, post: usize, idx: &[i64], gx: *mut T) {
+pub unsafe fn scatter_add<T: Num>(
+    g: *const T,
+    pre: usize,
+    dim: usize,
+    post: usize,
+    idx: &[i64],
+    gx: *mut T,
+) {
     let nk = idx.len();
     let (gs, os) = (SendPtr(g as *mut T), SendPtr(gx));
     let threads = crate::threading::num_threads();
-    let chunk = if post >= 256 && threads > 1 { post.div_ceil(threads * 2).next_multiple_of(16) } else { post.max(1) };
+    let chunk = if post >= 256 && threads > 1 {
+        post.div_ceil(threads * 2).next_multiple_of(16)
+    } else {
+        post.max(1)
+    };
     let nchunks = post.div_ceil(chunk).max(1);
     let task = |t: usize| {
         let (p, c) = (t / nchunks, t % nchunks);
@@ -74,9 +92,12 @@ mod tests {
         unsafe { gather(x.as_ptr(), 2, 3, 4, &idx, out.as_mut_ptr()) };
         assert_eq!(&out[0..4], &[8.0, 9.0, 10.0, 11.0]);
         assert_eq!(&out[12..16], &[20.0, 21.0, 22.0, 23.0]);
-        let g = vec![1f32; 24];
+        let g = [1f32; 24];
         let mut gx = vec![0f32; 24];
         unsafe { scatter_add(g.as_ptr(), 2, 3, 4, &idx, gx.as_mut_ptr()) };
-        assert_eq!(&gx[0..12], &[1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 2.0, 2.0, 2.0, 2.0]);
+        assert_eq!(
+            &gx[0..12],
+            &[1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 2.0, 2.0, 2.0, 2.0]
+        );
     }
 }

@@ -66,7 +66,10 @@ impl<const N: usize> Plan<N> {
                 s.push(0);
             }
         }
-        Plan { shape: sh, strides: st }
+        Plan {
+            shape: sh,
+            strides: st,
+        }
     }
 
     #[inline]
@@ -86,7 +89,14 @@ impl<const N: usize> Plan<N> {
 
     /// Calls `f(offsets, len)` for every segment of the linear range `start..end`; `offsets` are
     /// element offsets from `base` for each operand.
-    pub fn for_range(&self, base: [isize; N], start: usize, end: usize, mut f: impl FnMut([isize; N], usize)) {
+    #[allow(clippy::needless_range_loop)] // several arrays share the index
+    pub fn for_range(
+        &self,
+        base: [isize; N],
+        start: usize,
+        end: usize,
+        mut f: impl FnMut([isize; N], usize),
+    ) {
         if start >= end {
             return;
         }

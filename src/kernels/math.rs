@@ -23,20 +23,16 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 /// out right without special cases).
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
-    let xc = if x > 89.0 {
-        89.0
-    } else if x < -104.0 {
-        -104.0
-    } else {
-        x
-    };
+    // clamp keeps NaN as NaN, which then propagates through the polynomial.
+    let xc = x.clamp(-104.0, 89.0);
     let n = (xc * LOG2E + 0.5).floor();
     let r = xc - n * LN2_HI - n * LN2_LO;
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+                    + r * (1.0 / 24.0
+                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
     let ni = n as i32;
     let h = ni >> 1;
     let l = ni - h;
@@ -83,7 +79,8 @@ pub fn tanh_f32(x: f32) -> f32 {
             + z * (-1.0 / 3.0
                 + z * (2.0 / 15.0
                     + z * (-17.0 / 315.0
-                        + z * (62.0 / 2835.0 + z * (-1382.0 / 155_925.0 + z * (21844.0 / 6_081_075.0)))))));
+                        + z * (62.0 / 2835.0
+                            + z * (-1382.0 / 155_925.0 + z * (21844.0 / 6_081_075.0)))))));
     let e = exp_f32(2.0 * a);
     let big = (1.0 - 2.0 / (e + 1.0)).copysign(x);
     if a < 0.4 {
@@ -353,7 +350,10 @@ mod tests {
     }
 
     fn sweep() -> Vec<f32> {
-        let mut v = vec![0.0f32, -0.0, 1e-30, -1e-30, 1e-8, 0.39999, 0.4, 0.40001, 1.0, -1.0, 88.5, -87.0, -100.0];
+        let mut v = vec![
+            0.0f32, -0.0, 1e-30, -1e-30, 1e-8, 0.39999, 0.4, 0.40001, 1.0, -1.0, 88.5, -87.0,
+            -100.0,
+        ];
         let mut x = -30.0f32;
         while x < 30.0 {
             v.push(x);

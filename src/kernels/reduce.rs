@@ -110,7 +110,14 @@ pub fn fold_row<T: Num>(op: ReduceOp, x: &[T]) -> T {
 ///
 /// # Safety
 /// `x + row_offsets[o]` must be valid for `r` reads for every `o`; `out` for `row_offsets.len()` writes.
-pub unsafe fn reduce_rows<T: Num>(op: ReduceOp, x: *const T, row_offsets: &[isize], r: usize, out: *mut T, empty: T) {
+pub unsafe fn reduce_rows<T: Num>(
+    op: ReduceOp,
+    x: *const T,
+    row_offsets: &[isize],
+    r: usize,
+    out: *mut T,
+    empty: T,
+) {
     let nout = row_offsets.len();
     let xs = SendPtr(x as *mut T);
     let os = SendPtr(out);
@@ -132,14 +139,18 @@ pub unsafe fn reduce_rows<T: Num>(op: ReduceOp, x: *const T, row_offsets: &[isiz
     if nout >= 2 * crate::threading::num_threads() {
         let chunk = (crate::threading::GRAIN / r.max(1)).max(1);
         crate::threading::install(|| {
-            (0..nout).into_par_iter().with_min_len(chunk).for_each(|o| unsafe { *os.get().add(o) = row(o) })
+            (0..nout)
+                .into_par_iter()
+                .with_min_len(chunk)
+                .for_each(|o| unsafe { *os.get().add(o) = row(o) })
         });
     } else {
         // Few long rows: fold the blocks of each row in parallel, combine in order.
-        for o in 0..nout {
-            let s = std::slice::from_raw_parts(xs.get().offset(row_offsets[o]), r);
-            let parts: Vec<T> =
-                crate::threading::install(|| s.par_chunks(BLOCK).map(|b| fold_block(op, b)).collect());
+        for (o, &ro) in row_offsets.iter().enumerate() {
+            let s = std::slice::from_raw_parts(xs.get().offset(ro), r);
+            let parts: Vec<T> = crate::threading::install(|| {
+                s.par_chunks(BLOCK).map(|b| fold_block(op, b)).collect()
+            });
             let mut acc = parts[0];
             for &p in &parts[1..] {
                 acc = combine(op, acc, p);
@@ -177,7 +188,13 @@ simd_fn!(
 ///
 /// # Safety
 /// `x + row_offsets[r]` must be valid for `n` reads for every r; `out` for `n` writes. At least one row.
-pub unsafe fn reduce_cols<T: Num>(op: ReduceOp, x: *const T, row_offsets: &[isize], n: usize, out: *mut T) {
+pub unsafe fn reduce_cols<T: Num>(
+    op: ReduceOp,
+    x: *const T,
+    row_offsets: &[isize],
+    n: usize,
+    out: *mut T,
+) {
     const BLOCK_ROWS: usize = 512;
     let xs = SendPtr(x as *mut T);
     let os = SendPtr(out);
@@ -205,7 +222,9 @@ pub unsafe fn reduce_cols<T: Num>(op: ReduceOp, x: *const T, row_offsets: &[isiz
         let chunk = n.div_ceil(threads * 2).next_multiple_of(16).max(16);
         let nchunks = n.div_ceil(chunk);
         crate::threading::install(|| {
-            (0..nchunks).into_par_iter().for_each(|c| cols(c * chunk, ((c + 1) * chunk).min(n)))
+            (0..nchunks)
+                .into_par_iter()
+                .for_each(|c| cols(c * chunk, ((c + 1) * chunk).min(n)))
         });
     } else {
         cols(0, n);
@@ -217,7 +236,13 @@ pub unsafe fn reduce_cols<T: Num>(op: ReduceOp, x: *const T, row_offsets: &[isiz
 ///
 /// # Safety
 /// `x` valid for `rows * r` reads (rows contiguous, back to back); `out` for `rows` writes; r >= 1.
-pub unsafe fn arg_extreme_rows<T: Num>(x: *const T, rows: usize, r: usize, is_max: bool, out: *mut i64) {
+pub unsafe fn arg_extreme_rows<T: Num>(
+    x: *const T,
+    rows: usize,
+    r: usize,
+    is_max: bool,
+    out: *mut i64,
+) {
     let xs = SendPtr(x as *mut T);
     let os = SendPtr(out);
     let one = |o: usize| {
@@ -241,7 +266,11 @@ pub unsafe fn arg_extreme_rows<T: Num>(x: *const T, rows: usize, r: usize, is_ma
         best as i64
     };
     if crate::threading::should_parallelize(rows * r, crate::threading::GRAIN) && rows > 1 {
-        crate::threading::install(|| (0..rows).into_par_iter().for_each(|o| unsafe { *os.get().add(o) = one(o) }));
+        crate::threading::install(|| {
+            (0..rows)
+                .into_par_iter()
+                .for_each(|o| unsafe { *os.get().add(o) = one(o) })
+        });
     } else {
         for o in 0..rows {
             *out.add(o) = one(o);
@@ -259,7 +288,10 @@ mod tests {
             let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 101) as f32 * 0.01).collect();
             let s = fold_row(ReduceOp::Sum, &x);
             let e: f64 = x.iter().map(|&v| v as f64).sum();
-            assert!(((s as f64) - e).abs() <= 1e-5 * e.abs().max(1.0), "n={n}: {s} vs {e}");
+            assert!(
+                ((s as f64) - e).abs() <= 1e-5 * e.abs().max(1.0),
+                "n={n}: {s} vs {e}"
+            );
             let m = fold_row(ReduceOp::Max, &x);
             assert_eq!(m, x.iter().cloned().fold(f32::MIN, f32::max));
         }

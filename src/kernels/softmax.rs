@@ -55,7 +55,13 @@ fn for_rows(rows: usize, n: usize, f: impl Fn(usize) + Sync) {
 ///
 /// # Safety
 /// `x` and `y` valid for `rows * n` elements; they must not overlap.
-pub unsafe fn softmax_rows<T: Real + Num>(x: *const T, y: *mut T, rows: usize, n: usize, log: bool) {
+pub unsafe fn softmax_rows<T: Real + Num>(
+    x: *const T,
+    y: *mut T,
+    rows: usize,
+    n: usize,
+    log: bool,
+) {
     if n == 0 {
         return;
     }
@@ -98,7 +104,14 @@ simd_fn!(fn softmax_bwd_row<T: Real | Num>(y: &[T], g: &[T], gx: &mut [T], log: 
 ///
 /// # Safety
 /// All pointers valid for `rows * n` elements; `gx` overlaps neither input.
-pub unsafe fn softmax_rows_backward<T: Real + Num>(y: *const T, g: *const T, gx: *mut T, rows: usize, n: usize, log: bool) {
+pub unsafe fn softmax_rows_backward<T: Real + Num>(
+    y: *const T,
+    g: *const T,
+    gx: *mut T,
+    rows: usize,
+    n: usize,
+    log: bool,
+) {
     if n == 0 {
         return;
     }

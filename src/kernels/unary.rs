@@ -88,7 +88,10 @@ impl UnaryOp {
 
     /// Ops whose derivative is zero almost everywhere: results do not require grad.
     pub fn is_piecewise_constant(&self) -> bool {
-        matches!(self, UnaryOp::Sign | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round)
+        matches!(
+            self,
+            UnaryOp::Sign | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round
+        )
     }
 
     /// Whether the backward rule reads the forward output (so it must be saved).
@@ -142,7 +145,7 @@ pub fn unary_slice_impl<T: Real>(op: UnaryOp, x: &[T], y: &mut [T]) {
         UnaryOp::Cos => map!(|v| v.cos()),
         UnaryOp::Tanh => map!(|v| v.tanh()),
         UnaryOp::Sigmoid => map!(|v| v.sigmoid()),
-        UnaryOp::Relu => map!(|v| if v > zero { v } else if v.is_nan() { v } else { zero }),
+        UnaryOp::Relu => map!(|v| if v > zero || v.is_nan() { v } else { zero }),
         UnaryOp::Relu6 => {
             let six = T::c(6.0);
             map!(|v| if v.is_nan() {
@@ -165,7 +168,11 @@ pub fn unary_slice_impl<T: Real>(op: UnaryOp, x: &[T], y: &mut [T]) {
         }
         UnaryOp::Selu => {
             let (al, sc) = (T::c(SELU_ALPHA), T::c(SELU_SCALE));
-            map!(|v| if v > zero { sc * v } else { sc * al * v.expm1() })
+            map!(|v| if v > zero {
+                sc * v
+            } else {
+                sc * al * v.expm1()
+            })
         }
         UnaryOp::Gelu => {
             let r = T::c(std::f64::consts::FRAC_1_SQRT_2);
@@ -312,7 +319,11 @@ pub const GATHER_BLOCK: usize = 256;
 /// `x` must be valid for `n` reads at stride `sx`, `y` for `n` writes.
 pub unsafe fn unary_segment<T: Real>(op: UnaryOp, x: *const T, sx: isize, y: *mut T, n: usize) {
     if sx == 1 {
-        unary_slice(op, std::slice::from_raw_parts(x, n), std::slice::from_raw_parts_mut(y, n));
+        unary_slice(
+            op,
+            std::slice::from_raw_parts(x, n),
+            std::slice::from_raw_parts_mut(y, n),
+        );
         return;
     }
     let mut buf = [T::default(); GATHER_BLOCK];
@@ -322,7 +333,11 @@ pub unsafe fn unary_segment<T: Real>(op: UnaryOp, x: *const T, sx: isize, y: *mu
         for (i, b) in buf[..m].iter_mut().enumerate() {
             *b = *x.offset((done + i) as isize * sx);
         }
-        unary_slice(op, &buf[..m], std::slice::from_raw_parts_mut(y.add(done), m));
+        unary_slice(
+            op,
+            &buf[..m],
+            std::slice::from_raw_parts_mut(y.add(done), m),
+        );
         done += m;
     }
 }

@@ -56,7 +56,10 @@ pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Result<Tensor> 
     }
     let n = ((stop - start) / step).ceil().max(0.0);
     if n > 1e12 {
-        return Err(Error::value("arange", format!("range of {n} elements is too large")));
+        return Err(Error::value(
+            "arange",
+            format!("range of {n} elements is too large"),
+        ));
     }
     let n = n as usize;
     let t = Tensor::empty(&[n], dtype)?;
@@ -78,7 +81,11 @@ pub fn eye(n: usize, m: usize, k: isize, dtype: DType) -> Result<Tensor> {
 pub fn linspace(start: f64, stop: f64, num: usize, endpoint: bool, dtype: DType) -> Result<Tensor> {
     let t = Tensor::empty(&[num], dtype)?;
     let div = if endpoint { num.saturating_sub(1) } else { num };
-    let step = if div > 0 { (stop - start) / div as f64 } else { 0.0 };
+    let step = if div > 0 {
+        (stop - start) / div as f64
+    } else {
+        0.0
+    };
     with_dtype!(dtype, T => fill_with::<T>(&t, |i| {
         if endpoint && num > 1 && i == num - 1 { T::from_f64(stop) } else { T::from_f64(start + i as f64 * step) }
     }));

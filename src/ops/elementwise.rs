@@ -5,7 +5,8 @@ use crate::autograd::{needs_record, NoGradGuard, Op};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::binary::{
-    binary_segment, cast_segment, compare_segment, logic_segment, where_segment, BinaryOp, CmpOp, LogicOp,
+    binary_segment, cast_segment, compare_segment, logic_segment, where_segment, BinaryOp, CmpOp,
+    LogicOp,
 };
 use crate::kernels::iter::{Plan, SendPtr};
 use crate::kernels::unary::{unary_backward_slice, unary_segment, UnaryOp};
@@ -36,7 +37,11 @@ pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     if op.is_piecewise_constant() {
         return Ok(out);
     }
-    let saved = if op.backward_uses_output() && needs_record(&[x]) { vec![out.clone()] } else { vec![] };
+    let saved = if op.backward_uses_output() && needs_record(&[x]) {
+        vec![out.clone()]
+    } else {
+        vec![]
+    };
     Ok(finish(out.clone(), Op::Unary(op), &[x], saved))
 }
 
@@ -70,7 +75,12 @@ fn unary_int(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
 }
 
 /// Backward of a unary op: `gx = g * op'(x)` (one fused kernel).
-pub(crate) fn unary_backward(op: UnaryOp, x: &Tensor, y: Option<&Tensor>, g: &Tensor) -> Result<Tensor> {
+pub(crate) fn unary_backward(
+    op: UnaryOp,
+    x: &Tensor,
+    y: Option<&Tensor>,
+    g: &Tensor,
+) -> Result<Tensor> {
     let x = contiguous_nograd(x)?;
     let g = contiguous_nograd(&cast_nograd(g, x.dtype())?)?;
     let y = match y {
@@ -134,7 +144,11 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
     if !dt.is_float() || op == BinaryOp::FloorDiv {
         return Ok(out);
     }
-    let saved = if op == BinaryOp::Pow && needs_record(&[&a, &b]) { vec![out.clone()] } else { vec![] };
+    let saved = if op == BinaryOp::Pow && needs_record(&[&a, &b]) {
+        vec![out.clone()]
+    } else {
+        vec![]
+    };
     Ok(finish(out.clone(), Op::Binary(op), &[&a, &b], saved))
 }
 
@@ -201,9 +215,21 @@ pub fn logical(a: &Tensor, b: &Tensor, op: LogicOp) -> Result<Tensor> {
         let lb = b.layout().broadcast_to(&shape)?;
         let plan = Plan::new(&shape, [&la.strides, &lb.strides, out.strides()]);
         let [sa, sb, _] = plan.inner_strides();
-        let (ap, bp, op_) = (SendPtr(a.data_ptr::<bool>()), SendPtr(b.data_ptr::<bool>()), SendPtr(out.data_ptr::<bool>()));
+        let (ap, bp, op_) = (
+            SendPtr(a.data_ptr::<bool>()),
+            SendPtr(b.data_ptr::<bool>()),
+            SendPtr(out.data_ptr::<bool>()),
+        );
         plan.run([0, 0, 0], GRAIN, |o, n| unsafe {
-            logic_segment(op, ap.get().offset(o[0]), sa, bp.get().offset(o[1]), sb, op_.get().offset(o[2]), n)
+            logic_segment(
+                op,
+                ap.get().offset(o[0]),
+                sa,
+                bp.get().offset(o[1]),
+                sb,
+                op_.get().offset(o[2]),
+                n,
+            )
         });
     }
     Ok(out)
@@ -250,7 +276,12 @@ pub fn cast(x: &Tensor, dtype: DType) -> Result<Tensor> {
     }
     let out = copy_as(x, dtype)?;
     if x.dtype().is_float() && dtype.is_float() {
-        return Ok(finish(out.clone(), Op::Cast { from: x.dtype() }, &[x], vec![]));
+        return Ok(finish(
+            out.clone(),
+            Op::Cast { from: x.dtype() },
+            &[x],
+            vec![],
+        ));
     }
     Ok(out)
 }
@@ -298,7 +329,10 @@ pub fn contiguous_nograd(x: &Tensor) -> Result<Tensor> {
 /// Clips values into `[lo, hi]` (gradient passes where `lo <= x <= hi`).
 pub fn clip(x: &Tensor, lo: f64, hi: f64) -> Result<Tensor> {
     if lo.is_nan() || hi.is_nan() {
-        return Err(Error::value("clip", format!("bounds must not be NaN, got min={lo}, max={hi}")));
+        return Err(Error::value(
+            "clip",
+            format!("bounds must not be NaN, got min={lo}, max={hi}"),
+        ));
     }
     unary(x, UnaryOp::Clip(lo, hi))
 }
@@ -315,13 +349,24 @@ pub fn assign(dst: &Tensor, src: &Tensor) -> Result<()> {
     }
     let src = cast_nograd(src, dst.dtype())?;
     let ls = src.layout().broadcast_to(dst.shape()).map_err(|_| {
-        Error::shape("assign", format!("cannot assign a value of shape {:?} to a view of shape {:?}", src.shape(), dst.shape()))
+        Error::shape(
+            "assign",
+            format!(
+                "cannot assign a value of shape {:?} to a view of shape {:?}",
+                src.shape(),
+                dst.shape()
+            ),
+        )
     })?;
     if dst.numel() == 0 {
         return Ok(());
     }
     // Copy through a contiguous temporary when the source shares storage (overlap safety).
-    let src = if src.shares_storage(dst) { contiguous_nograd(&src.with_layout(ls.clone()))? } else { src.with_layout(ls) };
+    let src = if src.shares_storage(dst) {
+        contiguous_nograd(&src.with_layout(ls.clone()))?
+    } else {
+        src.with_layout(ls)
+    };
     with_dtype!(dst.dtype(), T => {
         let plan = Plan::new(dst.shape(), [src.strides(), dst.strides()]);
         let [ss, sd] = plan.inner_strides();

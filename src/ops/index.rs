@@ -10,22 +10,35 @@ use crate::shape::normalize_axis;
 use crate::tensor::Tensor;
 use crate::{with_dtype, with_numeric};
 
-use super::{arange, broadcast_to, cast_nograd, compare, contiguous, contiguous_nograd, expand_dims, finish, full, reshape};
+use super::{
+    arange, broadcast_to, cast_nograd, compare, contiguous, contiguous_nograd, expand_dims, finish,
+    full, reshape,
+};
 
 /// Indices as int64 with negatives wrapped, checked against `dim`.
 fn checked_indices(op: &str, idx: &Tensor, dim: usize, axis: usize) -> Result<Tensor> {
     if !idx.dtype().is_int() {
-        return Err(Error::dtype(op, format!("indices must be integers, got dtype {}", idx.dtype())));
+        return Err(Error::dtype(
+            op,
+            format!("indices must be integers, got dtype {}", idx.dtype()),
+        ));
     }
     let v = cast_nograd(&contiguous_nograd(idx)?, DType::I64)?;
-    let v = if v.shares_storage(idx) { super::copy_as(&v, DType::I64)? } else { v };
+    let v = if v.shares_storage(idx) {
+        super::copy_as(&v, DType::I64)?
+    } else {
+        v
+    };
     let n = dim as i64;
     // SAFETY: v is a fresh contiguous int64 tensor owned here.
     let s = unsafe { std::slice::from_raw_parts_mut(v.data_ptr::<i64>(), v.numel()) };
     for x in s.iter_mut() {
         let j = if *x < 0 { *x + n } else { *x };
         if j < 0 || j >= n {
-            return Err(Error::index(op, format!("index {x} is out of bounds for axis {axis} with size {dim}")));
+            return Err(Error::index(
+                op,
+                format!("index {x} is out of bounds for axis {axis} with size {dim}"),
+            ));
         }
         *x = j;
     }
@@ -39,7 +52,10 @@ pub fn take(x: &Tensor, indices: &Tensor, axis: Option<isize>) -> Result<Tensor>
         None => (reshape(x, &[x.numel()])?, 0usize),
         Some(ax) => {
             if x.ndim() == 0 {
-                return Err(Error::value("take", "cannot take along an axis of a 0-d tensor"));
+                return Err(Error::value(
+                    "take",
+                    "cannot take along an axis of a 0-d tensor",
+                ));
             }
             (x.clone(), normalize_axis("take", ax, x.ndim())?)
         }
@@ -65,7 +81,13 @@ pub fn take(x: &Tensor, indices: &Tensor, axis: Option<isize>) -> Result<Tensor>
 }
 
 /// Backward of take: scatter-add `g` into zeros shaped like `x`.
-pub(crate) fn take_backward(x_shape: &[usize], dtype: DType, idx: &Tensor, axis: usize, g: &Tensor) -> Result<Tensor> {
+pub(crate) fn take_backward(
+    x_shape: &[usize],
+    dtype: DType,
+    idx: &Tensor,
+    axis: usize,
+    g: &Tensor,
+) -> Result<Tensor> {
     let gx = full(x_shape, 0.0, dtype)?;
     let g = contiguous_nograd(&cast_nograd(g, dtype)?)?;
     let pre: usize = x_shape[..axis].iter().product();
@@ -85,7 +107,11 @@ pub fn take_along_axis(x: &Tensor, indices: &Tensor, axis: isize) -> Result<Tens
     if indices.ndim() != x.ndim() {
         return Err(Error::shape(
             "take_along_axis",
-            format!("indices must have the same rank as x ({}), got shape {:?}", x.ndim(), indices.shape()),
+            format!(
+                "indices must have the same rank as x ({}), got shape {:?}",
+                x.ndim(),
+                indices.shape()
+            ),
         ));
     }
     if x.ndim() == 0 {
@@ -105,7 +131,11 @@ pub fn take_along_axis(x: &Tensor, indices: &Tensor, axis: isize) -> Result<Tens
             } else {
                 return Err(Error::shape(
                     "take_along_axis",
-                    format!("shapes {:?} (x) and {:?} (indices) do not broadcast outside axis {a}", x.shape(), indices.shape()),
+                    format!(
+                        "shapes {:?} (x) and {:?} (indices) do not broadcast outside axis {a}",
+                        x.shape(),
+                        indices.shape()
+                    ),
                 ));
             });
         }
@@ -135,11 +165,22 @@ pub fn take_along_axis(x: &Tensor, indices: &Tensor, axis: isize) -> Result<Tens
     if !x.dtype().is_float() {
         return Ok(out);
     }
-    Ok(finish(out, Op::TakeAlongAxis { axis: a }, &[&xb, &idx], vec![]))
+    Ok(finish(
+        out,
+        Op::TakeAlongAxis { axis: a },
+        &[&xb, &idx],
+        vec![],
+    ))
 }
 
 /// Backward of take_along_axis (contiguous x and indices of the output's shape).
-pub(crate) fn take_along_axis_backward(x_shape: &[usize], dtype: DType, idx: &Tensor, axis: usize, g: &Tensor) -> Result<Tensor> {
+pub(crate) fn take_along_axis_backward(
+    x_shape: &[usize],
+    dtype: DType,
+    idx: &Tensor,
+    axis: usize,
+    g: &Tensor,
+) -> Result<Tensor> {
     let gx = full(x_shape, 0.0, dtype)?;
     let g = contiguous_nograd(&cast_nograd(g, dtype)?)?;
     if g.numel() > 0 {
@@ -165,14 +206,20 @@ pub(crate) fn take_along_axis_backward(x_shape: &[usize], dtype: DType, idx: &Te
 /// One-hot encoding: a new axis of size `num_classes` at `axis`; out-of-range indices give zeros.
 pub fn one_hot(indices: &Tensor, num_classes: usize, axis: isize, dtype: DType) -> Result<Tensor> {
     if !indices.dtype().is_int() {
-        return Err(Error::dtype("one_hot", format!("indices must be integers, got dtype {}", indices.dtype())));
+        return Err(Error::dtype(
+            "one_hot",
+            format!("indices must be integers, got dtype {}", indices.dtype()),
+        ));
     }
     let nd = indices.ndim() + 1;
     let a = normalize_axis("one_hot", axis, nd)?;
     let idx = expand_dims(&cast_nograd(indices, DType::I64)?, a as isize)?;
     let mut cls_shape = vec![1usize; nd];
     cls_shape[a] = num_classes;
-    let classes = reshape(&arange(0.0, num_classes as f64, 1.0, DType::I64)?, &cls_shape)?;
+    let classes = reshape(
+        &arange(0.0, num_classes as f64, 1.0, DType::I64)?,
+        &cls_shape,
+    )?;
     cast_nograd(&compare(&idx, &classes, CmpOp::Eq)?, dtype)
 }
 
@@ -181,7 +228,12 @@ pub fn nonzero_flat(mask: &Tensor) -> Result<Tensor> {
     let m = contiguous_nograd(&cast_nograd(mask, DType::Bool)?)?;
     // SAFETY: contiguous bool tensor of numel elements.
     let s = unsafe { std::slice::from_raw_parts(m.data_ptr::<bool>(), m.numel()) };
-    let idx: Vec<i64> = s.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect();
+    let idx: Vec<i64> = s
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b)
+        .map(|(i, _)| i as i64)
+        .collect();
     let n = idx.len();
     Tensor::from_vec(idx, &[n])
 }

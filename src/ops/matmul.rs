@@ -17,7 +17,11 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if a.ndim() == 0 || b.ndim() == 0 {
         return Err(Error::value(
             "matmul",
-            format!("operands must be at least 1-D, got shapes {:?} and {:?}", a.shape(), b.shape()),
+            format!(
+                "operands must be at least 1-D, got shapes {:?} and {:?}",
+                a.shape(),
+                b.shape()
+            ),
         ));
     }
     let dt = DType::promote(a.dtype(), b.dtype());
@@ -28,14 +32,22 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     }
     let a = cast(a, dt)?;
     let b = cast(b, dt)?;
-    let (a2, sq_a) = if a.ndim() == 1 { (expand_dims(&a, 0)?, true) } else { (a.clone(), false) };
-    let (b2, sq_b) = if b.ndim() == 1 { (expand_dims(&b, -1)?, true) } else { (b.clone(), false) };
-    let out = matmul_nd(&a2, &b2)?;
-    let out = if sq_b { squeeze(&out, Some(&[-1]))? } else { out };
-    if sq_a {
-        squeeze(&out, Some(&[-2]))
+    let (a2, sq_a) = if a.ndim() == 1 {
+        (expand_dims(&a, 0)?, true)
     } else {
-        Ok(out)
+        (a.clone(), false)
+    };
+    let (b2, sq_b) = if b.ndim() == 1 {
+        (expand_dims(&b, -1)?, true)
+    } else {
+        (b.clone(), false)
+    };
+    let out = matmul_nd(&a2, &b2)?;
+    match (sq_a, sq_b) {
+        (true, true) => squeeze(&out, Some(&[-2, -1])),
+        (true, false) => squeeze(&out, Some(&[-2])),
+        (false, true) => squeeze(&out, Some(&[-1])),
+        (false, false) => Ok(out),
     }
 }
 
@@ -44,13 +56,24 @@ fn batch_offsets(t: &Tensor, batch: &[usize]) -> Vec<isize> {
     let nb = t.ndim() - 2;
     let lead = batch.len() - nb;
     let strides: Vec<isize> = (0..batch.len())
-        .map(|i| if i < lead || t.shape()[i - lead] == 1 { 0 } else { t.strides()[i - lead] })
+        .map(|i| {
+            if i < lead || t.shape()[i - lead] == 1 {
+                0
+            } else {
+                t.strides()[i - lead]
+            }
+        })
         .collect();
     let total: usize = batch.iter().product();
     let mut out = Vec::with_capacity(total);
     let mut idx = vec![0usize; batch.len()];
     for _ in 0..total {
-        out.push(idx.iter().zip(&strides).map(|(&i, &s)| i as isize * s).sum());
+        out.push(
+            idx.iter()
+                .zip(&strides)
+                .map(|(&i, &s)| i as isize * s)
+                .sum(),
+        );
         for d in (0..batch.len()).rev() {
             idx[d] += 1;
             if idx[d] < batch[d] {
@@ -76,7 +99,11 @@ fn matmul_nd(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             ),
         ));
     }
-    let batch = broadcast_shapes("matmul", &a.shape()[..a.ndim() - 2], &b.shape()[..b.ndim() - 2])?;
+    let batch = broadcast_shapes(
+        "matmul",
+        &a.shape()[..a.ndim() - 2],
+        &b.shape()[..b.ndim() - 2],
+    )?;
     let mut shape = batch.clone();
     shape.extend_from_slice(&[m, n]);
     let out = Tensor::empty(&shape, a.dtype())?;
@@ -94,8 +121,16 @@ fn matmul_nd(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             && bo.iter().all(|&o| o == bo[0])
             && even
             && (m == 1 || spacing == m as isize * ars);
-        let (mm, nb, ars) = if fold { (m * nbatch, 1, if m == 1 { spacing } else { ars }) } else { (m, nbatch, ars) };
-        let (ao, bo) = if fold { (vec![ao[0]], vec![bo[0]]) } else { (ao, bo) };
+        let (mm, nb, ars) = if fold {
+            (m * nbatch, 1, if m == 1 { spacing } else { ars })
+        } else {
+            (m, nbatch, ars)
+        };
+        let (ao, bo) = if fold {
+            (vec![ao[0]], vec![bo[0]])
+        } else {
+            (ao, bo)
+        };
         let co: Vec<isize> = (0..nb as isize).map(|i| i * (mm * n) as isize).collect();
         with_float!(a.dtype(), T => {
             let p = GemmParams::<T> {

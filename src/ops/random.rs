@@ -60,7 +60,10 @@ pub fn next_key(seed: Option<u64>) -> u64 {
         Err(p) => p.into_inner(),
     };
     let (s, c) = st.get_or_insert_with(|| {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
         (mix(t ^ std::process::id() as u64), 0)
     });
     *c += 1;
@@ -87,16 +90,28 @@ fn fill<T: Element>(t: &Tensor, f: impl Fn(u64) -> T + Sync) {
 
 fn float_dtype(op: &str, dtype: DType) -> Result<()> {
     if !dtype.is_float() {
-        return Err(Error::dtype(op, format!("expected a float dtype, got {dtype}")));
+        return Err(Error::dtype(
+            op,
+            format!("expected a float dtype, got {dtype}"),
+        ));
     }
     Ok(())
 }
 
 /// Uniform values in `[low, high)`.
-pub fn uniform(shape: &[usize], low: f64, high: f64, dtype: DType, seed: Option<u64>) -> Result<Tensor> {
+pub fn uniform(
+    shape: &[usize],
+    low: f64,
+    high: f64,
+    dtype: DType,
+    seed: Option<u64>,
+) -> Result<Tensor> {
     float_dtype("uniform", dtype)?;
     if !(low.is_finite() && high.is_finite()) || high < low {
-        return Err(Error::value("uniform", format!("expected finite minval <= maxval, got {low} and {high}")));
+        return Err(Error::value(
+            "uniform",
+            format!("expected finite minval <= maxval, got {low} and {high}"),
+        ));
     }
     let key = next_key(seed);
     let t = Tensor::empty(shape, dtype)?;
@@ -116,10 +131,19 @@ fn std_normal(key: u64, i: u64) -> f64 {
 }
 
 /// Normal values with the given mean and standard deviation.
-pub fn normal(shape: &[usize], mean: f64, stddev: f64, dtype: DType, seed: Option<u64>) -> Result<Tensor> {
+pub fn normal(
+    shape: &[usize],
+    mean: f64,
+    stddev: f64,
+    dtype: DType,
+    seed: Option<u64>,
+) -> Result<Tensor> {
     float_dtype("normal", dtype)?;
     if !(mean.is_finite() && stddev.is_finite()) || stddev < 0.0 {
-        return Err(Error::value("normal", format!("expected finite mean and stddev >= 0, got {mean} and {stddev}")));
+        return Err(Error::value(
+            "normal",
+            format!("expected finite mean and stddev >= 0, got {mean} and {stddev}"),
+        ));
     }
     let key = next_key(seed);
     let t = Tensor::empty(shape, dtype)?;
@@ -128,7 +152,13 @@ pub fn normal(shape: &[usize], mean: f64, stddev: f64, dtype: DType, seed: Optio
 }
 
 /// Normal values redrawn until within two standard deviations of the mean (Keras' truncated_normal).
-pub fn truncated_normal(shape: &[usize], mean: f64, stddev: f64, dtype: DType, seed: Option<u64>) -> Result<Tensor> {
+pub fn truncated_normal(
+    shape: &[usize],
+    mean: f64,
+    stddev: f64,
+    dtype: DType,
+    seed: Option<u64>,
+) -> Result<Tensor> {
     float_dtype("truncated_normal", dtype)?;
     if !(mean.is_finite() && stddev.is_finite()) || stddev < 0.0 {
         return Err(Error::value(
@@ -153,12 +183,24 @@ pub fn truncated_normal(shape: &[usize], mean: f64, stddev: f64, dtype: DType, s
 }
 
 /// Uniform integers in `[low, high)` as int64 (or int32).
-pub fn randint(shape: &[usize], low: i64, high: i64, dtype: DType, seed: Option<u64>) -> Result<Tensor> {
+pub fn randint(
+    shape: &[usize],
+    low: i64,
+    high: i64,
+    dtype: DType,
+    seed: Option<u64>,
+) -> Result<Tensor> {
     if high <= low {
-        return Err(Error::value("randint", format!("expected low < high, got {low} and {high}")));
+        return Err(Error::value(
+            "randint",
+            format!("expected low < high, got {low} and {high}"),
+        ));
     }
     if !dtype.is_int() {
-        return Err(Error::dtype("randint", format!("expected an integer dtype, got {dtype}")));
+        return Err(Error::dtype(
+            "randint",
+            format!("expected an integer dtype, got {dtype}"),
+        ));
     }
     let key = next_key(seed);
     let span = (high - low) as u128;

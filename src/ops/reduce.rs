@@ -14,8 +14,8 @@ use crate::tensor::Tensor;
 use crate::{with_float, with_numeric};
 
 use super::{
-    binary, cast, cast_nograd, compare, contiguous, contiguous_nograd, finish, full, mul_scalar, permute, reshape,
-    unary, where_,
+    binary, cast, cast_nograd, compare, contiguous, contiguous_nograd, finish, full, mul_scalar,
+    permute, reshape, unary, where_,
 };
 
 /// Element offsets of every index of (shape, strides), in row-major order.
@@ -47,7 +47,12 @@ fn reduced_shape(shape: &[usize], axes: &[usize], keepdims: bool) -> Vec<usize> 
 }
 
 /// The reduction itself, without recording. `axes` normalised and sorted.
-pub(crate) fn reduce_raw(x: &Tensor, op: ReduceOp, axes: &[usize], keepdims: bool) -> Result<Tensor> {
+pub(crate) fn reduce_raw(
+    x: &Tensor,
+    op: ReduceOp,
+    axes: &[usize],
+    keepdims: bool,
+) -> Result<Tensor> {
     let x = match (x.dtype(), op) {
         (DType::Bool, _) => cast_nograd(x, DType::I64)?,
         _ => x.clone(),
@@ -60,7 +65,11 @@ pub(crate) fn reduce_raw(x: &Tensor, op: ReduceOp, axes: &[usize], keepdims: boo
     if r == 0 && matches!(op, ReduceOp::Max | ReduceOp::Min) && o > 0 {
         return Err(Error::value(
             op.name(),
-            format!("zero-size reduction over axes {axes:?} of shape {:?}: {} has no identity", x.shape(), op.name()),
+            format!(
+                "zero-size reduction over axes {axes:?} of shape {:?}: {} has no identity",
+                x.shape(),
+                op.name()
+            ),
         ));
     }
     if r == 0 || o == 0 {
@@ -97,8 +106,17 @@ pub(crate) fn reduce_raw(x: &Tensor, op: ReduceOp, axes: &[usize], keepdims: boo
 }
 
 /// Broadcasts a reduced gradient back over the reduced axes (a view).
-pub(crate) fn expand_reduced(g: &Tensor, in_shape: &[usize], axes: &[usize], keepdims: bool) -> Result<Tensor> {
-    let kd = if keepdims { g.clone() } else { reshape(g, &reduced_shape(in_shape, axes, true))? };
+pub(crate) fn expand_reduced(
+    g: &Tensor,
+    in_shape: &[usize],
+    axes: &[usize],
+    keepdims: bool,
+) -> Result<Tensor> {
+    let kd = if keepdims {
+        g.clone()
+    } else {
+        reshape(g, &reduced_shape(in_shape, axes, true))?
+    };
     super::broadcast_to(&kd, in_shape)
 }
 
@@ -131,8 +149,17 @@ fn max_min(x: &Tensor, axes: Option<&[isize]>, keepdims: bool, op: ReduceOp) -> 
     if !x.dtype().is_float() {
         return Ok(out);
     }
-    let saved = if needs_record(&[x]) { vec![out.clone()] } else { vec![] };
-    Ok(finish(out.clone(), Op::MaxMin { axes, keepdims }, &[x], saved))
+    let saved = if needs_record(&[x]) {
+        vec![out.clone()]
+    } else {
+        vec![]
+    };
+    Ok(finish(
+        out.clone(),
+        Op::MaxMin { axes, keepdims },
+        &[x],
+        saved,
+    ))
 }
 
 /// Maximum over `axes` (NaN propagates). The gradient is shared equally among tied maxima.
@@ -156,7 +183,12 @@ pub fn prod(x: &Tensor, axes: Option<&[isize]>, keepdims: bool) -> Result<Tensor
 }
 
 /// Backward of prod: `gx_i = g * prod_{j != i} x_j` from prefix and suffix products.
-pub(crate) fn prod_backward(x: &Tensor, g: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor> {
+pub(crate) fn prod_backward(
+    x: &Tensor,
+    g: &Tensor,
+    axes: &[usize],
+    keepdims: bool,
+) -> Result<Tensor> {
     let nd = x.ndim();
     let kept: Vec<usize> = (0..nd).filter(|d| !axes.contains(d)).collect();
     let mut perm = kept.clone();
@@ -164,7 +196,7 @@ pub(crate) fn prod_backward(x: &Tensor, g: &Tensor, axes: &[usize], keepdims: bo
     let r: usize = axes.iter().map(|&d| x.shape()[d]).product();
     let xp = contiguous_nograd(&x.with_layout(x.layout().permute(&perm)?))?;
     let gk = contiguous_nograd(&reshape(g, &reduced_shape(x.shape(), axes, false))?)?;
-    let rows = if r == 0 { 0 } else { xp.numel() / r };
+    let rows = xp.numel().checked_div(r).unwrap_or(0);
     let out = Tensor::empty(xp.shape(), x.dtype())?;
     with_float!(x.dtype(), T => unsafe {
         let (xs, gs, os) = (xp.data_ptr::<T>(), gk.data_ptr::<T>(), out.data_ptr::<T>());
@@ -175,12 +207,12 @@ pub(crate) fn prod_backward(x: &Tensor, g: &Tensor, axes: &[usize], keepdims: bo
             let mut acc = <T as crate::dtype::Element>::one();
             for i in 0..r {
                 orow[i] = acc;
-                acc = acc * xr[i];
+                acc *= xr[i];
             }
             acc = <T as crate::dtype::Element>::one();
             for i in (0..r).rev() {
                 orow[i] = orow[i] * acc * gv;
-                acc = acc * xr[i];
+                acc *= xr[i];
             }
         }
     }, _ => return Err(Error::dtype("prod", "backward needs a float tensor")));
@@ -212,7 +244,11 @@ pub fn logsumexp(x: &Tensor, axes: Option<&[isize]>, keepdims: bool) -> Result<T
         let _g = NoGradGuard::new();
         let m = max(&x, axes, true)?;
         // Rows of all -inf (or +inf) would give NaN from x - m: shift by 0 there instead.
-        let finite = compare(&unary(&m, UnaryOp::Abs)?, &full(&[], f64::INFINITY, m.dtype())?, CmpOp::Lt)?;
+        let finite = compare(
+            &unary(&m, UnaryOp::Abs)?,
+            &full(&[], f64::INFINITY, m.dtype())?,
+            CmpOp::Lt,
+        )?;
         where_(&finite, &m, &full(&[], 0.0, m.dtype())?)?
     };
     let e = unary(&binary(&x, &m, BinaryOp::Sub)?, UnaryOp::Exp)?;
@@ -226,7 +262,13 @@ pub fn logsumexp(x: &Tensor, axes: Option<&[isize]>, keepdims: bool) -> Result<T
     }
 }
 
-fn bool_reduce(name: &str, x: &Tensor, axes: Option<&[isize]>, keepdims: bool, op: ReduceOp) -> Result<Tensor> {
+fn bool_reduce(
+    name: &str,
+    x: &Tensor,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    op: ReduceOp,
+) -> Result<Tensor> {
     let axes = norm_axes(name, x, axes)?;
     let r: usize = axes.iter().map(|&d| x.shape()[d]).product();
     if r == 0 {
@@ -278,7 +320,11 @@ pub fn argmin(x: &Tensor, axis: Option<isize>, keepdims: bool) -> Result<Tensor>
 
 fn arg_extreme(x: &Tensor, axis: Option<isize>, keepdims: bool, is_max: bool) -> Result<Tensor> {
     let name = if is_max { "argmax" } else { "argmin" };
-    let x = if x.dtype() == DType::Bool { cast_nograd(x, DType::I32)? } else { x.clone() };
+    let x = if x.dtype() == DType::Bool {
+        cast_nograd(x, DType::I32)?
+    } else {
+        x.clone()
+    };
     let (xc, r, out_shape) = match axis {
         None => {
             let shape = if keepdims { vec![1; x.ndim()] } else { vec![] };
@@ -290,11 +336,21 @@ fn arg_extreme(x: &Tensor, axis: Option<isize>, keepdims: bool, is_max: bool) ->
                 Some(p) => x.with_layout(x.layout().permute(&p)?),
                 None => x.clone(),
             };
-            (contiguous_nograd(&xp)?, x.shape()[a], reduced_shape(x.shape(), &[a], keepdims))
+            (
+                contiguous_nograd(&xp)?,
+                x.shape()[a],
+                reduced_shape(x.shape(), &[a], keepdims),
+            )
         }
     };
     if r == 0 {
-        return Err(Error::value(name, format!("attempt to get {name} of an empty sequence (shape {:?})", x.shape())));
+        return Err(Error::value(
+            name,
+            format!(
+                "attempt to get {name} of an empty sequence (shape {:?})",
+                x.shape()
+            ),
+        ));
     }
     let out = Tensor::empty(&out_shape, DType::I64)?;
     let rows = xc.numel() / r;
@@ -308,7 +364,10 @@ fn softmax_impl(x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
     let name = if log { "log_softmax" } else { "softmax" };
     let x = cast(x, x.dtype().to_float())?;
     if x.ndim() == 0 {
-        return Err(Error::value(name, "expected a tensor of rank >= 1, got a scalar"));
+        return Err(Error::value(
+            name,
+            "expected a tensor of rank >= 1, got a scalar",
+        ));
     }
     let a = normalize_axis(name, axis, x.ndim())?;
     if let Some(p) = axis_last_perm(x.ndim(), a) {
@@ -318,12 +377,20 @@ fn softmax_impl(x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
     let xc = contiguous(&x)?;
     let out = Tensor::empty(xc.shape(), xc.dtype())?;
     let n = xc.shape()[xc.ndim() - 1];
-    let rows = if n == 0 { 0 } else { xc.numel() / n };
+    let rows = xc.numel().checked_div(n).unwrap_or(0);
     with_float!(xc.dtype(), T => unsafe {
         softmax_rows(xc.data_ptr::<T>(), out.data_ptr::<T>(), rows, n, log)
     }, _ => unreachable!());
-    let saved = if needs_record(&[&xc]) { vec![out.clone()] } else { vec![] };
-    let op = if log { Op::LogSoftmax { axis: a } } else { Op::Softmax { axis: a } };
+    let saved = if needs_record(&[&xc]) {
+        vec![out.clone()]
+    } else {
+        vec![]
+    };
+    let op = if log {
+        Op::LogSoftmax { axis: a }
+    } else {
+        Op::Softmax { axis: a }
+    };
     Ok(finish(out.clone(), op, &[&xc], saved))
 }
 
@@ -343,7 +410,7 @@ pub(crate) fn softmax_backward(y: &Tensor, g: &Tensor, log: bool) -> Result<Tens
     let y = contiguous_nograd(y)?;
     let out = Tensor::empty(y.shape(), y.dtype())?;
     let n = y.shape()[y.ndim() - 1];
-    let rows = if n == 0 { 0 } else { y.numel() / n };
+    let rows = y.numel().checked_div(n).unwrap_or(0);
     with_float!(y.dtype(), T => unsafe {
         softmax_rows_backward(y.data_ptr::<T>(), g.data_ptr::<T>(), out.data_ptr::<T>(), rows, n, log)
     }, _ => unreachable!());
@@ -352,7 +419,11 @@ pub(crate) fn softmax_backward(y: &Tensor, g: &Tensor, log: bool) -> Result<Tens
 
 /// Cumulative sum along `axis` (over the flattened tensor when None).
 pub fn cumsum(x: &Tensor, axis: Option<isize>) -> Result<Tensor> {
-    let x = if x.dtype() == DType::Bool { cast_nograd(x, DType::I64)? } else { x.clone() };
+    let x = if x.dtype() == DType::Bool {
+        cast_nograd(x, DType::I64)?
+    } else {
+        x.clone()
+    };
     let Some(axis) = axis else {
         return cumsum(&reshape(&x, &[x.numel()])?, Some(0));
     };
@@ -376,8 +447,12 @@ pub fn cumsum(x: &Tensor, axis: Option<isize>) -> Result<Tensor> {
 pub(crate) fn cumsum_raw(x: &Tensor, reverse: bool) -> Result<Tensor> {
     let xc = contiguous_nograd(x)?;
     let out = Tensor::empty(xc.shape(), xc.dtype())?;
-    let n = if xc.ndim() == 0 { 1 } else { xc.shape()[xc.ndim() - 1] };
-    let rows = if n == 0 { 0 } else { xc.numel() / n };
+    let n = if xc.ndim() == 0 {
+        1
+    } else {
+        xc.shape()[xc.ndim() - 1]
+    };
+    let rows = xc.numel().checked_div(n).unwrap_or(0);
     with_numeric!(xc.dtype(), T => unsafe {
         cumsum_rows(xc.data_ptr::<T>(), out.data_ptr::<T>(), rows, n, reverse)
     }, _ => return Err(Error::dtype("cumsum", format!("unsupported dtype {}", xc.dtype()))));
@@ -390,7 +465,13 @@ pub fn sum_to(g: &Tensor, shape: &[usize]) -> Result<Tensor> {
         return Ok(g.clone());
     }
     let lead = g.ndim().checked_sub(shape.len()).ok_or_else(|| {
-        Error::shape("sum_to", format!("cannot sum shape {:?} down to the higher-rank {shape:?}", g.shape()))
+        Error::shape(
+            "sum_to",
+            format!(
+                "cannot sum shape {:?} down to the higher-rank {shape:?}",
+                g.shape()
+            ),
+        )
     })?;
     let mut axes: Vec<isize> = (0..lead as isize).collect();
     for (i, &d) in shape.iter().enumerate() {

@@ -17,23 +17,37 @@ pub fn resolve_shape(op: &str, numel: usize, shape: &[isize]) -> Result<Vec<usiz
     for (i, &d) in shape.iter().enumerate() {
         if d == -1 {
             if unknown.is_some() {
-                return Err(Error::value(op, format!("can only specify one unknown dimension (-1), got {shape:?}")));
+                return Err(Error::value(
+                    op,
+                    format!("can only specify one unknown dimension (-1), got {shape:?}"),
+                ));
             }
             unknown = Some(i);
         } else if d < 0 {
-            return Err(Error::value(op, format!("invalid dimension {d} in shape {shape:?}")));
+            return Err(Error::value(
+                op,
+                format!("invalid dimension {d} in shape {shape:?}"),
+            ));
         } else {
-            known = known.checked_mul(d as usize).ok_or_else(|| Error::value(op, format!("shape {shape:?} overflows")))?;
+            known = known
+                .checked_mul(d as usize)
+                .ok_or_else(|| Error::value(op, format!("shape {shape:?} overflows")))?;
         }
     }
     let mut out: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = unknown {
         if known == 0 || numel % known != 0 {
-            return Err(Error::shape(op, format!("cannot reshape a tensor of {numel} elements into shape {shape:?}")));
+            return Err(Error::shape(
+                op,
+                format!("cannot reshape a tensor of {numel} elements into shape {shape:?}"),
+            ));
         }
         out[i] = numel / known;
     } else if known != numel {
-        return Err(Error::shape(op, format!("cannot reshape a tensor of {numel} elements into shape {shape:?}")));
+        return Err(Error::shape(
+            op,
+            format!("cannot reshape a tensor of {numel} elements into shape {shape:?}"),
+        ));
     }
     Ok(out)
 }
@@ -43,7 +57,11 @@ pub fn reshape(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
     if checked_numel("reshape", shape)? != x.numel() {
         return Err(Error::shape(
             "reshape",
-            format!("cannot reshape a tensor of shape {:?} ({} elements) into shape {shape:?}", x.shape(), x.numel()),
+            format!(
+                "cannot reshape a tensor of shape {:?} ({} elements) into shape {shape:?}",
+                x.shape(),
+                x.numel()
+            ),
         ));
     }
     if x.shape() == shape {
@@ -53,7 +71,11 @@ pub fn reshape(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
         Some(l) => x.with_layout(l),
         None => {
             let c = contiguous_nograd(x)?;
-            c.with_layout(Layout { shape: shape.to_vec(), strides: crate::shape::contiguous_strides(shape), offset: c.offset() })
+            c.with_layout(Layout {
+                shape: shape.to_vec(),
+                strides: crate::shape::contiguous_strides(shape),
+                offset: c.offset(),
+            })
         }
     };
     Ok(finish(view, Op::Reshape, &[x], vec![]))
@@ -65,7 +87,14 @@ pub fn permute(x: &Tensor, perm: &[usize]) -> Result<Tensor> {
     if perm.iter().enumerate().all(|(i, &p)| i == p) {
         return Ok(x.clone());
     }
-    Ok(finish(x.with_layout(l), Op::Permute { perm: perm.to_vec() }, &[x], vec![]))
+    Ok(finish(
+        x.with_layout(l),
+        Op::Permute {
+            perm: perm.to_vec(),
+        },
+        &[x],
+        vec![],
+    ))
 }
 
 /// Transposes with `axes` (reverses the axes when None).
@@ -75,9 +104,14 @@ pub fn transpose(x: &Tensor, axes: Option<&[isize]>) -> Result<Tensor> {
         None => (0..nd).rev().collect(),
         Some(a) => {
             if a.len() != nd {
-                return Err(Error::value("transpose", format!("axes {a:?} do not match a tensor of rank {nd}")));
+                return Err(Error::value(
+                    "transpose",
+                    format!("axes {a:?} do not match a tensor of rank {nd}"),
+                ));
             }
-            a.iter().map(|&v| normalize_axis("transpose", v, nd)).collect::<Result<_>>()?
+            a.iter()
+                .map(|&v| normalize_axis("transpose", v, nd))
+                .collect::<Result<_>>()?
         }
     };
     permute(x, &perm)
@@ -86,7 +120,10 @@ pub fn transpose(x: &Tensor, axes: Option<&[isize]>) -> Result<Tensor> {
 /// Swaps two axes.
 pub fn swapaxes(x: &Tensor, a: isize, b: isize) -> Result<Tensor> {
     let nd = x.ndim();
-    let (a, b) = (normalize_axis("swapaxes", a, nd)?, normalize_axis("swapaxes", b, nd)?);
+    let (a, b) = (
+        normalize_axis("swapaxes", a, nd)?,
+        normalize_axis("swapaxes", b, nd)?,
+    );
     let mut perm: Vec<usize> = (0..nd).collect();
     perm.swap(a, b);
     permute(x, &perm)
@@ -95,7 +132,10 @@ pub fn swapaxes(x: &Tensor, a: isize, b: isize) -> Result<Tensor> {
 /// Moves axis `src` to position `dst`.
 pub fn moveaxis(x: &Tensor, src: isize, dst: isize) -> Result<Tensor> {
     let nd = x.ndim();
-    let (s, d) = (normalize_axis("moveaxis", src, nd)?, normalize_axis("moveaxis", dst, nd)?);
+    let (s, d) = (
+        normalize_axis("moveaxis", src, nd)?,
+        normalize_axis("moveaxis", dst, nd)?,
+    );
     let mut perm: Vec<usize> = (0..nd).filter(|&i| i != s).collect();
     perm.insert(d, s);
     permute(x, &perm)
@@ -131,14 +171,23 @@ pub fn broadcast_to(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
 #[derive(Clone, Debug)]
 pub enum IndexItem {
     Int(isize),
-    Slice { start: Option<isize>, stop: Option<isize>, step: isize },
+    Slice {
+        start: Option<isize>,
+        stop: Option<isize>,
+        step: isize,
+    },
     NewAxis,
     Ellipsis,
     Array(Tensor),
 }
 
 /// Python's `slice.indices` + length: (start, len) for a dimension of size `dim`.
-pub fn slice_bounds(dim: usize, start: Option<isize>, stop: Option<isize>, step: isize) -> Result<(usize, usize)> {
+pub fn slice_bounds(
+    dim: usize,
+    start: Option<isize>,
+    stop: Option<isize>,
+    step: isize,
+) -> Result<(usize, usize)> {
     if step == 0 {
         return Err(Error::value("index", "slice step cannot be zero"));
     }
@@ -153,7 +202,11 @@ pub fn slice_bounds(dim: usize, start: Option<isize>, stop: Option<isize>, step:
     } else {
         let s = clamp(start.map(norm).unwrap_or(n - 1), -1, n - 1);
         let e = clamp(stop.map(norm).unwrap_or(-1), -1, n - 1);
-        let len = if s > e { (s - e + (-step) - 1) / (-step) } else { 0 };
+        let len = if s > e {
+            (s - e + (-step) - 1) / (-step)
+        } else {
+            0
+        };
         Ok((if len > 0 { s as usize } else { 0 }, len as usize))
     }
 }
@@ -179,19 +232,34 @@ pub fn index_assign(x: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(
         return assign(&v, value);
     };
     if idx.ndim() != 1 {
-        return Err(Error::index("index", format!("assignment through an index array needs a 1-D array, got shape {:?}", idx.shape())));
+        return Err(Error::index(
+            "index",
+            format!(
+                "assignment through an index array needs a 1-D array, got shape {:?}",
+                idx.shape()
+            ),
+        ));
     }
     let dim = v.shape()[axis];
     let ids = super::cast_nograd(&idx, DType::I64)?.to_vec::<i64>()?;
     let mut target = v.shape().to_vec();
     target[axis] = ids.len();
     let val = value.with_layout(value.layout().broadcast_to(&target).map_err(|_| {
-        Error::shape("index", format!("cannot assign a value of shape {:?} to an indexed selection of shape {target:?}", value.shape()))
+        Error::shape(
+            "index",
+            format!(
+                "cannot assign a value of shape {:?} to an indexed selection of shape {target:?}",
+                value.shape()
+            ),
+        )
     })?);
     for (k, &i) in ids.iter().enumerate() {
         let j = if i < 0 { i + dim as i64 } else { i };
         if j < 0 || j >= dim as i64 {
-            return Err(Error::index("index", format!("index {i} is out of bounds for axis {axis} with size {dim}")));
+            return Err(Error::index(
+                "index",
+                format!("index {i} is out of bounds for axis {axis} with size {dim}"),
+            ));
         }
         let dst = v.with_layout(v.layout().select(axis, j as usize));
         let src = val.with_layout(val.layout().select(axis, k));
@@ -203,10 +271,19 @@ pub fn index_assign(x: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(
 /// The view part of an index and, when present, the integer array and the view axis it indexes.
 fn index_view(x: &Tensor, items: &[IndexItem]) -> Result<(Tensor, Option<(usize, Tensor)>)> {
     let nd = x.ndim();
-    let consumed = items.iter().filter(|i| !matches!(i, IndexItem::NewAxis | IndexItem::Ellipsis)).count();
-    let n_ellipsis = items.iter().filter(|i| matches!(i, IndexItem::Ellipsis)).count();
+    let consumed = items
+        .iter()
+        .filter(|i| !matches!(i, IndexItem::NewAxis | IndexItem::Ellipsis))
+        .count();
+    let n_ellipsis = items
+        .iter()
+        .filter(|i| matches!(i, IndexItem::Ellipsis))
+        .count();
     if n_ellipsis > 1 {
-        return Err(Error::index("index", "an index can only have a single ellipsis ('...')"));
+        return Err(Error::index(
+            "index",
+            "an index can only have a single ellipsis ('...')",
+        ));
     }
     if consumed > nd {
         return Err(Error::index(
@@ -214,14 +291,26 @@ fn index_view(x: &Tensor, items: &[IndexItem]) -> Result<(Tensor, Option<(usize,
             format!("too many indices for tensor: tensor is {nd}-dimensional, but {consumed} were indexed"),
         ));
     }
-    if items.iter().filter(|i| matches!(i, IndexItem::Array(_))).count() > 1 {
+    if items
+        .iter()
+        .filter(|i| matches!(i, IndexItem::Array(_)))
+        .count()
+        > 1
+    {
         return Err(Error::index(
             "index",
             "only one integer-array index per indexing expression is supported; index in two steps",
         ));
     }
-    let mut layout = Layout { shape: vec![], strides: vec![], offset: x.offset() };
-    let mut map = ViewMap { base: vec![0; nd], dims: vec![] };
+    let mut layout = Layout {
+        shape: vec![],
+        strides: vec![],
+        offset: x.offset(),
+    };
+    let mut map = ViewMap {
+        base: vec![0; nd],
+        dims: vec![],
+    };
     let mut offset = x.offset() as isize;
     let mut d = 0usize; // input axis
     let mut array: Option<(usize, Tensor)> = None; // (output axis, indices)
@@ -280,29 +369,59 @@ fn index_view(x: &Tensor, items: &[IndexItem]) -> Result<(Tensor, Option<(usize,
     let empty = layout.shape.contains(&0);
     layout.offset = if empty { x.offset() } else { offset as usize };
     let is_identity = layout == *x.layout();
-    let v = if is_identity { x.clone() } else { view(x, layout, map) };
+    let v = if is_identity {
+        x.clone()
+    } else {
+        view(x, layout, map)
+    };
     Ok((v, array))
 }
 
 /// `x[start:stop:step]` along one axis.
-pub fn slice_axis(x: &Tensor, axis: isize, start: Option<isize>, stop: Option<isize>, step: isize) -> Result<Tensor> {
+pub fn slice_axis(
+    x: &Tensor,
+    axis: isize,
+    start: Option<isize>,
+    stop: Option<isize>,
+    step: isize,
+) -> Result<Tensor> {
     let a = normalize_axis("slice", axis, x.ndim())?;
-    let mut items = vec![IndexItem::Slice { start: None, stop: None, step: 1 }; a];
+    let mut items = vec![
+        IndexItem::Slice {
+            start: None,
+            stop: None,
+            step: 1
+        };
+        a
+    ];
     items.push(IndexItem::Slice { start, stop, step });
     index(x, &items)
 }
 
 /// Gradient of a view: scatter `g` into zeros of the input's shape.
-pub(crate) fn view_backward(map: &ViewMap, in_shape: &[usize], dtype: DType, g: &Tensor) -> Result<Tensor> {
+pub(crate) fn view_backward(
+    map: &ViewMap,
+    in_shape: &[usize],
+    dtype: DType,
+    g: &Tensor,
+) -> Result<Tensor> {
     let z = full(in_shape, 0.0, dtype)?;
     let cs = z.strides().to_vec();
     let mut offset = 0isize;
     for (d, &b) in map.base.iter().enumerate() {
         offset += b as isize * cs[d];
     }
-    let strides: Vec<isize> = map.dims.iter().map(|m| m.map(|(d, step)| cs[d] * step).unwrap_or(0)).collect();
+    let strides: Vec<isize> = map
+        .dims
+        .iter()
+        .map(|m| m.map(|(d, step)| cs[d] * step).unwrap_or(0))
+        .collect();
     let empty = g.shape().contains(&0);
-    let target = z.with_layout(Layout { shape: g.shape().to_vec(), strides, offset: if empty { 0 } else { offset as usize } });
+    let target = z.with_layout(Layout {
+        shape: g.shape().to_vec(),
+        strides,
+        offset: if empty { 0 } else { offset as usize },
+    });
     assign(&target, g)?;
     Ok(z)
 }
@@ -311,7 +430,11 @@ pub(crate) fn view_backward(map: &ViewMap, in_shape: &[usize], dtype: DType, g: 
 pub fn flip(x: &Tensor, axes: Option<&[isize]>) -> Result<Tensor> {
     let axes = normalize_axes("flip", axes, x.ndim())?;
     let items: Vec<IndexItem> = (0..x.ndim())
-        .map(|d| IndexItem::Slice { start: None, stop: None, step: if axes.contains(&d) { -1 } else { 1 } })
+        .map(|d| IndexItem::Slice {
+            start: None,
+            stop: None,
+            step: if axes.contains(&d) { -1 } else { 1 },
+        })
         .collect();
     index(x, &items)
 }
@@ -319,11 +442,17 @@ pub fn flip(x: &Tensor, axes: Option<&[isize]>) -> Result<Tensor> {
 /// Joins tensors along an existing axis.
 pub fn concatenate(xs: &[Tensor], axis: isize) -> Result<Tensor> {
     let Some(first) = xs.first() else {
-        return Err(Error::value("concatenate", "need at least one tensor to concatenate"));
+        return Err(Error::value(
+            "concatenate",
+            "need at least one tensor to concatenate",
+        ));
     };
     let nd = first.ndim();
     if nd == 0 {
-        return Err(Error::value("concatenate", "zero-dimensional tensors cannot be concatenated"));
+        return Err(Error::value(
+            "concatenate",
+            "zero-dimensional tensors cannot be concatenated",
+        ));
     }
     let a = normalize_axis("concatenate", axis, nd)?;
     let mut dt = first.dtype();
@@ -382,7 +511,10 @@ pub fn stack(xs: &[Tensor], axis: isize) -> Result<Tensor> {
         }
     }
     let a = normalize_axis("stack", axis, first.ndim() + 1)? as isize;
-    let ex: Vec<Tensor> = xs.iter().map(|t| expand_dims(t, a)).collect::<Result<_>>()?;
+    let ex: Vec<Tensor> = xs
+        .iter()
+        .map(|t| expand_dims(t, a))
+        .collect::<Result<_>>()?;
     concatenate(&ex, a)
 }
 
@@ -410,7 +542,11 @@ pub fn split(x: &Tensor, spec: &SplitSpec, axis: isize) -> Result<Vec<Tensor>> {
         SplitSpec::Indices(idx) => {
             let mut cuts = vec![0usize];
             for &i in idx {
-                let j = if i < 0 { (i + n as isize).max(0) as usize } else { (i as usize).min(n) };
+                let j = if i < 0 {
+                    (i + n as isize).max(0) as usize
+                } else {
+                    (i as usize).min(n)
+                };
                 cuts.push(j.max(*cuts.last().unwrap_or(&0)));
             }
             cuts.push(n);
@@ -464,7 +600,10 @@ pub fn repeat(x: &Tensor, repeats: &[usize], axis: Option<isize>) -> Result<Tens
     if repeats.len() != n {
         return Err(Error::value(
             "repeat",
-            format!("repeats has {} entries but axis {a} has size {n}", repeats.len()),
+            format!(
+                "repeats has {} entries but axis {a} has size {n}",
+                repeats.len()
+            ),
         ));
     }
     let mut idx = Vec::new();
@@ -489,11 +628,21 @@ pub fn pad(x: &Tensor, widths: &[(usize, usize)], mode: PadMode, value: f64) -> 
     if widths.len() != x.ndim() {
         return Err(Error::value(
             "pad",
-            format!("expected {} (before, after) pairs for a tensor of shape {:?}, got {}", x.ndim(), x.shape(), widths.len()),
+            format!(
+                "expected {} (before, after) pairs for a tensor of shape {:?}, got {}",
+                x.ndim(),
+                x.shape(),
+                widths.len()
+            ),
         ));
     }
     if mode == PadMode::Constant {
-        let shape: Vec<usize> = x.shape().iter().zip(widths).map(|(&d, &(b, a))| d + b + a).collect();
+        let shape: Vec<usize> = x
+            .shape()
+            .iter()
+            .zip(widths)
+            .map(|(&d, &(b, a))| d + b + a)
+            .collect();
         let out = full(&shape, value, x.dtype())?;
         let mut l = out.layout().clone();
         for (d, &(b, _)) in widths.iter().enumerate() {
@@ -514,35 +663,36 @@ pub fn pad(x: &Tensor, widths: &[(usize, usize)], mode: PadMode, value: f64) -> 
             continue;
         }
         let n = x.shape()[d] as i64;
-        let limit = match mode {
-            PadMode::Reflect => n - 1,
-            _ => n,
-        };
-        if n == 0 || (mode != PadMode::Edge && (b as i64 > limit || a as i64 > limit)) {
+        if n == 0 {
             return Err(Error::value(
                 "pad",
-                format!("padding ({b}, {a}) is too large for axis {d} of size {n} in mode {mode:?}"),
+                format!("cannot pad the empty axis {d} in mode {mode:?}"),
             ));
         }
+        // Mirror modes are periodic extensions, so pads wider than the axis reflect again
+        // (NumPy's behaviour): reflect has period 2(n-1), symmetric 2n.
         let map = |i: i64| -> i64 {
             match mode {
                 PadMode::Edge => i.clamp(0, n - 1),
                 PadMode::Reflect => {
-                    if i < 0 {
-                        -i
-                    } else if i >= n {
-                        2 * (n - 1) - i
+                    if n == 1 {
+                        return 0;
+                    }
+                    let p = 2 * (n - 1);
+                    let m = i.rem_euclid(p);
+                    if m >= n {
+                        p - m
                     } else {
-                        i
+                        m
                     }
                 }
                 _ => {
-                    if i < 0 {
-                        -i - 1
-                    } else if i >= n {
-                        2 * n - 1 - i
+                    let p = 2 * n;
+                    let m = i.rem_euclid(p);
+                    if m >= n {
+                        p - 1 - m
                     } else {
-                        i
+                        m
                     }
                 }
             }

@@ -33,7 +33,10 @@ pub fn parse_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
     // NumPy dtypes and scalar types (np.float32, np.dtype("int64")) have a `.name` via np.dtype().
     let np = py.import("numpy")?;
     let d = np.call_method1("dtype", (obj,)).map_err(|_| {
-        PyTypeError::new_err(format!("unsupported dtype {}; expected one of float32, float64, int32, int64, bool", obj))
+        PyTypeError::new_err(format!(
+            "unsupported dtype {}; expected one of float32, float64, int32, int64, bool",
+            obj
+        ))
     })?;
     let name: String = d.getattr("name")?.extract()?;
     Ok(Some(DType::from_name(&name)?))
@@ -48,8 +51,14 @@ fn scalar_tensor(obj: &Bound<'_, PyAny>, like: DType) -> PyResult<Option<Tensor>
         return Ok(Some(ops::full(&[], v as u8 as f64, dt)?));
     }
     if obj.is_instance_of::<PyInt>() {
-        let v: i64 = obj.extract().map_err(|_| PyOverflowError::new_err(format!("Python int {obj} does not fit in int64")))?;
-        let dt = if like == DType::Bool { DType::I64 } else { like };
+        let v: i64 = obj.extract().map_err(|_| {
+            PyOverflowError::new_err(format!("Python int {obj} does not fit in int64"))
+        })?;
+        let dt = if like == DType::Bool {
+            DType::I64
+        } else {
+            like
+        };
         if dt.is_float() {
             return Ok(Some(ops::full(&[], v as f64, dt)?));
         }
@@ -82,15 +91,30 @@ pub fn to_tensor(obj: &Bound<'_, PyAny>, like: Option<DType>) -> PyResult<Tensor
     let py = obj.py();
     let np = py.import("numpy")?;
     let arr = np.call_method1("asarray", (obj,)).map_err(|e| {
-        PyTypeError::new_err(format!("expected a tensor, array, list or number, got {}: {e}", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()))
+        PyTypeError::new_err(format!(
+            "expected a tensor, array, list or number, got {}: {e}",
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
     })?;
-    let a = arr.cast::<PyUntypedArray>().map_err(|e| PyTypeError::new_err(e.to_string()))?;
+    let a = arr
+        .cast::<PyUntypedArray>()
+        .map_err(|e| PyTypeError::new_err(e.to_string()))?;
     let kind = a.dtype().kind();
-    let force = if kind == b'f' && !obj.is_instance_of::<PyUntypedArray>() { Some(DType::F32) } else { None };
+    let force = if kind == b'f' && !obj.is_instance_of::<PyUntypedArray>() {
+        Some(DType::F32)
+    } else {
+        None
+    };
     if kind == b'O' || kind == b'U' || kind == b'S' {
         return Err(PyTypeError::new_err(format!(
             "cannot convert {} to a tensor: expected numbers (got a {} array)",
-            obj.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
             a.dtype().str()?
         )));
     }
@@ -117,9 +141,11 @@ pub fn parse_axes(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<isize>>
     if let Ok(a) = obj.extract::<isize>() {
         return Ok(Some(vec![a]));
     }
-    obj.extract::<Vec<isize>>()
-        .map(Some)
-        .map_err(|_| PyTypeError::new_err(format!("axis must be None, an int or a sequence of ints, got {obj}")))
+    obj.extract::<Vec<isize>>().map(Some).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "axis must be None, an int or a sequence of ints, got {obj}"
+        ))
+    })
 }
 
 /// A shape: one int or a sequence of ints (negative only where `allow_neg`).
@@ -127,8 +153,11 @@ pub fn parse_shape(obj: &Bound<'_, PyAny>) -> PyResult<Vec<isize>> {
     if let Ok(a) = obj.extract::<isize>() {
         return Ok(vec![a]);
     }
-    obj.extract::<Vec<isize>>()
-        .map_err(|_| PyTypeError::new_err(format!("shape must be an int or a sequence of ints, got {obj}")))
+    obj.extract::<Vec<isize>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "shape must be an int or a sequence of ints, got {obj}"
+        ))
+    })
 }
 
 /// A shape of non-negative ints.
@@ -137,7 +166,9 @@ pub fn parse_dims(obj: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
     s.iter()
         .map(|&d| {
             usize::try_from(d).map_err(|_| {
-                pyo3::exceptions::PyValueError::new_err(format!("negative dimensions are not allowed, got shape {s:?}"))
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "negative dimensions are not allowed, got shape {s:?}"
+                ))
             })
         })
         .collect()

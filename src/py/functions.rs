@@ -28,12 +28,22 @@ fn dtype_or(d: Option<&Bound<'_, PyAny>>, default: DType) -> PyResult<DType> {
 /// A tensor over a NumPy array's memory (copied when it is not contiguous or not a supported dtype).
 #[pyfunction]
 #[pyo3(signature = (array, dtype=None, copy=false))]
-fn from_numpy(py: Python<'_>, array: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, copy: bool) -> PyResult<T> {
+fn from_numpy(
+    py: Python<'_>,
+    array: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    copy: bool,
+) -> PyResult<T> {
     let tname = array.get_type().name()?.to_string();
-    let a = array
-        .cast::<PyUntypedArray>()
-        .map_err(|_| PyTypeError::new_err(format!("from_numpy expects a numpy.ndarray, got {tname}")))?;
-    Ok(wrap(super::numpy::from_numpy(py, a, parse_dtype(dtype)?, copy)?))
+    let a = array.cast::<PyUntypedArray>().map_err(|_| {
+        PyTypeError::new_err(format!("from_numpy expects a numpy.ndarray, got {tname}"))
+    })?;
+    Ok(wrap(super::numpy::from_numpy(
+        py,
+        a,
+        parse_dtype(dtype)?,
+        copy,
+    )?))
 }
 
 /// Any tensor-like value as a tensor (shares memory with tensors and suitable arrays).
@@ -49,10 +59,17 @@ fn as_tensor(x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult
 
 #[pyfunction]
 #[pyo3(signature = (shape, value, dtype=None))]
-fn full(py: Python<'_>, shape: &Bound<'_, PyAny>, value: f64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<T> {
+fn full(
+    py: Python<'_>,
+    shape: &Bound<'_, PyAny>,
+    value: f64,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<T> {
     let s = parse_dims(shape)?;
     let d = dtype_or(dtype, DType::F32)?;
-    Ok(wrap(run(py, s.iter().product(), || ops::full(&s, value, d))?))
+    Ok(wrap(run(py, s.iter().product(), || {
+        ops::full(&s, value, d)
+    })?))
 }
 
 #[pyfunction]
@@ -70,8 +87,20 @@ fn eye(n: usize, m: usize, k: isize, dtype: Option<&Bound<'_, PyAny>>) -> PyResu
 
 #[pyfunction]
 #[pyo3(signature = (start, stop, num, endpoint, dtype=None))]
-fn linspace(start: f64, stop: f64, num: usize, endpoint: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<T> {
-    Ok(wrap(ops::linspace(start, stop, num, endpoint, dtype_or(dtype, DType::F32)?)?))
+fn linspace(
+    start: f64,
+    stop: f64,
+    num: usize,
+    endpoint: bool,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<T> {
+    Ok(wrap(ops::linspace(
+        start,
+        stop,
+        num,
+        endpoint,
+        dtype_or(dtype, DType::F32)?,
+    )?))
 }
 
 #[pyfunction]
@@ -108,11 +137,17 @@ fn random(
         "randint" => {
             let d = dtype_or(dtype, DType::I64)?;
             if a.fract() != 0.0 || b.fract() != 0.0 {
-                return Err(PyValueError::new_err(format!("randint bounds must be integers, got {a} and {b}")));
+                return Err(PyValueError::new_err(format!(
+                    "randint bounds must be integers, got {a} and {b}"
+                )));
             }
             run(py, n, || ops::randint(&s, a as i64, b as i64, d, seed))?
         }
-        _ => return Err(PyValueError::new_err(format!("unknown random distribution '{kind}'"))),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown random distribution '{kind}'"
+            )))
+        }
     };
     Ok(wrap(t))
 }
@@ -160,7 +195,9 @@ fn unary_op(name: &str, a: Option<f64>, b: Option<f64>) -> PyResult<UnaryOp> {
         "clip" => {
             let (lo, hi) = (need(a, "x_min")?, need(b, "x_max")?);
             if lo.is_nan() || hi.is_nan() {
-                return Err(PyValueError::new_err(format!("clip bounds must not be NaN, got {lo} and {hi}")));
+                return Err(PyValueError::new_err(format!(
+                    "clip bounds must not be NaN, got {lo} and {hi}"
+                )));
             }
             UnaryOp::Clip(lo, hi)
         }
@@ -171,13 +208,22 @@ fn unary_op(name: &str, a: Option<f64>, b: Option<f64>) -> PyResult<UnaryOp> {
 /// Elementwise unary op by name (`a`, `b`: its parameters, e.g. leaky_relu's slope).
 #[pyfunction]
 #[pyo3(signature = (x, name, a=None, b=None))]
-fn unary(py: Python<'_>, x: &Bound<'_, PyAny>, name: &str, a: Option<f64>, b: Option<f64>) -> PyResult<T> {
+fn unary(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    name: &str,
+    a: Option<f64>,
+    b: Option<f64>,
+) -> PyResult<T> {
     let op = unary_op(name, a, b)?;
     let x = to_tensor(x, None)?;
     Ok(wrap(run(py, x.numel(), || ops::unary(&x, op))?))
 }
 
-fn two(x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<(crate::tensor::Tensor, crate::tensor::Tensor)> {
+fn two(
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+) -> PyResult<(crate::tensor::Tensor, crate::tensor::Tensor)> {
     // A bare Python scalar takes the dtype of the tensor operand (weak typing).
     if x.cast::<PyTensor>().is_ok() || x.cast::<PyUntypedArray>().is_ok() {
         let a = to_tensor(x, None)?;
@@ -228,7 +274,12 @@ fn logical_not(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<T> {
 
 #[pyfunction]
 #[pyo3(name = "where")]
-fn where_(py: Python<'_>, c: &Bound<'_, PyAny>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<T> {
+fn where_(
+    py: Python<'_>,
+    c: &Bound<'_, PyAny>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+) -> PyResult<T> {
     let c = to_tensor(c, None)?;
     let (a, b) = two(x, y)?;
     let work = c.numel().max(a.numel()).max(b.numel());
@@ -238,14 +289,21 @@ fn where_(py: Python<'_>, c: &Bound<'_, PyAny>, x: &Bound<'_, PyAny>, y: &Bound<
 #[pyfunction]
 fn cast(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>) -> PyResult<T> {
     let x = to_tensor(x, None)?;
-    let d = parse_dtype(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("cast needs a dtype, got None"))?;
+    let d = parse_dtype(Some(dtype))?
+        .ok_or_else(|| PyTypeError::new_err("cast needs a dtype, got None"))?;
     Ok(wrap(run(py, x.numel(), || ops::cast(&x, d))?))
 }
 
 /// Reduction by name over `axis` (None: all axes).
 #[pyfunction]
 #[pyo3(signature = (x, name, axis=None, keepdims=false))]
-fn reduce(py: Python<'_>, x: &Bound<'_, PyAny>, name: &str, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<T> {
+fn reduce(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    name: &str,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+) -> PyResult<T> {
     let x = to_tensor(x, None)?;
     let axes = parse_axes(axis)?;
     let ax = axes.as_deref();
@@ -268,16 +326,34 @@ fn reduce(py: Python<'_>, x: &Bound<'_, PyAny>, name: &str, axis: Option<&Bound<
 
 #[pyfunction]
 #[pyo3(signature = (x, is_max, axis=None, keepdims=false))]
-fn argextreme(py: Python<'_>, x: &Bound<'_, PyAny>, is_max: bool, axis: Option<isize>, keepdims: bool) -> PyResult<T> {
+fn argextreme(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    is_max: bool,
+    axis: Option<isize>,
+    keepdims: bool,
+) -> PyResult<T> {
     let x = to_tensor(x, None)?;
-    Ok(wrap(run(py, x.numel(), || if is_max { ops::argmax(&x, axis, keepdims) } else { ops::argmin(&x, axis, keepdims) })?))
+    Ok(wrap(run(py, x.numel(), || {
+        if is_max {
+            ops::argmax(&x, axis, keepdims)
+        } else {
+            ops::argmin(&x, axis, keepdims)
+        }
+    })?))
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, axis=-1, log=false))]
 fn softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: isize, log: bool) -> PyResult<T> {
     let x = to_tensor(x, None)?;
-    Ok(wrap(run(py, x.numel(), || if log { ops::log_softmax(&x, axis) } else { ops::softmax(&x, axis) })?))
+    Ok(wrap(run(py, x.numel(), || {
+        if log {
+            ops::log_softmax(&x, axis)
+        } else {
+            ops::softmax(&x, axis)
+        }
+    })?))
 }
 
 #[pyfunction]
@@ -326,7 +402,10 @@ fn squeeze(x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<T>
 
 #[pyfunction]
 fn broadcast_to(x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> PyResult<T> {
-    Ok(wrap(ops::broadcast_to(&to_tensor(x, None)?, &parse_dims(shape)?)?))
+    Ok(wrap(ops::broadcast_to(
+        &to_tensor(x, None)?,
+        &parse_dims(shape)?,
+    )?))
 }
 
 #[pyfunction]
@@ -354,7 +433,12 @@ fn stack(py: Python<'_>, xs: &Bound<'_, PyAny>, axis: isize) -> PyResult<T> {
 
 #[pyfunction]
 #[pyo3(signature = (x, indices_or_sections, axis=0))]
-fn split<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, indices_or_sections: &Bound<'py, PyAny>, axis: isize) -> PyResult<Bound<'py, PyList>> {
+fn split<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    indices_or_sections: &Bound<'py, PyAny>,
+    axis: isize,
+) -> PyResult<Bound<'py, PyList>> {
     let x = to_tensor(x, None)?;
     let spec = if let Ok(k) = indices_or_sections.extract::<usize>() {
         SplitSpec::Sections(k)
@@ -376,7 +460,12 @@ fn tile(py: Python<'_>, x: &Bound<'_, PyAny>, repeats: &Bound<'_, PyAny>) -> PyR
 
 #[pyfunction]
 #[pyo3(signature = (x, repeats, axis=None))]
-fn repeat(py: Python<'_>, x: &Bound<'_, PyAny>, repeats: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<T> {
+fn repeat(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    repeats: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+) -> PyResult<T> {
     let x = to_tensor(x, None)?;
     let reps = parse_dims(repeats)?;
     Ok(wrap(run(py, x.numel(), || ops::repeat(&x, &reps, axis))?))
@@ -384,7 +473,13 @@ fn repeat(py: Python<'_>, x: &Bound<'_, PyAny>, repeats: &Bound<'_, PyAny>, axis
 
 #[pyfunction]
 #[pyo3(signature = (x, pad_width, mode="constant", constant_values=0.0))]
-fn pad(py: Python<'_>, x: &Bound<'_, PyAny>, pad_width: Vec<(usize, usize)>, mode: &str, constant_values: f64) -> PyResult<T> {
+fn pad(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    pad_width: Vec<(usize, usize)>,
+    mode: &str,
+    constant_values: f64,
+) -> PyResult<T> {
     let x = to_tensor(x, None)?;
     let m = match mode {
         "constant" => PadMode::Constant,
@@ -397,35 +492,65 @@ fn pad(py: Python<'_>, x: &Bound<'_, PyAny>, pad_width: Vec<(usize, usize)>, mod
             )))
         }
     };
-    Ok(wrap(run(py, x.numel(), || ops::pad(&x, &pad_width, m, constant_values))?))
+    Ok(wrap(run(py, x.numel(), || {
+        ops::pad(&x, &pad_width, m, constant_values)
+    })?))
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, indices, axis=None))]
-fn take(py: Python<'_>, x: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<T> {
+fn take(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+) -> PyResult<T> {
     let x = to_tensor(x, None)?;
     let i = to_tensor(indices, None)?;
     Ok(wrap(run(py, x.numel(), || ops::take(&x, &i, axis))?))
 }
 
 #[pyfunction]
-fn take_along_axis(py: Python<'_>, x: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, axis: isize) -> PyResult<T> {
+fn take_along_axis(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    axis: isize,
+) -> PyResult<T> {
     let x = to_tensor(x, None)?;
     let i = to_tensor(indices, None)?;
-    Ok(wrap(run(py, x.numel(), || ops::take_along_axis(&x, &i, axis))?))
+    Ok(wrap(run(py, x.numel(), || {
+        ops::take_along_axis(&x, &i, axis)
+    })?))
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, num_classes, axis=-1, dtype=None))]
-fn one_hot(py: Python<'_>, x: &Bound<'_, PyAny>, num_classes: usize, axis: isize, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<T> {
+fn one_hot(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    num_classes: usize,
+    axis: isize,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<T> {
     let x = to_tensor(x, None)?;
     let d = dtype_or(dtype, DType::F32)?;
-    Ok(wrap(run(py, x.numel() * num_classes, || ops::one_hot(&x, num_classes, axis, d))?))
+    Ok(wrap(run(py, x.numel() * num_classes, || {
+        ops::one_hot(&x, num_classes, axis, d)
+    })?))
 }
 
 #[pyfunction]
 fn nonzero_flat(x: &Bound<'_, PyAny>) -> PyResult<T> {
     Ok(wrap(ops::nonzero_flat(&to_tensor(x, None)?)?))
+}
+
+/// Writes `value` (broadcast) into `dst` in place; refused while `dst` is on the tape.
+#[pyfunction]
+fn assign(py: Python<'_>, dst: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let d = dst.get().t.clone();
+    let v = to_tensor(value, Some(d.dtype()))?;
+    run(py, d.numel(), || ops::assign(&d, &v))
 }
 
 #[pyfunction]
@@ -470,10 +595,49 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ($($f:ident),*) => { $( m.add_function(wrap_pyfunction!($f, m)?)?; )* };
     }
     add!(
-        from_numpy, as_tensor, full, arange, eye, linspace, seed, random, permutation, unary, binary, logical_not,
-        where_, cast, reduce, argextreme, softmax, cumsum, reshape, transpose, swapaxes, moveaxis, expand_dims,
-        squeeze, broadcast_to, flip, concatenate, stack, split, tile, repeat, pad, take, take_along_axis, one_hot,
-        nonzero_flat, set_grad_enabled, is_grad_enabled, _set_force_scalar, simd_isa, empty_cache, cache_stats
+        from_numpy,
+        as_tensor,
+        full,
+        arange,
+        eye,
+        linspace,
+        seed,
+        random,
+        permutation,
+        unary,
+        binary,
+        logical_not,
+        where_,
+        cast,
+        reduce,
+        argextreme,
+        softmax,
+        cumsum,
+        reshape,
+        transpose,
+        swapaxes,
+        moveaxis,
+        expand_dims,
+        squeeze,
+        broadcast_to,
+        flip,
+        concatenate,
+        stack,
+        split,
+        tile,
+        repeat,
+        pad,
+        take,
+        take_along_axis,
+        one_hot,
+        nonzero_flat,
+        assign,
+        set_grad_enabled,
+        is_grad_enabled,
+        _set_force_scalar,
+        simd_isa,
+        empty_cache,
+        cache_stats
     );
     Ok(())
 }

@@ -26,10 +26,18 @@ fn descr<'py>(py: Python<'py>, d: DType) -> Bound<'py, numpy::PyArrayDescr> {
 }
 
 /// A NumPy array viewing `t`'s memory; `owner` (the Python tensor) keeps the storage alive.
-pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor, owner: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+pub fn to_numpy<'py>(
+    py: Python<'py>,
+    t: &Tensor,
+    owner: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     let item = t.dtype().size() as isize;
     let mut dims: Vec<npy_intp> = t.shape().iter().map(|&d| d as npy_intp).collect();
-    let mut strides: Vec<npy_intp> = t.strides().iter().map(|&s| (s * item) as npy_intp).collect();
+    let mut strides: Vec<npy_intp> = t
+        .strides()
+        .iter()
+        .map(|&s| (s * item) as npy_intp)
+        .collect();
     // SAFETY: the data pointer and strides address only elements inside the storage (layout
     // invariant); the base object keeps the storage alive as long as the array.
     unsafe {
@@ -87,14 +95,25 @@ struct ArrayOwner(#[allow(dead_code)] Py<PyAny>);
 
 /// A tensor over `arr`'s memory when possible (see the module docs), else over a converted copy.
 /// `dtype` forces a conversion; `copy` forces a private copy.
-pub fn from_numpy(py: Python<'_>, arr: &Bound<'_, PyUntypedArray>, dtype: Option<DType>, copy: bool) -> PyResult<Tensor> {
+pub fn from_numpy(
+    py: Python<'_>,
+    arr: &Bound<'_, PyUntypedArray>,
+    dtype: Option<DType>,
+    copy: bool,
+) -> PyResult<Tensor> {
     let (natural, exact) = target_dtype(arr)?;
     let want = dtype.unwrap_or(natural);
     let flags = unsafe { (*arr.as_array_ptr()).fields.flags };
     let aligned = flags & npyffi::NPY_ARRAY_ALIGNED != 0;
     let writeable = flags & npyffi::NPY_ARRAY_WRITEABLE != 0;
     let native = arr.dtype().is_native_byteorder().unwrap_or(true);
-    let shareable = exact && want == natural && aligned && writeable && native && arr.is_c_contiguous() && !copy;
+    let shareable = exact
+        && want == natural
+        && aligned
+        && writeable
+        && native
+        && arr.is_c_contiguous()
+        && !copy;
     let arr: Bound<'_, PyUntypedArray> = if shareable {
         arr.clone()
     } else {
@@ -102,7 +121,8 @@ pub fn from_numpy(py: Python<'_>, arr: &Bound<'_, PyUntypedArray>, dtype: Option
         let d = descr(py, want);
         let conv = np.call_method1("array", (arr, d))?;
         // np.array copies into a fresh C-contiguous, aligned, native array of `want`.
-        conv.cast_into::<PyUntypedArray>().map_err(|e| PyTypeError::new_err(e.to_string()))?
+        conv.cast_into::<PyUntypedArray>()
+            .map_err(|e| PyTypeError::new_err(e.to_string()))?
     };
     let shape: Vec<usize> = arr.shape().to_vec();
     let n: usize = shape.iter().product();
@@ -114,8 +134,10 @@ pub fn from_numpy(py: Python<'_>, arr: &Bound<'_, PyUntypedArray>, dtype: Option
     let owner = ArrayOwner(arr.clone().into_any().unbind());
     // SAFETY: the array is C-contiguous, aligned, of dtype `want`, holds n elements, and the
     // owner keeps it alive as long as the storage.
-    let storage = unsafe {
-        Storage::from_external(NonNull::new_unchecked(data), n, want, Box::new(owner))
-    };
-    Ok(Tensor::from_parts(Arc::new(storage), Layout::contiguous(&shape)))
+    let storage =
+        unsafe { Storage::from_external(NonNull::new_unchecked(data), n, want, Box::new(owner)) };
+    Ok(Tensor::from_parts(
+        Arc::new(storage),
+        Layout::contiguous(&shape),
+    ))
 }

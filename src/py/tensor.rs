@@ -23,7 +23,11 @@ use super::convert::{parse_dtype, parse_shape, to_tensor};
 pub const RELEASE_GIL_ABOVE: usize = 1 << 14;
 
 /// Runs `f`, releasing the GIL when `work` is large enough to matter.
-pub fn run<T: Send>(py: Python<'_>, work: usize, f: impl FnOnce() -> CoreResult<T> + Send) -> PyResult<T> {
+pub fn run<T: Send>(
+    py: Python<'_>,
+    work: usize,
+    f: impl FnOnce() -> CoreResult<T> + Send,
+) -> PyResult<T> {
     if work >= RELEASE_GIL_ABOVE {
         py.detach(f).map_err(Into::into)
     } else {
@@ -43,14 +47,29 @@ impl PyTensor {
     }
 }
 
-fn binop(py: Python<'_>, a: &Tensor, other: &Bound<'_, PyAny>, op: BinaryOp, reflected: bool) -> PyResult<PyTensor> {
+fn binop(
+    py: Python<'_>,
+    a: &Tensor,
+    other: &Bound<'_, PyAny>,
+    op: BinaryOp,
+    reflected: bool,
+) -> PyResult<PyTensor> {
     let b = to_tensor(other, Some(a.dtype()))?;
     let work = a.numel().max(b.numel());
-    let (x, y) = if reflected { (b, a.clone()) } else { (a.clone(), b) };
+    let (x, y) = if reflected {
+        (b, a.clone())
+    } else {
+        (a.clone(), b)
+    };
     Ok(PyTensor::wrap(run(py, work, || ops::binary(&x, &y, op))?))
 }
 
-fn logicop(py: Python<'_>, a: &Tensor, other: &Bound<'_, PyAny>, op: LogicOp) -> PyResult<PyTensor> {
+fn logicop(
+    py: Python<'_>,
+    a: &Tensor,
+    other: &Bound<'_, PyAny>,
+    op: LogicOp,
+) -> PyResult<PyTensor> {
     let b = to_tensor(other, Some(a.dtype()))?;
     if a.dtype() != DType::Bool || b.dtype() != DType::Bool {
         return Err(PyTypeError::new_err(format!(
@@ -64,21 +83,32 @@ fn logicop(py: Python<'_>, a: &Tensor, other: &Bound<'_, PyAny>, op: LogicOp) ->
 }
 
 /// Parses one Python index item.
-fn parse_item(py: Python<'_>, obj: &Bound<'_, PyAny>, x: &Tensor, axis: usize) -> PyResult<Vec<IndexItem>> {
+fn parse_item(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    x: &Tensor,
+    axis: usize,
+) -> PyResult<Vec<IndexItem>> {
     if obj.is_instance_of::<PySlice>() {
         let get = |name: &str| -> PyResult<Option<isize>> {
             let v = obj.getattr(name)?;
             if v.is_none() {
                 Ok(None)
             } else {
-                v.extract::<isize>().map(Some).map_err(|_| PyTypeError::new_err(format!("slice {name} must be an int or None, got {v}")))
+                v.extract::<isize>().map(Some).map_err(|_| {
+                    PyTypeError::new_err(format!("slice {name} must be an int or None, got {v}"))
+                })
             }
         };
         let step = get("step")?.unwrap_or(1);
         if step == 0 {
             return Err(PyValueError::new_err("slice step cannot be zero"));
         }
-        return Ok(vec![IndexItem::Slice { start: get("start")?, stop: get("stop")?, step }]);
+        return Ok(vec![IndexItem::Slice {
+            start: get("start")?,
+            stop: get("stop")?,
+            step,
+        }]);
     }
     if obj.is_instance_of::<PyNone>() {
         return Ok(vec![IndexItem::NewAxis]);
@@ -87,7 +117,9 @@ fn parse_item(py: Python<'_>, obj: &Bound<'_, PyAny>, x: &Tensor, axis: usize) -
         return Ok(vec![IndexItem::Ellipsis]);
     }
     if obj.is_instance_of::<pyo3::types::PyBool>() {
-        return Err(PyIndexError::new_err("boolean scalars are not valid indices; use a boolean tensor mask"));
+        return Err(PyIndexError::new_err(
+            "boolean scalars are not valid indices; use a boolean tensor mask",
+        ));
     }
     if let Ok(i) = obj.extract::<isize>() {
         if !obj.cast::<PyTensor>().is_ok_and(|t| t.get().t.ndim() > 0) {
@@ -118,12 +150,19 @@ fn parse_item(py: Python<'_>, obj: &Bound<'_, PyAny>, x: &Tensor, axis: usize) -
         return Ok(vec![IndexItem::Array(idx)]);
     }
     if !t.dtype().is_int() {
-        return Err(PyIndexError::new_err(format!("index arrays must be integers or booleans, got dtype {}", t.dtype())));
+        return Err(PyIndexError::new_err(format!(
+            "index arrays must be integers or booleans, got dtype {}",
+            t.dtype()
+        )));
     }
     Ok(vec![IndexItem::Array(t)])
 }
 
-fn parse_index(py: Python<'_>, x: &Tensor, key: &Bound<'_, PyAny>) -> PyResult<(Tensor, Vec<IndexItem>)> {
+fn parse_index(
+    py: Python<'_>,
+    x: &Tensor,
+    key: &Bound<'_, PyAny>,
+) -> PyResult<(Tensor, Vec<IndexItem>)> {
     // Whole-tensor boolean mask: x[mask] with mask.shape == x.shape selects flattened elements.
     if let Ok(t) = key.cast::<PyTensor>() {
         let m = &t.get().t;
@@ -133,7 +172,11 @@ fn parse_index(py: Python<'_>, x: &Tensor, key: &Bound<'_, PyAny>) -> PyResult<(
             return Ok((flat, vec![IndexItem::Array(idx)]));
         }
     }
-    let items: Vec<Bound<'_, PyAny>> = if let Ok(t) = key.cast::<PyTuple>() { t.iter().collect() } else { vec![key.clone()] };
+    let items: Vec<Bound<'_, PyAny>> = if let Ok(t) = key.cast::<PyTuple>() {
+        t.iter().collect()
+    } else {
+        vec![key.clone()]
+    };
     let mut out = Vec::with_capacity(items.len());
     let mut axis = 0usize;
     for it in &items {
@@ -157,7 +200,11 @@ fn parse_index(py: Python<'_>, x: &Tensor, key: &Bound<'_, PyAny>) -> PyResult<(
 impl PyTensor {
     #[new]
     #[pyo3(signature = (data, dtype=None, requires_grad=false))]
-    fn py_new(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Self> {
+    fn py_new(
+        data: &Bound<'_, PyAny>,
+        dtype: Option<&Bound<'_, PyAny>>,
+        requires_grad: bool,
+    ) -> PyResult<Self> {
         let t = to_tensor(data, None)?;
         let t = match parse_dtype(dtype)? {
             Some(d) => ops::cast_nograd(&t, d)?,
@@ -284,13 +331,19 @@ impl PyTensor {
 
     /// Backpropagates from this tensor into the `.grad` of every leaf that requires grad.
     #[pyo3(signature = (gradient=None, retain_graph=false))]
-    fn backward(&self, py: Python<'_>, gradient: Option<&Bound<'_, PyAny>>, retain_graph: bool) -> PyResult<()> {
+    fn backward(
+        &self,
+        py: Python<'_>,
+        gradient: Option<&Bound<'_, PyAny>>,
+        retain_graph: bool,
+    ) -> PyResult<()> {
         let g = match gradient {
             Some(g) if !g.is_none() => Some(to_tensor(g, Some(self.t.dtype()))?),
             _ => None,
         };
         let t = self.t.clone();
-        py.detach(move || autograd::backward(&t, g, retain_graph)).map_err(Into::into)
+        py.detach(move || autograd::backward(&t, g, retain_graph))
+            .map_err(Into::into)
     }
 
     /// A new leaf sharing this tensor's data, cut off from the tape.
@@ -310,7 +363,8 @@ impl PyTensor {
 
     /// A copy converted to `dtype`.
     fn astype(&self, py: Python<'_>, dtype: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        let d = parse_dtype(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("astype needs a dtype, got None"))?;
+        let d = parse_dtype(Some(dtype))?
+            .ok_or_else(|| PyTypeError::new_err("astype needs a dtype, got None"))?;
         let t = self.t.clone();
         Ok(PyTensor::wrap(run(py, t.numel(), || {
             if t.dtype() == d {
@@ -330,14 +384,22 @@ impl PyTensor {
     /// Reshape; accepts `reshape(2, 3)` or `reshape((2, 3))`, with one -1.
     #[pyo3(signature = (*shape))]
     fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
-        let dims: Vec<isize> = if shape.len() == 1 { parse_shape(&shape.get_item(0)?)? } else { parse_shape(shape.as_any())? };
+        let dims: Vec<isize> = if shape.len() == 1 {
+            parse_shape(&shape.get_item(0)?)?
+        } else {
+            parse_shape(shape.as_any())?
+        };
         let s = ops::resolve_shape("reshape", self.t.numel(), &dims)?;
         let t = self.t.clone();
         Ok(PyTensor::wrap(run(py, t.numel(), || ops::reshape(&t, &s))?))
     }
 
     fn __len__(&self) -> PyResult<usize> {
-        self.t.shape().first().copied().ok_or_else(|| PyTypeError::new_err("len() of a 0-d tensor"))
+        self.t
+            .shape()
+            .first()
+            .copied()
+            .ok_or_else(|| PyTypeError::new_err("len() of a 0-d tensor"))
     }
 
     fn __bool__(&self) -> PyResult<bool> {
@@ -358,7 +420,9 @@ impl PyTensor {
         let v = self.t.item_f64()?;
         if self.t.dtype().is_float() {
             if !v.is_finite() {
-                return Err(PyValueError::new_err(format!("cannot convert {v} to an integer")));
+                return Err(PyValueError::new_err(format!(
+                    "cannot convert {v} to an integer"
+                )));
             }
             return Ok(v.trunc() as i64);
         }
@@ -367,7 +431,9 @@ impl PyTensor {
 
     fn __index__(&self) -> PyResult<i64> {
         if !(self.t.dtype().is_int() || self.t.dtype() == DType::Bool) || self.t.numel() != 1 {
-            return Err(PyTypeError::new_err("only one-element integer tensors can be used as an index"));
+            return Err(PyTypeError::new_err(
+                "only one-element integer tensors can be used as an index",
+            ));
         }
         Ok(self.t.to_vec_any_i64()?[0])
     }
@@ -381,16 +447,23 @@ impl PyTensor {
         Ok(PyTensor::wrap(run(py, 0, || ops::index(&x, &items))?))
     }
 
-    fn __setitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __setitem__(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let (x, items) = parse_index(py, &self.t, key)?;
         let v = to_tensor(value, Some(self.t.dtype()))?;
+        if self.t.requires_grad() && autograd::is_grad_enabled() {
+            return Err(PyValueError::new_err(
+                "in-place assignment to a tensor that requires grad; wrap it in no_grad() or use detach()",
+            ));
+        }
         let _g = autograd::NoGradGuard::new();
         if !x.same(&self.t) {
             // Whole-array boolean mask: scatter through the flattened view.
             return Ok(ops::index_assign(&x, &items, &v)?);
-        }
-        if self.t.requires_grad() && autograd::is_grad_enabled() {
-            return Err(PyValueError::new_err("in-place assignment to a tensor that requires grad"));
         }
         Ok(ops::index_assign(&self.t, &items, &v)?)
     }
@@ -431,10 +504,20 @@ impl PyTensor {
     fn __rmod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         binop(py, &self.t, o, BinaryOp::Mod, true)
     }
-    fn __pow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, _m: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn __pow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        _m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyTensor> {
         binop(py, &self.t, o, BinaryOp::Pow, false)
     }
-    fn __rpow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, _m: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn __rpow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        _m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyTensor> {
         binop(py, &self.t, o, BinaryOp::Pow, true)
     }
     fn __matmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -449,18 +532,25 @@ impl PyTensor {
     }
     fn __neg__(&self, py: Python<'_>) -> PyResult<PyTensor> {
         let t = self.t.clone();
-        Ok(PyTensor::wrap(run(py, t.numel(), || ops::unary(&t, UnaryOp::Neg))?))
+        Ok(PyTensor::wrap(run(py, t.numel(), || {
+            ops::unary(&t, UnaryOp::Neg)
+        })?))
     }
     fn __pos__(&self) -> PyTensor {
         PyTensor::wrap(self.t.clone())
     }
     fn __abs__(&self, py: Python<'_>) -> PyResult<PyTensor> {
         let t = self.t.clone();
-        Ok(PyTensor::wrap(run(py, t.numel(), || ops::unary(&t, UnaryOp::Abs))?))
+        Ok(PyTensor::wrap(run(py, t.numel(), || {
+            ops::unary(&t, UnaryOp::Abs)
+        })?))
     }
     fn __invert__(&self, py: Python<'_>) -> PyResult<PyTensor> {
         if self.t.dtype() != DType::Bool {
-            return Err(PyTypeError::new_err(format!("~ needs a bool tensor, got {}", self.t.dtype())));
+            return Err(PyTypeError::new_err(format!(
+                "~ needs a bool tensor, got {}",
+                self.t.dtype()
+            )));
         }
         let t = self.t.clone();
         Ok(PyTensor::wrap(run(py, t.numel(), || ops::logical_not(&t))?))
@@ -484,7 +574,12 @@ impl PyTensor {
         logicop(py, &self.t, o, LogicOp::Xor)
     }
 
-    fn __richcmp__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    fn __richcmp__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
         let b = match to_tensor(o, Some(self.t.dtype())) {
             Ok(b) => b,
             // Not comparable (None, strings, ...): let Python fall back (identity for ==).

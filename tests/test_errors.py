@@ -1,0 +1,106 @@
+"""Bad input raises a clear Python exception, never a crash.
+
+All cases run in one subprocess, so a segfault or abort fails the tests instead of killing
+pytest; each case is then checked for the exception class and the words of its message.
+"""
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+CASES = [
+    # (id, code, exception class, fragments the message must contain)
+    ("broadcast", "fg.ones((3,)) + fg.ones((4,))", "ValueError", ["add", "(3,)", "(4,)"]),
+    ("matmul_inner", "fg.ones((2, 3)) @ fg.ones((4, 5))", "ValueError", ["matmul", "3", "4"]),
+    ("matmul_scalar", "ops.matmul(fg.tensor(1.0), fg.ones((2,)))", "ValueError", ["matmul", "1-D"]),
+    ("reshape", "fg.ones((2, 3)).reshape(4, 2)", "ValueError", ["reshape", "6"]),
+    ("reshape_two_unknown", "fg.ones((2, 3)).reshape(-1, -1)", "ValueError", ["one unknown"]),
+    ("axis_sum", "ops.sum(fg.ones((2, 3)), axis=2)", "IndexError", ["sum", "axis 2", "rank 2"]),
+    ("axis_repeat", "ops.sum(fg.ones((2, 3)), axis=(0, 0))", "ValueError", ["repeated axis"]),
+    ("axis_softmax", "ops.softmax(fg.ones((2, 3)), axis=-3)", "IndexError", ["softmax", "-3"]),
+    ("index_oob", "fg.ones((2, 3))[5]", "IndexError", ["index 5", "size 2"]),
+    ("index_too_many", "fg.ones((2, 3))[0, 0, 0]", "IndexError", ["too many indices"]),
+    ("index_array_oob", "fg.ones((2, 3))[[0, 7]]", "IndexError", ["index 7", "size 2"]),
+    ("take_oob", "ops.take(fg.ones((4,)), fg.tensor([-5]))", "IndexError", ["take", "-5"]),
+    ("take_float_idx", "ops.take(fg.ones((4,)), fg.tensor([1.0]))", "TypeError", ["integers"]),
+    ("index_float", "fg.ones((4,))[fg.tensor([1.5])]", "IndexError", ["integers or booleans"]),
+    ("mask_shape", "fg.ones((4,))[fg.tensor([True, False])]", "IndexError", ["boolean index"]),
+    ("slice_step0", "fg.ones((4,))[::0]", "ValueError", ["step", "zero"]),
+    ("dtype_name", "fg.zeros((2,), dtype='complex64')", "TypeError", ["complex64", "float32"]),
+    ("string_data", "fg.tensor(['a', 'b'])", "TypeError", ["cannot convert"]),
+    ("object_operand", "fg.ones((2,)) + object()", "TypeError", []),
+    ("grad_on_int", "t = fg.tensor([1, 2]); t.requires_grad = True", "TypeError", ["floating-point"]),
+    ("backward_nonscalar", "x = fg.ones((2,)); x.requires_grad = True; (x * 2).backward()", "RuntimeError",
+     ["scalar outputs", "(2,)"]),
+    ("concat_mismatch", "ops.concatenate([fg.ones((2, 3)), fg.ones((3, 2))], axis=0)", "ValueError",
+     ["concatenate", "(2, 3)", "(3, 2)"]),
+    ("concat_empty", "ops.concatenate([], axis=0)", "ValueError", ["at least one"]),
+    ("stack_mismatch", "ops.stack([fg.ones((2,)), fg.ones((3,))])", "ValueError", ["same shape"]),
+    ("split_uneven", "ops.split(fg.ones((5,)), 2)", "ValueError", ["5", "2 equal"]),
+    ("max_empty", "ops.max(fg.ones((0, 3)), axis=0)", "ValueError", ["zero-size", "no identity"]),
+    ("argmax_empty", "ops.argmax(fg.ones((0,)))", "ValueError", ["empty"]),
+    ("broadcast_to", "ops.broadcast_to(fg.ones((3,)), (2, 4))", "ValueError", ["broadcast", "(3,)"]),
+    ("squeeze_non1", "ops.squeeze(fg.ones((2, 3)), axis=0)", "ValueError", ["squeeze", "not 1"]),
+    ("transpose_perm", "ops.transpose(fg.ones((2, 3)), (0, 0))", "ValueError", ["permutation"]),
+    ("pad_width", "ops.pad(fg.ones((2, 3)), ((1, 1),) * 3)", "ValueError", ["pad_width"]),
+    ("pad_mode", "ops.pad(fg.ones((2, 3)), 1, mode='wrapx')", "ValueError", ["constant", "wrapx"]),
+    ("arange_zero_step", "ops.arange(0, 5, 0)", "ValueError", ["step"]),
+    ("arange_nan", "ops.arange(0, float('nan'))", "ValueError", ["finite"]),
+    ("clip_nan", "ops.clip(fg.ones((2,)), float('nan'), 1.0)", "ValueError", ["NaN"]),
+    ("uniform_bounds", "fg.random.uniform((2,), 1.0, 0.0)", "ValueError", ["minval"]),
+    ("normal_std", "fg.random.normal((2,), stddev=-1.0)", "ValueError", ["stddev"]),
+    ("randint_bounds", "fg.random.randint((2,), 5, 5)", "ValueError", ["low < high"]),
+    ("negative_shape", "fg.zeros((2, -3))", "ValueError", ["negative"]),
+    ("huge_shape", "fg.zeros((2**40, 2**40))", "ValueError", ["too many elements"]),
+    ("set_threads", "fg.set_num_threads(0)", "ValueError", ["thread count"]),
+    ("item_many", "fg.ones((3,)).item()", "ValueError", ["one-element"]),
+    ("from_numpy_type", "fg.from_numpy([1, 2])", "TypeError", ["numpy.ndarray"]),
+    ("from_numpy_dtype", "fg.from_numpy(np.array(['x']))", "TypeError", ["unsupported array dtype"]),
+    ("take_along_rank", "ops.take_along_axis(fg.ones((2, 3)), fg.tensor([0]), axis=1)", "ValueError",
+     ["same rank"]),
+    ("one_hot_float", "ops.one_hot(fg.tensor([0.5]), 3)", "TypeError", ["integers"]),
+    ("assign_shape", "fg.zeros((2, 3)).assign(fg.ones((4,)))", "ValueError", ["assign", "(4,)", "(2, 3)"]),
+    ("setitem_grad", "x = fg.ones((2,)); x.requires_grad = True; x[0] = 3.0", "ValueError", ["requires grad"]),
+    ("unknown_unary", "fg._core.unary(fg.ones((2,)), 'frobnicate')", "ValueError", ["frobnicate"]),
+    ("int_overflow", "fg.ones((2,), dtype='int64') + 2**70", "OverflowError", ["int64"]),
+    ("grad_assign_shape", "x = fg.ones((2,)); x.grad = fg.ones((3,))", "ValueError", ["gradient", "(2,)"]),
+    ("backward_twice", "x = fg.ones((2,)); x.requires_grad = True; y = (x * x).sum(); y.backward(); y.backward()",
+     "RuntimeError", ["second time", "retain_graph"]),
+]
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import ferrograd as fg
+    from ferrograd import ops
+    cases = json.loads(sys.stdin.read())
+    out = {}
+    for cid, code in cases:
+        try:
+            exec(code, {"fg": fg, "ops": ops, "np": np})
+            out[cid] = ["no exception", ""]
+        except Exception as e:
+            out[cid] = [type(e).__name__, str(e)]
+    print("RESULTS" + json.dumps(out))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def results():
+    payload = json.dumps([(c[0], c[1]) for c in CASES])
+    p = subprocess.run([sys.executable, "-c", SCRIPT], input=payload, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, f"the subprocess crashed (exit {p.returncode}):\n{p.stderr[-3000:]}"
+    line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULTS")][-1]
+    return json.loads(line[len("RESULTS"):])
+
+
+@pytest.mark.parametrize("cid,code,exc,fragments", CASES, ids=[c[0] for c in CASES])
+def test_clear_error(results, cid, code, exc, fragments):
+    got_exc, msg = results[cid]
+    assert got_exc == exc, f"{code!r} raised {got_exc}: {msg}"
+    for f in fragments:
+        assert f in msg, f"{code!r}: message {msg!r} lacks {f!r}"
