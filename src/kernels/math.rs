@@ -33,11 +33,14 @@ pub fn exp_f32(x: f32) -> f32 {
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    let ni = n as i32;
+    // n is an integer in [-151, 129]: read it from the mantissa of n + 1.5 * 2^23 instead of
+    // `n as i32`, whose saturating semantics LLVM scalarises on x86 (this keeps the loop in
+    // AVX2 registers). Wrapping ops: NaN input gives garbage scales but a NaN result anyway.
+    let ni = ((n + 12_582_912.0).to_bits() as i32).wrapping_sub(0x4B40_0000);
     let h = ni >> 1;
-    let l = ni - h;
-    let s1 = f32::from_bits(((h + 127) as u32) << 23);
-    let s2 = f32::from_bits(((l + 127) as u32) << 23);
+    let l = ni.wrapping_sub(h);
+    let s1 = f32::from_bits((h.wrapping_add(127) as u32) << 23);
+    let s2 = f32::from_bits((l.wrapping_add(127) as u32) << 23);
     p * s1 * s2
 }
 
