@@ -9,9 +9,8 @@ import argparse
 import math
 import time
 
-import numpy as np
-
 import ferrograd as fg
+import numpy as np
 from ferrograd import ops
 
 

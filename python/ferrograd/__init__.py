@@ -14,9 +14,12 @@ import contextlib as _contextlib
 import functools as _functools
 import os as _os
 
-from . import _core
-from . import _tensor  # noqa: F401  (attaches the Tensor convenience methods)
-from . import ops, random
+from . import (
+    _core,
+    _tensor,  # noqa: F401  (attaches the Tensor convenience methods)
+    ops,
+    random,
+)
 from ._core import Tensor
 
 __version__ = _core.__version__

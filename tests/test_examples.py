@@ -1,0 +1,15 @@
+"""Smoke runs of the examples (the README's main job included), short versions."""
+import pathlib
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_spirals_example_trains_to_high_accuracy():
+    p = subprocess.run([sys.executable, str(REPO / "examples" / "spirals_mlp.py"), "--quiet"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    line = [ln for ln in p.stdout.splitlines() if ln.startswith("final accuracy")][-1]
+    acc = float(line.split()[2].rstrip("%"))
+    assert acc > 95.0, line
