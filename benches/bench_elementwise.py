@@ -86,7 +86,7 @@ def run(name, fg_fn, np_fn, t_fn, nbytes=None):
         cases["torch"] = t_fn
     best = bench(cases, args.rounds)
     rows.append((name, best, nbytes))
-    line = f"{name:34s}" + "".join(f"{best.get(k, float('nan')) * 1e3:12.3f}" for k in ("ferrograd", "numpy", "torch"))
+    line = f"{name:34s}" + "".join(f"{best.get(k, float('nan')) * 1e6:12.1f}" for k in ("ferrograd", "numpy", "torch"))
     line += f"{best['numpy'] / best['ferrograd']:9.2f}x"
     line += f"{best['torch'] / best['ferrograd']:9.2f}x" if "torch" in best else "        -"
     if nbytes:
@@ -96,7 +96,7 @@ def run(name, fg_fn, np_fn, t_fn, nbytes=None):
 
 print(f"ferrograd {fg.__version__} ({fg._core.simd_isa()}), numpy {np.__version__}, "
       f"torch {torch.__version__ if torch else 'absent'}; threads={args.threads}; python {sys.version.split()[0]}")
-print(f"{'op':34s}{'fg ms':>12s}{'numpy ms':>12s}{'torch ms':>12s}{'np/fg':>10s}{'torch/fg':>9s}{'fg GB/s':>9s}")
+print(f"{'op':34s}{'fg us':>12s}{'numpy us':>12s}{'torch us':>12s}{'np/fg':>10s}{'torch/fg':>9s}{'fg GB/s':>9s}")
 nb3 = 3 * 4 * N
 nb2 = 2 * 4 * N
 run(f"add {N // 10**6}M f32", lambda: a_fg + b_fg, lambda: a_np + b_np,

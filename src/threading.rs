@@ -74,14 +74,16 @@ pub fn set_num_threads(n: usize) -> Result<()> {
     Ok(())
 }
 
-fn pool() -> Arc<rayon::ThreadPool> {
+/// The shared pool, built on first use; None when no worker thread could be started (then
+/// everything runs on the caller, which is slower but correct).
+fn pool() -> Option<Arc<rayon::ThreadPool>> {
     {
         let s = match state().read() {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
         if let Some(p) = &s.pool {
-            return p.clone();
+            return Some(p.clone());
         }
     }
     let mut s = match state().write() {
@@ -89,39 +91,30 @@ fn pool() -> Arc<rayon::ThreadPool> {
         Err(p) => p.into_inner(),
     };
     if let Some(p) = &s.pool {
-        return p.clone();
+        return Some(p.clone());
     }
     let n = s.threads;
     let built = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(|i| format!("ferrograd-{i}"))
-        .build();
-    let p = match built {
-        Ok(p) => Arc::new(p),
-        // Spawning threads can fail under tight process limits; fall back to a 1-thread pool
-        // (which rayon builds without spawning extra OS threads beyond one) rather than panic.
-        Err(_) => Arc::new(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .build()
-                .unwrap_or_else(|e| panic!("ferrograd: cannot start even one worker thread: {e}")),
-        ),
-    };
+        .build()
+        .ok()?;
+    let p = Arc::new(built);
     s.pool = Some(p.clone());
-    p
+    Some(p)
 }
 
 /// Runs `f` inside the shared pool: `rayon::join`/`par_iter` inside `f` use its threads.
 /// With one thread configured, `f` runs directly on the caller.
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if num_threads() <= 1 {
+    if num_threads() <= 1 || rayon::current_thread_index().is_some() {
+        // One thread, or already on a worker (nested call): run inline.
         return f();
     }
-    if rayon::current_thread_index().is_some() {
-        // Already on a worker (nested call): run inline.
-        return f();
+    match pool() {
+        Some(p) => p.install(f),
+        None => f(),
     }
-    pool().install(f)
 }
 
 /// Whether work of `n` elements (with `grain` per task) is worth splitting across threads.
