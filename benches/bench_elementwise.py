@@ -22,8 +22,9 @@ args = ap.parse_args()
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
 os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
-import ferrograd as fg  # noqa: E402
 import numpy as np  # noqa: E402
+
+import ferrograd as fg  # noqa: E402
 from ferrograd import ops  # noqa: E402
 
 try:

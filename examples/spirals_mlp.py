@@ -9,8 +9,9 @@ import argparse
 import math
 import time
 
-import ferrograd as fg
 import numpy as np
+
+import ferrograd as fg
 from ferrograd import ops
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 import pathlib
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 

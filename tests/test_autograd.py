@@ -1,9 +1,10 @@
 """The tape: accumulation, shared weights, graph freeing, grad modes, errors."""
 import threading
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd import ops
 
 

@@ -1,8 +1,9 @@
 """Finite-difference gradient checks (float64) for every differentiable op."""
-import ferrograd as fg
 import numpy as np
 import pytest
 from conftest import gradcheck
+
+import ferrograd as fg
 from ferrograd import ops
 
 rng = np.random.default_rng(42)

@@ -1,8 +1,9 @@
 """SIMD and threaded kernels against the scalar reference: awkward shapes and strides, and
 bit-identical results for 1 and 2 threads."""
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd import ops
 
 SHAPES = [(1,), (3,), (17,), (1000,), (1031,), (3, 17), (17, 3, 5)]

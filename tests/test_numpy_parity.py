@@ -1,11 +1,12 @@
 """Property tests (hypothesis) of broadcasting, reductions, indexing and shape ops against NumPy."""
-import ferrograd as fg
 import numpy as np
 import pytest
-from ferrograd import ops
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+import ferrograd as fg
+from ferrograd import ops
 
 settings.register_profile("ferrograd", max_examples=60, deadline=None)
 settings.load_profile("ferrograd")

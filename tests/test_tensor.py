@@ -1,7 +1,8 @@
 """Tensor basics: creation, dtypes, NumPy interop and memory sharing, views, repr, indexing."""
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd import ops
 
 
