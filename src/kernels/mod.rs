@@ -6,6 +6,7 @@ pub mod index;
 pub mod iter;
 pub mod math;
 pub mod matmul;
+pub mod optim;
 pub mod reduce;
 pub mod simd;
 pub mod softmax;
