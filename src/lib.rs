@@ -11,6 +11,7 @@
 pub mod error;
 pub mod kernels;
 pub mod threading;
+pub mod tokenizer;
 
 #[cfg(feature = "python")]
 mod py;
