@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod errors;
+mod tokenizer;
 
 #[pyfunction]
 fn set_num_threads(n: usize) -> PyResult<()> {
@@ -26,5 +27,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_child, m)?)?;
+    tokenizer::register(m)?;
     Ok(())
 }
