@@ -168,8 +168,8 @@ class BPETokenizer:
         return self._core.mergeable_ranks()
 
     def token_byte_values(self) -> list[bytes]:
-        """The bytes of every mergeable token, in rank order."""
-        return self._core.token_byte_values()
+        """The bytes of every mergeable token, sorted (as tiktoken returns them)."""
+        return sorted(self._core.token_byte_values())
 
     def is_special_token(self, token: int) -> bool:
         """Whether ``token`` is a special token id."""
