@@ -30,7 +30,11 @@ fn decode_err(e: Error) -> PyErr {
 fn to_ranks(ids: &[i64]) -> PyResult<Vec<Rank>> {
     ids.iter()
         .map(|&i| {
-            Rank::try_from(i).map_err(|_| PyKeyError::new_err(format!("decode: unknown token id {i}: expected a non-negative id")))
+            Rank::try_from(i).map_err(|_| {
+                PyKeyError::new_err(format!(
+                    "decode: unknown token id {i}: expected a non-negative id"
+                ))
+            })
         })
         .collect()
 }
@@ -116,7 +120,13 @@ impl PyCoreBpe {
     }
 
     #[pyo3(signature = (text, allowed_all, allowed=None))]
-    fn encode(&self, py: Python<'_>, text: &str, allowed_all: bool, allowed: Option<HashSet<String>>) -> PyResult<Vec<Rank>> {
+    fn encode(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        allowed_all: bool,
+        allowed: Option<HashSet<String>>,
+    ) -> PyResult<Vec<Rank>> {
         let set = to_fx(allowed);
         Ok(py.detach(|| self.inner.encode(text, &allowed_from(allowed_all, &set)))?)
     }
@@ -136,9 +146,18 @@ impl PyCoreBpe {
 
     /// The first special token found in `text` among the disallowed ones, if any.
     #[pyo3(signature = (text, disallowed_all, disallowed=None))]
-    fn find_disallowed(&self, py: Python<'_>, text: &str, disallowed_all: bool, disallowed: Option<HashSet<String>>) -> Option<String> {
+    fn find_disallowed(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        disallowed_all: bool,
+        disallowed: Option<HashSet<String>>,
+    ) -> Option<String> {
         let set = to_fx(disallowed);
-        py.detach(|| self.inner.find_special(text, &allowed_from(disallowed_all, &set)))
+        py.detach(|| {
+            self.inner
+                .find_special(text, &allowed_from(disallowed_all, &set))
+        })
     }
 
     fn encode_bytes(&self, py: Python<'_>, data: &[u8]) -> PyResult<Vec<Rank>> {
@@ -156,34 +175,59 @@ impl PyCoreBpe {
         let set = to_fx(allowed);
         Ok(py.detach(|| {
             let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
-            self.inner.encode_batch(&refs, &allowed_from(allowed_all, &set))
+            self.inner
+                .encode_batch(&refs, &allowed_from(allowed_all, &set))
         })?)
     }
 
     fn decode_bytes<'py>(&self, py: Python<'py>, ids: Vec<i64>) -> PyResult<Bound<'py, PyBytes>> {
         let ids = to_ranks(&ids)?;
-        let b = py.detach(|| self.inner.decode_bytes(&ids)).map_err(decode_err)?;
+        let b = py
+            .detach(|| self.inner.decode_bytes(&ids))
+            .map_err(decode_err)?;
         Ok(PyBytes::new(py, &b))
     }
 
-    fn decode_bytes_batch<'py>(&self, py: Python<'py>, batch: Vec<Vec<i64>>) -> PyResult<Vec<Bound<'py, PyBytes>>> {
-        let batch = batch.iter().map(|ids| to_ranks(ids)).collect::<PyResult<Vec<_>>>()?;
-        let out = py.detach(|| self.inner.decode_batch(&batch)).map_err(decode_err)?;
+    fn decode_bytes_batch<'py>(
+        &self,
+        py: Python<'py>,
+        batch: Vec<Vec<i64>>,
+    ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+        let batch = batch
+            .iter()
+            .map(|ids| to_ranks(ids))
+            .collect::<PyResult<Vec<_>>>()?;
+        let out = py
+            .detach(|| self.inner.decode_batch(&batch))
+            .map_err(decode_err)?;
         Ok(out.iter().map(|b| PyBytes::new(py, b)).collect())
     }
 
-    fn decode_single_token_bytes<'py>(&self, py: Python<'py>, id: i64) -> PyResult<Bound<'py, PyBytes>> {
+    fn decode_single_token_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        id: i64,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let id = to_ranks(&[id])?[0];
-        let b = self.inner.decode_single_token_bytes(id).map_err(decode_err)?;
+        let b = self
+            .inner
+            .decode_single_token_bytes(id)
+            .map_err(decode_err)?;
         Ok(PyBytes::new(py, &b))
     }
 
     fn encode_single_token(&self, data: &[u8]) -> PyResult<Rank> {
-        self.inner.encode_single_token(data).map_err(|e| PyKeyError::new_err(e.to_string()))
+        self.inner
+            .encode_single_token(data)
+            .map_err(|e| PyKeyError::new_err(e.to_string()))
     }
 
     fn token_byte_values<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyBytes>> {
-        self.inner.vocab().tokens().map(|t| PyBytes::new(py, t)).collect()
+        self.inner
+            .vocab()
+            .tokens()
+            .map(|t| PyBytes::new(py, t))
+            .collect()
     }
 
     /// `{token bytes: rank}` for the mergeable tokens.
@@ -196,7 +240,12 @@ impl PyCoreBpe {
     }
 
     fn pretokenize(&self, py: Python<'_>, text: &str) -> PyResult<Vec<String>> {
-        let pieces = py.detach(|| self.inner.pretokenizer().pieces(text).map(|v| v.into_iter().map(String::from).collect()))?;
+        let pieces = py.detach(|| {
+            self.inner
+                .pretokenizer()
+                .pieces(text)
+                .map(|v| v.into_iter().map(String::from).collect())
+        })?;
         Ok(pieces)
     }
 
@@ -225,7 +274,11 @@ impl PyCoreBpe {
         self.inner.vocab().len()
     }
     fn special_tokens(&self) -> Vec<(String, Rank)> {
-        self.inner.special_tokens().iter().map(|(k, &v)| (k.clone(), v)).collect()
+        self.inner
+            .special_tokens()
+            .iter()
+            .map(|(k, &v)| (k.clone(), v))
+            .collect()
     }
 }
 
@@ -240,7 +293,10 @@ pub struct PyTrainer {
 impl PyTrainer {
     #[new]
     fn new(pattern: &str) -> PyResult<Self> {
-        Ok(PyTrainer { pre: Pretokenizer::new(pattern, true)?, counts: Mutex::new(PieceCounts::new()) })
+        Ok(PyTrainer {
+            pre: Pretokenizer::new(pattern, true)?,
+            counts: Mutex::new(PieceCounts::new()),
+        })
     }
 
     /// Counts the pieces of a batch of texts (in parallel, GIL released).
@@ -268,7 +324,10 @@ impl PyTrainer {
         min_frequency: u64,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
-        let cfg = TrainConfig { n_mergeable, min_frequency };
+        let cfg = TrainConfig {
+            n_mergeable,
+            min_frequency,
+        };
         let mut cb_err: Option<PyErr> = None;
         let tokens = py.detach(|| {
             let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
@@ -299,7 +358,14 @@ impl PyTrainer {
 fn tokenizer_presets() -> Vec<(String, String, Vec<(String, Rank)>, Option<usize>)> {
     crate::tokenizer::Preset::ALL
         .iter()
-        .map(|p| (p.name().to_string(), p.pattern().to_string(), p.special_tokens(), p.explicit_n_vocab()))
+        .map(|p| {
+            (
+                p.name().to_string(),
+                p.pattern().to_string(),
+                p.special_tokens(),
+                p.explicit_n_vocab(),
+            )
+        })
         .collect()
 }
 

@@ -85,7 +85,11 @@ fn merge_small(vocab: &Vocab, piece: &[u8], out: &mut Vec<Rank>, s: &mut BpeScra
         parts[at] = best;
         parts.remove(at + 1);
         ranks.remove(at + 1);
-        ranks[at] = if at + 1 < parts.len() { pair_rank(vocab, parts[at], parts[at + 1]) } else { NONE };
+        ranks[at] = if at + 1 < parts.len() {
+            pair_rank(vocab, parts[at], parts[at + 1])
+        } else {
+            NONE
+        };
         if at > 0 {
             ranks[at - 1] = pair_rank(vocab, parts[at - 1], parts[at]);
         }
@@ -100,7 +104,13 @@ fn heap_key(rank: Rank, at: u32) -> Reverse<u64> {
 
 fn merge_heap(vocab: &Vocab, piece: &[u8], out: &mut Vec<Rank>, s: &mut BpeScratch) {
     let n = piece.len() as u32;
-    let BpeScratch { parts, next, prev, heap, .. } = s;
+    let BpeScratch {
+        parts,
+        next,
+        prev,
+        heap,
+        ..
+    } = s;
     parts.clear();
     next.clear();
     prev.clear();
@@ -175,7 +185,10 @@ mod tests {
                 None => break,
             }
         }
-        bounds.windows(2).map(|w| vocab.rank_of(&piece[w[0]..w[1]]).unwrap()).collect()
+        bounds
+            .windows(2)
+            .map(|w| vocab.rank_of(&piece[w[0]..w[1]]).unwrap())
+            .collect()
     }
 
     struct Rng(u64);
@@ -214,7 +227,9 @@ mod tests {
         for _ in 0..40 {
             let v = random_vocab(&mut rng);
             for len in [2usize, 3, 5, 17, 63, 64, 65, 200, 700] {
-                let piece: Vec<u8> = (0..len).map(|_| b"abc"[(rng.next() % 3) as usize]).collect();
+                let piece: Vec<u8> = (0..len)
+                    .map(|_| b"abc"[(rng.next() % 3) as usize])
+                    .collect();
                 let want = reference(&v, &piece);
                 let mut got = Vec::new();
                 encode_piece(&v, &piece, &mut got, &mut s);

@@ -38,7 +38,12 @@ pub struct Classes {
 fn ranges(pattern: &str) -> Option<Vec<(u32, u32)>> {
     let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
     match hir.kind() {
-        HirKind::Class(Class::Unicode(c)) => Some(c.ranges().iter().map(|r| (r.start() as u32, r.end() as u32)).collect()),
+        HirKind::Class(Class::Unicode(c)) => Some(
+            c.ranges()
+                .iter()
+                .map(|r| (r.start() as u32, r.end() as u32))
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -90,7 +95,12 @@ fn build() -> Option<Classes> {
             }
         }
     }
-    Some(Classes { ascii, index, blocks, folds })
+    Some(Classes {
+        ascii,
+        index,
+        blocks,
+        folds,
+    })
 }
 
 /// The process-wide table, built on first use (about 2 ms); `None` only if `regex-syntax`
@@ -138,7 +148,10 @@ mod tests {
             (r"^[\p{Ll}\p{Lm}\p{Lo}\p{M}]$", LO),
             (r"^\p{M}$", M),
         ];
-        let res: Vec<(regex::Regex, u8)> = checks.iter().map(|(p, b)| (regex::Regex::new(p).unwrap(), *b)).collect();
+        let res: Vec<(regex::Regex, u8)> = checks
+            .iter()
+            .map(|(p, b)| (regex::Regex::new(p).unwrap(), *b))
+            .collect();
         let mut buf = [0u8; 4];
         for cp in (0..0x110000u32).step_by(7).chain(0..0x3000) {
             if let Some(c) = char::from_u32(cp) {

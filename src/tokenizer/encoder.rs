@@ -66,14 +66,23 @@ pub struct Tokenizer {
 
 impl Tokenizer {
     /// Builds a tokenizer. Special token ids must not collide with mergeable ranks or each other.
-    pub fn new(name: &str, vocab: Vocab, pattern: &str, fast: bool, special: Vec<(String, Rank)>) -> Result<Self> {
+    pub fn new(
+        name: &str,
+        vocab: Vocab,
+        pattern: &str,
+        fast: bool,
+        special: Vec<(String, Rank)>,
+    ) -> Result<Self> {
         let pre = Pretokenizer::new(pattern, fast)?;
         let mut map = FxHashMap::default();
         let mut decoder = FxHashMap::default();
         let mut n_vocab = vocab.len();
         for (s, r) in special {
             if s.is_empty() {
-                return Err(Error::value("Tokenizer", "special tokens must be non-empty strings"));
+                return Err(Error::value(
+                    "Tokenizer",
+                    "special tokens must be non-empty strings",
+                ));
             }
             if (r as usize) < vocab.len() {
                 return Err(Error::value(
@@ -82,10 +91,16 @@ impl Tokenizer {
                 ));
             }
             if let Some(other) = decoder.insert(r, s.clone()) {
-                return Err(Error::value("Tokenizer", format!("special tokens {other:?} and {s:?} share id {r}")));
+                return Err(Error::value(
+                    "Tokenizer",
+                    format!("special tokens {other:?} and {s:?} share id {r}"),
+                ));
             }
             if map.insert(s.clone(), r).is_some() {
-                return Err(Error::value("Tokenizer", format!("special token {s:?} is listed twice")));
+                return Err(Error::value(
+                    "Tokenizer",
+                    format!("special token {s:?} is listed twice"),
+                ));
             }
             n_vocab = n_vocab.max(r as usize + 1);
         }
@@ -95,13 +110,27 @@ impl Tokenizer {
             // Longest first so that a token that is a prefix of another never hides it.
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-            let alt = keys.iter().map(|k| regex::escape(k)).collect::<Vec<_>>().join("|");
-            Some(
-                regex::Regex::new(&alt)
-                    .map_err(|e| Error::value("Tokenizer", format!("cannot build the special-token matcher: {e}")))?,
-            )
+            let alt = keys
+                .iter()
+                .map(|k| regex::escape(k))
+                .collect::<Vec<_>>()
+                .join("|");
+            Some(regex::Regex::new(&alt).map_err(|e| {
+                Error::value(
+                    "Tokenizer",
+                    format!("cannot build the special-token matcher: {e}"),
+                )
+            })?)
         };
-        Ok(Tokenizer { name: name.to_string(), vocab, pre, special: map, special_decoder: decoder, special_re, n_vocab })
+        Ok(Tokenizer {
+            name: name.to_string(),
+            vocab,
+            pre,
+            special: map,
+            special_decoder: decoder,
+            special_re,
+            n_vocab,
+        })
     }
 
     /// The encoding's name.
@@ -127,7 +156,10 @@ impl Tokenizer {
 
     fn check_len(len: usize, op: &str) -> Result<()> {
         if len >= u32::MAX as usize {
-            return Err(Error::value(op, format!("input of {len} bytes is too long: expected fewer than 2^32 bytes")));
+            return Err(Error::value(
+                op,
+                format!("input of {len} bytes is too long: expected fewer than 2^32 bytes"),
+            ));
         }
         Ok(())
     }
@@ -157,7 +189,13 @@ impl Tokenizer {
     /// (including special tokens not allowed) is ordinary text. Disallowed-token checks are the
     /// caller's policy (the Python layer raises before calling). Returns the tokens and the
     /// number of tokens of the last ordinary piece (0 if the text ends with a special token).
-    fn encode_with_last(&self, text: &str, allowed: &Allowed, out: &mut Vec<Rank>, s: &mut BpeScratch) -> Result<usize> {
+    fn encode_with_last(
+        &self,
+        text: &str,
+        allowed: &Allowed,
+        out: &mut Vec<Rank>,
+        s: &mut BpeScratch,
+    ) -> Result<usize> {
         let re = match (&self.special_re, allowed) {
             (Some(re), Allowed::All | Allowed::Some(_)) => re,
             _ => return self.ordinary_into(text, out, s),
@@ -185,7 +223,12 @@ impl Tokenizer {
                 Some(m) => {
                     match self.special.get(m.as_str()) {
                         Some(&id) => out.push(id),
-                        None => return Err(Error::value("encode", format!("unknown special token {:?}", m.as_str()))),
+                        None => {
+                            return Err(Error::value(
+                                "encode",
+                                format!("unknown special token {:?}", m.as_str()),
+                            ))
+                        }
                     }
                     start = m.end();
                     last = 0;
@@ -226,11 +269,16 @@ impl Tokenizer {
             Err(e) => bytes.split_at(e.valid_up_to()),
         };
         // `valid` is the prefix from_utf8 accepted, so this cannot fail; map it anyway.
-        let text = std::str::from_utf8(valid).map_err(|e| Error::value("encode_bytes", e.to_string()))?;
+        let text =
+            std::str::from_utf8(valid).map_err(|e| Error::value("encode_bytes", e.to_string()))?;
         let mut out = Vec::with_capacity(bytes.len() / 3 + 4);
         with_scratch(|s| -> Result<()> {
             let mut last = self.encode_with_last(text, &Allowed::None, &mut out, s)?;
-            let all_space = |r: Rank| self.vocab.get(r).is_some_and(|t| t.iter().all(|b| matches!(b, b' ' | b'\n' | b'\t')));
+            let all_space = |r: Rank| {
+                self.vocab
+                    .get(r)
+                    .is_some_and(|t| t.iter().all(|b| matches!(b, b' ' | b'\n' | b'\t')))
+            };
             if last > 0 && all_space(out[out.len() - last]) {
                 while last < out.len() && all_space(out[out.len() - last - 1]) {
                     last += 1;
@@ -263,7 +311,12 @@ impl Tokenizer {
         if texts.len() < 2 || !threading::should_parallelize(total, 1 << 15) {
             return with_scratch(|s| texts.iter().map(|t| one(t, s)).collect());
         }
-        threading::install(|| texts.par_iter().map_init(BpeScratch::default, |s, t| one(t, s)).collect())
+        threading::install(|| {
+            texts
+                .par_iter()
+                .map_init(BpeScratch::default, |s, t| one(t, s))
+                .collect()
+        })
     }
 
     /// The bytes of `ids` concatenated; unknown ids are an error naming the id.
@@ -288,7 +341,10 @@ impl Tokenizer {
             }
             None => Err(Error::index(
                 "decode",
-                format!("unknown token id {id}: expected a rank below {} or a special token id", self.vocab.len()),
+                format!(
+                    "unknown token id {id}: expected a rank below {} or a special token id",
+                    self.vocab.len()
+                ),
             )),
         }
     }
@@ -319,7 +375,10 @@ impl Tokenizer {
                 return Ok(r);
             }
         }
-        Err(Error::value("encode_single_token", format!("{:?} is not a single token", String::from_utf8_lossy(bytes))))
+        Err(Error::value(
+            "encode_single_token",
+            format!("{:?} is not a single token", String::from_utf8_lossy(bytes)),
+        ))
     }
 }
 
@@ -330,11 +389,27 @@ mod tests {
 
     fn toy() -> Tokenizer {
         let mut toks: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b]).collect();
-        for t in [&b"he"[..], b"ll", b"hell", b"hello", b" w", b" wo", b"rl", b" world"] {
+        for t in [
+            &b"he"[..],
+            b"ll",
+            b"hell",
+            b"hello",
+            b" w",
+            b" wo",
+            b"rl",
+            b" world",
+        ] {
             toks.push(t.to_vec());
         }
         let v = Vocab::from_tokens(toks).unwrap();
-        Tokenizer::new("toy", v, CL100K_PATTERN, true, vec![("<|eot|>".into(), 300)]).unwrap()
+        Tokenizer::new(
+            "toy",
+            v,
+            CL100K_PATTERN,
+            true,
+            vec![("<|eot|>".into(), 300)],
+        )
+        .unwrap()
     }
 
     #[test]
@@ -347,8 +422,15 @@ mod tests {
         assert_eq!(ids, vec![259, 300]);
         let ids = t.encode("hello<|eot|>", &Allowed::None).unwrap();
         assert_eq!(t.decode_bytes(&ids).unwrap(), b"hello<|eot|>");
-        assert_eq!(t.find_special("a<|eot|>", &Allowed::All).as_deref(), Some("<|eot|>"));
-        assert!(t.decode_bytes(&[299]).unwrap_err().to_string().contains("unknown token id 299"));
+        assert_eq!(
+            t.find_special("a<|eot|>", &Allowed::All).as_deref(),
+            Some("<|eot|>")
+        );
+        assert!(t
+            .decode_bytes(&[299])
+            .unwrap_err()
+            .to_string()
+            .contains("unknown token id 299"));
         assert_eq!(t.n_vocab(), 301);
     }
 

@@ -12,7 +12,8 @@ use super::vocab::Rank;
 use crate::error::{Error, Result};
 
 /// gpt2 / r50k_base / p50k_base pattern.
-pub const R50K_PATTERN: &str = r"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s";
+pub const R50K_PATTERN: &str =
+    r"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s";
 /// cl100k_base pattern.
 pub const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
 /// o200k_base pattern.
@@ -44,7 +45,13 @@ pub enum Preset {
 
 impl Preset {
     /// All presets.
-    pub const ALL: [Preset; 5] = [Preset::Gpt2, Preset::R50k, Preset::P50k, Preset::Cl100k, Preset::O200k];
+    pub const ALL: [Preset; 5] = [
+        Preset::Gpt2,
+        Preset::R50k,
+        Preset::P50k,
+        Preset::Cl100k,
+        Preset::O200k,
+    ];
 
     /// The preset called `name` (`gpt2`, `r50k_base`, `p50k_base`, `cl100k_base`, `o200k_base`).
     pub fn from_name(name: &str) -> Option<Preset> {
@@ -110,9 +117,16 @@ fn scan_kind(pattern: &str) -> Option<ScanKind> {
 #[derive(Debug)]
 pub enum Pretokenizer {
     /// The hand-written scanner for a preset pattern.
-    Scanner { kind: ScanKind, pattern: String, classes: &'static Classes },
+    Scanner {
+        kind: ScanKind,
+        pattern: String,
+        classes: &'static Classes,
+    },
     /// fancy-regex for any pattern (the reference path).
-    Regex { re: Box<fancy_regex::Regex>, pattern: String },
+    Regex {
+        re: Box<fancy_regex::Regex>,
+        pattern: String,
+    },
 }
 
 impl std::fmt::Debug for Classes {
@@ -127,12 +141,20 @@ impl Pretokenizer {
     pub fn new(pattern: &str, fast: bool) -> Result<Self> {
         if fast {
             if let (Some(kind), Some(classes)) = (scan_kind(pattern), classes()) {
-                return Ok(Pretokenizer::Scanner { kind, pattern: pattern.to_string(), classes });
+                return Ok(Pretokenizer::Scanner {
+                    kind,
+                    pattern: pattern.to_string(),
+                    classes,
+                });
             }
         }
-        let re = fancy_regex::Regex::new(pattern)
-            .map_err(|e| Error::value("pattern", format!("cannot compile regex {pattern:?}: {e}")))?;
-        Ok(Pretokenizer::Regex { re: Box::new(re), pattern: pattern.to_string() })
+        let re = fancy_regex::Regex::new(pattern).map_err(|e| {
+            Error::value("pattern", format!("cannot compile regex {pattern:?}: {e}"))
+        })?;
+        Ok(Pretokenizer::Regex {
+            re: Box::new(re),
+            pattern: pattern.to_string(),
+        })
     }
 
     /// The pattern string.
@@ -158,7 +180,10 @@ impl Pretokenizer {
             Pretokenizer::Regex { re, .. } => {
                 for m in re.find_iter(text) {
                     let m = m.map_err(|e| {
-                        Error::value("encode", format!("regex {:?} failed on the input: {e}", self.pattern()))
+                        Error::value(
+                            "encode",
+                            format!("regex {:?} failed on the input: {e}", self.pattern()),
+                        )
                     })?;
                     if m.end() > m.start() {
                         f(m.start(), m.end());
@@ -193,11 +218,68 @@ mod tests {
 
     /// Characters chosen to hit every class boundary the patterns care about.
     const ALPHABET: &[char] = &[
-        'a', 'Z', 's', 'S', 't', 'l', 'L', 'v', 'e', 'E', 'r', 'd', 'm', 'M', '\'', ' ', ' ', '\n', '\r', '\t',
-        '\u{a0}', '\u{2003}', '\u{3000}', '\u{85}', '\u{b}', '\u{c}', '0', '7', '\u{663}', '\u{2167}', '\u{bd}',
-        '.', '!', '/', '"', '(', '+', '-', '_', '\u{301}', '\u{300}', '\u{93f}', '\u{17f}', '\u{1c5}', '\u{2b0}',
-        '\u{e9}', '\u{c9}', '\u{4e2d}', '\u{5b57}', '\u{627}', '\u{915}', '\u{416}', '\u{436}', '\u{1f600}',
-        '\u{200d}', '\u{fe0f}', '\u{1f3fd}', '\u{2028}', '\u{10400}', '\u{10428}', '$', '\u{a7}',
+        'a',
+        'Z',
+        's',
+        'S',
+        't',
+        'l',
+        'L',
+        'v',
+        'e',
+        'E',
+        'r',
+        'd',
+        'm',
+        'M',
+        '\'',
+        ' ',
+        ' ',
+        '\n',
+        '\r',
+        '\t',
+        '\u{a0}',
+        '\u{2003}',
+        '\u{3000}',
+        '\u{85}',
+        '\u{b}',
+        '\u{c}',
+        '0',
+        '7',
+        '\u{663}',
+        '\u{2167}',
+        '\u{bd}',
+        '.',
+        '!',
+        '/',
+        '"',
+        '(',
+        '+',
+        '-',
+        '_',
+        '\u{301}',
+        '\u{300}',
+        '\u{93f}',
+        '\u{17f}',
+        '\u{1c5}',
+        '\u{2b0}',
+        '\u{e9}',
+        '\u{c9}',
+        '\u{4e2d}',
+        '\u{5b57}',
+        '\u{627}',
+        '\u{915}',
+        '\u{416}',
+        '\u{436}',
+        '\u{1f600}',
+        '\u{200d}',
+        '\u{fe0f}',
+        '\u{1f3fd}',
+        '\u{2028}',
+        '\u{10400}',
+        '\u{10428}',
+        '$',
+        '\u{a7}',
     ];
 
     fn check_all(kind_pattern: &str, texts: &[String]) {
@@ -205,7 +287,11 @@ mod tests {
         assert!(fast.is_fast());
         let slow = Pretokenizer::new(kind_pattern, false).unwrap();
         for t in texts {
-            assert_eq!(fast.pieces(t).unwrap(), slow.pieces(t).unwrap(), "text {t:?}");
+            assert_eq!(
+                fast.pieces(t).unwrap(),
+                slow.pieces(t).unwrap(),
+                "text {t:?}"
+            );
         }
     }
 
@@ -214,7 +300,9 @@ mod tests {
         (0..n)
             .map(|_| {
                 let len = (rng.next() % max_len as u64) as usize;
-                (0..len).map(|_| ALPHABET[(rng.next() % ALPHABET.len() as u64) as usize]).collect()
+                (0..len)
+                    .map(|_| ALPHABET[(rng.next() % ALPHABET.len() as u64) as usize])
+                    .collect()
             })
             .collect()
     }
@@ -230,9 +318,29 @@ mod tests {
     #[test]
     fn scanners_equal_fancy_regex_on_fixed_cases() {
         let texts: Vec<String> = [
-            "", " ", "  ", "\n", " \n ", "a  b", "a \n\n  b", "I'm  He'LL they'Ve 'S ſ 'ſ", "HELLO world",
-            "HelloWorld", "ǅungla", "x\u{301}\u{301}y", " \u{301}abc", "123456789", " 12", "a/b//c\n/",
-            "foo!!\n\n", "  \t\n  x", "\r\n\r\n", "\u{3000}\u{3000}word", "end   ", "'''", "'s's",
+            "",
+            " ",
+            "  ",
+            "\n",
+            " \n ",
+            "a  b",
+            "a \n\n  b",
+            "I'm  He'LL they'Ve 'S ſ 'ſ",
+            "HELLO world",
+            "HelloWorld",
+            "ǅungla",
+            "x\u{301}\u{301}y",
+            " \u{301}abc",
+            "123456789",
+            " 12",
+            "a/b//c\n/",
+            "foo!!\n\n",
+            "  \t\n  x",
+            "\r\n\r\n",
+            "\u{3000}\u{3000}word",
+            "end   ",
+            "'''",
+            "'s's",
         ]
         .iter()
         .map(|s| s.to_string())

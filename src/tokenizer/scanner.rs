@@ -39,7 +39,10 @@ const PUNCT_MASK: u8 = WS | L | N;
 impl<'a> Scanner<'a> {
     /// A scanner over `text` using the class table `t`.
     pub fn new(text: &'a str, t: &'static Classes) -> Self {
-        Scanner { b: text.as_bytes(), t }
+        Scanner {
+            b: text.as_bytes(),
+            t,
+        }
     }
 
     /// The char at byte `i` (a char boundary), its class bits and its length; `None` at the end.
@@ -55,7 +58,12 @@ impl<'a> Scanner<'a> {
         let (cp, len) = if x < 0xE0 {
             (((x as u32 & 0x1f) << 6) | (b[i + 1] as u32 & 0x3f), 2)
         } else if x < 0xF0 {
-            (((x as u32 & 0x0f) << 12) | ((b[i + 1] as u32 & 0x3f) << 6) | (b[i + 2] as u32 & 0x3f), 3)
+            (
+                ((x as u32 & 0x0f) << 12)
+                    | ((b[i + 1] as u32 & 0x3f) << 6)
+                    | (b[i + 2] as u32 & 0x3f),
+                3,
+            )
         } else {
             (
                 ((x as u32 & 0x07) << 18)
@@ -140,13 +148,22 @@ impl<'a> Scanner<'a> {
     /// `ci` choosing case-insensitive letters (cl100k) or exact lowercase (r50k).
     #[inline]
     fn contraction_cl(&self, i: usize, ci: bool) -> Option<usize> {
-        let eq = |c: char, l: u8| if ci { self.t.ci_eq(c, l) } else { c == l as char };
+        let eq = |c: char, l: u8| {
+            if ci {
+                self.t.ci_eq(c, l)
+            } else {
+                c == l as char
+            }
+        };
         let (d, _, dl) = self.at(i + 1)?;
         if eq(d, b's') || eq(d, b'd') || eq(d, b'm') || eq(d, b't') {
             return Some(i + 1 + dl);
         }
         let (e, _, el) = self.at(i + 1 + dl)?;
-        if (eq(d, b'l') && eq(e, b'l')) || (eq(d, b'v') && eq(e, b'e')) || (eq(d, b'r') && eq(e, b'e')) {
+        if (eq(d, b'l') && eq(e, b'l'))
+            || (eq(d, b'v') && eq(e, b'e'))
+            || (eq(d, b'r') && eq(e, b'e'))
+        {
             return Some(i + 1 + dl + el);
         }
         None
@@ -159,7 +176,9 @@ impl<'a> Scanner<'a> {
             return i;
         }
         let t = self.t;
-        let Some((d, _, dl)) = self.at(i + 1) else { return i };
+        let Some((d, _, dl)) = self.at(i + 1) else {
+            return i;
+        };
         if t.ci_eq(d, b's') || t.ci_eq(d, b't') || t.ci_eq(d, b'm') || t.ci_eq(d, b'd') {
             return i + 1 + dl;
         }
@@ -176,7 +195,9 @@ impl<'a> Scanner<'a> {
 
     /// gpt2/r50k: `'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s`
     pub fn next_r50k(&self, i: usize) -> usize {
-        let Some((c, cls, cl)) = self.at(i) else { return i };
+        let Some((c, cls, cl)) = self.at(i) else {
+            return i;
+        };
         if c == '\'' {
             if let Some(e) = self.contraction_cl(i, false) {
                 return e;
@@ -217,7 +238,9 @@ impl<'a> Scanner<'a> {
     /// cl100k: `'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+|
     /// ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s`
     pub fn next_cl100k(&self, i: usize) -> usize {
-        let Some((c, cls, cl)) = self.at(i) else { return i };
+        let Some((c, cls, cl)) = self.at(i) else {
+            return i;
+        };
         if c == '\'' {
             if let Some(e) = self.contraction_cl(i, true) {
                 return e;
@@ -243,7 +266,11 @@ impl<'a> Scanner<'a> {
             }
             return e;
         }
-        let start = if c == ' ' && self.is_punct(i + 1) { i + 1 } else { i };
+        let start = if c == ' ' && self.is_punct(i + 1) {
+            i + 1
+        } else {
+            i
+        };
         if start > i || cls & WS == 0 {
             let e = self.run_punct(start);
             return self.run_bytes(e, b"\r\n");
@@ -292,7 +319,9 @@ impl<'a> Scanner<'a> {
     /// [^\r\n\p{L}\p{N}]?[UP]+[LO]*(?i:...)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|
     /// \s+(?!\S)|\s+`
     pub fn next_o200k(&self, i: usize) -> usize {
-        let Some((c, cls, cl)) = self.at(i) else { return i };
+        let Some((c, cls, cl)) = self.at(i) else {
+            return i;
+        };
         let prefix = c != '\r' && c != '\n' && cls & (L | N) == 0;
         // Alternative 1, prefix taken, then not taken.
         if prefix {
@@ -326,7 +355,11 @@ impl<'a> Scanner<'a> {
             }
             return e;
         }
-        let start = if c == ' ' && self.is_punct(i + 1) { i + 1 } else { i };
+        let start = if c == ' ' && self.is_punct(i + 1) {
+            i + 1
+        } else {
+            i
+        };
         if start > i || cls & WS == 0 {
             let e = self.run_punct(start);
             return self.run_bytes(e, b"\r\n/");
@@ -354,7 +387,11 @@ impl<'a> Scanner<'a> {
                 ScanKind::O200k => self.next_o200k(i),
             };
             // Every pattern consumes at least one char; guard anyway so a bug cannot loop.
-            let e = if e > i { e } else { i + self.at(i).map_or(1, |x| x.2) };
+            let e = if e > i {
+                e
+            } else {
+                i + self.at(i).map_or(1, |x| x.2)
+            };
             f(i, e);
             i = e;
         }

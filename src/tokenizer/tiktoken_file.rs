@@ -22,7 +22,10 @@ const OP: &str = "load_tiktoken";
 /// Parses `.tiktoken` content into `(bytes, rank)` pairs; `source` names it in errors.
 pub fn parse_tiktoken(data: &[u8], source: &str) -> Result<Vec<(Vec<u8>, u64)>> {
     if data.is_empty() {
-        return Err(Error::format(OP, format!("{source}: the file is empty; expected `base64 rank` lines")));
+        return Err(Error::format(
+            OP,
+            format!("{source}: the file is empty; expected `base64 rank` lines"),
+        ));
     }
     if data.last() != Some(&b'\n') {
         return Err(Error::format(
@@ -37,7 +40,9 @@ pub fn parse_tiktoken(data: &[u8], source: &str) -> Result<Vec<(Vec<u8>, u64)>> 
             continue;
         }
         let lineno = i + 1;
-        let mut fields = line.split(|&b| b == b' ' || b == b'\t').filter(|f| !f.is_empty());
+        let mut fields = line
+            .split(|&b| b == b' ' || b == b'\t')
+            .filter(|f| !f.is_empty());
         let (tok, rank) = match (fields.next(), fields.next(), fields.next()) {
             (Some(t), Some(r), None) => (t, r),
             _ => {
@@ -51,7 +56,13 @@ pub fn parse_tiktoken(data: &[u8], source: &str) -> Result<Vec<(Vec<u8>, u64)>> 
             }
         };
         let bytes = STANDARD.decode(tok).map_err(|e| {
-            Error::format(OP, format!("{source} line {lineno}: invalid base64 {:?}: {e}", String::from_utf8_lossy(tok)))
+            Error::format(
+                OP,
+                format!(
+                    "{source} line {lineno}: invalid base64 {:?}: {e}",
+                    String::from_utf8_lossy(tok)
+                ),
+            )
         })?;
         let rank = std::str::from_utf8(rank).ok().and_then(|r| r.parse::<u64>().ok()).ok_or_else(|| {
             Error::format(
@@ -66,7 +77,8 @@ pub fn parse_tiktoken(data: &[u8], source: &str) -> Result<Vec<(Vec<u8>, u64)>> 
 
 /// Reads and validates a `.tiktoken` file.
 pub fn load_tiktoken(path: &Path) -> Result<Vocab> {
-    let data = std::fs::read(path).map_err(|e| Error::io(OP, format!("cannot read {}: {e}", path.display())))?;
+    let data = std::fs::read(path)
+        .map_err(|e| Error::io(OP, format!("cannot read {}: {e}", path.display())))?;
     let source = path.display().to_string();
     Vocab::from_ranked(parse_tiktoken(&data, &source)?, &format!("{OP} {source}"))
 }
@@ -89,10 +101,14 @@ pub fn save_tiktoken(vocab: &Vocab, path: &Path) -> Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".tmp{}", std::process::id()));
     let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, &data).map_err(|e| Error::io("save", format!("cannot write {}: {e}", tmp.display())))?;
+    std::fs::write(&tmp, &data)
+        .map_err(|e| Error::io("save", format!("cannot write {}: {e}", tmp.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Error::io("save", format!("cannot move {} to {}: {e}", tmp.display(), path.display()))
+        Error::io(
+            "save",
+            format!("cannot move {} to {}: {e}", tmp.display(), path.display()),
+        )
     })
 }
 
@@ -120,23 +136,38 @@ fn gpt2_byte_table() -> (Vec<u8>, rustc_hash::FxHashMap<char, u8>) {
 /// as tiktoken's `data_gym_to_mergeable_bpe_ranks` does.
 pub fn load_gpt2(encoder_json: &Path, vocab_bpe: &Path) -> Result<Vocab> {
     const OP: &str = "load_gpt2";
-    let read = |p: &Path| std::fs::read(p).map_err(|e| Error::io(OP, format!("cannot read {}: {e}", p.display())));
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Error::io(OP, format!("cannot read {}: {e}", p.display())))
+    };
     let bpe = read(vocab_bpe)?;
-    let bpe = String::from_utf8(bpe).map_err(|e| Error::format(OP, format!("{}: not UTF-8: {e}", vocab_bpe.display())))?;
+    let bpe = String::from_utf8(bpe)
+        .map_err(|e| Error::format(OP, format!("{}: not UTF-8: {e}", vocab_bpe.display())))?;
     let (order, map) = gpt2_byte_table();
     let decode = |s: &str, what: &str| -> Result<Vec<u8>> {
         s.chars()
             .map(|c| {
                 map.get(&c).copied().ok_or_else(|| {
-                    Error::format(OP, format!("{what}: {s:?} contains {c:?}, which is not in GPT-2's byte alphabet"))
+                    Error::format(
+                        OP,
+                        format!(
+                            "{what}: {s:?} contains {c:?}, which is not in GPT-2's byte alphabet"
+                        ),
+                    )
                 })
             })
             .collect()
     };
-    let mut ranked: Vec<(Vec<u8>, u64)> = order.iter().enumerate().map(|(i, &b)| (vec![b], i as u64)).collect();
+    let mut ranked: Vec<(Vec<u8>, u64)> = order
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| (vec![b], i as u64))
+        .collect();
     let lines: Vec<&str> = bpe.split('\n').collect();
     if lines.len() < 2 || !lines[0].starts_with("#version") {
-        return Err(Error::format(OP, format!("{}: expected a `#version` header line", vocab_bpe.display())));
+        return Err(Error::format(
+            OP,
+            format!("{}: expected a `#version` header line", vocab_bpe.display()),
+        ));
     }
     // tiktoken drops the header and the text after the last newline.
     for (i, line) in lines[1..lines.len() - 1].iter().enumerate() {
@@ -144,7 +175,12 @@ pub fn load_gpt2(encoder_json: &Path, vocab_bpe: &Path) -> Result<Vocab> {
         let mut parts = line.split_whitespace();
         let (a, b) = match (parts.next(), parts.next(), parts.next()) {
             (Some(a), Some(b), None) => (a, b),
-            _ => return Err(Error::format(OP, format!("{what}: expected two space-separated tokens, received {line:?}"))),
+            _ => {
+                return Err(Error::format(
+                    OP,
+                    format!("{what}: expected two space-separated tokens, received {line:?}"),
+                ))
+            }
         };
         let mut t = decode(a, &what)?;
         t.extend(decode(b, &what)?);
@@ -154,15 +190,25 @@ pub fn load_gpt2(encoder_json: &Path, vocab_bpe: &Path) -> Result<Vocab> {
     let vocab = Vocab::from_ranked(ranked, &format!("{OP} {}", vocab_bpe.display()))?;
 
     let json = read(encoder_json)?;
-    let enc: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&json)
-        .map_err(|e| Error::format(OP, format!("{}: invalid JSON object: {e}", encoder_json.display())))?;
+    let enc: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&json).map_err(|e| {
+            Error::format(
+                OP,
+                format!("{}: invalid JSON object: {e}", encoder_json.display()),
+            )
+        })?;
     let mut checked = 0usize;
     for (k, v) in &enc {
         if k == "<|endoftext|>" || k == "<|startoftext|>" {
             continue;
         }
         let what = encoder_json.display().to_string();
-        let id = v.as_u64().ok_or_else(|| Error::format(OP, format!("{what}: {k:?} maps to {v}, expected an integer")))?;
+        let id = v.as_u64().ok_or_else(|| {
+            Error::format(
+                OP,
+                format!("{what}: {k:?} maps to {v}, expected an integer"),
+            )
+        })?;
         let bytes = decode(k, &what)?;
         if vocab.rank_of(&bytes) != Some(id as u32) || id > u32::MAX as u64 {
             return Err(Error::format(
@@ -175,7 +221,11 @@ pub fn load_gpt2(encoder_json: &Path, vocab_bpe: &Path) -> Result<Vocab> {
     if checked != vocab.len() {
         return Err(Error::format(
             OP,
-            format!("{} has {checked} tokens but vocab.bpe defines {}; the two files do not match", encoder_json.display(), vocab.len()),
+            format!(
+                "{} has {checked} tokens but vocab.bpe defines {}; the two files do not match",
+                encoder_json.display(),
+                vocab.len()
+            ),
         ));
     }
     Ok(vocab)

@@ -86,9 +86,17 @@ impl PieceCounts {
             Ok(m)
         }
         let maps: Vec<FxHashMap<&[u8], u64>> = if parts.len() > 1 && threading::num_threads() > 1 {
-            threading::install(|| parts.par_iter().map(|t| count_one(pre, t)).collect::<Result<Vec<_>>>())?
+            threading::install(|| {
+                parts
+                    .par_iter()
+                    .map(|t| count_one(pre, t))
+                    .collect::<Result<Vec<_>>>()
+            })?
         } else {
-            parts.iter().map(|t| count_one(pre, t)).collect::<Result<Vec<_>>>()?
+            parts
+                .iter()
+                .map(|t| count_one(pre, t))
+                .collect::<Result<Vec<_>>>()?
         };
         for m in maps {
             for (k, v) in m {
@@ -132,23 +140,40 @@ fn key(a: u32, b: u32) -> u64 {
 /// Learns merges; returns the token byte strings in rank order. `progress(done, total)` is called
 /// every 256 merges and at the end; returning `false` stops training early (the tokens learned
 /// so far are returned).
-pub fn train(counts: &PieceCounts, cfg: &TrainConfig, progress: &mut dyn FnMut(usize, usize) -> bool) -> Result<Vec<Vec<u8>>> {
+pub fn train(
+    counts: &PieceCounts,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Vec<Vec<u8>>> {
     if cfg.n_mergeable < 256 {
         return Err(Error::value(
             "train",
-            format!("vocab_size leaves {} mergeable tokens; expected at least 256 (one per byte)", cfg.n_mergeable),
+            format!(
+                "vocab_size leaves {} mergeable tokens; expected at least 256 (one per byte)",
+                cfg.n_mergeable
+            ),
         ));
     }
     if cfg.n_mergeable > u32::MAX as usize / 2 {
-        return Err(Error::value("train", format!("vocab_size {} is too large", cfg.n_mergeable)));
+        return Err(Error::value(
+            "train",
+            format!("vocab_size {} is too large", cfg.n_mergeable),
+        ));
     }
     let mut tokens: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b]).collect();
-    let mut ids: FxHashMap<Vec<u8>, u32> = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+    let mut ids: FxHashMap<Vec<u8>, u32> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), i as u32))
+        .collect();
 
     let mut pieces: Vec<(&Vec<u8>, u64)> = counts.counts.iter().map(|(k, &v)| (k, v)).collect();
     pieces.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let weights: Vec<i64> = pieces.iter().map(|p| p.1 as i64).collect();
-    let mut words: Vec<Vec<u32>> = pieces.iter().map(|p| p.0.iter().map(|&b| b as u32).collect()).collect();
+    let mut words: Vec<Vec<u32>> = pieces
+        .iter()
+        .map(|p| p.0.iter().map(|&b| b as u32).collect())
+        .collect();
     drop(pieces);
 
     // Initial pair counts and index, in parallel over fixed word ranges, reduced in order.
@@ -170,7 +195,10 @@ pub fn train(counts: &PieceCounts, cfg: &TrainConfig, progress: &mut dyn FnMut(u
     };
     let n_words = words.len();
     let step = n_words.div_ceil(16).max(1);
-    let ranges: Vec<std::ops::Range<usize>> = (0..n_words).step_by(step).map(|s| s..(s + step).min(n_words)).collect();
+    let ranges: Vec<std::ops::Range<usize>> = (0..n_words)
+        .step_by(step)
+        .map(|s| s..(s + step).min(n_words))
+        .collect();
     let parts: Vec<Acc> = threading::install(|| ranges.into_par_iter().map(count_range).collect());
     let mut pair_counts: FxHashMap<u64, i64> = FxHashMap::default();
     let mut where_: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
@@ -182,14 +210,17 @@ pub fn train(counts: &PieceCounts, cfg: &TrainConfig, progress: &mut dyn FnMut(u
             where_.entry(k).or_default().append(&mut v);
         }
     }
-    let mut heap: BinaryHeap<(i64, Reverse<u64>)> = pair_counts.iter().map(|(&k, &c)| (c, Reverse(k))).collect();
+    let mut heap: BinaryHeap<(i64, Reverse<u64>)> =
+        pair_counts.iter().map(|(&k, &c)| (c, Reverse(k))).collect();
 
     let total = cfg.n_mergeable - 256;
     let min_freq = cfg.min_frequency.max(1) as i64;
     let mut delta: FxHashMap<u64, i64> = FxHashMap::default();
     let mut merges_done = 0usize;
     while tokens.len() < cfg.n_mergeable {
-        let Some((c, Reverse(p))) = heap.pop() else { break };
+        let Some((c, Reverse(p))) = heap.pop() else {
+            break;
+        };
         let cur = pair_counts.get(&p).copied().unwrap_or(0);
         if cur != c {
             if cur > 0 {
@@ -280,7 +311,10 @@ mod tests {
         let mut c = PieceCounts::new();
         let text = "low lower lowest newer newest wider ".repeat(50);
         c.feed(&pre, &[&text]).unwrap();
-        let cfg = TrainConfig { n_mergeable: 270, min_frequency: 2 };
+        let cfg = TrainConfig {
+            n_mergeable: 270,
+            min_frequency: 2,
+        };
         let a = train(&c, &cfg, &mut |_, _| true).unwrap();
         let b = train(&c, &cfg, &mut |_, _| true).unwrap();
         assert_eq!(a, b);
@@ -297,9 +331,25 @@ mod tests {
         let pre = Pretokenizer::new(CL100K_PATTERN, true).unwrap();
         let mut c = PieceCounts::new();
         c.feed(&pre, &["ab ab cd"]).unwrap();
-        let t = train(&c, &TrainConfig { n_mergeable: 1000, min_frequency: 2 }, &mut |_, _| true).unwrap();
+        let t = train(
+            &c,
+            &TrainConfig {
+                n_mergeable: 1000,
+                min_frequency: 2,
+            },
+            &mut |_, _| true,
+        )
+        .unwrap();
         assert_eq!(t.len(), 257); // only ("a", "b") occurs twice
-        assert!(train(&c, &TrainConfig { n_mergeable: 10, min_frequency: 1 }, &mut |_, _| true).is_err());
+        assert!(train(
+            &c,
+            &TrainConfig {
+                n_mergeable: 10,
+                min_frequency: 1
+            },
+            &mut |_, _| true
+        )
+        .is_err());
     }
 
     #[test]
@@ -307,7 +357,10 @@ mod tests {
         let pre = Pretokenizer::new(CL100K_PATTERN, true).unwrap();
         let text = "Hello there.\nGeneral Kenobi!  \n\nyes\n".repeat(70000);
         let mut whole: FxHashMap<Vec<u8>, u64> = FxHashMap::default();
-        pre.for_each_piece(&text, |a, b| *whole.entry(text.as_bytes()[a..b].to_vec()).or_insert(0) += 1).unwrap();
+        pre.for_each_piece(&text, |a, b| {
+            *whole.entry(text.as_bytes()[a..b].to_vec()).or_insert(0) += 1
+        })
+        .unwrap();
         let mut c = PieceCounts::new();
         c.feed(&pre, &[&text]).unwrap();
         assert!(chunks(&text).len() > 1);

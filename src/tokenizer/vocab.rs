@@ -38,7 +38,11 @@ fn pair_key(a: Rank, b: Rank) -> u64 {
 impl Vocab {
     /// Builds a vocabulary from token byte strings listed in rank order (index = rank).
     pub fn from_tokens(tokens: Vec<Vec<u8>>) -> Result<Self> {
-        let ranked = tokens.into_iter().enumerate().map(|(i, t)| (t, i as u64)).collect();
+        let ranked = tokens
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| (t, i as u64))
+            .collect();
         Self::from_ranked(ranked, "Vocab")
     }
 
@@ -48,10 +52,16 @@ impl Vocab {
     pub fn from_ranked(mut ranked: Vec<(Vec<u8>, u64)>, op: &str) -> Result<Self> {
         let n = ranked.len();
         if n == 0 {
-            return Err(Error::format(op, "expected at least the 256 single-byte tokens, received an empty vocabulary"));
+            return Err(Error::format(
+                op,
+                "expected at least the 256 single-byte tokens, received an empty vocabulary",
+            ));
         }
         if n > u32::MAX as usize - 1 {
-            return Err(Error::format(op, format!("expected fewer than 2^32 tokens, received {n}")));
+            return Err(Error::format(
+                op,
+                format!("expected fewer than 2^32 tokens, received {n}"),
+            ));
         }
         ranked.sort_by_key(|(_, r)| *r);
         let mut encoder = FxHashMap::with_capacity_and_hasher(n, Default::default());
@@ -61,20 +71,28 @@ impl Vocab {
         for (i, (tok, r)) in ranked.into_iter().enumerate() {
             if r != i as u64 {
                 return Err(if r < i as u64 {
-                    Error::format(op, format!("duplicate rank {r}: expected each rank exactly once"))
+                    Error::format(
+                        op,
+                        format!("duplicate rank {r}: expected each rank exactly once"),
+                    )
                 } else {
                     Error::format(op, format!("rank {i} is missing (next rank is {r}): expected ranks 0..{n} without holes"))
                 });
             }
             if tok.is_empty() {
-                return Err(Error::format(op, format!("rank {r} has an empty token: expected non-empty byte strings")));
+                return Err(Error::format(
+                    op,
+                    format!("rank {r} has an empty token: expected non-empty byte strings"),
+                ));
             }
             bytes.extend_from_slice(&tok);
             offsets.push(bytes.len());
             if let Some(prev) = encoder.insert(tok, r as Rank) {
                 return Err(Error::format(
                     op,
-                    format!("ranks {prev} and {r} have the same token bytes: expected unique tokens"),
+                    format!(
+                        "ranks {prev} and {r} have the same token bytes: expected unique tokens"
+                    ),
                 ));
             }
         }
@@ -90,7 +108,13 @@ impl Vocab {
                 }
             }
         }
-        let mut v = Vocab { encoder, bytes, offsets, byte_rank, pairs: FxHashMap::default() };
+        let mut v = Vocab {
+            encoder,
+            bytes,
+            offsets,
+            byte_rank,
+            pairs: FxHashMap::default(),
+        };
         v.build_pairs();
         Ok(v)
     }
@@ -100,7 +124,9 @@ impl Vocab {
         for r in 0..self.len() {
             let t = self.token(r as Rank);
             for split in 1..t.len() {
-                if let (Some(&a), Some(&b)) = (self.encoder.get(&t[..split]), self.encoder.get(&t[split..])) {
+                if let (Some(&a), Some(&b)) =
+                    (self.encoder.get(&t[..split]), self.encoder.get(&t[split..]))
+                {
                     pairs.insert(pair_key(a, b), r as Rank);
                 }
             }
@@ -187,11 +213,20 @@ mod tests {
         assert!(e.to_string().contains("missing"), "{e}");
         r.pop();
         r.push((b"ab".to_vec(), 255));
-        assert!(Vocab::from_ranked(r.clone(), "t").unwrap_err().to_string().contains("duplicate rank"));
+        assert!(Vocab::from_ranked(r.clone(), "t")
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate rank"));
         r.pop();
         r.push((b"a".to_vec(), 256));
-        assert!(Vocab::from_ranked(r.clone(), "t").unwrap_err().to_string().contains("same token bytes"));
+        assert!(Vocab::from_ranked(r.clone(), "t")
+            .unwrap_err()
+            .to_string()
+            .contains("same token bytes"));
         let short: Vec<(Vec<u8>, u64)> = (0..=200u8).map(|b| (vec![b], b as u64)).collect();
-        assert!(Vocab::from_ranked(short, "t").unwrap_err().to_string().contains("0xc9"));
+        assert!(Vocab::from_ranked(short, "t")
+            .unwrap_err()
+            .to_string()
+            .contains("0xc9"));
     }
 }
