@@ -11,7 +11,6 @@ import sys
 import threading
 
 import pytest
-
 from ferrograd import tokenizers
 from tokenizer_helpers import CORPUS, data_dir
 
@@ -48,7 +47,7 @@ def test_toy_encode_decode(toy):
     assert toy.decode(toy.encode("hello<|endoftext|>", disallowed_special=())) == "hello<|endoftext|>"
     with pytest.raises(TypeError):
         toy.encode(b"bytes")
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         toy.encode("x", allowed_special="some")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from tokenizer_helpers import CORPUS, ours, shakespeare, tiktoken_reference
 
 NAMES = ["cl100k_base", "o200k_base", "r50k_base"]
@@ -107,16 +106,16 @@ def test_special_token_semantics(name):
     enc = ours(name)
     text = "hi <|endoftext|> there <|endofprompt|><|endoftext|>x"
     for kwargs in [
-        dict(allowed_special="all"),
-        dict(allowed_special={"<|endoftext|>"}, disallowed_special=()),
-        dict(allowed_special={"<|endoftext|>", "<|endofprompt|>"}),
-        dict(disallowed_special=()),
-        dict(allowed_special="all", disallowed_special=()),
+        {"allowed_special": "all"},
+        {"allowed_special": {"<|endoftext|>"}, "disallowed_special": ()},
+        {"allowed_special": {"<|endoftext|>", "<|endofprompt|>"}},
+        {"disallowed_special": ()},
+        {"allowed_special": "all", "disallowed_special": ()},
     ]:
         assert enc.encode(text, **kwargs) == ref.encode(text, **kwargs), kwargs
         assert list(enc.encode_to_numpy(text, **kwargs)) == list(ref.encode_to_numpy(text, **kwargs))
         assert enc.encode_batch([text, "a"], **kwargs) == ref.encode_batch([text, "a"], **kwargs)
-    for kwargs in [dict(), dict(allowed_special={"<|endoftext|>"}), dict(disallowed_special={"<|endofprompt|>"})]:
+    for kwargs in [{}, {"allowed_special": {"<|endoftext|>"}}, {"disallowed_special": {"<|endofprompt|>"}}]:
         with pytest.raises(ValueError) as ours_err:
             enc.encode(text, **kwargs)
         with pytest.raises(ValueError) as ref_err:
@@ -183,7 +182,6 @@ def test_megabyte_of_one_character_is_fast():
 
 def test_gpt2_files_equal_r50k():
     from ferrograd import tokenizers
-
     from tokenizer_helpers import require_file
 
     gpt2 = tokenizers.load_gpt2(require_file("gpt2", "encoder.json"), require_file("gpt2", "vocab.bpe"))

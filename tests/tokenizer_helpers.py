@@ -24,7 +24,7 @@ def require_file(*parts: str) -> Path:
     return d.joinpath(*parts)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tiktoken_reference(name: str):
     """tiktoken's own Encoding for ``name``, built from tiktoken_ext's definition (its pattern and
     special tokens) with the rank file read locally instead of downloaded."""
@@ -43,7 +43,7 @@ def tiktoken_reference(name: str):
     return tiktoken.Encoding(**spec)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ours(name: str, fast: bool = True):
     from ferrograd import tokenizers
 

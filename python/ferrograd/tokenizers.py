@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import AbstractSet, Callable, Collection, Iterable, Literal, Sequence, Union
+from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from typing import Callable, Literal, Union
 
 from . import _core
 
 __all__ = [
+    "PRESET_PATTERNS",
     "BPETokenizer",
-    "load_tiktoken",
-    "load_gpt2",
     "get_encoding",
     "list_presets",
-    "PRESET_PATTERNS",
+    "load_gpt2",
+    "load_tiktoken",
 ]
 
 # name -> (pattern, special tokens, explicit n_vocab); the strings live in Rust, next to the scanner
@@ -122,13 +124,13 @@ class BPETokenizer:
             raise TypeError(f"special_tokens must be a dict of str -> int. Received: {special_tokens!r}")
         return list(special_tokens.items())
 
-    def _init(self, core: "_core.CoreBPE") -> None:
+    def _init(self, core: _core.CoreBPE) -> None:
         self._core = core
         self._special_tokens = dict(core.special_tokens())
         self.special_tokens_set = frozenset(self._special_tokens)
 
     @classmethod
-    def _from_core(cls, core: "_core.CoreBPE") -> "BPETokenizer":
+    def _from_core(cls, core: _core.CoreBPE) -> BPETokenizer:
         self = cls.__new__(cls)
         self._init(core)
         return self
@@ -180,7 +182,7 @@ class BPETokenizer:
         if allowed_special == "all":
             return True, None
         if isinstance(allowed_special, str):
-            raise ValueError(f"allowed_special must be 'all' or a set of str. Received: {allowed_special!r}")
+            raise TypeError(f"allowed_special must be 'all' or a set of str. Received: {allowed_special!r}")
         return False, set(allowed_special)
 
     def _check_disallowed(self, text: str, allowed_special: _SpecialArg, disallowed_special: _SpecialArg) -> None:
@@ -190,7 +192,7 @@ class BPETokenizer:
                 return
             disallowed = set(self.special_tokens_set) - (allowed or set())
         elif isinstance(disallowed_special, str):
-            raise ValueError(f"disallowed_special must be 'all' or a set of str. Received: {disallowed_special!r}")
+            raise TypeError(f"disallowed_special must be 'all' or a set of str. Received: {disallowed_special!r}")
         else:
             disallowed = set(disallowed_special)
         if disallowed:
@@ -358,7 +360,7 @@ class BPETokenizer:
         progress: bool | Callable[[int, int], object] = False,
         name: str = "trained",
         batch_bytes: int = 8 << 20,
-    ) -> "BPETokenizer":
+    ) -> BPETokenizer:
         """Learns a byte-level BPE vocabulary from text.
 
         Args:
