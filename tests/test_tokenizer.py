@@ -51,6 +51,14 @@ def test_toy_encode_decode(toy):
         toy.encode("x", allowed_special="some")
 
 
+def test_pickle_round_trip(toy):
+    import pickle
+
+    back = pickle.loads(pickle.dumps(toy))
+    assert back.mergeable_ranks == toy.mergeable_ranks and back.special_tokens == toy.special_tokens
+    assert back.encode("hello<|endoftext|>", allowed_special="all") == [259, 300]
+
+
 def test_invalid_vocabularies_are_rejected():
     with pytest.raises(ValueError, match="0x00 has no rank"):
         tokenizers.BPETokenizer({bytes([b]): b - 1 for b in range(1, 256)} | {b"\x00\x01": 255})

@@ -138,6 +138,13 @@ class BPETokenizer:
     def __repr__(self) -> str:
         return f"<BPETokenizer {self.name!r} n_vocab={self.n_vocab}>"
 
+    def __reduce__(self):
+        """Pickles by value (ranks, pattern, special tokens, name), so spawned workers can use it."""
+        return (
+            BPETokenizer,
+            (self.mergeable_ranks, self.pattern, self.special_tokens, self.name, self._core.is_fast),
+        )
+
     # ----- properties -------------------------------------------------------------------------
     @property
     def name(self) -> str:
