@@ -8,7 +8,7 @@ Run from the repo root (wrap in the machine's build lock when sharing the machin
 Method (see shared PERF-NOTES): libraries are timed in interleaved rounds with a 0.2 s pause
 before each timing, and each one's best round is reported (the machine is shared and noisy).
 Outputs are checked for equality with tiktoken before timing. Training runs each trainer in a
-fresh subprocess and reports wall time and peak RSS (ru_maxrss) of that process.
+fresh subprocess and reports wall time and peak RSS (VmHWM) of that process.
 
 Data: ``$FERROGRAD_DATA`` or ``../shared/data`` (Tiny Shakespeare, the tiktoken rank files, GPT-2's
 files); "source code" is the Python standard library's .py files, read in sorted order.
@@ -166,7 +166,17 @@ import json, os, resource, sys, time
 sys.path.insert(0, 'benches')
 from bench_tokenizer import training_corpus
 texts = training_corpus(%(mb)d)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm_kb():
+    # VmHWM belongs to this process's address space; ru_maxrss would also count the parent's
+    # RSS at fork (Linux folds the pre-exec high-water mark into it).
+    try:
+        for line in open('/proc/self/status'):
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = hwm_kb()
 t0 = time.perf_counter()
 if %(lib)r == 'ferrograd':
     import ferrograd
@@ -183,7 +193,7 @@ else:
     tok.train_from_iterator(texts, trainer=tr)
     n = tok.get_vocab_size()
 dt = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm_kb()
 print(json.dumps({"lib": %(lib)r, "seconds": round(dt, 2), "vocab": n, "peak_rss_MB": round(peak / 1024, 1),
                   "rss_before_training_MB": round(base / 1024, 1), "corpus_MB": round(sum(len(t.encode()) for t in texts) / 1e6, 1)}))
 """
