@@ -119,16 +119,10 @@ unsafe fn row_kernel<T: GemmScalar>(p: &GemmParams<'_, T>, bi: usize, i: usize) 
     for j in 0..p.n {
         let mut acc = T::ZERO;
         for kk in 0..p.k {
-            acc = acc
-                + *a.offset(kk as isize * p.a.cs)
-                    * *b.offset(kk as isize * p.b.rs + j as isize * p.b.cs);
+            acc = acc + *a.offset(kk as isize * p.a.cs) * *b.offset(kk as isize * p.b.rs + j as isize * p.b.cs);
         }
         let cj = c.offset(j as isize * p.c.cs);
-        *cj = if p.beta == T::ZERO {
-            p.alpha * acc
-        } else {
-            p.alpha * acc + p.beta * *cj
-        };
+        *cj = if p.beta == T::ZERO { p.alpha * acc } else { p.alpha * acc + p.beta * *cj };
     }
 }
 
@@ -147,21 +141,9 @@ mod tests {
             k: 3,
             alpha: 1.0,
             beta: 0.0,
-            a: MatRef {
-                ptr: a.as_ptr(),
-                rs: 3,
-                cs: 1,
-            },
-            b: MatRef {
-                ptr: b.as_ptr(),
-                rs: 2,
-                cs: 1,
-            },
-            c: MatMut {
-                ptr: c.as_mut_ptr(),
-                rs: 2,
-                cs: 1,
-            },
+            a: MatRef { ptr: a.as_ptr(), rs: 3, cs: 1 },
+            b: MatRef { ptr: b.as_ptr(), rs: 2, cs: 1 },
+            c: MatMut { ptr: c.as_mut_ptr(), rs: 2, cs: 1 },
             a_offsets: &[0],
             b_offsets: &[0],
             c_offsets: &[0],
