@@ -202,3 +202,26 @@ def test_custom_pattern_matches_tiktoken():
     ref = tiktoken.Encoding("custom", pat_str=pat, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": 50256})
     for text in CORPUS:
         assert mine.encode(text) == ref.encode(text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(st.text(max_size=200), TRICKY_TEXT, st.text(alphabet=_TRICKY, min_size=50, max_size=300)))
+def test_slow_many_examples_identical(name, text):
+    assert ours(name).pretokenize(text) == ours(name, False).pretokenize(text)
+    assert ours(name).encode_ordinary(text) == tiktoken_reference(name).encode_ordinary(text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_slow_source_code_identical(name):
+    import glob
+    import sysconfig
+
+    ref, enc = tiktoken_reference(name), ours(name)
+    files = sorted(glob.glob(sysconfig.get_paths()["stdlib"] + "/*.py"))[:300]
+    for p in files:
+        with open(p, encoding="utf-8", errors="surrogateescape") as f:
+            text = f.read()
+        assert enc.encode(text, disallowed_special=()) == ref.encode(text, disallowed_special=()), p
