@@ -8,6 +8,7 @@ mod errors;
 mod functions;
 mod numpy;
 mod tensor;
+mod tokenizer;
 
 #[pyfunction]
 fn set_num_threads(n: usize) -> PyResult<()> {
@@ -32,5 +33,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_after_fork_child, m)?)?;
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
+    tokenizer::register(m)?;
     Ok(())
 }
