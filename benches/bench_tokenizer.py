@@ -67,8 +67,9 @@ def best_of(fns: dict, rounds: int) -> dict:
 
 def reference_encoders(d: Path):
     import tiktoken
-    from ferrograd import tokenizers
     from tokenizer_helpers import tiktoken_reference
+
+    from ferrograd import tokenizers
 
     os.environ.setdefault("FERROGRAD_DATA", str(d))
     fg = {n: tokenizers.load_tiktoken(d / "tiktoken" / f"{n}.tiktoken", encoding=n) for n in ["cl100k_base", "o200k_base", "r50k_base"]}

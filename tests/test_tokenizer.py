@@ -11,8 +11,9 @@ import sys
 import threading
 
 import pytest
-from ferrograd import tokenizers
 from tokenizer_helpers import CORPUS, data_dir
+
+from ferrograd import tokenizers
 
 
 def byte_ranks(extra=()):

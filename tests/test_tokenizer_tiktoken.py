@@ -181,8 +181,9 @@ def test_megabyte_of_one_character_is_fast():
 
 
 def test_gpt2_files_equal_r50k():
-    from ferrograd import tokenizers
     from tokenizer_helpers import require_file
+
+    from ferrograd import tokenizers
 
     gpt2 = tokenizers.load_gpt2(require_file("gpt2", "encoder.json"), require_file("gpt2", "vocab.bpe"))
     r50k = ours("r50k_base")

@@ -228,7 +228,7 @@ class Optimizer:
         if len(grads) != len(variables):
             raise ValueError(f"got {len(grads)} gradients for {len(variables)} variables")
         pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
-        for g, v in pairs:
+        for _, v in pairs:
             if not isinstance(v, Tensor):
                 raise TypeError(f"variables must be ferrograd Tensors, received {type(v).__name__}")
         self.build([v for _, v in pairs])

@@ -8,6 +8,7 @@
 //!   in place of `v`). AdamW is Adam with weight decay.
 //! - RMSprop: `v = rho v + (1-rho) g^2`; centered: `mg = rho mg + (1-rho) g`, `d = v - mg^2 + eps`,
 //!   else `d = v + eps`; `inc = lr g / sqrt(d)`; momentum: `s = mu s + inc; w -= s`, else `w -= inc`.
+//!
 //! Gradient clipping is folded in: `g = clamp(scale * g, -clipvalue, clipvalue)` where `scale`
 //! comes from clipnorm / global_clipnorm (computed by the caller).
 //! Layout: contiguous slices of equal length. Aliasing: the parameter and slot buffers are distinct

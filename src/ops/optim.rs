@@ -17,6 +17,16 @@ pub struct Clip {
     pub global_norm: Option<f64>,
 }
 
+/// The per-step settings shared by every variable of one optimizer step.
+#[derive(Clone, Copy, Debug)]
+pub struct StepConfig {
+    pub lr: f64,
+    pub weight_decay: f64,
+    /// 1-based iteration count.
+    pub t: u64,
+    pub clip: Clip,
+}
+
 /// Sum of squares of a tensor's elements, in f64.
 fn sum_squares(g: &Tensor) -> Result<f64> {
     let _ng = NoGradGuard::new();
@@ -28,14 +38,17 @@ fn sum_squares(g: &Tensor) -> Result<f64> {
 /// like `params[i]`. Parameters and slots are updated in place; gradients are only read.
 pub fn optimizer_step(
     rule: Rule,
-    lr: f64,
-    weight_decay: f64,
-    t: u64,
-    clip: Clip,
+    cfg: StepConfig,
     params: &[Tensor],
     grads: &[Tensor],
     slots: &[Vec<Tensor>],
 ) -> Result<()> {
+    let StepConfig {
+        lr,
+        weight_decay,
+        t,
+        clip,
+    } = cfg;
     let op = "optimizer";
     if params.len() != grads.len() || params.len() != slots.len() {
         return Err(Error::value(
