@@ -619,9 +619,13 @@ fn optimizer_step(
         global_norm: global_clipnorm,
     };
     let work: usize = vs.iter().map(|v| v.numel()).sum();
-    run(py, work, || {
-        ops::optimizer_step(rule, learning_rate, weight_decay, t, clip, &vs, &gs, &ss)
-    })
+    let cfg = ops::StepConfig {
+        lr: learning_rate,
+        weight_decay,
+        t,
+        clip,
+    };
+    run(py, work, || ops::optimizer_step(rule, cfg, &vs, &gs, &ss))
 }
 
 /// Writes `value` (broadcast) into `dst` in place; refused while `dst` is on the tape.
