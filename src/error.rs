@@ -32,25 +32,46 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn shape(op: &str, msg: impl Into<String>) -> Self {
-        Error::Shape { op: op.to_string(), msg: msg.into() }
+        Error::Shape {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     pub fn dtype(op: &str, msg: impl Into<String>) -> Self {
-        Error::DType { op: op.to_string(), msg: msg.into() }
+        Error::DType {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     pub fn index(op: &str, msg: impl Into<String>) -> Self {
-        Error::Index { op: op.to_string(), msg: msg.into() }
+        Error::Index {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     pub fn value(op: &str, msg: impl Into<String>) -> Self {
-        Error::Value { op: op.to_string(), msg: msg.into() }
+        Error::Value {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     pub fn autograd(op: &str, msg: impl Into<String>) -> Self {
-        Error::Autograd { op: op.to_string(), msg: msg.into() }
+        Error::Autograd {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     pub fn format(op: &str, msg: impl Into<String>) -> Self {
-        Error::Format { op: op.to_string(), msg: msg.into() }
+        Error::Format {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     pub fn io(op: &str, msg: impl Into<String>) -> Self {
-        Error::Io { op: op.to_string(), msg: msg.into() }
+        Error::Io {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
 
     /// The operation that failed.

@@ -26,7 +26,12 @@ struct PoolState {
 
 fn state() -> &'static RwLock<PoolState> {
     static STATE: OnceLock<RwLock<PoolState>> = OnceLock::new();
-    STATE.get_or_init(|| RwLock::new(PoolState { threads: default_threads(), pool: None }))
+    STATE.get_or_init(|| {
+        RwLock::new(PoolState {
+            threads: default_threads(),
+            pool: None,
+        })
+    })
 }
 
 fn default_threads() -> usize {
@@ -37,7 +42,9 @@ fn default_threads() -> usize {
             }
         }
     }
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// The number of threads kernels use.

@@ -9,7 +9,9 @@ use crate::error::Error;
 pub fn to_py(e: Error) -> PyErr {
     let text = e.to_string();
     match e {
-        Error::Shape { .. } | Error::Value { .. } | Error::Format { .. } => PyValueError::new_err(text),
+        Error::Shape { .. } | Error::Value { .. } | Error::Format { .. } => {
+            PyValueError::new_err(text)
+        }
         Error::DType { .. } => PyTypeError::new_err(text),
         Error::Index { .. } => PyIndexError::new_err(text),
         Error::Autograd { .. } => PyRuntimeError::new_err(text),
