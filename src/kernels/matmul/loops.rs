@@ -79,14 +79,23 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
         (false, kern.nr, s.n)
     };
     let units = extent.div_ceil(unit);
-    let tasks = threads.min(units);
-    if tasks <= 1 {
+    // Up to TASKS_PER_THREAD rectangles per thread, each at least MIN_TASK_EXTENT wide: on a
+    // shared machine a core can be taken away mid-product, and smaller tasks let the other
+    // thread steal the remainder instead of waiting (each extra task re-packs the other
+    // operand's block, a streaming copy that costs ~1% at this size).
+    let tasks = (threads * TASKS_PER_THREAD)
+        .min(extent / MIN_TASK_EXTENT)
+        .max(threads)
+        .min(units);
+    // One thread never enters Rayon: `install` runs inline then, and a parallel iterator there
+    // would spill onto Rayon's global pool instead of staying on the caller.
+    if threads <= 1 || tasks <= 1 {
         run_block(s, kern);
         return;
     }
     let bound = |t: usize| (units * t / tasks * unit).min(extent);
     crate::threading::install(|| {
-        (0..tasks).into_par_iter().for_each(|t| {
+        (0..tasks).into_par_iter().with_max_len(1).for_each(|t| {
             let (lo, hi) = (bound(t), bound(t + 1));
             // SAFETY: rectangles are disjoint (distinct row or column ranges of C) and inside it.
             unsafe {
@@ -100,6 +109,10 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
         })
     });
 }
+
+/// See [`packed`]: task granularity of the thread split.
+const TASKS_PER_THREAD: usize = 4;
+const MIN_TASK_EXTENT: usize = 256;
 
 /// The five-loop nest for one rectangle of C on the calling thread.
 ///

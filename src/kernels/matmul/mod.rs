@@ -164,7 +164,7 @@ pub struct GemmParams<'a, T> {
 
 /// Products with fewer multiply-adds than this run on one thread: waking the second worker costs
 /// a few microseconds, more than it saves below this size (measured, see the bench header).
-const PAR_WORK: usize = 64 * 64 * 64;
+const PAR_WORK: usize = 160 * 160 * 160;
 
 /// Runs the GEMM described by `p`.
 ///

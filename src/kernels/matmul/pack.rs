@@ -41,8 +41,80 @@ pub unsafe fn pack_b<T: GemmScalar>(src: Block<T>, nr: usize, dst: *mut T) {
 
 /// The one packing routine: `len` lines along the panel direction (stride `ls`), `depth` steps
 /// (stride `ds`), `w` lines per panel; writes `depth * w` values per panel, padding with zeros.
+/// Dispatches to a copy specialised for the panel width, so the per-step copies are fixed-size
+/// (fully unrolled, no `memcpy` call per 64 bytes).
 #[inline]
 unsafe fn pack_panels<T: GemmScalar>(
+    src: *const T,
+    ls: isize,
+    ds: isize,
+    len: usize,
+    depth: usize,
+    w: usize,
+    dst: *mut T,
+) {
+    match w {
+        4 => pack_w::<T, 4>(src, ls, ds, len, depth, dst),
+        6 => pack_w::<T, 6>(src, ls, ds, len, depth, dst),
+        8 => pack_w::<T, 8>(src, ls, ds, len, depth, dst),
+        16 => pack_w::<T, 16>(src, ls, ds, len, depth, dst),
+        _ => pack_any(src, ls, ds, len, depth, w, dst),
+    }
+}
+
+#[inline]
+unsafe fn pack_w<T: GemmScalar, const W: usize>(
+    src: *const T,
+    ls: isize,
+    ds: isize,
+    len: usize,
+    depth: usize,
+    dst: *mut T,
+) {
+    let mut out = dst;
+    let mut l0 = 0;
+    while l0 + W <= len {
+        let base = src.offset(l0 as isize * ls);
+        if ls == 1 {
+            // The `W` values of one depth step are adjacent (A column-major, B row-major, the
+            // common layouts): one fixed-size copy per step.
+            for p in 0..depth {
+                let v = (base.offset(p as isize * ds) as *const [T; W]).read_unaligned();
+                (out.add(p * W) as *mut [T; W]).write_unaligned(v);
+            }
+        } else if ds == 1 {
+            // Each line is contiguous along the depth (A row-major, B transposed): W sequential
+            // read streams, one contiguous W-value write per step.
+            let lines: [*const T; W] = core::array::from_fn(|r| base.offset(r as isize * ls));
+            for p in 0..depth {
+                let v: [T; W] = core::array::from_fn(|r| *lines[r].add(p));
+                (out.add(p * W) as *mut [T; W]).write_unaligned(v);
+            }
+        } else {
+            for p in 0..depth {
+                let s = base.offset(p as isize * ds);
+                let v: [T; W] = core::array::from_fn(|r| *s.offset(r as isize * ls));
+                (out.add(p * W) as *mut [T; W]).write_unaligned(v);
+            }
+        }
+        out = out.add(W * depth);
+        l0 += W;
+    }
+    if l0 < len {
+        pack_any(
+            src.offset(l0 as isize * ls),
+            ls,
+            ds,
+            len - l0,
+            depth,
+            W,
+            out,
+        );
+    }
+}
+
+/// Any width, any strides; also the ragged last panel (zero-padded).
+unsafe fn pack_any<T: GemmScalar>(
     src: *const T,
     ls: isize,
     ds: isize,
@@ -56,38 +128,14 @@ unsafe fn pack_panels<T: GemmScalar>(
     while l0 < len {
         let lw = w.min(len - l0);
         let base = src.offset(l0 as isize * ls);
-        if ls == 1 {
-            // The `w` values of one depth step are adjacent in memory (A column-major, B
-            // row-major: the common layouts): one contiguous copy per step.
-            for p in 0..depth {
-                let s = base.offset(p as isize * ds);
-                let d = out.add(p * w);
-                core::ptr::copy_nonoverlapping(s, d, lw);
-                for r in lw..w {
-                    *d.add(r) = T::ZERO;
-                }
+        for p in 0..depth {
+            let s = base.offset(p as isize * ds);
+            let d = out.add(p * w);
+            for r in 0..lw {
+                *d.add(r) = *s.offset(r as isize * ls);
             }
-        } else if ds == 1 && lw == w {
-            // Each line is contiguous along the depth (A row-major, B transposed): read each
-            // line sequentially and scatter into the panel; the panel (w * depth values) stays
-            // in L1, so the scattered writes are cheap while the reads stream.
-            for r in 0..w {
-                let s = base.offset(r as isize * ls);
-                let d = out.add(r);
-                for p in 0..depth {
-                    *d.add(p * w) = *s.add(p);
-                }
-            }
-        } else {
-            for p in 0..depth {
-                let s = base.offset(p as isize * ds);
-                let d = out.add(p * w);
-                for r in 0..lw {
-                    *d.add(r) = *s.offset(r as isize * ls);
-                }
-                for r in lw..w {
-                    *d.add(r) = T::ZERO;
-                }
+            for r in lw..w {
+                *d.add(r) = T::ZERO;
             }
         }
         out = out.add(w * depth);
