@@ -14,6 +14,7 @@
 //! - M == 1 or N == 1 with a streamable layout: GEMV (`gemv`), bandwidth-bound, no packing.
 //! - `m*n*k <= small::TINY_WORK`: unpacked loop (`small::tiny`).
 //! - otherwise the packed BLIS-style GEMM (`loops`, `pack`, `micro`).
+//!
 //! A C stored column-major is handled as `Cᵀ = Bᵀ Aᵀ` so the micro-kernels store along rows.
 //!
 //! # Batches
