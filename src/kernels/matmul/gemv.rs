@@ -17,8 +17,8 @@ use super::GemmScalar;
 /// Output-range alignment for the thread split (a multiple of every SIMD width used).
 const ALIGN: usize = 16;
 /// Accumulator block of the axpy form: up to 4096 values (16 KiB of f32) stay in L1, and every
-/// matrix row is read in segments of that length (long contiguous runs keep the hardware
-/// prefetchers streaming; 1024-value segments, one 4 KiB page each, measured ~30% slower).
+/// matrix row is read in segments of that length: long contiguous runs keep the hardware
+/// prefetchers streaming (a 1024-value segment is one 4 KiB page, where prefetchers stop).
 const BLOCK: usize = 4096;
 /// Outputs per dot-form kernel call (their sums wait in a stack buffer for the epilogue).
 const DOTS: usize = 64;

@@ -7,11 +7,13 @@
 //! - `jr`: `nr`-column micro-panels of the B block (one stays in L1 across the `ir` loop);
 //! - `ir`: `mr`-row micro-panels of the A block; one micro-kernel call per `mr x nr` tile.
 //!
-//! Threads: C is cut into as many rectangles as threads, along M (row ranges in multiples of
-//! `mr`) when M is at least N, else along N (multiples of `nr`); each rectangle runs the whole
-//! loop nest on its own thread with its own buffers. No barrier or shared buffer is needed, and
-//! the cost is packing the other operand once per thread, which measured negligible next to the
-//! compute (it is a streaming copy, O(k*n) against O(m*n*k/threads) FMAs).
+//! Threads: C is cut into rectangles (between one and four per thread, each at least 256 wide),
+//! along M (row ranges in multiples of `mr`) when M is at least N, else along N (multiples of
+//! `nr`); each rectangle runs the whole loop nest as one Rayon task with its thread's own
+//! buffers, and idle threads steal the remaining rectangles. No barrier or shared buffer is needed, and
+//! the cost is packing the other operand once per task: a streaming copy of O(k*n) values against
+//! O(m*n*k/tasks) FMAs, about 1% with tasks of at least 256 rows (an estimate, not separated from
+//! the noise in the benches).
 //!
 //! Determinism: an element's value depends only on the `kc` blocking of the depth (fixed by the
 //! kernel, never by the thread count) and on the micro-kernel's in-order accumulation, so any
@@ -82,7 +84,7 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
     // Up to TASKS_PER_THREAD rectangles per thread, each at least MIN_TASK_EXTENT wide: on a
     // shared machine a core can be taken away mid-product, and smaller tasks let the other
     // thread steal the remainder instead of waiting (each extra task re-packs the other
-    // operand's block, a streaming copy that costs ~1% at this size).
+    // operand's block, a streaming copy of about 1% of the task's time at this size).
     let tasks = (threads * TASKS_PER_THREAD)
         .min(extent / MIN_TASK_EXTENT)
         .max(threads)

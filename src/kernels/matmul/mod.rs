@@ -23,12 +23,31 @@
 //! many or small entries run in parallel across entries (each on one thread), and few big ones
 //! run one after another, each split across the threads.
 //!
-//! # Performance note (blocking)
-//! Micro-tiles: AVX2 f32 6x16 and f64 6x8 (12 accumulator registers, see `micro/avx2.rs`);
-//! scalar 4x4. Cache blocking for AVX2 f32: KC = 256 (a 6x256 A micro-panel, 6 KiB, and a
-//! 256x16 B micro-panel, 16 KiB, stay in the 32 KiB L1), MC = 144 (A block 144 KiB, in L2),
-//! NC = 4080 (B block up to 4 MiB, in L3). The figures measured on the project machine to
-//! confirm them are in `benches/matmul.rs`'s header and the branch report.
+//! # Performance note (blocking, measured on the project machine)
+//! The machine: 2 vCPUs of an AMD EPYC (family 25 model 17, i.e. Zen 4: it reports AVX-512,
+//! although PERF-NOTES describes Zen 3), 32 KiB L1d and 1 MiB L2 per core, 32 MiB L3. One core
+//! reaches 100-105 GFLOP/s f32 in our kernel, so it clocks above the 3.0 GHz of the 192 GFLOP/s
+//! peak formula (2 cores x 2 FMA units x 8 lanes x 2 flops x 3.0 GHz).
+//! - Micro-tile (AVX2): f32 6x16 / f64 6x8, 12 accumulator registers; the inner loop is 2 loads,
+//!   6 broadcasts and 12 FMAs with no spills (checked in the disassembly). With everything in
+//!   L2 (256^3) one thread runs 95-105 GFLOP/s, i.e. the FMA units are saturated.
+//! - KC = 256: the 6x256 A micro-panel (6 KiB) and 256x16 B micro-panel (16 KiB) share the
+//!   32 KiB L1. KC = 384 measured worse (75-99 vs 97 GFLOP/s at 1024^3, one thread); 128 and
+//!   192 no better.
+//! - MC = 144 (A block 144 KiB in L2): 96, 144, 288 and 480 were all within the machine's noise
+//!   (95-103 GFLOP/s at 1024^3 and 2048^3, one thread); 144, BLIS's Zen 3 value, was kept.
+//! - NC = 4080 (B block up to 4 MiB, L3): 1024 measured the same; the larger block packs B
+//!   fewer times.
+//! - Prefetching the C tile at the start of each micro-kernel call lifted one thread at
+//!   1024^3 / 2048^3 from 74-85 to 97-103 GFLOP/s: C rows are 4-8 KiB apart, so without it each
+//!   tile's epilogue waited on a dozen cache misses.
+//! - Threads: products below `PAR_WORK` (120^3 multiply-adds) stay on one thread. Entering
+//!   the pool through `threading::install` costs microseconds: at 64^3 two threads took 31 us
+//!   against 8 us on one; at 128^3 two threads ran 122-132 GFLOP/s against 100 on one in undisturbed rounds (71 when another
+//!   process held a core: a two-task split cannot rebalance), and at 192^3 150-185 against 107.
+//! - f64 (6x8): ~50 GFLOP/s per core, the f64 FMA peak (half of f32's lanes).
+//!
+//! Figures per shape against the `gemm` crate are in the header of `benches/matmul.rs`.
 //!
 //! # ISA
 //! Detected once, cached (`isa.rs`); the crate is built for generic x86-64, so AVX2 runs through
@@ -163,9 +182,9 @@ pub struct GemmParams<'a, T> {
     pub c_offsets: &'a [isize],
 }
 
-/// Products with fewer multiply-adds than this run on one thread: waking the second worker costs
-/// a few microseconds, more than it saves below this size (measured, see the bench header).
-const PAR_WORK: usize = 160 * 160 * 160;
+/// Products with fewer multiply-adds than this run on one thread: below it, entering the pool
+/// costs more than a second thread saves (measured, see the performance note above).
+const PAR_WORK: usize = 120 * 120 * 120;
 
 /// Runs the GEMM described by `p`.
 ///
