@@ -7,13 +7,13 @@
 //! - `jr`: `nr`-column micro-panels of the B block (one stays in L1 across the `ir` loop);
 //! - `ir`: `mr`-row micro-panels of the A block; one micro-kernel call per `mr x nr` tile.
 //!
-//! Threads: C is cut into rectangles (between one and four per thread, each at least 256 wide),
-//! along M (row ranges in multiples of `mr`) when M is at least N, else along N (multiples of
-//! `nr`); each rectangle runs the whole loop nest as one Rayon task with its thread's own
-//! buffers, and idle threads steal the remaining rectangles. No barrier or shared buffer is needed, and
-//! the cost is packing the other operand once per task: a streaming copy of O(k*n) values against
-//! O(m*n*k/tasks) FMAs, about 1% with tasks of at least 256 rows (an estimate, not separated from
-//! the noise in the benches).
+//! Threads: C is cut into rectangles along M (row ranges in multiples of `mr`) when M is at
+//! least N, else along N (multiples of `nr`): one per thread, or up to four per thread when each
+//! is still at least 512 wide. Each rectangle runs the whole loop nest as one Rayon task with
+//! its thread's own buffers, and idle threads steal the remaining ones. No barrier or shared
+//! buffer is needed; the cost is packing the other operand once per task, a streaming copy of
+//! O(k*n) values against O(m*n*k/tasks) FMAs (a few percent with 256-row tasks, measured, see
+//! `packed`; less with the 512-row minimum).
 //!
 //! Determinism: an element's value depends only on the `kc` blocking of the depth (fixed by the
 //! kernel, never by the thread count) and on the micro-kernel's in-order accumulation, so any
@@ -81,14 +81,14 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
         (false, kern.nr, s.n)
     };
     let units = extent.div_ceil(unit);
-    // Up to TASKS_PER_THREAD rectangles per thread, each at least MIN_TASK_EXTENT wide: on a
-    // shared machine a core can be taken away mid-product, and smaller tasks let the other
-    // thread steal the remainder instead of waiting (each extra task re-packs the other
-    // operand's block, a streaming copy of about 1% of the task's time at this size).
-    let tasks = (threads * TASKS_PER_THREAD)
-        .min(extent / MIN_TASK_EXTENT)
-        .max(threads)
-        .min(units);
+    // Up to TASKS_PER_THREAD rectangles per thread, each at least MIN_TASK_EXTENT wide, and a
+    // multiple of the thread count so no thread is left with an extra one: on a shared machine
+    // a core can be taken away mid-product, and several tasks per thread let the other thread
+    // steal the remainder instead of waiting. Each task re-packs the other operand's whole
+    // block, so tasks must stay large (at 2048^3, two threads: 199-202 GFLOP/s with 512-row
+    // tasks against 185-195 with 256-row ones).
+    let per_thread = (extent / MIN_TASK_EXTENT).min(threads * TASKS_PER_THREAD) / threads.max(1);
+    let tasks = (per_thread.max(1) * threads).min(units);
     // One thread never enters Rayon: `install` runs inline then, and a parallel iterator there
     // would spill onto Rayon's global pool instead of staying on the caller.
     if threads <= 1 || tasks <= 1 {
@@ -114,7 +114,7 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
 
 /// See [`packed`]: task granularity of the thread split.
 const TASKS_PER_THREAD: usize = 4;
-const MIN_TASK_EXTENT: usize = 256;
+const MIN_TASK_EXTENT: usize = 512;
 
 /// The five-loop nest for one rectangle of C on the calling thread.
 ///
