@@ -504,6 +504,8 @@ fn one_and_two_threads_bit_identical() {
             (1, 3000, 200),
             (3000, 1, 200),
             (130, 130, 130),
+            // Splits into four tasks on two threads.
+            (2100, 40, 40),
         ] {
             let (one, two) = with_threads(|| {
                 run_pair::<f32>(m, n, k, [Lay::Row, Lay::Row, Lay::Row], 1.0, 0.0, false, 5).0
