@@ -9,26 +9,26 @@
 //! measurement (for a smoke run). Each shape is timed as `ferrograd/1t`, `ferrograd/2t`,
 //! `gemm_crate/1t`, `gemm_crate/2t` in one group, so the figures compare side by side.
 //!
-//! Measured on the project machine (2 vCPUs AMD EPYC Zen 4, shared with other work; criterion
-//! median, GFLOP/s, two full runs a few minutes apart, f32 row-major, gemm crate 0.19 which may
-//! use AVX-512 here while ferrograd uses AVX2):
+//! Measured on the project machine (2 vCPUs AMD EPYC Zen 4, shared with other work, so medians
+//! move by up to 20% between runs; criterion median, GFLOP/s, f32 row-major, commit 46d5f34;
+//! the gemm crate 0.19 may use AVX-512 here, ferrograd uses AVX2):
 //!
-//! | shape                         | fg 1t      | fg 2t       | gemm 1t    | gemm 2t     |
-//! |-------------------------------|------------|-------------|------------|-------------|
-//! | square 64                     | 63 / 84    | 67 / 86 (1t)| 73 / 99    | 25 / 24     |
-//! | square 128                    | 91 / 100   | 97 / 99 (1t)| 102 / 105  | 85 / 146    |
-//! | square 256                    | 101 / 104  | 142 / 158   | 89 / 108   | 124 / 135   |
-//! | square 512                    | 98 / 101   | 170 / 169   | 96 / 82    | 152 / 149   |
-//! | square 1024                   | 97 / 98    | 172 / 164   | 95 / 99    | 156 / 147   |
-//! | square 2048                   | 101 / 100  | 189 / 157   | 90 / 87    | 197 / 146   |
-//! | gemv 1x4096x4096              | 9.9 / 8.6  | 15.3 / 12.6 | 8.0 / 6.3  | 7.2 / 6.0   |
-//! | dense 4096x512 -> 2048        | 102 / 87   | 183 / 138   | 87 / 63    | 189 / 109   |
-//! | attn qkv 4096x512 -> 1536     | 104 / 101  | 193 / 189   | 90 / 84    | 191 / 150   |
-//! | attn out 4096x512 -> 512      | 101 / 102  | 184 / 201   | 88 / 90    | 160 / 193   |
-//! | bmm 32 x (128x64 @ 64x128)    | 94 / 93    | 172 / 178   | 91 / 95    | 143 / 143   |
+//! | shape                         | fg 1t | fg 2t | gemm 1t | gemm 2t |
+//! |-------------------------------|-------|-------|---------|---------|
+//! | square 64                     |  86.9 |  86.3 |    99.1 |    24.9 |
+//! | square 128                    |  99.6 | 128.4 |   106.3 |   128.4 |
+//! | square 256                    | 105.4 | 178.7 |   106.4 |   173.3 |
+//! | square 512                    | 105.0 | 162.7 |   109.4 |   212.9 |
+//! | square 1024                   | 101.2 | 193.7 |   102.3 |   205.6 |
+//! | square 2048                   | 105.2 | 203.2 |    91.9 |   189.7 |
+//! | gemv 1x4096x4096              |   9.4 |  15.7 |     7.8 |     7.9 |
+//! | dense 4096x512 -> 2048        | 106.6 | 197.3 |    95.1 |   188.2 |
+//! | attn qkv 4096x512 -> 1536     | 106.2 | 208.7 |    97.7 |   204.0 |
+//! | attn out 4096x512 -> 512      | 104.0 | 208.0 |    97.3 |   206.3 |
+//! | bmm 32 x (128x64 @ 64x128)    |  94.2 | 162.3 |    97.1 |   126.8 |
 //!
-//! (At these runs 64^3 and 128^3 stayed on one thread; `PAR_WORK` now sends 128^3 to two.
-//! GEMV 15.3 GFLOP/s = 30.7 GB/s of matrix read. The scalar kernel runs 28 GFLOP/s at 256^3.)
+//! 64^3 stays on one thread by design (`PAR_WORK`). GEMV 15.7 GFLOP/s = 31 GB/s of matrix read.
+//! The scalar kernel runs 27.6 GFLOP/s at 256^3 on one thread.
 
 use std::hint::black_box;
 use std::time::Duration;
