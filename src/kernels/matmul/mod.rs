@@ -32,7 +32,7 @@
 //!   6 broadcasts and 12 FMAs with no spills (checked in the disassembly). With everything in
 //!   L2 (256^3) one thread runs 95-105 GFLOP/s, i.e. the FMA units are saturated.
 //! - KC = 256: the 6x256 A micro-panel (6 KiB) and 256x16 B micro-panel (16 KiB) share the
-//!   32 KiB L1. KC = 384 measured worse (75-99 vs 97 GFLOP/s at 1024^3, one thread); 128 and
+//!   32 KiB L1. KC = 384 measured worse (75-99 vs 97-99 GFLOP/s at 1024^3, one thread); 128 and
 //!   192 no better.
 //! - MC = 144 (A block 144 KiB in L2): 96, 144, 288 and 480 were all within the machine's noise
 //!   (95-103 GFLOP/s at 1024^3 and 2048^3, one thread); 144, BLIS's Zen 3 value, was kept.
@@ -43,8 +43,9 @@
 //!   tile's epilogue waited on a dozen cache misses.
 //! - Threads: products below `PAR_WORK` (120^3 multiply-adds) stay on one thread. Entering
 //!   the pool through `threading::install` costs microseconds: at 64^3 two threads took 31 us
-//!   against 8 us on one; at 128^3 two threads ran 122-132 GFLOP/s against 100 on one in undisturbed rounds (71 when another
-//!   process held a core: a two-task split cannot rebalance), and at 192^3 150-185 against 107.
+//!   against 8 us on one; at 128^3 two threads ran 122-132 GFLOP/s against 100 on one in
+//!   undisturbed rounds (71 when another process held a core: a two-task split cannot
+//!   rebalance), and at 192^3 150-185 against 107.
 //! - f64 (6x8): ~50 GFLOP/s per core, the f64 FMA peak (half of f32's lanes).
 //!
 //! Figures per shape against the `gemm` crate are in the header of `benches/matmul.rs`.
@@ -52,7 +53,7 @@
 //! # ISA
 //! Detected once, cached (`isa.rs`); the crate is built for generic x86-64, so AVX2 runs through
 //! `#[target_feature]` functions. AVX-512 and NEON slot in as further `Isa` variants with their
-//! own `Kernel`/`GemvKernel`; none is shipped untested.
+//! own `Kernel`/`GemvKernel` (see `isa.rs` for why neither ships yet).
 
 pub mod gemv;
 pub mod isa;
