@@ -52,8 +52,9 @@ ARGS = _parse_args()
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)
 
-import ferrograd as fg
-import numpy as np
+import numpy as np  # noqa: E402
+
+import ferrograd as fg  # noqa: E402
 
 try:
     import torch
