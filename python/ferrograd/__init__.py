@@ -17,6 +17,7 @@ import os as _os
 from . import (
     _core,
     _tensor,  # noqa: F401  (attaches the Tensor convenience methods)
+    losses,
     ops,
     optimizers,
     random,
@@ -30,7 +31,7 @@ __all__ = [
     "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "ops", "optimizers", "random", "tokenizers", "empty_cache",
+    "losses", "ops", "optimizers", "random", "tokenizers", "empty_cache",
 ]
 
 set_num_threads = _core.set_num_threads

@@ -72,6 +72,10 @@ pub enum Op {
     },
     /// inputs: [a, b], both at least 2-D
     MatMul,
+    /// inputs: [logits, labels or targets]; saved: [softmax probabilities]
+    SoftmaxXent {
+        sparse: bool,
+    },
 }
 
 impl Op {
@@ -97,6 +101,8 @@ impl Op {
             Op::Take { .. } => "take",
             Op::TakeAlongAxis { .. } => "take_along_axis",
             Op::MatMul => "matmul",
+            Op::SoftmaxXent { sparse: true } => "sparse_categorical_crossentropy",
+            Op::SoftmaxXent { sparse: false } => "categorical_crossentropy",
         }
     }
 }

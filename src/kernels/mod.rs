@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod index;
 pub mod iter;
+pub mod loss;
 pub mod math;
 pub mod matmul;
 pub mod optim;

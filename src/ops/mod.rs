@@ -7,6 +7,7 @@
 mod creation;
 mod elementwise;
 mod index;
+mod loss;
 mod matmul;
 mod optim;
 mod random;
@@ -16,6 +17,7 @@ mod shape_ops;
 pub use creation::*;
 pub use elementwise::*;
 pub use index::*;
+pub use loss::*;
 pub use matmul::*;
 pub use optim::*;
 pub use random::*;

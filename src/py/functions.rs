@@ -628,6 +628,21 @@ fn optimizer_step(
     run(py, work, || ops::optimizer_step(rule, cfg, &vs, &gs, &ss))
 }
 
+/// Per-sample softmax cross-entropy of logits (classes last) against labels or distributions.
+#[pyfunction]
+fn softmax_cross_entropy(
+    py: Python<'_>,
+    logits: &Bound<'_, PyAny>,
+    target: &Bound<'_, PyAny>,
+    sparse: bool,
+) -> PyResult<T> {
+    let x = to_tensor(logits, None)?;
+    let t = to_tensor(target, None)?;
+    Ok(wrap(run(py, x.numel(), || {
+        ops::softmax_cross_entropy(&x, &t, sparse)
+    })?))
+}
+
 /// Writes `value` (broadcast) into `dst` in place; refused while `dst` is on the tape.
 #[pyfunction]
 fn assign(py: Python<'_>, dst: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -716,6 +731,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         nonzero_flat,
         assign,
         optimizer_step,
+        softmax_cross_entropy,
         set_grad_enabled,
         is_grad_enabled,
         _set_force_scalar,
