@@ -17,13 +17,21 @@ import os as _os
 from . import (
     _core,
     _tensor,  # noqa: F401  (attaches the Tensor convenience methods)
+    activations,
+    callbacks,
+    initializers,
+    layers,
     losses,
+    metrics,
+    models,
     ops,
     optimizers,
     random,
     tokenizers,
 )
 from ._core import Tensor
+from .layers import Layer
+from .models import Input, Model, Sequential
 
 __version__ = _core.__version__
 
@@ -31,7 +39,8 @@ __all__ = [
     "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "losses", "ops", "optimizers", "random", "tokenizers", "empty_cache",
+    "activations", "callbacks", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+    "Layer", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
 ]
 
 set_num_threads = _core.set_num_threads
