@@ -19,6 +19,7 @@ from . import (
     _tensor,  # noqa: F401  (attaches the Tensor convenience methods)
     activations,
     callbacks,
+    datasets,
     initializers,
     layers,
     losses,
@@ -28,6 +29,7 @@ from . import (
     optimizers,
     random,
     tokenizers,
+    utils,
 )
 from ._core import Tensor
 from .layers import Layer
@@ -39,7 +41,7 @@ __all__ = [
     "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "activations", "callbacks", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+    "activations", "callbacks", "datasets", "utils", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
     "Layer", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
 ]
 
