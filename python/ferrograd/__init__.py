@@ -41,7 +41,8 @@ __all__ = [
     "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "activations", "callbacks", "datasets", "utils", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+    "activations", "callbacks", "datasets", "utils", "initializers", "layers", "losses", "metrics", "models",
+    "ops", "optimizers",
     "Layer", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
 ]
 
