@@ -125,3 +125,17 @@ def test_initializers_and_activations():
     assert keras.activations.get("relu") is keras.activations.relu
     with pytest.raises(ValueError, match="activation"):
         keras.activations.get("relux")
+
+
+def test_regularizers_add_to_the_loss_and_constraints_project():
+    x, y = toy_data(64)
+    model = keras.Sequential([keras.Input(shape=(8,)),
+                              layers.Dense(4, kernel_regularizer=keras.regularizers.L2(0.5)),
+                              layers.Dense(3, kernel_constraint=keras.constraints.NonNeg())])
+    pen = model.losses
+    assert len(pen) == 1
+    k = model.layers[0].kernel.numpy()
+    assert pen[0].item() == pytest.approx(0.5 * float((k.astype(np.float64) ** 2).sum()), rel=1e-5)
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=1, verbose=0)
+    assert (model.layers[1].kernel.numpy() >= 0).all()

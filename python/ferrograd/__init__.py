@@ -19,6 +19,7 @@ from . import (
     _tensor,  # noqa: F401  (attaches the Tensor convenience methods)
     activations,
     callbacks,
+    constraints,
     datasets,
     initializers,
     layers,
@@ -28,6 +29,7 @@ from . import (
     ops,
     optimizers,
     random,
+    regularizers,
     tokenizers,
     utils,
 )
@@ -42,7 +44,7 @@ __all__ = [
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
     "activations", "callbacks", "datasets", "utils", "initializers", "layers", "losses", "metrics", "models",
-    "ops", "optimizers",
+    "ops", "optimizers", "regularizers", "constraints",
     "Layer", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
 ]
 

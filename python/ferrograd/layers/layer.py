@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .. import _core, initializers
+from .. import _core, constraints, initializers, regularizers
 from .._core import Tensor
 
 _NAME_COUNTS = defaultdict(int)
@@ -77,7 +77,8 @@ class Layer:
         w = w.contiguous() if not w.is_contiguous() else w
         w.requires_grad = bool(trainable) and w.dtype.startswith("float")
         self._weights.append({"tensor": w, "trainable": bool(trainable), "name": name or f"weight_{len(self._weights)}",
-                              "regularizer": regularizer, "constraint": constraint})
+                              "regularizer": regularizers.get(regularizer),
+                              "constraint": constraints.get(constraint)})
         return w
 
     def _sublayers(self):
@@ -143,6 +144,15 @@ class Layer:
             if e["regularizer"] is not None and e["trainable"]:
                 out.append(e["regularizer"](e["tensor"]))
         return out
+
+    def _apply_constraints(self):
+        """Projects constrained weights in place (called after each optimizer step)."""
+        entries = [e for e in self._all_weight_entries() if e["constraint"] is not None]
+        if not entries:
+            return
+        with _NoGrad():
+            for e in entries:
+                e["tensor"].assign(e["constraint"](e["tensor"]))
 
     # ---- build and call ----------------------------------------------------------------------
     def build(self, input_shape):

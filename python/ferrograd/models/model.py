@@ -80,6 +80,7 @@ class Model(Layer):
             w.grad = None
         loss.backward()
         self.optimizer.apply([w.grad for w in tw], tw)
+        self._apply_constraints()
         return loss, y_pred.detach()
 
     def _check_compiled(self):
