@@ -139,3 +139,35 @@ def test_regularizers_add_to_the_loss_and_constraints_project():
     model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x, y, epochs=1, verbose=0)
     assert (model.layers[1].kernel.numpy() >= 0).all()
+
+
+def test_save_and_load_round_trip(tmp_path):
+    x, y = toy_data(100)
+    model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(6, activation="relu"), layers.Dropout(0.2),
+                              layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    again = keras.saving.load_model(path)
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert again.evaluate(x, y, verbose=0)[1] == pytest.approx(model.evaluate(x, y, verbose=0)[1])
+    wpath = tmp_path / "w.weights.h5"
+    model.save_weights(wpath)
+    fresh = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(6, activation="relu"), layers.Dropout(0.2),
+                              layers.Dense(3, activation="softmax")])
+    fresh.load_weights(wpath)
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    # corrupt and truncated archives are rejected clearly
+    data = path.read_bytes()
+    (tmp_path / "t.keras").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="corrupt|truncated"):
+        keras.saving.load_model(tmp_path / "t.keras")
+    wrong = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(5), layers.Dense(3)])
+    with pytest.raises(ValueError, match="do not match|expects"):
+        wrong.load_weights(wpath)
+    (tmp_path / "bad.weights.h5").write_bytes(b"\xff" * 16)
+    with pytest.raises(ValueError, match="cannot read the weights"):
+        fresh.load_weights(tmp_path / "bad.weights.h5")
+    with pytest.raises(ValueError, match=r"\.keras"):
+        model.save(tmp_path / "m.h5")

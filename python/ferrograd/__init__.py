@@ -30,6 +30,7 @@ from . import (
     optimizers,
     random,
     regularizers,
+    saving,
     tokenizers,
     utils,
 )
@@ -44,7 +45,7 @@ __all__ = [
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
     "activations", "callbacks", "datasets", "utils", "initializers", "layers", "losses", "metrics", "models",
-    "ops", "optimizers", "regularizers", "constraints",
+    "ops", "optimizers", "regularizers", "constraints", "saving",
     "Layer", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
 ]
 

@@ -237,6 +237,22 @@ class Model(Layer):
         with _NoGrad():
             return self(_core.as_tensor(_to_numpy(x, "x")), training=False).numpy()
 
+    def save(self, filepath, overwrite=True, zipped=True):
+        """Saves to a ``.keras`` archive (see :mod:`ferrograd.saving`)."""
+        from .. import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped)
+
+    def save_weights(self, filepath, overwrite=True):
+        from .. import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        from .. import saving
+
+        saving.load_weights(self, filepath)
+
     def summary(self, line_length=None, print_fn=None):
         from .summary import summary_text
 
