@@ -23,6 +23,9 @@ const OP: &str = "safetensors";
 /// Headers above this size are rejected (a corrupt length would otherwise allocate gigabytes).
 const MAX_HEADER: u64 = 100 << 20;
 
+/// Named tensors in file order, and the string metadata.
+pub type Contents = (Vec<(String, Tensor)>, BTreeMap<String, String>);
+
 fn code(d: DType) -> &'static str {
     match d {
         DType::F32 => "F32",
@@ -94,7 +97,7 @@ pub fn to_bytes(
 }
 
 /// Parses safetensors bytes into (name, tensor) pairs in file order, plus the metadata.
-pub fn from_bytes(buf: &[u8]) -> Result<(Vec<(String, Tensor)>, BTreeMap<String, String>)> {
+pub fn from_bytes(buf: &[u8]) -> Result<Contents> {
     if buf.len() < 8 {
         return Err(Error::format(
             OP,
@@ -234,7 +237,7 @@ pub fn save(
 }
 
 /// Reads a safetensors file.
-pub fn load(path: &Path) -> Result<(Vec<(String, Tensor)>, BTreeMap<String, String>)> {
+pub fn load(path: &Path) -> Result<Contents> {
     let buf = std::fs::read(path).map_err(|e| Error::io(OP, format!("{}: {e}", path.display())))?;
     from_bytes(&buf)
 }
