@@ -171,3 +171,39 @@ def test_save_and_load_round_trip(tmp_path):
         fresh.load_weights(tmp_path / "bad.weights.h5")
     with pytest.raises(ValueError, match=r"\.keras"):
         model.save(tmp_path / "m.h5")
+
+
+def test_callbacks(tmp_path):
+    x, y = toy_data(200)
+
+    def make():
+        m = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(3)])
+        m.compile(keras.optimizers.SGD(0.1), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+        return m
+
+    # EarlyStopping: no epoch improves by min_delta, so training stops after `patience` epochs
+    m = make()
+    es = keras.callbacks.EarlyStopping(monitor="loss", patience=2, min_delta=10.0, restore_best_weights=True)
+    h = m.fit(x, y, epochs=20, verbose=0, callbacks=[es])
+    assert len(h.history["loss"]) == 3 and es.stopped_epoch == 2
+    # ModelCheckpoint + CSVLogger + LearningRateScheduler + ReduceLROnPlateau
+    m = make()
+    ckpt = keras.callbacks.ModelCheckpoint(str(tmp_path / "m_{epoch:02d}.keras"))
+    csv = keras.callbacks.CSVLogger(tmp_path / "log.csv")
+    sched = keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)
+    h = m.fit(x, y, epochs=3, validation_split=0.25, verbose=0, callbacks=[ckpt, csv, sched])
+    assert (tmp_path / "m_03.keras").exists()
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert rows[0].split(",")[0] == "epoch" and "val_loss" in rows[0] and len(rows) == 4
+    assert h.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=10.0)
+    m = make()
+    m.fit(x, y, epochs=3, verbose=0, callbacks=[plateau])
+    assert m.optimizer.learning_rate == pytest.approx(0.025)
+    # TerminateOnNaN stops on a NaN loss
+    m = make()
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    h = m.fit(bad, y, epochs=3, batch_size=200, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
+    assert len(h.history["loss"]) == 1
