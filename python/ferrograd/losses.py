@@ -254,3 +254,9 @@ def get(identifier):
             return _CLASSES[identifier]()
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}; expected one of "
                      f"{sorted(set(_FUNCTIONS) | set(_CLASSES))}")
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")

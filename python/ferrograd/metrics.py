@@ -186,3 +186,9 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None):
     if isinstance(identifier, str) and identifier in _BY_NAME:
         return _BY_NAME[identifier]()
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")

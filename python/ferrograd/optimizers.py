@@ -391,3 +391,9 @@ def get(identifier):
                              f"expected one of {sorted(_BY_NAME)}")
         return cls()
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")

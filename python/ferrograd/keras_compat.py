@@ -1,0 +1,74 @@
+"""Run an unmodified Keras 3 script on ferrograd.
+
+    python -m ferrograd.keras_compat script.py [script args...]
+
+``keras`` and its submodules are mapped to ferrograd's (``keras.layers`` -> ``ferrograd.layers``,
+...). A submodule ferrograd does not have yet fails at import with an error naming it; a missing
+name inside a mapped module raises an AttributeError/ImportError naming the Keras API.
+``KERAS_BACKEND`` in the environment is accepted and ignored (the backend is ferrograd's Rust core).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import runpy
+import sys
+
+_MAP = {
+    "keras": "ferrograd",
+    "keras.layers": "ferrograd.layers",
+    "keras.ops": "ferrograd.ops",
+    "keras.activations": "ferrograd.activations",
+    "keras.initializers": "ferrograd.initializers",
+    "keras.regularizers": "ferrograd.regularizers",
+    "keras.constraints": "ferrograd.constraints",
+    "keras.optimizers": "ferrograd.optimizers",
+    "keras.losses": "ferrograd.losses",
+    "keras.metrics": "ferrograd.metrics",
+    "keras.callbacks": "ferrograd.callbacks",
+    "keras.models": "ferrograd.models",
+    "keras.saving": "ferrograd.saving",
+    "keras.utils": "ferrograd.utils",
+    "keras.datasets": "ferrograd.datasets",
+    "keras.datasets.mnist": "ferrograd.datasets.mnist",
+    "keras.datasets.fashion_mnist": "ferrograd.datasets.fashion_mnist",
+    "keras.random": "ferrograd.random",
+}
+
+
+class _KerasFinder(importlib.abc.MetaPathFinder):
+    """Refuses unmapped ``keras.*`` submodules with a clear message (instead of importing real Keras)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "keras" or fullname.startswith("keras."):
+            if fullname in _MAP:
+                return None
+            raise ImportError(f"{fullname} is not available in ferrograd yet (ferrograd maps: "
+                              f"{', '.join(sorted(_MAP))})", name=fullname)
+        return None
+
+
+def install():
+    """Maps ``keras`` and its submodules to ferrograd in ``sys.modules``."""
+    for k, v in _MAP.items():
+        sys.modules[k] = importlib.import_module(v)
+    sys.modules["keras.optimizers.schedules"] = sys.modules["ferrograd.optimizers"].schedules
+    if not any(isinstance(f, _KerasFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _KerasFinder())
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    install()
+    script = argv[0]
+    sys.argv = argv
+    runpy.run_path(script, run_name="__main__")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
