@@ -107,8 +107,11 @@ def test_errors():
         layers.Dense(-3)
     with pytest.raises(ValueError, match="rate"):
         layers.Dropout(1.5)
-    with pytest.raises(ValueError, match="functional API"):
-        keras.Model(inputs=None, outputs=None)
+    with pytest.raises(ValueError, match="symbolic tensors"):
+        keras.Model(inputs=np.zeros(3), outputs=np.zeros(3))
+    a, b = keras.Input(shape=(3,)), keras.Input(shape=(3,))
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        keras.Model(a, layers.Dense(2)(b))
 
 
 def test_initializers_and_activations():
@@ -207,3 +210,45 @@ def test_callbacks(tmp_path):
     bad[0, 0] = np.nan
     h = m.fit(bad, y, epochs=3, batch_size=200, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
     assert len(h.history["loss"]) == 1
+
+
+def test_functional_api_with_skip_connections():
+    keras.random.seed(1)
+    x, y = toy_data(400)
+    inputs = keras.Input(shape=(8,))
+    h = layers.Dense(16, activation="relu")(inputs)
+    r = layers.Dense(16, activation="relu")(h)
+    h = layers.Add()([h, r])  # residual
+    h2 = layers.Dense(16)(h)
+    h2 += h  # operator on symbolic tensors
+    c = layers.Concatenate()([h2, inputs])
+    outputs = layers.Dense(3, activation="softmax")(c)
+    model = keras.Model(inputs, outputs)
+    assert [type(lyr).__name__ for lyr in model.layers] == ["Dense", "Dense", "Add", "Dense", "Concatenate", "Dense"]
+    assert outputs.shape == (None, 3)
+    assert model.count_params() == 8 * 16 + 16 + 16 * 16 + 16 + 16 * 16 + 16 + 24 * 3 + 3
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    hist = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    assert model.evaluate(x, y, verbose=0)[1] > 0.9
+    p = model.predict(x[:4], verbose=0)
+    assert p.shape == (4, 3)
+
+
+def test_subclassed_model():
+    class MLP(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d1 = layers.Dense(16, activation="relu")
+            self.d2 = layers.Dense(3)
+
+        def call(self, x, training=False):
+            return self.d2(self.d1(x))
+
+    x, y = toy_data(300)
+    m = MLP()
+    m.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"])
+    m.fit(x, y, epochs=10, verbose=0)
+    assert len(m.trainable_weights) == 4
+    assert m.evaluate(x, y, verbose=0)[1] > 0.85

@@ -165,6 +165,13 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} does not implement compute_output_shape")
 
     def __call__(self, inputs, training=None, **kwargs):
+        from ..models import functional
+
+        if functional.has_symbolic(inputs):
+            if not self.built:
+                self.build(_shape_of(inputs))
+                self.built = True
+            return functional.symbolic_call(self, (inputs,), kwargs)
         if not isinstance(inputs, (Tensor, list, tuple)):
             inputs = _core.as_tensor(inputs)
             if inputs.dtype == "float64":

@@ -1,5 +1,6 @@
 """Models: Sequential and the Model base class (training API)."""
+from .functional import KerasTensor
 from .model import Model
-from .sequential import Input, KerasTensor, Sequential
+from .sequential import Input, Sequential
 
 __all__ = ["Model", "Sequential", "Input", "KerasTensor"]

@@ -34,15 +34,72 @@ class Model(Layer):
     """
 
     def __init__(self, *args, **kwargs):
-        if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise ValueError("the functional API (Model(inputs, outputs)) is not available yet in ferrograd; "
-                             "use Sequential or subclass Model")
+        inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
+        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
         super().__init__(**kwargs)
+        self._functional = None
+        if inputs is not None or outputs is not None:
+            self._init_functional(inputs, outputs)
         self.optimizer = None
         self.loss = None
         self.compiled = False
         self.stop_training = False
         self.history = None
+
+    # ---- functional graphs -------------------------------------------------------------------
+    def _init_functional(self, inputs, outputs):
+        from . import functional
+
+        ins = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        for t in list(ins) + list(outs):
+            if not isinstance(t, functional.KerasTensor):
+                raise ValueError(f"Model(inputs, outputs) expects symbolic tensors from keras.Input and layer calls, "
+                                 f"received {type(t).__name__}")
+        nodes = functional.topological_nodes(list(outs), list(ins))
+        layers, seen = [], set()
+        for fn, _, _ in nodes:
+            if isinstance(fn, Layer) and id(fn) not in seen:
+                seen.add(id(fn))
+                layers.append(fn)
+        self._functional = {"inputs": list(ins), "outputs": outputs, "nodes": nodes, "layers": layers,
+                            "single_input": not isinstance(inputs, (list, tuple))}
+        self._input_spec = ins[0] if len(ins) == 1 else None
+        self.built = True
+
+    @property
+    def layers(self):
+        if self._functional is not None:
+            return list(self._functional["layers"])
+        return [s for s in self._sublayers()]
+
+    def _sublayers(self):
+        if getattr(self, "_functional", None) is not None:
+            return list(self._functional["layers"])
+        return super()._sublayers()
+
+    def call(self, inputs, training=False):
+        if self._functional is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement call() (or be built with "
+                                      "Model(inputs, outputs))")
+        from . import functional
+
+        f = self._functional
+        given = [inputs] if f["single_input"] else list(inputs)
+        if len(given) != len(f["inputs"]):
+            raise ValueError(f"Model {self.name} expects {len(f['inputs'])} inputs, received {len(given)}")
+        values = {}
+        for kt, v in zip(f["inputs"], given):
+            v = v if isinstance(v, Tensor) else _core.as_tensor(v)
+            want = kt.shape[1:]
+            if len(want) != v.ndim - 1 or any(w is not None and w != g for w, g in zip(want, v.shape[1:])):
+                raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
+                                 f"shape={kt.shape}, found shape={tuple(v.shape)}")
+            if v.dtype != kt.dtype and kt.dtype.startswith("float"):
+                v = _core.cast(v, kt.dtype)
+            values[id(kt)] = v
+        cache = functional.run_graph(f["nodes"], f["inputs"], f["outputs"], values, training)
+        return functional._map(f["outputs"], lambda kt: cache[id(kt)])
 
     # ---- compile -----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,

@@ -4,28 +4,19 @@ from __future__ import annotations
 from .. import _core
 from .._core import Tensor
 from ..layers.layer import Layer
+from .functional import KerasTensor
 from .model import Model
 
 
-class KerasTensor:
-    """A symbolic input description (``ferrograd.Input``): shape without the batch axis, and dtype."""
-
-    def __init__(self, shape, dtype="float32", name=None, batch_size=None):
-        self.shape = (batch_size,) + tuple(shape)
-        self.dtype = dtype
-        self.name = name
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
-
-
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None):
-    """A symbolic input for ``Sequential([Input(shape), ...])``."""
+    """A symbolic model input: ``Sequential([Input(shape), ...])`` or ``Model(inputs, outputs)``."""
     if batch_shape is not None:
         batch_size, shape = batch_shape[0], batch_shape[1:]
     if shape is None:
         raise ValueError("Input() needs `shape` or `batch_shape`")
-    return KerasTensor(tuple(shape), dtype or "float32", name, batch_size)
+    if isinstance(shape, int):
+        shape = (shape,)
+    return KerasTensor((batch_size,) + tuple(shape), dtype or "float32", name or "input_layer")
 
 
 class Sequential(Model):
@@ -52,7 +43,7 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise TypeError(f"Only instances of `Layer` can be added to a Sequential model. Received: {layer!r}")
         if self._input_spec is None and not self._stack and layer._input_shape_arg is not None:
-            self._input_spec = KerasTensor(layer._input_shape_arg)
+            self._input_spec = KerasTensor((None,) + tuple(layer._input_shape_arg))
         self._stack.append(layer)
         if self._input_spec is not None and self._stack:
             self.build(self._input_spec.shape)
