@@ -10,7 +10,7 @@ from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .._core import Tensor
-from ..layers.layer import Layer
+from ..layers.layer import Layer, unique_name
 
 
 def _to_numpy(x, name):
@@ -36,6 +36,8 @@ class Model(Layer):
     def __init__(self, *args, **kwargs):
         inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
         outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        if (inputs is not None or outputs is not None) and not kwargs.get("name"):
+            kwargs["name"] = unique_name("functional")
         super().__init__(**kwargs)
         self._functional = None
         if inputs is not None or outputs is not None:

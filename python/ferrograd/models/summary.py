@@ -19,6 +19,19 @@ def summary_text(model):
     layers = getattr(model, "layers", [])
     spec = getattr(model, "_input_spec", None)
     shape = spec.shape if spec is not None else None
+    graph = getattr(model, "_functional", None)
+    if graph is not None:
+        from . import functional
+
+        for kt in graph["inputs"]:
+            rows.append((f"{kt.name} (InputLayer)", _shape_str(kt.shape), "0"))
+        for node in graph["nodes"]:
+            fn = node[0]
+            if hasattr(fn, "count_params"):
+                outs = functional.node_outputs(node)
+                shp = _shape_str(outs[0].shape) if len(outs) == 1 else ", ".join(_shape_str(o.shape) for o in outs)
+                rows.append((f"{fn.name} ({type(fn).__name__})", shp, f"{fn.count_params():,}"))
+        layers = []
     for lyr in layers:
         out = "?"
         if shape is not None:
