@@ -141,6 +141,10 @@ pub(super) fn rule(
             };
             Ok(vec![ga, gb])
         }
+        Op::Conv2d { geom } => ops::conv2d_backward(geom, inputs, g, need),
+        Op::Conv2dTranspose { geom } => ops::conv2d_transpose_backward(geom, inputs, g, need),
+        Op::MaxPool2d { geom } => one(ops::pool_backward(geom, x, saved.first(), g)?),
+        Op::AvgPool2d { geom } => one(ops::pool_backward(geom, x, None, g)?),
     }
 }
 

@@ -2,10 +2,12 @@
 //! file; each SIMD path has a scalar reference that the tests compare against.
 
 pub mod binary;
+pub mod conv;
 pub mod index;
 pub mod iter;
 pub mod math;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
 pub mod simd;
 pub mod softmax;
