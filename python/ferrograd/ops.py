@@ -495,14 +495,27 @@ def stop_gradient(x):
 
 # ---- convolution, pooling, up-sampling (channels_last) ---------------------------------------
 
-def _spatial_rank(op, x, kernel_rank=None):
+def _spatial_rank(op, x):
     """The number of spatial axes of a channels_last input: 1 for (N, L, C), 2 for (N, H, W, C)."""
-    nd = x.ndim
-    if nd not in (3, 4):
-        want = {3: "3-D NLC", 4: "4-D NHWC"}.get(kernel_rank, "3-D (N, L, C) or 4-D (N, H, W, C)")
-        kind = "" if kernel_rank is None else f" for a {kernel_rank - 2}-D kernel"
-        raise ValueError(f"{op}: expected a {want} input{kind}, got shape {tuple(x.shape)}")
-    return nd - 2
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected a 3-D (N, L, C) or 4-D (N, H, W, C) input, got shape {tuple(x.shape)}")
+    return x.ndim - 2
+
+
+def _check_ranks(op, x, k):
+    """A 3-D (N, L, C) input with a 3-D kernel or a 4-D (N, H, W, C) input with a 4-D kernel."""
+    layout = {3: "NLC", 4: "NHWC"}
+    if k.ndim in layout and x.ndim != k.ndim:
+        raise ValueError(
+            f"{op}: expected a {k.ndim}-D {layout[k.ndim]} input for a {k.ndim - 2}-D kernel, "
+            f"got shape {tuple(x.shape)}"
+        )
+    _spatial_rank(op, x)
+    if k.ndim != x.ndim:
+        raise ValueError(
+            f"{op}: expected a {x.ndim}-D kernel for a {x.ndim}-D {layout[x.ndim]} input, "
+            f"got kernel shape {tuple(k.shape)}"
+        )
 
 
 def _check_data_format(op, data_format):
@@ -556,12 +569,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     """
     x, k = _t(inputs), _t(kernel)
     _check_data_format("conv", data_format)
-    n = _spatial_rank("conv", x, k.ndim if k.ndim in (3, 4) else None)
-    if k.ndim != x.ndim:
-        raise ValueError(
-            f"conv: expected a {x.ndim}-D kernel for a {x.ndim}-D input of shape {tuple(x.shape)}, "
-            f"got kernel shape {tuple(k.shape)}"
-        )
+    _check_ranks("conv", x, k)
+    n = x.ndim - 2
     pad = _padding("conv", padding, ("valid", "same", "causal") if n == 1 else ("valid", "same"))
     s = _int_tuple("conv", "strides", strides, n)
     d = _int_tuple("conv", "dilation_rate", dilation_rate, n)
@@ -590,12 +599,8 @@ def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None
     x, k = _t(inputs), _t(kernel)
     op = "conv_transpose"
     _check_data_format(op, data_format)
-    n = _spatial_rank(op, x)
-    if k.ndim != x.ndim:
-        raise ValueError(
-            f"{op}: expected a {x.ndim}-D kernel for a {x.ndim}-D input of shape {tuple(x.shape)}, "
-            f"got kernel shape {tuple(k.shape)}"
-        )
+    _check_ranks(op, x, k)
+    n = x.ndim - 2
     pad = _padding(op, padding)
     s = _int_tuple(op, "strides", strides, n)
     d = _int_tuple(op, "dilation_rate", dilation_rate, n)
