@@ -58,10 +58,7 @@ impl PoolGeom {
 
 /// Float element types the pooling kernels run on.
 pub trait PoolScalar:
-    Element
-    + std::ops::Add<Output = Self>
-    + std::ops::Div<Output = Self>
-    + std::ops::Mul<Output = Self>
+    Element + std::ops::Add<Output = Self> + std::ops::Div<Output = Self> + std::ops::Mul<Output = Self>
 {
 }
 impl PoolScalar for f32 {}

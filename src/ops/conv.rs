@@ -51,10 +51,12 @@ pub struct ConvArgs {
 
 /// Checks that `v` has one positive entry per spatial axis.
 fn check_per_axis(op: &str, name: &str, v: &[usize], nsp: usize) -> Result<()> {
-    if v.len() != nsp || v.iter().any(|&s| s == 0) {
+    if v.len() != nsp || v.contains(&0) {
         return Err(Error::value(
             op,
-            format!("{name} must be {nsp} positive integers for a {nsp}-D conv, received {name}={v:?}"),
+            format!(
+                "{name} must be {nsp} positive integers for a {nsp}-D conv, received {name}={v:?}"
+            ),
         ));
     }
     Ok(())
@@ -72,7 +74,12 @@ pub(crate) fn out_len(
     let keff = (k - 1)
         .checked_mul(dil)
         .and_then(|v| v.checked_add(1))
-        .ok_or_else(|| Error::value(op, format!("kernel size {k} with dilation {dil} is too large")))?;
+        .ok_or_else(|| {
+            Error::value(
+                op,
+                format!("kernel size {k} with dilation {dil} is too large"),
+            )
+        })?;
     match padding {
         Padding::Valid => {
             if len < keff {
@@ -181,7 +188,10 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, args: &ConvArgs) -> Re
     check_per_axis(op, "strides", &args.strides, 2)?;
     check_per_axis(op, "dilation_rate", &args.dilation, 2)?;
     if args.padding == Padding::Causal && x.shape()[1] != 1 {
-        return Err(Error::value(op, "padding='causal' is only supported for 1-D convs"));
+        return Err(Error::value(
+            op,
+            "padding='causal' is only supported for 1-D convs",
+        ));
     }
     let (n, h, wd, cin) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
     let (kh, kw, kci, cout) = (w.shape()[0], w.shape()[1], w.shape()[2], w.shape()[3]);
@@ -217,7 +227,10 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, args: &ConvArgs) -> Re
         if b.shape() != [cout] {
             return Err(shape_err(
                 op,
-                format!("bias must have shape ({cout},) to match the kernel, got shape {:?}", b.shape()),
+                format!(
+                    "bias must have shape ({cout},) to match the kernel, got shape {:?}",
+                    b.shape()
+                ),
             ));
         }
     }
@@ -256,7 +269,12 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, args: &ConvArgs) -> Re
 
 /// `keras.ops.depthwise_conv`: kernel (kh, kw, Cin, multiplier) (or (k, Cin, m) for 1-D); output
 /// channel `c * multiplier + m`. Runs as a grouped conv with groups = Cin.
-pub fn depthwise_conv(x: &Tensor, w: &Tensor, b: Option<&Tensor>, args: &ConvArgs) -> Result<Tensor> {
+pub fn depthwise_conv(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    args: &ConvArgs,
+) -> Result<Tensor> {
     let op = "depthwise_conv";
     let nd = w.ndim();
     if !(nd == 3 || nd == 4) || x.ndim() != nd {
@@ -290,7 +308,12 @@ fn unsupported(op: &str, dt: DType) -> Error {
 }
 
 /// Forward kernel on prepared (contiguous, same float dtype) tensors.
-pub(crate) fn forward_raw(g: &ConvGeom, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+pub(crate) fn forward_raw(
+    g: &ConvGeom,
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+) -> Result<Tensor> {
     let y = Tensor::empty(&[g.n, g.oh, g.ow, g.cout], x.dtype())?;
     with_float!(x.dtype(), T => {
         // SAFETY: shapes were validated against the geometry; all tensors contiguous; y fresh.

@@ -31,11 +31,24 @@ pub struct ConvTransposeArgs {
 }
 
 /// (output length, adjoint conv's top padding) along one axis.
-fn axis(op: &str, len: usize, k: usize, s: usize, d: usize, pad: Padding, opad: Option<usize>) -> Result<(usize, usize)> {
+fn axis(
+    op: &str,
+    len: usize,
+    k: usize,
+    s: usize,
+    d: usize,
+    pad: Padding,
+    opad: Option<usize>,
+) -> Result<(usize, usize)> {
     let keff = (k - 1)
         .checked_mul(d)
         .and_then(|v| v.checked_add(1))
-        .ok_or_else(|| Error::value(op, format!("kernel size {k} with dilation {d} is too large")))?;
+        .ok_or_else(|| {
+            Error::value(
+                op,
+                format!("kernel size {k} with dilation {d} is too large"),
+            )
+        })?;
     if let Some(p) = opad {
         if p >= s.max(d) {
             return Err(Error::value(
@@ -57,20 +70,29 @@ fn axis(op: &str, len: usize, k: usize, s: usize, d: usize, pad: Padding, opad: 
         Padding::Same => {
             let (out, pad_len) = match opad {
                 None => (big(len.checked_mul(s))?, s + keff - 2),
-                Some(p) => (big(base.checked_add(keff % 2 + p))?, keff + keff % 2 - 2 + p),
+                Some(p) => (
+                    big(base.checked_add(keff % 2 + p))?,
+                    keff + keff % 2 - 2 + p,
+                ),
             };
             let left = (pad_len / 2 + pad_len % 2).min(keff - 1);
             Ok((out, keff - 1 - left))
         }
-        Padding::Causal => Err(Error::value(op, "padding must be 'valid' or 'same' for conv_transpose, received padding='causal'")),
+        Padding::Causal => Err(Error::value(
+            op,
+            "padding must be 'valid' or 'same' for conv_transpose, received padding='causal'",
+        )),
     }
 }
 
 fn per_axis(op: &str, name: &str, v: &[usize], zero_ok: bool) -> Result<()> {
-    if v.len() != 2 || (!zero_ok && v.iter().any(|&s| s == 0)) {
+    if v.len() != 2 || (!zero_ok && v.contains(&0)) {
         return Err(Error::value(
             op,
-            format!("{name} must be 2 {} integers for a 2-D transposed conv, received {name}={v:?}", if zero_ok { "non-negative" } else { "positive" }),
+            format!(
+                "{name} must be 2 {} integers for a 2-D transposed conv, received {name}={v:?}",
+                if zero_ok { "non-negative" } else { "positive" }
+            ),
         ));
     }
     Ok(())
@@ -116,8 +138,24 @@ pub fn conv2d_transpose(x: &Tensor, w: &Tensor, args: &ConvTransposeArgs) -> Res
         ));
     }
     let op_at = |i: usize| args.output_padding.as_ref().map(|p| p[i]);
-    let (oh, pt) = axis(op, h, kh, args.strides[0], args.dilation[0], args.padding, op_at(0))?;
-    let (ow, pl) = axis(op, wd, kw, args.strides[1], args.dilation[1], args.padding, op_at(1))?;
+    let (oh, pt) = axis(
+        op,
+        h,
+        kh,
+        args.strides[0],
+        args.dilation[0],
+        args.padding,
+        op_at(0),
+    )?;
+    let (ow, pl) = axis(
+        op,
+        wd,
+        kw,
+        args.strides[1],
+        args.dilation[1],
+        args.padding,
+        op_at(1),
+    )?;
     // The adjoint conv: from (N, oh, ow, cout) to (N, h, w, cin).
     let geom = ConvGeom {
         n,

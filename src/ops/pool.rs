@@ -54,7 +54,7 @@ pub fn pool(
         }
     };
     for (name, v) in [("pool_size", pool_size), ("strides", strides)] {
-        if v.len() != nsp || v.iter().any(|&s| s == 0) {
+        if v.len() != nsp || v.contains(&0) {
             return Err(Error::value(
                 op,
                 format!("{name} must be {nsp} positive integers for a {nsp}-D pooling, received {name}={v:?}"),
@@ -83,7 +83,10 @@ pub fn pool(
     if h == 0 || w == 0 {
         return Err(Error::shape(
             op,
-            format!("spatial sizes must be positive, got input shape {:?}", x.shape()),
+            format!(
+                "spatial sizes must be positive, got input shape {:?}",
+                x.shape()
+            ),
         ));
     }
     let (oh, pt) = out_len(op, h, pool_size[0], strides[0], 1, padding)?;
