@@ -317,7 +317,13 @@ def run_all(x, w, b, threads):
     (y * g).sum().backward()
     yg = ops.conv(fg.tensor(x), w[:, :, :4], padding="same", strides=2)  # groups 4, strided
     p = ops.max_pool(xt, 3, strides=2, padding="same")
-    return [y.numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy(), yg.numpy(), p.numpy()]
+    xd, kd = fg.tensor(x, requires_grad=True), fg.tensor(w[:, :, :, :2], requires_grad=True)  # depthwise, m=2
+    d = ops.depthwise_conv(xd, kd, strides=2, padding="same")
+    (d * d).sum().backward()
+    xp, kp = fg.tensor(x, requires_grad=True), fg.tensor(w[1:2, 1:2], requires_grad=True)  # 1x1: plain GEMMs
+    (ops.conv(xp, kp) ** 2).sum().backward()
+    return [y.numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy(), yg.numpy(), p.numpy(),
+            d.numpy(), xd.grad.numpy(), kd.grad.numpy(), xp.grad.numpy(), kp.grad.numpy()]
 
 
 def test_bit_identical_for_1_and_2_threads(threads):

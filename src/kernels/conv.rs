@@ -58,6 +58,10 @@ pub struct ConvGeom {
 }
 
 impl ConvGeom {
+    /// Whether each group has one input channel (depthwise; `depthwise.rs` runs it).
+    pub fn is_depthwise(&self) -> bool {
+        self.groups > 1 && self.cin == self.groups
+    }
     #[inline]
     fn cig(&self) -> usize {
         self.cin / self.groups
@@ -84,12 +88,12 @@ impl ConvGeom {
     }
     /// Input row (or column) read by output index `o` at kernel tap `k`, if inside the image.
     #[inline]
-    fn in_y(&self, o: usize, k: usize) -> Option<usize> {
+    pub(crate) fn in_y(&self, o: usize, k: usize) -> Option<usize> {
         let v = (o * self.sh + k * self.dh).checked_sub(self.pad_top)?;
         (v < self.h).then_some(v)
     }
     #[inline]
-    fn in_x(&self, o: usize, k: usize) -> Option<usize> {
+    pub(crate) fn in_x(&self, o: usize, k: usize) -> Option<usize> {
         let v = (o * self.sw + k * self.dw).checked_sub(self.pad_left)?;
         (v < self.w).then_some(v)
     }

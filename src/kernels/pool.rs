@@ -118,12 +118,13 @@ pub unsafe fn max_pool_forward<T: PoolScalar>(g: &PoolGeom, x: *const T, y: *mut
                         first = false;
                         continue;
                     }
-                    for ch in 0..c {
-                        // Strictly greater keeps the first maximum; a NaN wins and stays.
-                        let (v, b) = (xi[ch], yo[ch]);
-                        if v > b || (v.partial_cmp(&v).is_none() && b.partial_cmp(&b).is_some()) {
-                            yo[ch] = v;
-                            ao[ch] = idx;
+                    for ((b, a), &v) in yo.iter_mut().zip(ao.iter_mut()).zip(xi) {
+                        // Strictly greater keeps the first maximum; a NaN wins (PyTorch's rule).
+                        #[allow(clippy::eq_op)] // v != v is the NaN test, generic over T
+                        let take = v > *b || v != v;
+                        if take {
+                            *b = v;
+                            *a = idx;
                         }
                     }
                 }

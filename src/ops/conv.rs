@@ -13,6 +13,9 @@ use crate::error::{Error, Result};
 use crate::kernels::conv::{
     conv2d_backward_input, conv2d_backward_weight, conv2d_forward, ConvGeom,
 };
+use crate::kernels::depthwise::{
+    depthwise_backward_input, depthwise_backward_weight, depthwise_forward,
+};
 use crate::tensor::Tensor;
 use crate::with_float;
 
@@ -318,7 +321,13 @@ pub(crate) fn forward_raw(
     with_float!(x.dtype(), T => {
         // SAFETY: shapes were validated against the geometry; all tensors contiguous; y fresh.
         unsafe {
-            conv2d_forward(g, x.data_ptr::<T>(), w.data_ptr::<T>(), b.map(|b| b.data_ptr::<T>() as *const T), y.data_ptr::<T>())
+            let (xp, wp, yp) = (x.data_ptr::<T>(), w.data_ptr::<T>(), y.data_ptr::<T>());
+            let bp = b.map(|b| b.data_ptr::<T>() as *const T);
+            if g.is_depthwise() {
+                depthwise_forward(g, xp, wp, bp, yp)
+            } else {
+                conv2d_forward(g, xp, wp, bp, yp)
+            }
         }
     }, _ => return Err(unsupported("conv", x.dtype())));
     Ok(y)
@@ -330,7 +339,14 @@ pub(crate) fn input_grad_raw(g: &ConvGeom, dy: &Tensor, w: &Tensor) -> Result<Te
     let dx = Tensor::empty(&[g.n, g.h, g.w, g.cin], w.dtype())?;
     with_float!(w.dtype(), T => {
         // SAFETY: as above; dx fresh.
-        unsafe { conv2d_backward_input(g, dy.data_ptr::<T>(), w.data_ptr::<T>(), dx.data_ptr::<T>()) }
+        unsafe {
+            let (gp, wp, dp) = (dy.data_ptr::<T>(), w.data_ptr::<T>(), dx.data_ptr::<T>());
+            if g.is_depthwise() {
+                depthwise_backward_input(g, gp, wp, dp)
+            } else {
+                conv2d_backward_input(g, gp, wp, dp)
+            }
+        }
     }, _ => return Err(unsupported("conv", w.dtype())));
     Ok(dx)
 }
@@ -342,7 +358,14 @@ pub(crate) fn weight_grad_raw(g: &ConvGeom, x: &Tensor, dy: &Tensor) -> Result<T
     let dw = Tensor::empty(&[g.kh, g.kw, g.cin / g.groups, g.cout], x.dtype())?;
     with_float!(x.dtype(), T => {
         // SAFETY: as above; dw fresh.
-        unsafe { conv2d_backward_weight(g, x.data_ptr::<T>(), dy.data_ptr::<T>(), dw.data_ptr::<T>()) }
+        unsafe {
+            let (xp, gp, dp) = (x.data_ptr::<T>(), dy.data_ptr::<T>(), dw.data_ptr::<T>());
+            if g.is_depthwise() {
+                depthwise_backward_weight(g, xp, gp, dp)
+            } else {
+                conv2d_backward_weight(g, xp, gp, dp)
+            }
+        }
     }, _ => return Err(unsupported("conv", x.dtype())));
     Ok(dw)
 }
