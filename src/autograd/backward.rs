@@ -143,7 +143,12 @@ pub(super) fn rule(
         }
         Op::Conv2d { geom } => ops::conv2d_backward(geom, inputs, g, need),
         Op::Conv2dTranspose { geom } => ops::conv2d_transpose_backward(geom, inputs, g, need),
-        Op::MaxPool2d { geom } => one(ops::pool_backward(geom, x, saved.first(), g)?),
+        Op::MaxPool2d { geom } => {
+            let arg = saved.first().ok_or_else(|| {
+                crate::error::Error::autograd("max_pool", "the argmax indices were not saved")
+            })?;
+            one(ops::pool_backward(geom, x, Some(arg), g)?)
+        }
         Op::AvgPool2d { geom } => one(ops::pool_backward(geom, x, None, g)?),
     }
 }

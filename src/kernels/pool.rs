@@ -86,12 +86,19 @@ fn for_images(g: &PoolGeom, f: impl Fn(usize) + Sync) {
     }
 }
 
-/// Max pooling; `arg` receives the flat spatial index of each maximum (-1 for an empty window).
+/// Max pooling; `arg` (when given: only backward needs it) receives the flat spatial index of
+/// each maximum (-1 for an empty window).
 ///
 /// # Safety
 /// Pointers valid for the contiguous shapes in the module docs; no aliasing.
-pub unsafe fn max_pool_forward<T: PoolScalar>(g: &PoolGeom, x: *const T, y: *mut T, arg: *mut i64) {
-    let (xs, ys, args) = (SendPtr(x as *mut T), SendPtr(y), SendPtr(arg));
+pub unsafe fn max_pool_forward<T: PoolScalar>(
+    g: &PoolGeom,
+    x: *const T,
+    y: *mut T,
+    arg: Option<*mut i64>,
+) {
+    let (xs, ys) = (SendPtr(x as *mut T), SendPtr(y));
+    let args = arg.map(SendPtr);
     let c = g.c;
     for_rows(g, |n, oy| {
         let (y0, y1) = g.rows(oy);
@@ -99,12 +106,8 @@ pub unsafe fn max_pool_forward<T: PoolScalar>(g: &PoolGeom, x: *const T, y: *mut
             let (x0, x1) = g.cols(ox);
             let o = ((n * g.oh + oy) * g.ow + ox) * c;
             // SAFETY: row (n, oy) of y/arg is written by this task only; reads stay in the image.
-            let (yo, ao) = unsafe {
-                (
-                    std::slice::from_raw_parts_mut(ys.get().add(o), c),
-                    std::slice::from_raw_parts_mut(args.get().add(o), c),
-                )
-            };
+            let yo = unsafe { std::slice::from_raw_parts_mut(ys.get().add(o), c) };
+            let mut ao = args.map(|a| unsafe { std::slice::from_raw_parts_mut(a.get().add(o), c) });
             let mut first = true;
             for iy in y0..y1 {
                 for ix in x0..x1 {
@@ -114,24 +117,36 @@ pub unsafe fn max_pool_forward<T: PoolScalar>(g: &PoolGeom, x: *const T, y: *mut
                     };
                     if first {
                         yo.copy_from_slice(xi);
-                        ao.fill(idx);
+                        if let Some(ao) = ao.as_deref_mut() {
+                            ao.fill(idx);
+                        }
                         first = false;
                         continue;
                     }
-                    for ((b, a), &v) in yo.iter_mut().zip(ao.iter_mut()).zip(xi) {
-                        // Strictly greater keeps the first maximum; a NaN wins (PyTorch's rule).
-                        #[allow(clippy::eq_op)] // v != v is the NaN test, generic over T
-                        let take = v > *b || v != v;
-                        if take {
-                            *b = v;
-                            *a = idx;
+                    // Strictly greater keeps the first maximum; a NaN wins (PyTorch's rule).
+                    #[allow(clippy::eq_op)] // v != v is the NaN test, generic over T
+                    match ao.as_deref_mut() {
+                        Some(ao) => {
+                            for ((b, a), &v) in yo.iter_mut().zip(ao.iter_mut()).zip(xi) {
+                                if v > *b || v != v {
+                                    *b = v;
+                                    *a = idx;
+                                }
+                            }
+                        }
+                        None => {
+                            for (b, &v) in yo.iter_mut().zip(xi) {
+                                *b = if v > *b || v != v { v } else { *b };
+                            }
                         }
                     }
                 }
             }
             if first {
                 yo.fill(T::zero());
-                ao.fill(-1);
+                if let Some(ao) = ao {
+                    ao.fill(-1);
+                }
             }
         }
     });
@@ -261,7 +276,7 @@ mod tests {
         let x = [1.0f64, 5.0, 2.0, 5.0, 0.0, 3.0, 4.0, 6.0, 7.0];
         let mut y = [0.0f64; 4];
         let mut a = [0i64; 4];
-        unsafe { max_pool_forward(&g, x.as_ptr(), y.as_mut_ptr(), a.as_mut_ptr()) };
+        unsafe { max_pool_forward(&g, x.as_ptr(), y.as_mut_ptr(), Some(a.as_mut_ptr())) };
         assert_eq!(y, [5.0, 3.0, 6.0, 7.0]);
         assert_eq!(a, [1, 5, 7, 8]);
         unsafe { avg_pool_forward(&g, x.as_ptr(), y.as_mut_ptr()) };

@@ -110,12 +110,22 @@ pub fn pool(
     let unsupported = || Error::dtype(op, format!("expected a float tensor, got {}", xc.dtype()));
     match kind {
         PoolKind::Max => {
-            let arg = Tensor::empty(&[n, oh, ow, c], DType::I64)?;
+            // The argmax indices are only needed by backward: skip them when nothing records.
+            let arg = if crate::autograd::needs_record(&[&xc]) {
+                Some(Tensor::empty(&[n, oh, ow, c], DType::I64)?)
+            } else {
+                None
+            };
             with_float!(xc.dtype(), T => {
                 // SAFETY: shapes match the geometry; y and arg are fresh.
-                unsafe { max_pool_forward(&geom, xc.data_ptr::<T>(), y.data_ptr::<T>(), arg.data_ptr::<i64>()) }
+                unsafe { max_pool_forward(&geom, xc.data_ptr::<T>(), y.data_ptr::<T>(), arg.as_ref().map(|a| a.data_ptr::<i64>())) }
             }, _ => return Err(unsupported()));
-            Ok(finish(y, Op::MaxPool2d { geom }, &[&xc], vec![arg]))
+            Ok(finish(
+                y,
+                Op::MaxPool2d { geom },
+                &[&xc],
+                arg.into_iter().collect(),
+            ))
         }
         PoolKind::Average => {
             with_float!(xc.dtype(), T => {
