@@ -19,6 +19,7 @@ pub mod shape;
 pub mod storage;
 pub mod tensor;
 pub mod threading;
+pub mod tokenizer;
 
 #[cfg(feature = "python")]
 mod py;

@@ -18,7 +18,9 @@ from . import (
     _core,
     _tensor,  # noqa: F401  (attaches the Tensor convenience methods)
     ops,
+    optimizers,
     random,
+    tokenizers,
 )
 from ._core import Tensor
 
@@ -28,7 +30,7 @@ __all__ = [
     "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "ops", "random", "empty_cache",
+    "ops", "optimizers", "random", "tokenizers", "empty_cache",
 ]
 
 set_num_threads = _core.set_num_threads

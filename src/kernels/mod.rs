@@ -8,6 +8,7 @@ pub mod index;
 pub mod iter;
 pub mod math;
 pub mod matmul;
+pub mod optim;
 pub mod pool;
 pub mod reduce;
 pub mod simd;

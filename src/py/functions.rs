@@ -545,6 +545,89 @@ fn nonzero_flat(x: &Bound<'_, PyAny>) -> PyResult<T> {
     Ok(wrap(ops::nonzero_flat(&to_tensor(x, None)?)?))
 }
 
+fn tensor_list(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<crate::tensor::Tensor>> {
+    let mut out = Vec::new();
+    for item in obj.try_iter()? {
+        let item = item?;
+        let t = item.cast::<PyTensor>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "{what} must be a list of Tensors, got an item of type {}",
+                item.get_type()
+            ))
+        })?;
+        out.push(t.get().t.clone());
+    }
+    Ok(out)
+}
+
+/// One fused optimizer step over all variables (in place). `rule` is "sgd", "adam" or "rmsprop".
+#[pyfunction]
+#[pyo3(signature = (rule, variables, grads, slots, learning_rate, t, weight_decay=0.0, momentum=0.0,
+    nesterov=false, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=false, rho=0.9, centered=false,
+    clipnorm=None, clipvalue=None, global_clipnorm=None))]
+#[allow(clippy::too_many_arguments)]
+fn optimizer_step(
+    py: Python<'_>,
+    rule: &str,
+    variables: &Bound<'_, PyAny>,
+    grads: &Bound<'_, PyAny>,
+    slots: &Bound<'_, PyAny>,
+    learning_rate: f64,
+    t: u64,
+    weight_decay: f64,
+    momentum: f64,
+    nesterov: bool,
+    beta_1: f64,
+    beta_2: f64,
+    epsilon: f64,
+    amsgrad: bool,
+    rho: f64,
+    centered: bool,
+    clipnorm: Option<f64>,
+    clipvalue: Option<f64>,
+    global_clipnorm: Option<f64>,
+) -> PyResult<()> {
+    let rule = match rule {
+        "sgd" => crate::kernels::optim::Rule::Sgd { momentum, nesterov },
+        "adam" => crate::kernels::optim::Rule::Adam {
+            beta_1,
+            beta_2,
+            epsilon,
+            amsgrad,
+        },
+        "rmsprop" => crate::kernels::optim::Rule::RmsProp {
+            rho,
+            momentum,
+            epsilon,
+            centered,
+        },
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown optimizer rule '{rule}'; expected sgd, adam or rmsprop"
+            )))
+        }
+    };
+    let vs = tensor_list(variables, "variables")?;
+    let gs = tensor_list(grads, "grads")?;
+    let mut ss = Vec::new();
+    for item in slots.try_iter()? {
+        ss.push(tensor_list(&item?, "slots")?);
+    }
+    let clip = ops::Clip {
+        norm: clipnorm,
+        value: clipvalue,
+        global_norm: global_clipnorm,
+    };
+    let work: usize = vs.iter().map(|v| v.numel()).sum();
+    let cfg = ops::StepConfig {
+        lr: learning_rate,
+        weight_decay,
+        t,
+        clip,
+    };
+    run(py, work, || ops::optimizer_step(rule, cfg, &vs, &gs, &ss))
+}
+
 /// Writes `value` (broadcast) into `dst` in place; refused while `dst` is on the tape.
 #[pyfunction]
 fn assign(py: Python<'_>, dst: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -632,6 +715,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         one_hot,
         nonzero_flat,
         assign,
+        optimizer_step,
         set_grad_enabled,
         is_grad_enabled,
         _set_force_scalar,

@@ -9,6 +9,7 @@ mod functions;
 mod nn;
 mod numpy;
 mod tensor;
+mod tokenizer;
 
 #[pyfunction]
 fn set_num_threads(n: usize) -> PyResult<()> {
@@ -34,5 +35,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
     nn::register(m)?;
+    tokenizer::register(m)?;
     Ok(())
 }

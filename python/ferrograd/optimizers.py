@@ -1,0 +1,393 @@
+"""Optimizers (``keras.optimizers`` names, arguments and update formulas).
+
+Python holds configuration only: each step is one fused Rust call that clips the gradients and
+updates every variable and its slots in place (``_core.optimizer_step``).
+"""
+from __future__ import annotations
+
+import math
+
+from . import _core
+from ._core import Tensor
+
+__all__ = [
+    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get", "serialize", "deserialize",
+    "schedules",
+]
+
+
+class _Schedules:
+    """Namespace object for ``optimizers.schedules`` (filled below)."""
+
+
+schedules = _Schedules()
+
+
+class LearningRateSchedule:
+    """Base class: ``schedule(step)`` gives the learning rate at a 0-based step."""
+
+    def __call__(self, step):
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__(step)")
+
+    def get_config(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement get_config()")
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (integer division if staircase)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+        if decay_steps <= 0:
+            raise ValueError(f"decay_steps must be positive, received: decay_steps={decay_steps}")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps = decay_steps
+        self.decay_rate = float(decay_rate)
+        self.staircase = staircase
+        self.name = name
+
+    def __call__(self, step):
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate * self.decay_rate ** p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
+        if decay_steps <= 0:
+            raise ValueError(f"decay_steps must be positive, received: decay_steps={decay_steps}")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps = decay_steps
+        self.decay_rate = float(decay_rate)
+        self.staircase = staircase
+        self.name = name
+
+    def __call__(self, step):
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class CosineDecay(LearningRateSchedule):
+    """Cosine decay from ``initial_learning_rate`` (or ``warmup_target`` after a linear warmup)
+    down to ``alpha`` times that value over ``decay_steps``."""
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
+                 warmup_steps=0):
+        if decay_steps <= 0:
+            raise ValueError(f"decay_steps must be positive, received: decay_steps={decay_steps}")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps = decay_steps
+        self.alpha = float(alpha)
+        self.name = name
+        self.warmup_target = warmup_target
+        self.warmup_steps = warmup_steps
+
+    def __call__(self, step):
+        if self.warmup_target is not None and step < self.warmup_steps:
+            frac = step / self.warmup_steps
+            return self.initial_learning_rate + frac * (self.warmup_target - self.initial_learning_rate)
+        base = self.initial_learning_rate if self.warmup_target is None else self.warmup_target
+        s = min(step - (self.warmup_steps if self.warmup_target is not None else 0), self.decay_steps)
+        cosine = 0.5 * (1.0 + math.cos(math.pi * s / self.decay_steps))
+        return base * ((1.0 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
+                "warmup_steps": self.warmup_steps}
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """``values[i]`` for steps in ``(boundaries[i-1], boundaries[i]]``."""
+
+    def __init__(self, boundaries, values, name="PiecewiseConstant"):
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(f"values must have one more entry than boundaries, received {len(boundaries)} "
+                             f"boundaries and {len(values)} values")
+        self.boundaries = list(boundaries)
+        self.values = list(values)
+        self.name = name
+
+    def __call__(self, step):
+        for b, v in zip(self.boundaries, self.values):
+            if step <= b:
+                return v
+        return self.values[-1]
+
+    def get_config(self):
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
+
+
+for _cls in (LearningRateSchedule, ExponentialDecay, InverseTimeDecay, CosineDecay, PiecewiseConstantDecay):
+    setattr(schedules, _cls.__name__, _cls)
+
+
+class Optimizer:
+    """Base optimizer: learning rate (float, schedule or callable), decoupled weight decay and
+    gradient clipping (``clipnorm`` per variable, ``clipvalue`` elementwise, ``global_clipnorm``
+    over all gradients)."""
+
+    _rule = None
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"Argument(s) not recognized: {kwargs}")
+        if use_ema:
+            raise ValueError("use_ema=True is not supported by ferrograd optimizers yet")
+        if gradient_accumulation_steps:
+            raise ValueError("gradient_accumulation_steps is not supported by ferrograd optimizers yet")
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError("Only one of `clipnorm` and `global_clipnorm` can be set. "
+                             f"Received: clipnorm={clipnorm}, global_clipnorm={global_clipnorm}")
+        for arg, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
+            if v is not None and not v > 0:
+                raise ValueError(f"`{arg}` must be a positive number. Received: {arg}={v}")
+        if weight_decay is not None and weight_decay < 0:
+            raise ValueError(f"weight_decay must be non-negative. Received: weight_decay={weight_decay}")
+        self._learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.loss_scale_factor = loss_scale_factor
+        self.name = name or _snake(type(self).__name__)
+        self._iterations = 0
+        self._slots = {}  # id(variable) -> (variable, [slot tensors])
+
+    # ---- state -------------------------------------------------------------------------------
+    @property
+    def iterations(self):
+        """Number of update steps applied so far."""
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations = int(value)
+
+    @property
+    def learning_rate(self):
+        """The current learning rate (a schedule is evaluated at the current iteration)."""
+        return self._current_lr()
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._learning_rate = value
+
+    def _current_lr(self):
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            return float(lr(self._iterations))
+        if callable(lr):
+            return float(lr())
+        return float(lr)
+
+    @property
+    def variables(self):
+        """The slot tensors of every variable seen so far."""
+        return [s for _, slots in self._slots.values() for s in slots]
+
+    def _n_slots(self):
+        return 0
+
+    def build(self, var_list):
+        """Creates the slots of ``var_list`` (done lazily by ``apply`` otherwise)."""
+        for v in var_list:
+            if id(v) not in self._slots:
+                self._slots[id(v)] = (v, [_core.full(v.shape, 0.0, v.dtype) for _ in range(self._n_slots())])
+
+    # ---- updates -----------------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars):
+        """Applies ``[(grad, variable), ...]``; pairs whose gradient is None are skipped."""
+        pairs = list(grads_and_vars)
+        return self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def apply(self, grads, trainable_variables=None):
+        """One update step of every variable with its gradient (in place); returns the iteration."""
+        if trainable_variables is None:
+            trainable_variables = [v for v, _ in self._slots.values()]
+        grads = list(grads)
+        variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"got {len(grads)} gradients for {len(variables)} variables")
+        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        for _, v in pairs:
+            if not isinstance(v, Tensor):
+                raise TypeError(f"variables must be ferrograd Tensors, received {type(v).__name__}")
+        self.build([v for _, v in pairs])
+        lr = self._current_lr()
+        if self.loss_scale_factor:
+            pairs = [(g / self.loss_scale_factor, v) for g, v in pairs]
+        by_dtype = {}
+        for g, v in pairs:
+            by_dtype.setdefault(v.dtype, []).append((g, v))
+        step = self._iterations + 1
+        for group in by_dtype.values():
+            _core.optimizer_step(
+                self._rule, [v for _, v in group], [g for g, _ in group],
+                [self._slots[id(v)][1] for _, v in group], lr, step,
+                weight_decay=float(self.weight_decay or 0.0), clipnorm=self.clipnorm, clipvalue=self.clipvalue,
+                global_clipnorm=self.global_clipnorm, **self._hyper())
+        self._iterations = step
+        return self._iterations
+
+    def _hyper(self):
+        return {}
+
+    # ---- config ------------------------------------------------------------------------------
+    def get_config(self):
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            lr = {"class_name": type(lr).__name__, "config": lr.get_config()}
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                "loss_scale_factor": self.loss_scale_factor, "gradient_accumulation_steps": None}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict) and "class_name" in lr:
+            sched = getattr(schedules, lr["class_name"], None)
+            if sched is None:
+                raise ValueError(f"Unknown learning rate schedule: {lr['class_name']}")
+            config["learning_rate"] = sched.from_config(lr["config"])
+        return cls(**config)
+
+
+def _snake(name):
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum: ``v = m v - lr g; w += v``."""
+
+    _rule = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, name="SGD", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def _n_slots(self):
+        return 1 if self.momentum else 0
+
+    def _hyper(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with Keras' epsilon placement and default ``epsilon=1e-7``."""
+
+    _rule = "adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adam", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
+        for arg, v in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0 <= v < 1:
+                raise ValueError(f"`{arg}` must be in [0, 1). Received: {arg}={v}")
+        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = float(beta_1), float(beta_2), float(epsilon), amsgrad
+
+    def _n_slots(self):
+        return 3 if self.amsgrad else 2
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default ``weight_decay=0.004``)."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adamw", **kwargs):
+        if weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm, name=name, **kwargs)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: ``v = rho v + (1-rho) g^2; w -= lr g / sqrt(v + eps)`` (optionally centered, with momentum)."""
+
+    _rule = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="rmsprop", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
+        self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), centered
+
+    def _n_slots(self):
+        return 1 + (1 if self.momentum else 0) + (1 if self.centered else 0)
+
+    def _hyper(self):
+        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+
+
+def serialize(optimizer):
+    """``{"class_name": ..., "config": ...}`` for an optimizer."""
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config):
+    """The optimizer described by ``serialize``'s output."""
+    name = config.get("class_name", "")
+    cls = _BY_NAME.get(name.lower())
+    if cls is None:
+        raise ValueError(f"Could not interpret optimizer class name: {name!r}; known: {sorted(_BY_NAME)}")
+    return cls.from_config(config.get("config", {}))
+
+
+def get(identifier):
+    """An optimizer from a name (``"adam"``), a serialized dict or an instance."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}; "
+                             f"expected one of {sorted(_BY_NAME)}")
+        return cls()
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
