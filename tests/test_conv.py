@@ -238,6 +238,51 @@ def test_conv_transpose_matches_torch(name, xs, ks, s, p, op):
                  [rng.standard_normal(xs), rng.standard_normal(ks)])
 
 
+def random_conv_case(seed):
+    r = np.random.default_rng(seed)
+    groups = int(r.choice([1, 1, 2, 3]))
+    cin = groups * int(r.integers(1, 4))
+    cout = groups * int(r.integers(1, 4))
+    k = tuple(int(v) for v in r.integers(1, 5, 2))
+    s = tuple(int(v) for v in r.integers(1, 4, 2))
+    d = tuple(int(v) for v in r.integers(1, 3, 2))
+    padding = str(r.choice(["valid", "same"]))
+    keff = [(k[i] - 1) * d[i] + 1 for i in range(2)]
+    lo = keff if padding == "valid" else [1, 1]
+    hw = [int(r.integers(lo[i], lo[i] + 6)) for i in range(2)]
+    return (int(r.integers(1, 3)), *hw, cin), (*k, cin // groups, cout), s, padding, d
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_conv2d_random_geometry_matches_torch(seed):
+    xs, ks, s, p, d = random_conv_case(seed)
+    groups = xs[3] // ks[2]
+    check_parity(
+        lambda x, w: ops.conv(x, w, strides=s, padding=p, dilation_rate=d),
+        lambda x, w: torch_conv2d(x, w, None, s, p, d, groups),
+        [rng.standard_normal(xs), rng.standard_normal(ks)],
+    )
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_conv_transpose_random_geometry_matches_torch(seed):
+    r = np.random.default_rng(100 + seed)
+    xs = (int(r.integers(1, 3)), int(r.integers(1, 6)), int(r.integers(1, 6)), int(r.integers(1, 4)))
+    ks = (int(r.integers(1, 5)), int(r.integers(1, 5)), int(r.integers(1, 4)), xs[3])
+    s, d = int(r.integers(1, 4)), int(r.integers(1, 3))
+    p = str(r.choice(["valid", "same"]))
+
+    def t_fn(x, w):
+        full = nhwc(F.conv_transpose2d(nchw(x), w.permute(3, 2, 0, 1).contiguous(), stride=s, dilation=d))
+        oh, pt = keras_transpose_layout(xs[1], ks[0], s, d, p)
+        ow, pl = keras_transpose_layout(xs[2], ks[1], s, d, p)
+        full = F.pad(full, (0, 0, 0, max(0, pl + ow - full.shape[2]), 0, max(0, pt + oh - full.shape[1])))
+        return full[:, pt:pt + oh, pl:pl + ow, :]
+
+    check_parity(lambda x, w: ops.conv_transpose(x, w, s, padding=p, dilation_rate=d), t_fn,
+                 [rng.standard_normal(xs), rng.standard_normal(ks)])
+
+
 def torch_pool(x, kind, k, s, padding):
     xt = nchw(x)
     if padding == "same":
