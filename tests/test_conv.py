@@ -362,13 +362,15 @@ def run_all(x, w, b, threads):
     (y * g).sum().backward()
     yg = ops.conv(fg.tensor(x), w[:, :, :4], padding="same", strides=2)  # groups 4, strided
     p = ops.max_pool(xt, 3, strides=2, padding="same")
+    xq = fg.tensor(x, requires_grad=True)
+    (ops.max_pool(xq, 3, strides=2, padding="same").sum() + (ops.average_pool(xq, 2, strides=1) ** 2).sum()).backward()
     xd, kd = fg.tensor(x, requires_grad=True), fg.tensor(w[:, :, :, :2], requires_grad=True)  # depthwise, m=2
     d = ops.depthwise_conv(xd, kd, strides=2, padding="same")
     (d * d).sum().backward()
     xp, kp = fg.tensor(x, requires_grad=True), fg.tensor(w[1:2, 1:2], requires_grad=True)  # 1x1: plain GEMMs
     (ops.conv(xp, kp) ** 2).sum().backward()
     return [y.numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy(), yg.numpy(), p.numpy(),
-            d.numpy(), xd.grad.numpy(), kd.grad.numpy(), xp.grad.numpy(), kp.grad.numpy()]
+            d.numpy(), xd.grad.numpy(), kd.grad.numpy(), xp.grad.numpy(), kp.grad.numpy(), xq.grad.numpy()]
 
 
 def test_bit_identical_for_1_and_2_threads(threads):
@@ -379,6 +381,16 @@ def test_bit_identical_for_1_and_2_threads(threads):
     two = run_all(x, w, b, 2)
     for a, c in zip(one, two):
         assert np.array_equal(a, c)
+
+
+def test_empty_batch():
+    x = fg.tensor(np.zeros((0, 5, 5, 3), np.float32), requires_grad=True)
+    w = fg.tensor(np.ones((3, 3, 3, 4), np.float32), requires_grad=True)
+    y = ops.conv(x, w, padding="same")
+    (y.sum() + ops.max_pool(x, 2).sum()).backward()
+    assert y.shape == (0, 5, 5, 4) and x.grad.shape == (0, 5, 5, 3)
+    np.testing.assert_array_equal(w.grad.numpy(), 0)
+    assert ops.conv_transpose(x, np.ones((3, 3, 2, 3), np.float32), 2).shape == (0, 11, 11, 2)
 
 
 # ---- argument errors -------------------------------------------------------------------------

@@ -86,15 +86,20 @@ impl ConvGeom {
             && self.oh == self.h
             && self.ow == self.w
     }
-    /// Input row (or column) read by output index `o` at kernel tap `k`, if inside the image.
+    /// Input row (or column) read by output index `o` at kernel tap `k`, if inside the image
+    /// (saturating: absurd dilations must give "outside", never wrap).
     #[inline]
     pub(crate) fn in_y(&self, o: usize, k: usize) -> Option<usize> {
-        let v = (o * self.sh + k * self.dh).checked_sub(self.pad_top)?;
+        let v = (o * self.sh)
+            .saturating_add(k * self.dh)
+            .checked_sub(self.pad_top)?;
         (v < self.h).then_some(v)
     }
     #[inline]
     pub(crate) fn in_x(&self, o: usize, k: usize) -> Option<usize> {
-        let v = (o * self.sw + k * self.dw).checked_sub(self.pad_left)?;
+        let v = (o * self.sw)
+            .saturating_add(k * self.dw)
+            .checked_sub(self.pad_left)?;
         (v < self.w).then_some(v)
     }
 }

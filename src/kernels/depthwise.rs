@@ -110,7 +110,7 @@ pub unsafe fn depthwise_backward_input<T: GemmScalar>(
     let work = g.n * g.oh * g.ow * co * g.kh * g.kw;
     // Output index o reaches input index i at tap k when o*s + k*d - pad == i.
     let src = |i: usize, k: usize, s: usize, d: usize, pad: usize, out: usize| -> Option<usize> {
-        let v = (i + pad).checked_sub(k * d)?;
+        let v = i.saturating_add(pad).checked_sub(k * d)?;
         (v % s == 0 && v / s < out).then_some(v / s)
     };
     par_rows(g.n * g.h, work, |r| {

@@ -43,7 +43,7 @@ impl PoolGeom {
     fn range(o: usize, s: usize, pad: usize, k: usize, len: usize) -> (usize, usize) {
         let start = o * s;
         let lo = start.saturating_sub(pad).min(len);
-        let hi = (start + k).saturating_sub(pad).min(len);
+        let hi = start.saturating_add(k).saturating_sub(pad).min(len);
         (lo, hi)
     }
     #[inline]
