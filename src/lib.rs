@@ -12,6 +12,7 @@ pub mod alloc;
 pub mod autograd;
 pub mod dtype;
 pub mod error;
+pub mod io;
 pub mod kernels;
 pub mod layout;
 pub mod ops;

@@ -149,6 +149,18 @@ impl Tensor {
         unsafe { self.0.storage.ptr::<T>().add(self.0.layout.offset) }
     }
 
+    /// Byte pointer to the first logical element (`offset` applied).
+    #[inline]
+    pub fn data_byte_ptr(&self) -> *mut u8 {
+        // SAFETY: the layout invariant keeps offset inside the storage.
+        unsafe {
+            self.0
+                .storage
+                .as_byte_ptr()
+                .add(self.0.layout.offset * self.dtype().size())
+        }
+    }
+
     /// The elements in row-major order (copies when the tensor is a strided view).
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         if T::DTYPE != self.dtype() {

@@ -17,12 +17,26 @@ import os as _os
 from . import (
     _core,
     _tensor,  # noqa: F401  (attaches the Tensor convenience methods)
+    activations,
+    callbacks,
+    constraints,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
     ops,
     optimizers,
     random,
+    regularizers,
+    saving,
     tokenizers,
+    utils,
 )
 from ._core import Tensor
+from .layers import Layer
+from .models import Input, Model, Sequential
 
 __version__ = _core.__version__
 
@@ -30,7 +44,9 @@ __all__ = [
     "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "ops", "optimizers", "random", "tokenizers", "empty_cache",
+    "activations", "callbacks", "datasets", "utils", "initializers", "layers", "losses", "metrics", "models",
+    "ops", "optimizers", "regularizers", "constraints", "saving",
+    "Layer", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
 ]
 
 set_num_threads = _core.set_num_threads

@@ -150,6 +150,24 @@ pub(super) fn rule(
             one(ops::pool_backward(geom, x, Some(arg), g)?)
         }
         Op::AvgPool2d { geom } => one(ops::pool_backward(geom, x, None, g)?),
+        Op::SoftmaxXent { sparse } => {
+            let gx = if need[0] {
+                Some(ops::softmax_xent_grad(&saved[0], &inputs[1], *sparse, g)?)
+            } else {
+                None
+            };
+            // d loss / d target = -g log p (dense targets only; labels have no gradient).
+            let gt = if need[1] && !*sparse {
+                let gk = ops::expand_dims(g, -1)?;
+                Some(ops::mul(
+                    &ops::unary(&ops::unary(&saved[0], UnaryOp::Log)?, UnaryOp::Neg)?,
+                    &gk,
+                )?)
+            } else {
+                None
+            };
+            Ok(vec![gx, gt])
+        }
     }
 }
 

@@ -90,6 +90,10 @@ pub enum Op {
     AvgPool2d {
         geom: PoolGeom,
     },
+    /// inputs: [logits, labels or targets]; saved: [softmax probabilities]
+    SoftmaxXent {
+        sparse: bool,
+    },
 }
 
 impl Op {
@@ -119,6 +123,8 @@ impl Op {
             Op::Conv2dTranspose { .. } => "conv_transpose",
             Op::MaxPool2d { .. } => "max_pool",
             Op::AvgPool2d { .. } => "average_pool",
+            Op::SoftmaxXent { sparse: true } => "sparse_categorical_crossentropy",
+            Op::SoftmaxXent { sparse: false } => "categorical_crossentropy",
         }
     }
 }

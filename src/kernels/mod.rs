@@ -6,6 +6,7 @@ pub mod conv;
 pub mod depthwise;
 pub mod index;
 pub mod iter;
+pub mod loss;
 pub mod math;
 pub mod matmul;
 pub mod optim;

@@ -628,6 +628,48 @@ fn optimizer_step(
     run(py, work, || ops::optimizer_step(rule, cfg, &vs, &gs, &ss))
 }
 
+/// Per-sample softmax cross-entropy of logits (classes last) against labels or distributions.
+#[pyfunction]
+fn softmax_cross_entropy(
+    py: Python<'_>,
+    logits: &Bound<'_, PyAny>,
+    target: &Bound<'_, PyAny>,
+    sparse: bool,
+) -> PyResult<T> {
+    let x = to_tensor(logits, None)?;
+    let t = to_tensor(target, None)?;
+    Ok(wrap(run(py, x.numel(), || {
+        ops::softmax_cross_entropy(&x, &t, sparse)
+    })?))
+}
+
+/// Serialises `[(name, tensor), ...]` and a `{str: str}` metadata dict into safetensors bytes.
+#[pyfunction]
+#[pyo3(signature = (tensors, metadata=None))]
+fn safetensors_dumps<'py>(
+    py: Python<'py>,
+    tensors: Vec<(String, PyRef<'py, PyTensor>)>,
+    metadata: Option<std::collections::BTreeMap<String, String>>,
+) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    let ts: Vec<(String, crate::tensor::Tensor)> =
+        tensors.into_iter().map(|(n, t)| (n, t.t.clone())).collect();
+    let meta = metadata.unwrap_or_default();
+    let bytes = py.detach(|| crate::io::safetensors::to_bytes(&ts, &meta))?;
+    Ok(pyo3::types::PyBytes::new(py, &bytes))
+}
+
+/// Parses safetensors bytes into (`[(name, tensor), ...]` in file order, metadata dict).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn safetensors_loads(
+    py: Python<'_>,
+    data: &[u8],
+) -> PyResult<(Vec<(String, T)>, std::collections::BTreeMap<String, String>)> {
+    let data = data.to_vec();
+    let (ts, meta) = py.detach(move || crate::io::safetensors::from_bytes(&data))?;
+    Ok((ts.into_iter().map(|(n, t)| (n, wrap(t))).collect(), meta))
+}
+
 /// Writes `value` (broadcast) into `dst` in place; refused while `dst` is on the tape.
 #[pyfunction]
 fn assign(py: Python<'_>, dst: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -716,6 +758,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         nonzero_flat,
         assign,
         optimizer_step,
+        softmax_cross_entropy,
+        safetensors_dumps,
+        safetensors_loads,
         set_grad_enabled,
         is_grad_enabled,
         _set_force_scalar,

@@ -1,0 +1,57 @@
+"""Weight constraints (``keras.constraints``): projections applied after each optimizer step."""
+from __future__ import annotations
+
+from . import ops
+
+__all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "max_norm", "non_neg", "unit_norm", "get"]
+
+
+class Constraint:
+    def __call__(self, w):
+        return w
+
+    def get_config(self):
+        return {}
+
+
+class MaxNorm(Constraint):
+    """Rescales weights whose norm along ``axis`` exceeds ``max_value``."""
+
+    def __init__(self, max_value=2, axis=0):
+        self.max_value, self.axis = max_value, axis
+
+    def __call__(self, w):
+        norms = ops.sqrt(ops.sum(ops.square(w), axis=self.axis, keepdims=True))
+        desired = ops.clip(norms, 0, self.max_value)
+        return w * (desired / (1e-7 + norms))
+
+    def get_config(self):
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+class NonNeg(Constraint):
+    def __call__(self, w):
+        return ops.relu(w)
+
+
+class UnitNorm(Constraint):
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def __call__(self, w):
+        return w / (1e-7 + ops.sqrt(ops.sum(ops.square(w), axis=self.axis, keepdims=True)))
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+max_norm, non_neg, unit_norm = MaxNorm, NonNeg, UnitNorm
+
+
+def get(identifier):
+    if identifier is None or isinstance(identifier, Constraint) or callable(identifier):
+        return identifier
+    table = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm}
+    if isinstance(identifier, str) and identifier in table:
+        return table[identifier]()
+    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")

@@ -1,0 +1,92 @@
+"""Shared machinery of the IDX datasets: locate (or download) the files, verify SHA-256, parse.
+
+Lookup order for ``<name>/<file>``: ``$FERROGRAD_DATA/<name>/``, then the cache folder
+(``$FERROGRAD_HOME`` or ``~/.ferrograd``)``/datasets/<name>/``; a missing file is downloaded into
+the cache from the mirrors, to a temporary name first and renamed once its SHA-256 matches.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import pathlib
+import tempfile
+import urllib.request
+
+import numpy as np
+
+
+def cache_dir():
+    home = os.environ.get("FERROGRAD_HOME") or os.path.join(os.path.expanduser("~"), ".ferrograd")
+    return pathlib.Path(home) / "datasets"
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def locate(name, filename, sha256, mirrors):
+    """The path of a verified copy of ``name/filename``, downloading it if needed."""
+    candidates = []
+    if os.environ.get("FERROGRAD_DATA"):
+        candidates.append(pathlib.Path(os.environ["FERROGRAD_DATA"]) / name / filename)
+    candidates.append(cache_dir() / name / filename)
+    for path in candidates:
+        if path.is_file():
+            got = _sha256(path)
+            if got != sha256:
+                raise ValueError(f"{path}: SHA-256 mismatch (expected {sha256}, got {got}); the file is corrupt "
+                                 "or not the published one. Delete it to download again.")
+            return path
+    target = cache_dir() / name / filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for base in mirrors:
+        url = base + filename
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=filename + ".", suffix=".part")
+        os.close(fd)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+                for chunk in iter(lambda: r.read(1 << 20), b""):
+                    f.write(chunk)
+            got = _sha256(tmp)
+            if got != sha256:
+                raise ValueError(f"SHA-256 mismatch for {url}: expected {sha256}, got {got}")
+            os.replace(tmp, target)
+            return target
+        except Exception as e:  # noqa: BLE001 - try the next mirror, report all at the end
+            errors.append(f"{url}: {e}")
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    raise OSError(f"could not find {name}/{filename} in $FERROGRAD_DATA or {cache_dir()} and could not "
+                  "download it:\n  " + "\n  ".join(errors))
+
+
+def read_idx(path):
+    """Parses a (gzipped) IDX file into a uint8 NumPy array, validating the header."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file (bad magic number)")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"{path}: truncated IDX header")
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    count = int(np.prod(dims))
+    if len(data) - header != count:
+        raise ValueError(f"{path}: IDX body has {len(data) - header} bytes, the header promises {count}")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims).copy()
+
+
+def load(name, files, mirrors):
+    """((x_train, y_train), (x_test, y_test)) from four IDX files given as (filename, sha256)."""
+    arrays = [read_idx(locate(name, fn, sha, mirrors)) for fn, sha in files]
+    x_train, y_train, x_test, y_test = arrays
+    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
+        raise ValueError(f"{name}: images and labels disagree in count")
+    return (x_train, y_train), (x_test, y_test)

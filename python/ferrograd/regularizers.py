@@ -1,0 +1,71 @@
+"""Weight regularizers (``keras.regularizers``): penalties added to the model loss."""
+from __future__ import annotations
+
+from . import ops
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get"]
+
+
+class Regularizer:
+    def __call__(self, x):
+        return 0.0
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _check(name, v):
+    if v is None or v < 0 or v != v:
+        raise ValueError(f"Value for argument `{name}` must be a non-negative float. Received: {name}={v}")
+    return float(v)
+
+
+class L1L2(Regularizer):
+    """``l1 * sum(|x|) + l2 * sum(x^2)``."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1, self.l2 = _check("l1", l1), _check("l2", l2)
+
+    def __call__(self, x):
+        out = 0.0
+        if self.l1:
+            out = out + self.l1 * ops.sum(ops.abs(x))
+        if self.l2:
+            out = out + self.l2 * ops.sum(ops.square(x))
+        return out
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    def __init__(self, l1=0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    def __init__(self, l2=0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+l1, l2, l1_l2 = L1, L2, L1L2
+
+
+def get(identifier):
+    if identifier is None or isinstance(identifier, Regularizer) or callable(identifier):
+        return identifier
+    if isinstance(identifier, str):
+        table = {"l1": L1, "l2": L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
+        if identifier in table:
+            return table[identifier]()
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")

@@ -1,0 +1,3 @@
+//! File formats: safetensors for weights.
+
+pub mod safetensors;

@@ -1,0 +1,173 @@
+"""The Keras-style API slice: layers, Sequential, compile/fit/evaluate/predict, summary, errors."""
+import numpy as np
+import pytest
+
+import ferrograd as keras
+from ferrograd import layers
+
+
+def toy_data(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 8)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 0.8).astype(np.int64)
+    return x, y
+
+
+def test_dense_matches_torch():
+    torch = pytest.importorskip("torch")
+    d = layers.Dense(5, activation="tanh")
+    x = np.random.default_rng(1).standard_normal((7, 3, 4)).astype(np.float32)  # N-D input
+    xt = keras.tensor(x, requires_grad=True)
+    y = d(xt)
+    assert y.shape == (7, 3, 5)
+    lin = torch.nn.Linear(4, 5)
+    with torch.no_grad():
+        lin.weight.copy_(torch.from_numpy(d.kernel.numpy().T))
+        lin.bias.copy_(torch.from_numpy(d.bias.numpy()))
+    xp = torch.tensor(x, requires_grad=True)
+    yp = torch.tanh(lin(xp))
+    np.testing.assert_allclose(y.numpy(), yp.detach().numpy(), rtol=1e-5, atol=1e-6)
+    g = np.random.default_rng(2).standard_normal(y.shape).astype(np.float32)
+    (y * keras.tensor(g)).sum().backward()
+    (yp * torch.from_numpy(g)).sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), xp.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d.kernel.grad.numpy(), lin.weight.grad.numpy().T, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(d.bias.grad.numpy(), lin.bias.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_layer_basics_and_config_round_trip():
+    d = layers.Dense(3, activation="relu", name="proj")
+    d.build((None, 4))
+    assert d.count_params() == 15 and len(d.weights) == 2 and len(d.trainable_weights) == 2
+    again = layers.Dense.from_config(d.get_config())
+    assert again.units == 3 and again.activation is keras.activations.relu
+    a = layers.Dense(2)
+    b = layers.Dense(2)
+    assert a.name.startswith("dense") and b.name != a.name
+    d.trainable = False
+    assert d.trainable_weights == [] and len(d.non_trainable_weights) == 2
+    w = d.get_weights()
+    d.set_weights([np.ones_like(w[0]), np.zeros_like(w[1])])
+    np.testing.assert_array_equal(d.kernel.numpy(), np.ones((4, 3), np.float32))
+
+
+def test_dropout_scales_in_training_only():
+    x = keras.ones((1000, 10))
+    d = layers.Dropout(0.25, seed=1)
+    np.testing.assert_array_equal(d(x).numpy(), x.numpy())
+    y = d(x, training=True).numpy()
+    kept = y != 0
+    assert 0.7 < kept.mean() < 0.8
+    np.testing.assert_allclose(y[kept], 1 / 0.75)
+
+
+def test_sequential_trains_and_reports_like_keras(capsys):
+    keras.random.seed(0)
+    x, y = toy_data()
+    model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(32, activation="relu"),
+                              layers.Dense(3, activation="softmax")])
+    model.summary()
+    out = capsys.readouterr().out
+    assert 'Model: "sequential' in out and "(None, 32)" in out and "288" in out and "Total params: 387" in out
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    hist = model.fit(x, y, batch_size=32, epochs=8, validation_split=0.2, verbose=0)
+    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    loss, acc = model.evaluate(x, y, verbose=0)
+    assert acc > 0.9, acc
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"] == pytest.approx(acc)
+    p = model.predict(x[:5], verbose=0)
+    assert p.shape == (5, 3) and np.allclose(p.sum(-1), 1, atol=1e-5)
+    assert isinstance(model.train_on_batch(x[:32], y[:32]), list)
+
+
+def test_fit_logs_one_line_per_epoch_when_not_a_terminal(capsys):
+    x, y = toy_data(100)
+    model = keras.Sequential([layers.Dense(3, input_shape=(8,))])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.fit(x, y, epochs=2, verbose=1)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Epoch 1/2" and out[1].startswith("4/4 - ") and "loss: " in out[1] and "accuracy: " in out[1]
+
+
+def test_errors():
+    x, y = toy_data(50)
+    model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(3)])
+    with pytest.raises(RuntimeError, match="compile"):
+        model.fit(x, y)
+    with pytest.raises(ValueError, match="adamm"):
+        model.compile(optimizer="adamm", loss="mse")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="cardinality"):
+        model.fit(x, y[:10], verbose=0)
+    with pytest.raises(ValueError, match="incompatible"):
+        model.predict(np.zeros((2, 5), np.float32))
+    with pytest.raises(ValueError, match="units"):
+        layers.Dense(-3)
+    with pytest.raises(ValueError, match="rate"):
+        layers.Dropout(1.5)
+    with pytest.raises(ValueError, match="functional API"):
+        keras.Model(inputs=None, outputs=None)
+
+
+def test_initializers_and_activations():
+    init = keras.initializers.get("glorot_uniform")
+    w = init((200, 300)).numpy()
+    limit = np.sqrt(6 / 500)
+    assert np.abs(w).max() <= limit and w.std() == pytest.approx(limit / np.sqrt(3), rel=0.05)
+    he = keras.initializers.HeNormal(seed=3)((400, 100)).numpy()
+    assert he.std() == pytest.approx(np.sqrt(2 / 400), rel=0.1)
+    np.testing.assert_array_equal(keras.initializers.HeNormal(seed=3)((4, 4)).numpy(),
+                                  keras.initializers.HeNormal(seed=3)((4, 4)).numpy())
+    q = keras.initializers.Orthogonal(seed=1)((6, 4)).numpy()
+    np.testing.assert_allclose(q.T @ q, np.eye(4), atol=1e-5)
+    assert keras.activations.get("relu") is keras.activations.relu
+    with pytest.raises(ValueError, match="activation"):
+        keras.activations.get("relux")
+
+
+def test_regularizers_add_to_the_loss_and_constraints_project():
+    x, y = toy_data(64)
+    model = keras.Sequential([keras.Input(shape=(8,)),
+                              layers.Dense(4, kernel_regularizer=keras.regularizers.L2(0.5)),
+                              layers.Dense(3, kernel_constraint=keras.constraints.NonNeg())])
+    pen = model.losses
+    assert len(pen) == 1
+    k = model.layers[0].kernel.numpy()
+    assert pen[0].item() == pytest.approx(0.5 * float((k.astype(np.float64) ** 2).sum()), rel=1e-5)
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=1, verbose=0)
+    assert (model.layers[1].kernel.numpy() >= 0).all()
+
+
+def test_save_and_load_round_trip(tmp_path):
+    x, y = toy_data(100)
+    model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(6, activation="relu"), layers.Dropout(0.2),
+                              layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    again = keras.saving.load_model(path)
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert again.evaluate(x, y, verbose=0)[1] == pytest.approx(model.evaluate(x, y, verbose=0)[1])
+    wpath = tmp_path / "w.weights.h5"
+    model.save_weights(wpath)
+    fresh = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(6, activation="relu"), layers.Dropout(0.2),
+                              layers.Dense(3, activation="softmax")])
+    fresh.load_weights(wpath)
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    # corrupt and truncated archives are rejected clearly
+    data = path.read_bytes()
+    (tmp_path / "t.keras").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="corrupt|truncated"):
+        keras.saving.load_model(tmp_path / "t.keras")
+    wrong = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(5), layers.Dense(3)])
+    with pytest.raises(ValueError, match="do not match|expects"):
+        wrong.load_weights(wpath)
+    (tmp_path / "bad.weights.h5").write_bytes(b"\xff" * 16)
+    with pytest.raises(ValueError, match="cannot read the weights"):
+        fresh.load_weights(tmp_path / "bad.weights.h5")
+    with pytest.raises(ValueError, match=r"\.keras"):
+        model.save(tmp_path / "m.h5")
