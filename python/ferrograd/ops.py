@@ -29,6 +29,8 @@ __all__ = [
     "reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "broadcast_to", "concatenate",
     "stack", "split", "tile", "repeat", "pad", "take", "take_along_axis", "one_hot", "flip", "ravel",
     "matmul", "dot", "stop_gradient", "nonzero",
+    "conv", "conv_transpose", "depthwise_conv", "max_pool", "average_pool", "upsample_nearest",
+    "upsample_bilinear",
 ]
 
 
@@ -489,3 +491,161 @@ def dot(x1, x2):
 def stop_gradient(x):
     """The same values, cut off from the tape."""
     return _t(x).detach()
+
+
+# ---- convolution, pooling, up-sampling (channels_last) ---------------------------------------
+
+def _spatial_rank(op, x):
+    """The number of spatial axes of a channels_last input: 1 for (N, L, C), 2 for (N, H, W, C)."""
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected a 3-D (N, L, C) or 4-D (N, H, W, C) input, got shape {tuple(x.shape)}")
+    return x.ndim - 2
+
+
+def _check_ranks(op, x, k):
+    """A 3-D (N, L, C) input with a 3-D kernel or a 4-D (N, H, W, C) input with a 4-D kernel."""
+    layout = {3: "NLC", 4: "NHWC"}
+    if k.ndim in layout and x.ndim != k.ndim:
+        raise ValueError(
+            f"{op}: expected a {k.ndim}-D {layout[k.ndim]} input for a {k.ndim - 2}-D kernel, "
+            f"got shape {tuple(x.shape)}"
+        )
+    _spatial_rank(op, x)
+    if k.ndim != x.ndim:
+        raise ValueError(
+            f"{op}: expected a {x.ndim}-D kernel for a {x.ndim}-D {layout[x.ndim]} input, "
+            f"got kernel shape {tuple(k.shape)}"
+        )
+
+
+def _check_data_format(op, data_format):
+    if data_format in (None, "channels_last"):
+        return
+    if data_format == "channels_first":
+        raise ValueError(
+            f"{op}: data_format='channels_first' is not supported; ferrograd runs channels_last "
+            "(NHWC / NLC) only. Transpose the input or use data_format='channels_last'."
+        )
+    raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', received {data_format!r}")
+
+
+def _int_tuple(op, name, value, n, allow_zero=False):
+    """``value`` (an int or a sequence of n ints) as a tuple of n ints, each positive (or >= 0)."""
+    items = (value,) * n if isinstance(value, int) and not isinstance(value, bool) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, received {name}={value!r}") from None
+    low = 0 if allow_zero else 1
+    if len(items) != n or not _builtins.all(
+        isinstance(v, (int, _np.integer)) and not isinstance(v, bool) and v >= low for v in items
+    ):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(
+            f"{op}: {name} must be a {kind} int or a tuple of {n} {kind} ints, received {name}={value!r}"
+        )
+    return tuple(int(v) for v in items)
+
+
+def _padding(op, padding, allowed=("valid", "same")):
+    p = padding.lower() if isinstance(padding, str) else padding
+    if p not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{op}: padding must be one of {choices}, received padding={padding!r}")
+    return p
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
+    """N-D convolution (1-D or 2-D), channels_last, with the kernel laid out as Keras stores it.
+
+    ``inputs`` is (N, L, C_in) or (N, H, W, C_in); ``kernel`` is (k, C_in / groups, C_out) or
+    (kh, kw, C_in / groups, C_out), where ``groups = C_in / kernel.shape[-2]`` (grouped convs are
+    inferred as keras.ops.conv does). ``padding`` is "valid", "same" (TF: output =
+    ceil(in / stride), the extra pixel on the bottom/right) or, for 1-D, "causal". ``bias``
+    (C_out,) is an extension: it is added inside the same kernel call.
+
+    Example: ``conv(x, w, strides=2, padding="same")`` with x (8, 28, 28, 1) and w (3, 3, 1, 32)
+    gives (8, 14, 14, 32).
+    """
+    x, k = _t(inputs), _t(kernel)
+    _check_data_format("conv", data_format)
+    _check_ranks("conv", x, k)
+    n = x.ndim - 2
+    pad = _padding("conv", padding, ("valid", "same", "causal") if n == 1 else ("valid", "same"))
+    s = _int_tuple("conv", "strides", strides, n)
+    d = _int_tuple("conv", "dilation_rate", dilation_rate, n)
+    return _core.conv(x, k, bias, s, pad, d, False)
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
+    """Depthwise convolution: kernel (kh, kw, C_in, multiplier) (or (k, C_in, multiplier));
+    output channel ``c * multiplier + m`` convolves input channel c with ``kernel[..., c, m]``."""
+    x, k = _t(inputs), _t(kernel)
+    _check_data_format("depthwise_conv", data_format)
+    n = _spatial_rank("depthwise_conv", x)
+    pad = _padding("depthwise_conv", padding, ("valid", "same", "causal") if n == 1 else ("valid", "same"))
+    s = _int_tuple("depthwise_conv", "strides", strides, n)
+    d = _int_tuple("depthwise_conv", "dilation_rate", dilation_rate, n)
+    return _core.conv(x, k, bias, s, pad, d, True)
+
+
+def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None, data_format=None, dilation_rate=1):
+    """Transposed convolution (Keras Conv1DTranspose/Conv2DTranspose semantics), channels_last.
+
+    ``kernel`` is (kh, kw, C_out, C_in) (or (k, C_out, C_in)); the output length per axis is
+    ``in * stride`` for "same" and ``(in - 1) * stride + max(k_eff, stride)`` for "valid" (or
+    Keras' formula with ``output_padding`` when given).
+    """
+    x, k = _t(inputs), _t(kernel)
+    op = "conv_transpose"
+    _check_data_format(op, data_format)
+    _check_ranks(op, x, k)
+    n = x.ndim - 2
+    pad = _padding(op, padding)
+    s = _int_tuple(op, "strides", strides, n)
+    d = _int_tuple(op, "dilation_rate", dilation_rate, n)
+    op_pad = None if output_padding is None else _int_tuple(op, "output_padding", output_padding, n, allow_zero=True)
+    if n == 2:
+        return _core.conv_transpose(x, k, s, pad, op_pad, d)
+    # 1-D: run as 2-D with a unit height axis.
+    y = _core.conv_transpose(
+        reshape(x, (x.shape[0], 1) + tuple(x.shape[1:])),
+        reshape(k, (1,) + tuple(k.shape)),
+        (1,) + s,
+        pad,
+        None if op_pad is None else (0,) + op_pad,
+        (1,) + d,
+    )
+    return reshape(y, (y.shape[0],) + tuple(y.shape[2:]))
+
+
+def _pool(op, kind, inputs, pool_size, strides, padding, data_format):
+    x = _t(inputs)
+    _check_data_format(op, data_format)
+    n = _spatial_rank(op, x)
+    size = _int_tuple(op, "pool_size", pool_size, n)
+    s = size if strides is None else _int_tuple(op, "strides", strides, n)
+    return _core.pool(x, kind, size, s, _padding(op, padding))
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max pooling (1-D or 2-D, channels_last); ``strides`` defaults to ``pool_size``. Padding never
+    wins; the gradient goes to the first maximum of each window."""
+    return _pool("max_pool", "max", inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Average pooling (1-D or 2-D, channels_last); with "same" padding each window is divided by
+    its number of valid (non-padding) elements, as Keras does."""
+    return _pool("average_pool", "average", inputs, pool_size, strides, padding, data_format)
+
+
+def upsample_nearest(inputs, size=(2, 2)):
+    """Nearest-neighbour up-sampling of an NHWC image by integer factors (UpSampling2D)."""
+    return _core.upsample(_t(inputs), _int_tuple("upsample_nearest", "size", size, 2), "nearest")
+
+
+def upsample_bilinear(inputs, size=(2, 2)):
+    """Bilinear up-sampling of an NHWC image by integer factors (half-pixel centres, as Keras/TF2
+    resize and PyTorch's align_corners=False)."""
+    return _core.upsample(_t(inputs), _int_tuple("upsample_bilinear", "size", size, 2), "bilinear")

@@ -141,6 +141,15 @@ pub(super) fn rule(
             };
             Ok(vec![ga, gb])
         }
+        Op::Conv2d { geom } => ops::conv2d_backward(geom, inputs, g, need),
+        Op::Conv2dTranspose { geom } => ops::conv2d_transpose_backward(geom, inputs, g, need),
+        Op::MaxPool2d { geom } => {
+            let arg = saved.first().ok_or_else(|| {
+                crate::error::Error::autograd("max_pool", "the argmax indices were not saved")
+            })?;
+            one(ops::pool_backward(geom, x, Some(arg), g)?)
+        }
+        Op::AvgPool2d { geom } => one(ops::pool_backward(geom, x, None, g)?),
         Op::SoftmaxXent { sparse } => {
             let gx = if need[0] {
                 Some(ops::softmax_xent_grad(&saved[0], &inputs[1], *sparse, g)?)

@@ -2,6 +2,8 @@
 
 use crate::dtype::DType;
 use crate::kernels::binary::BinaryOp;
+use crate::kernels::conv::ConvGeom;
+use crate::kernels::pool::PoolGeom;
 use crate::kernels::unary::UnaryOp;
 
 /// How a view's index space maps back to its input's: output axis `j` reads input axis
@@ -72,6 +74,22 @@ pub enum Op {
     },
     /// inputs: [a, b], both at least 2-D
     MatMul,
+    /// inputs: [x, w] or [x, w, b], contiguous, one float dtype
+    Conv2d {
+        geom: ConvGeom,
+    },
+    /// inputs: [x, w]; `geom` is the adjoint conv's (from this op's output back to x)
+    Conv2dTranspose {
+        geom: ConvGeom,
+    },
+    /// inputs: [x]; saved: [argmax indices (int64, output-shaped)]
+    MaxPool2d {
+        geom: PoolGeom,
+    },
+    /// inputs: [x]
+    AvgPool2d {
+        geom: PoolGeom,
+    },
     /// inputs: [logits, labels or targets]; saved: [softmax probabilities]
     SoftmaxXent {
         sparse: bool,
@@ -101,6 +119,10 @@ impl Op {
             Op::Take { .. } => "take",
             Op::TakeAlongAxis { .. } => "take_along_axis",
             Op::MatMul => "matmul",
+            Op::Conv2d { .. } => "conv",
+            Op::Conv2dTranspose { .. } => "conv_transpose",
+            Op::MaxPool2d { .. } => "max_pool",
+            Op::AvgPool2d { .. } => "average_pool",
             Op::SoftmaxXent { sparse: true } => "sparse_categorical_crossentropy",
             Op::SoftmaxXent { sparse: false } => "categorical_crossentropy",
         }

@@ -2,12 +2,15 @@
 //! file; each SIMD path has a scalar reference that the tests compare against.
 
 pub mod binary;
+pub mod conv;
+pub mod depthwise;
 pub mod index;
 pub mod iter;
 pub mod loss;
 pub mod math;
 pub mod matmul;
 pub mod optim;
+pub mod pool;
 pub mod reduce;
 pub mod simd;
 pub mod softmax;

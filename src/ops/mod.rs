@@ -4,24 +4,32 @@
 //! keras.ops semantics. Kernels never see user input unchecked: shapes, axes, dtypes and indices
 //! are validated here and errors name the op and what it received.
 
+mod conv;
+mod conv_transpose;
 mod creation;
 mod elementwise;
 mod index;
 mod loss;
 mod matmul;
 mod optim;
+mod pool;
 mod random;
 mod reduce;
+mod resize;
 mod shape_ops;
 
+pub use conv::*;
+pub use conv_transpose::*;
 pub use creation::*;
 pub use elementwise::*;
 pub use index::*;
 pub use loss::*;
 pub use matmul::*;
 pub use optim::*;
+pub use pool::*;
 pub use random::*;
 pub use reduce::*;
+pub use resize::*;
 pub use shape_ops::*;
 
 use std::sync::Arc;

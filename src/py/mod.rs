@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod convert;
 mod errors;
 mod functions;
+mod nn;
 mod numpy;
 mod tensor;
 mod tokenizer;
@@ -33,6 +34,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_after_fork_child, m)?)?;
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
+    nn::register(m)?;
     tokenizer::register(m)?;
     Ok(())
 }

@@ -1,0 +1,288 @@
+//! 2-D max and average pooling (channels-last), forward and backward.
+//!
+//! Math: window (oy, ox) covers input rows `oy*sh - pt .. oy*sh - pt + kh` and columns likewise,
+//! clipped to the image (padding never takes part).
+//! - max: `y = max over the window`, `arg` = the flat spatial index `iy*w + ix` of the first
+//!   maximum in row-major window order (PyTorch's tie rule); backward adds `dy` at `arg`.
+//! - average: `y = sum / count` where `count` is the number of valid (non-padding) elements, as
+//!   Keras/TF count with "same" padding; backward spreads `dy / count` over the valid elements.
+//!
+//! Layout: `x`/`dx` contiguous (n, h, w, c); `y`/`dy`/`arg` contiguous (n, oh, ow, c).
+//! Aliasing: outputs never alias inputs.
+//!
+//! Performance: the channel axis is innermost, so every window step is a contiguous run over `c`
+//! (vectorisable). Forward parallelises over output rows (n, oy); backward over images, since
+//! overlapping windows add into the same input element: one task per image, windows in order,
+//! so the result does not depend on the thread count.
+
+use rayon::prelude::*;
+
+use super::iter::SendPtr;
+use crate::dtype::Element;
+
+/// Pooling geometry (sizes validated by the caller).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolGeom {
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub pad_top: usize,
+    pub pad_left: usize,
+}
+
+impl PoolGeom {
+    /// The clipped input range covered by output index `o` along one axis.
+    #[inline]
+    fn range(o: usize, s: usize, pad: usize, k: usize, len: usize) -> (usize, usize) {
+        let start = o * s;
+        let lo = start.saturating_sub(pad).min(len);
+        let hi = start.saturating_add(k).saturating_sub(pad).min(len);
+        (lo, hi)
+    }
+    #[inline]
+    fn rows(&self, oy: usize) -> (usize, usize) {
+        Self::range(oy, self.sh, self.pad_top, self.kh, self.h)
+    }
+    #[inline]
+    fn cols(&self, ox: usize) -> (usize, usize) {
+        Self::range(ox, self.sw, self.pad_left, self.kw, self.w)
+    }
+}
+
+/// Float element types the pooling kernels run on.
+pub trait PoolScalar:
+    Element + std::ops::Add<Output = Self> + std::ops::Div<Output = Self> + std::ops::Mul<Output = Self>
+{
+}
+impl PoolScalar for f32 {}
+impl PoolScalar for f64 {}
+
+/// Runs `f(n, oy)` for every output row, in parallel when the work is large.
+fn for_rows(g: &PoolGeom, f: impl Fn(usize, usize) + Sync) {
+    let rows = g.n * g.oh;
+    let work = rows * g.ow * g.c * g.kh * g.kw;
+    let run = |r: usize| f(r / g.oh.max(1), r % g.oh.max(1));
+    if rows > 1 && crate::threading::should_parallelize(work, crate::threading::GRAIN) {
+        crate::threading::install(|| (0..rows).into_par_iter().for_each(run));
+    } else {
+        (0..rows).for_each(run);
+    }
+}
+
+/// Runs `f(n)` for every image, in parallel when the work is large.
+fn for_images(g: &PoolGeom, f: impl Fn(usize) + Sync) {
+    let work = g.n * g.oh * g.ow * g.c * g.kh * g.kw;
+    if g.n > 1 && crate::threading::should_parallelize(work, crate::threading::GRAIN) {
+        crate::threading::install(|| (0..g.n).into_par_iter().for_each(&f));
+    } else {
+        (0..g.n).for_each(f);
+    }
+}
+
+/// Max pooling; `arg` (when given: only backward needs it) receives the flat spatial index of
+/// each maximum (-1 for an empty window).
+///
+/// # Safety
+/// Pointers valid for the contiguous shapes in the module docs; no aliasing.
+pub unsafe fn max_pool_forward<T: PoolScalar>(
+    g: &PoolGeom,
+    x: *const T,
+    y: *mut T,
+    arg: Option<*mut i64>,
+) {
+    let (xs, ys) = (SendPtr(x as *mut T), SendPtr(y));
+    let args = arg.map(SendPtr);
+    let c = g.c;
+    for_rows(g, |n, oy| {
+        let (y0, y1) = g.rows(oy);
+        for ox in 0..g.ow {
+            let (x0, x1) = g.cols(ox);
+            let o = ((n * g.oh + oy) * g.ow + ox) * c;
+            // SAFETY: row (n, oy) of y/arg is written by this task only; reads stay in the image.
+            let yo = unsafe { std::slice::from_raw_parts_mut(ys.get().add(o), c) };
+            let mut ao = args.map(|a| unsafe { std::slice::from_raw_parts_mut(a.get().add(o), c) });
+            let mut first = true;
+            for iy in y0..y1 {
+                for ix in x0..x1 {
+                    let idx = (iy * g.w + ix) as i64;
+                    let xi = unsafe {
+                        std::slice::from_raw_parts(xs.get().add(((n * g.h + iy) * g.w + ix) * c), c)
+                    };
+                    if first {
+                        yo.copy_from_slice(xi);
+                        if let Some(ao) = ao.as_deref_mut() {
+                            ao.fill(idx);
+                        }
+                        first = false;
+                        continue;
+                    }
+                    // Strictly greater keeps the first maximum; a NaN wins (PyTorch's rule).
+                    #[allow(clippy::eq_op)] // v != v is the NaN test, generic over T
+                    match ao.as_deref_mut() {
+                        Some(ao) => {
+                            for ((b, a), &v) in yo.iter_mut().zip(ao.iter_mut()).zip(xi) {
+                                if v > *b || v != v {
+                                    *b = v;
+                                    *a = idx;
+                                }
+                            }
+                        }
+                        None => {
+                            for (b, &v) in yo.iter_mut().zip(xi) {
+                                *b = if v > *b || v != v { v } else { *b };
+                            }
+                        }
+                    }
+                }
+            }
+            if first {
+                yo.fill(T::zero());
+                if let Some(ao) = ao {
+                    ao.fill(-1);
+                }
+            }
+        }
+    });
+}
+
+/// `dx[arg] += dy` per channel (dx is fully written).
+///
+/// # Safety
+/// As [`max_pool_forward`]; `arg` holds indices it produced for this geometry.
+pub unsafe fn max_pool_backward<T: PoolScalar>(
+    g: &PoolGeom,
+    dy: *const T,
+    arg: *const i64,
+    dx: *mut T,
+) {
+    let img = g.h * g.w * g.c;
+    std::slice::from_raw_parts_mut(dx, g.n * img).fill(T::zero());
+    let (dys, args, dxs) = (SendPtr(dy as *mut T), SendPtr(arg as *mut i64), SendPtr(dx));
+    let per = g.oh * g.ow * g.c;
+    for_images(g, |n| {
+        // SAFETY: image n of dx is written by this task only.
+        let d = unsafe { std::slice::from_raw_parts_mut(dxs.get().add(n * img), img) };
+        let gy = unsafe { std::slice::from_raw_parts(dys.get().add(n * per), per) };
+        let a = unsafe { std::slice::from_raw_parts(args.get().add(n * per), per) };
+        for (k, (&gv, &ai)) in gy.iter().zip(a).enumerate() {
+            if ai >= 0 {
+                let i = ai as usize * g.c + k % g.c;
+                d[i] = d[i] + gv;
+            }
+        }
+    });
+}
+
+/// Average pooling over the valid elements of each window.
+///
+/// # Safety
+/// As [`max_pool_forward`].
+pub unsafe fn avg_pool_forward<T: PoolScalar>(g: &PoolGeom, x: *const T, y: *mut T) {
+    let (xs, ys) = (SendPtr(x as *mut T), SendPtr(y));
+    let c = g.c;
+    for_rows(g, |n, oy| {
+        let (y0, y1) = g.rows(oy);
+        for ox in 0..g.ow {
+            let (x0, x1) = g.cols(ox);
+            let o = ((n * g.oh + oy) * g.ow + ox) * c;
+            // SAFETY: row (n, oy) of y is written by this task only.
+            let yo = unsafe { std::slice::from_raw_parts_mut(ys.get().add(o), c) };
+            yo.fill(T::zero());
+            for iy in y0..y1 {
+                for ix in x0..x1 {
+                    let xi = unsafe {
+                        std::slice::from_raw_parts(xs.get().add(((n * g.h + iy) * g.w + ix) * c), c)
+                    };
+                    for (a, &v) in yo.iter_mut().zip(xi) {
+                        *a = *a + v;
+                    }
+                }
+            }
+            let count = (y1 - y0) * (x1 - x0);
+            if count > 0 {
+                let inv = T::from_f64(count as f64);
+                for a in yo.iter_mut() {
+                    *a = *a / inv;
+                }
+            }
+        }
+    });
+}
+
+/// `dx += dy / count` over each window's valid elements (dx is fully written).
+///
+/// # Safety
+/// As [`max_pool_forward`].
+pub unsafe fn avg_pool_backward<T: PoolScalar>(g: &PoolGeom, dy: *const T, dx: *mut T) {
+    let img = g.h * g.w * g.c;
+    std::slice::from_raw_parts_mut(dx, g.n * img).fill(T::zero());
+    let (dys, dxs) = (SendPtr(dy as *mut T), SendPtr(dx));
+    let c = g.c;
+    for_images(g, |n| {
+        // SAFETY: image n of dx is written by this task only.
+        let d = unsafe { std::slice::from_raw_parts_mut(dxs.get().add(n * img), img) };
+        for oy in 0..g.oh {
+            let (y0, y1) = g.rows(oy);
+            for ox in 0..g.ow {
+                let (x0, x1) = g.cols(ox);
+                let count = (y1 - y0) * (x1 - x0);
+                if count == 0 {
+                    continue;
+                }
+                let cnt = T::from_f64(count as f64);
+                let o = ((n * g.oh + oy) * g.ow + ox) * c;
+                let gy = unsafe { std::slice::from_raw_parts(dys.get().add(o), c) };
+                for iy in y0..y1 {
+                    for ix in x0..x1 {
+                        let di = &mut d[(iy * g.w + ix) * c..(iy * g.w + ix + 1) * c];
+                        for (a, &v) in di.iter_mut().zip(gy) {
+                            *a = *a + v / cnt;
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_counts_valid_elements_and_first_max_wins() {
+        // 1x3x3x1 input, 2x2 windows, stride 2, "same" (pad bottom/right only).
+        let g = PoolGeom {
+            n: 1,
+            h: 3,
+            w: 3,
+            c: 1,
+            oh: 2,
+            ow: 2,
+            kh: 2,
+            kw: 2,
+            sh: 2,
+            sw: 2,
+            pad_top: 0,
+            pad_left: 0,
+        };
+        let x = [1.0f64, 5.0, 2.0, 5.0, 0.0, 3.0, 4.0, 6.0, 7.0];
+        let mut y = [0.0f64; 4];
+        let mut a = [0i64; 4];
+        unsafe { max_pool_forward(&g, x.as_ptr(), y.as_mut_ptr(), Some(a.as_mut_ptr())) };
+        assert_eq!(y, [5.0, 3.0, 6.0, 7.0]);
+        assert_eq!(a, [1, 5, 7, 8]);
+        unsafe { avg_pool_forward(&g, x.as_ptr(), y.as_mut_ptr()) };
+        assert_eq!(y, [11.0 / 4.0, 2.5, 5.0, 7.0]);
+        let mut dx = [f64::NAN; 9];
+        unsafe { avg_pool_backward(&g, [4.0, 2.0, 2.0, 1.0].as_ptr(), dx.as_mut_ptr()) };
+        assert_eq!(dx, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
+    }
+}

@@ -1,0 +1,128 @@
+//! Bindings for the convolution, pooling and up-sampling ops. `python/ferrograd/ops.py` wraps
+//! them with keras.ops signatures (argument normalisation and defaults happen there; the core
+//! validates again and names what it received).
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::ops::{self, ConvArgs, ConvTransposeArgs, Padding, PoolKind};
+
+use super::convert::to_tensor;
+use super::tensor::{run, PyTensor};
+
+/// Convolution (1-D for rank-3 inputs, 2-D for rank 4), with an optional fused bias;
+/// `depthwise` reads the kernel as (..., in_channels, multiplier).
+#[pyfunction]
+#[pyo3(signature = (x, kernel, bias, strides, padding, dilation_rate, depthwise=false))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python call one to one
+fn conv(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    kernel: &Bound<'_, PyAny>,
+    bias: Option<&Bound<'_, PyAny>>,
+    strides: Vec<usize>,
+    padding: &str,
+    dilation_rate: Vec<usize>,
+    depthwise: bool,
+) -> PyResult<PyTensor> {
+    let op = if depthwise { "depthwise_conv" } else { "conv" };
+    let x = to_tensor(x, None)?;
+    let w = to_tensor(kernel, None)?;
+    let b = bias.map(|b| to_tensor(b, None)).transpose()?;
+    let args = ConvArgs {
+        strides,
+        padding: Padding::parse(op, padding)?,
+        dilation: dilation_rate,
+    };
+    let work = x.numel().saturating_mul(w.numel());
+    let y = run(py, work, || {
+        if depthwise {
+            ops::depthwise_conv(&x, &w, b.as_ref(), &args)
+        } else {
+            ops::conv(&x, &w, b.as_ref(), &args)
+        }
+    })?;
+    Ok(PyTensor::wrap(y))
+}
+
+/// Transposed 2-D convolution; kernel (kh, kw, out_channels, in_channels).
+#[pyfunction]
+#[pyo3(signature = (x, kernel, strides, padding, output_padding, dilation_rate))]
+fn conv_transpose(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    kernel: &Bound<'_, PyAny>,
+    strides: Vec<usize>,
+    padding: &str,
+    output_padding: Option<Vec<usize>>,
+    dilation_rate: Vec<usize>,
+) -> PyResult<PyTensor> {
+    let x = to_tensor(x, None)?;
+    let w = to_tensor(kernel, None)?;
+    let args = ConvTransposeArgs {
+        strides,
+        padding: Padding::parse("conv_transpose", padding)?,
+        output_padding,
+        dilation: dilation_rate,
+    };
+    let work = x.numel().saturating_mul(w.numel());
+    let y = run(py, work, || ops::conv2d_transpose(&x, &w, &args))?;
+    Ok(PyTensor::wrap(y))
+}
+
+/// Max ("max") or average ("average") pooling, 1-D or 2-D by the input's rank.
+#[pyfunction]
+fn pool(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    kind: &str,
+    pool_size: Vec<usize>,
+    strides: Vec<usize>,
+    padding: &str,
+) -> PyResult<PyTensor> {
+    let kind = match kind {
+        "max" => PoolKind::Max,
+        "average" => PoolKind::Average,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "pool kind must be 'max' or 'average', got '{kind}'"
+            )))
+        }
+    };
+    let x = to_tensor(x, None)?;
+    let pad = Padding::parse("pool", padding)?;
+    let work = x.numel().saturating_mul(pool_size.iter().product());
+    let y = run(py, work, || ops::pool(&x, kind, &pool_size, &strides, pad))?;
+    Ok(PyTensor::wrap(y))
+}
+
+/// Up-sampling of an NHWC image by integer factors, "nearest" or "bilinear".
+#[pyfunction]
+fn upsample(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    size: (usize, usize),
+    interpolation: &str,
+) -> PyResult<PyTensor> {
+    let x = to_tensor(x, None)?;
+    let f = [size.0, size.1];
+    let work = x.numel().saturating_mul(size.0.saturating_mul(size.1));
+    let y = match interpolation {
+        "nearest" => run(py, work, || ops::upsample_nearest(&x, f))?,
+        "bilinear" => run(py, work, || ops::upsample_bilinear(&x, f))?,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "interpolation must be 'nearest' or 'bilinear', got '{interpolation}'"
+            )))
+        }
+    };
+    Ok(PyTensor::wrap(y))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(conv, m)?)?;
+    m.add_function(wrap_pyfunction!(conv_transpose, m)?)?;
+    m.add_function(wrap_pyfunction!(pool, m)?)?;
+    m.add_function(wrap_pyfunction!(upsample, m)?)?;
+    Ok(())
+}
