@@ -15,13 +15,15 @@ from .pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from .reshaping import Cropping2D, Lambda, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding2D
 
 __all__ = [
     "Layer", "Input", "Dense", "Activation", "Dropout", "Flatten", "Reshape",
     "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
     "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
-    "BatchNormalization", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+    "BatchNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding2D", "Cropping2D", "Permute",
+    "RepeatVector", "Lambda", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
 ]
 
 

@@ -159,7 +159,9 @@ class Conv2DTranspose(_Conv):
         return (input_shape[0],) + spatial + (self.filters,)
 
     def get_config(self):
-        return {**super().get_config(), "output_padding": self.output_padding}
+        cfg = {**super().get_config(), "output_padding": self.output_padding}
+        cfg.pop("groups")
+        return cfg
 
 
 class DepthwiseConv2D(Layer):

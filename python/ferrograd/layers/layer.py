@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from collections import defaultdict
 
 import numpy as np
@@ -14,12 +15,9 @@ _NAME_COUNTS = defaultdict(int)
 
 
 def _snake(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower())):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
+    """Keras' class-name to layer-name rule: ``MaxPooling2D`` -> ``max_pooling2d``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base):
