@@ -13,3 +13,11 @@ def test_spirals_example_trains_to_high_accuracy():
     line = [ln for ln in p.stdout.splitlines() if ln.startswith("final accuracy")][-1]
     acc = float(line.split()[2].rstrip("%"))
     assert acc > 95.0, line
+
+
+def test_cnn_example_trains():
+    p = subprocess.run([sys.executable, str(REPO / "examples" / "cnn_shapes.py"), "--epochs", "4"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    line = [ln for ln in p.stdout.splitlines() if ln.startswith("test loss")][-1]
+    assert float(line.split("test accuracy")[1].split("%")[0]) > 90.0, line
