@@ -19,8 +19,6 @@
 //! kernel, never by the thread count) and on the micro-kernel's in-order accumulation, so any
 //! split gives bit-identical results.
 
-use rayon::prelude::*;
-
 use super::micro::{Kernel, MicroTile};
 use super::pack::{pack_a, pack_b, Block};
 use super::scratch::{with_buffer, Slot};
@@ -96,19 +94,17 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
         return;
     }
     let bound = |t: usize| (units * t / tasks * unit).min(extent);
-    crate::threading::install(|| {
-        (0..tasks).into_par_iter().with_max_len(1).for_each(|t| {
-            let (lo, hi) = (bound(t), bound(t + 1));
-            // SAFETY: rectangles are disjoint (distinct row or column ranges of C) and inside it.
-            unsafe {
-                let part = if along_m {
-                    s.sub(lo, hi, 0, s.n)
-                } else {
-                    s.sub(0, s.m, lo, hi)
-                };
-                run_block(&part, kern);
-            }
-        })
+    crate::threading::for_each_task(tasks, |t| {
+        let (lo, hi) = (bound(t), bound(t + 1));
+        // SAFETY: rectangles are disjoint (distinct row or column ranges of C) and inside it.
+        unsafe {
+            let part = if along_m {
+                s.sub(lo, hi, 0, s.n)
+            } else {
+                s.sub(0, s.m, lo, hi)
+            };
+            run_block(&part, kern);
+        }
     });
 }
 
