@@ -9,8 +9,6 @@
 //! scalar tails fall on the same elements for any split); each output is reduced by one thread in
 //! a fixed order, so results are bit-identical for any thread count.
 
-use rayon::prelude::*;
-
 use super::loops::Single;
 use super::GemmScalar;
 
@@ -198,12 +196,10 @@ pub unsafe fn try_run<T: GemmScalar>(s: &Single<T>, kern: &GemvKernel<T>, thread
     if tasks == 1 {
         run_range(&prob, kern, 0, prob.len);
     } else {
-        crate::threading::install(|| {
-            (0..tasks).into_par_iter().for_each(|t| {
-                let (lo, hi) = range(t);
-                // SAFETY: disjoint output ranges of a valid problem.
-                unsafe { run_range(&prob, kern, lo, hi) }
-            })
+        crate::threading::for_each_task(tasks, |t| {
+            let (lo, hi) = range(t);
+            // SAFETY: disjoint output ranges of a valid problem.
+            unsafe { run_range(&prob, kern, lo, hi) }
         });
     }
     true
