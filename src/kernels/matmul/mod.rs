@@ -41,11 +41,24 @@
 //! - Prefetching the C tile at the start of each micro-kernel call lifted one thread at
 //!   1024^3 / 2048^3 from 74-85 to 97-103 GFLOP/s: C rows are 4-8 KiB apart, so without it each
 //!   tile's epilogue waited on a dozen cache misses.
-//! - Threads: products below `PAR_WORK` (120^3 multiply-adds) stay on one thread. Entering
-//!   the pool through `threading::install` costs microseconds: at 64^3 two threads took 31 us
-//!   against 8 us on one; at 128^3 two threads ran 122-132 GFLOP/s against 100 on one in
-//!   undisturbed rounds (71 when another process held a core: a two-task split cannot
-//!   rebalance), and at 192^3 150-185 against 107.
+//! - Threads: the split runs through `threading::for_each_task`: the calling thread works on the
+//!   first task at once while a pool worker is woken for the others, and tasks are claimed from
+//!   a counter, so a late (or descheduled) helper costs at most its share, never a hand-off.
+//!   The earlier `threading::install` (hand the whole product to the pool, sleep, be woken)
+//!   cost ~10 us per call: 2 threads at 128^3 took 32.7 us against 42 on one (128 GFLOP/s);
+//!   with the caller taking part, best rounds of the same probe (back-to-back calls from
+//!   Python, fresh output) went 128^3: 128 -> 145-154, 192^3: 183 -> 191-196, 256^3:
+//!   188 -> 194-200, 384^3: 203 -> 213 GFLOP/s. The split itself was not the problem: M (or N)
+//!   is cut into at least one task per thread at any size, and into up to four per thread only
+//!   when tasks stay 512 wide; 128- and 256-wide minimums measured the same at 128-384 (the
+//!   same 2 tasks) and 3-10% worse at 512-1024 (B re-packed per task).
+//! - `PAR_WORK` = 70^3 multiply-adds: with the cheaper entry, 2 threads win clearly from 80^3
+//!   (best rounds 80^3: 121 vs 87 GFLOP/s on one thread; 96^3: 140-150 vs 98) and lose at
+//!   48^3 (54-57 vs 65). 64^3 is a toss-up kept on one thread: undisturbed, 2 threads ran
+//!   88-93 vs 77, but when another process holds the second core a helper that claims a task
+//!   and is then preempted stalls the call (64^3 fell to 48-68 in such runs, against 72-80 on
+//!   one thread), and this machine is shared.
+//! - Batches run across entries through the same `for_each_task`, one entry per task.
 //! - f64 (6x8): ~50 GFLOP/s per core, the f64 FMA peak (half of f32's lanes).
 //!
 //! Figures per shape against the `gemm` crate are in the header of `benches/matmul.rs`.
@@ -66,8 +79,6 @@ mod small;
 
 #[cfg(test)]
 mod tests;
-
-use rayon::prelude::*;
 
 use self::gemv::GemvKernel;
 use self::isa::Isa;
@@ -183,9 +194,10 @@ pub struct GemmParams<'a, T> {
     pub c_offsets: &'a [isize],
 }
 
-/// Products with fewer multiply-adds than this run on one thread: below it, entering the pool
-/// costs more than a second thread saves (measured, see the performance note above).
-const PAR_WORK: usize = 120 * 120 * 120;
+/// Products with fewer multiply-adds than this (70^3) run on one thread: below it, posting a
+/// helper task and packing B once more cost more than a second thread saves, or risk more than
+/// they save on a shared machine (measured, see the performance note above).
+const PAR_WORK: usize = 70 * 70 * 70;
 
 /// Runs the GEMM described by `p`.
 ///
@@ -238,11 +250,9 @@ pub unsafe fn gemm<T: GemmScalar>(p: &GemmParams<'_, T>) {
         && total >= PAR_WORK
         && (batch >= 4 * threads || per < 8 * PAR_WORK);
     if across {
-        crate::threading::install(|| {
-            (0..batch).into_par_iter().for_each(|e| {
-                // SAFETY: entries write disjoint C blocks (contract); each runs on one thread.
-                unsafe { single(&entry(e), &kern, &gk, 1) }
-            })
+        crate::threading::for_each_task(batch, |e| {
+            // SAFETY: entries write disjoint C blocks (contract); each runs on one thread.
+            unsafe { single(&entry(e), &kern, &gk, 1) }
         });
     } else {
         for e in 0..batch {
