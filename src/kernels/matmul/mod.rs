@@ -61,7 +61,30 @@
 //! - Batches run across entries through the same `for_each_task`, one entry per task.
 //! - f64 (6x8): ~50 GFLOP/s per core, the f64 FMA peak (half of f32's lanes).
 //!
-//! Figures per shape against the `gemm` crate are in the header of `benches/matmul.rs`.
+//! Figures per shape against the `gemm` crate are in the header of `benches/matmul.rs` (taken
+//! before the `for_each_task` change). Against NumPy 2.4 (OpenBLAS) and PyTorch 2.13 from Python
+//! (`benches/bench_matmul.py`, 2 threads, best / median round GFLOP/s, fg/np and fg/torch on
+//! best rounds), before (hand-off through `install`) and after (caller takes part). The machine
+//! was shared with other builds (load average 1-2.5 on 2 vCPUs), so single runs move by
+//! 20-30%; treat one row as one draw:
+//!
+//! | shape        | before: fg          | after: fg           | after: numpy  | after: torch  |
+//! |--------------|---------------------|---------------------|---------------|---------------|
+//! | square 64    | 72.9-79.7 (0.79-0.89 np) | 77.8-79.2 (0.84-0.86) | 91.6 / 88.3 | 20.5 / 18.0 |
+//! | square 128   | 103-107 (0.84-0.87) | 146-156 (1.11-1.84) | 140.6 / 124.2 | 146.7 / 133.4 |
+//! | square 256   | 124-145 (0.76-0.82) | 171-194 (1.04-1.19) | 162.7 / 151.6 | 186.3 / 174.1 |
+//! | square 512   | 157-209 (0.80-1.04) | 164-212 (0.82-1.06) | 194.9 / 192.0 | 173.1 / 146.2 |
+//! | square 1024  | 170-202 (0.88-1.00) | 154-204 (0.85-0.99) | 200.6 / 188.7 | 187.7 / 157.6 |
+//! | square 2048  | 207 (1.01)          | 169-211 (0.84-1.01) | 207.2 / 202.9 | 180.5 / 172.1 |
+//! | GEMV GB/s    | 32.4 (0.82)         | 35.2-35.8 (0.87-0.92) | 39-41       | 22-25         |
+//! | bmm 32x128x64x128 | (passing before) | 183 (1.64 np, 1.05 torch) | 111 | 175     |
+//!
+//! Undisturbed Python probes of the same build (back-to-back calls, best of 7) reach 128^3:
+//! 149-154, 256^3: 197-200, 512^3: 196-215, 1024^3: 192-213 GFLOP/s on 2 threads. 512^3 and
+//! above are FMA-bound on both sides (OpenBLAS runs AVX-512 kernels here, we run AVX2 at ~100
+//! GFLOP/s per core), so the ratio there is a coin toss decided by which library a neighbour's
+//! process disturbed; 64^3 stays behind NumPy by the fixed per-call cost (0.7 us for a 1x1
+//! product, of 6.5 us) and OpenBLAS's wider kernel.
 //!
 //! # ISA
 //! Detected once, cached (`isa.rs`); the crate is built for generic x86-64, so AVX2 runs through
