@@ -52,6 +52,11 @@
 //!   is cut into at least one task per thread at any size, and into up to four per thread only
 //!   when tasks stay 512 wide; 128- and 256-wide minimums measured the same at 128-384 (the
 //!   same 2 tasks) and 3-10% worse at 512-1024 (B re-packed per task).
+//!   A/B at larger sizes (same build, hand-off vs caller-takes-part chosen by a temporary
+//!   switch, 0.2 s pause before each round, best/median of 7, three alternating runs):
+//!   256^3 128-148 / 114-122 vs 171-196 / 159-191; 512^3 165-199 / 146-171 vs 180-185 /
+//!   124-171; 1024^3 176-203 / 163-200 vs 188-203 / 158-181 GFLOP/s: no size where the
+//!   hand-off is better beyond the noise, so one path serves every size.
 //! - `PAR_WORK` = 70^3 multiply-adds: with the cheaper entry, 2 threads win clearly from 80^3
 //!   (best rounds 80^3: 121 vs 87 GFLOP/s on one thread; 96^3: 140-150 vs 98) and lose at
 //!   48^3 (54-57 vs 65). 64^3 is a toss-up kept on one thread: undisturbed, 2 threads ran
@@ -77,7 +82,7 @@
 //! | square 1024  | 170-202 (0.88-1.00) | 154-204 (0.85-0.99) | 200.6 / 188.7 | 187.7 / 157.6 |
 //! | square 2048  | 207 (1.01)          | 169-211 (0.84-1.01) | 207.2 / 202.9 | 180.5 / 172.1 |
 //! | GEMV GB/s    | 32.4 (0.82)         | 35.2-35.8 (0.87-0.92) | 39-41       | 22-25         |
-//! | bmm 32x128x64x128 | (passing before) | 183 (1.64 np, 1.05 torch) | 111 | 175     |
+//! | bmm 32x128x64x128 | not measured | 183 (1.64 np, 1.05 torch) | 111 | 175     |
 //!
 //! Undisturbed Python probes of the same build (back-to-back calls, best of 7) reach 128^3:
 //! 149-154, 256^3: 197-200, 512^3: 196-215, 1024^3: 192-213 GFLOP/s on 2 threads. 512^3 and
