@@ -73,16 +73,24 @@
 //! was shared with other builds (load average 1-2.5 on 2 vCPUs), so single runs move by
 //! 20-30%; treat one row as one draw:
 //!
-//! | shape        | before: fg          | after: fg           | after: numpy  | after: torch  |
-//! |--------------|---------------------|---------------------|---------------|---------------|
-//! | square 64    | 72.9-79.7 (0.79-0.89 np) | 77.8-79.2 (0.84-0.86) | 91.6 / 88.3 | 20.5 / 18.0 |
-//! | square 128   | 103-107 (0.84-0.87) | 146-156 (1.11-1.84) | 140.6 / 124.2 | 146.7 / 133.4 |
-//! | square 256   | 124-145 (0.76-0.82) | 171-194 (1.04-1.19) | 162.7 / 151.6 | 186.3 / 174.1 |
-//! | square 512   | 157-209 (0.80-1.04) | 164-212 (0.82-1.06) | 194.9 / 192.0 | 173.1 / 146.2 |
-//! | square 1024  | 170-202 (0.88-1.00) | 154-204 (0.85-0.99) | 200.6 / 188.7 | 187.7 / 157.6 |
-//! | square 2048  | 207 (1.01)          | 169-211 (0.84-1.01) | 207.2 / 202.9 | 180.5 / 172.1 |
-//! | GEMV GB/s    | 32.4 (0.82)         | 35.2-35.8 (0.87-0.92) | 39-41       | 22-25         |
-//! | bmm 32x128x64x128 | not measured | 183 (1.64 np, 1.05 torch) | 111 | 175     |
+//! | shape        | before: fg (fg/np)       | after: fg, 4 runs (fg/np)  | numpy, last run | torch, last run |
+//! |--------------|--------------------------|----------------------------|-----------------|-----------------|
+//! | square 64    | 72.9-79.7 (0.79-0.89)    | 76.3-79.2 (0.84-0.87)      | 90.4 / 87.4     | 68.5 / 54.1     |
+//! | square 128   | 103-107 (0.84-0.87)      | 130-162 (1.11-1.84)        | 116.6 / 104.0   | 76.4 / 63.4     |
+//! | square 256   | 124-145 (0.76-0.82)      | 171-194 (1.02-1.19)        | 168.1 / 158.8   | 130.1 / 114.2   |
+//! | square 512   | 157-209 (0.80-1.04)      | 164-212 (0.82-1.06)        | 195.4 / 187.2   | 168.0 / 146.8   |
+//! | square 1024  | 170-202 (0.88-1.00)      | 154-204 (0.85-1.00)        | 187.4 / 179.9   | 158.1 / 96.4    |
+//! | square 2048  | 207 (1.01)               | 169-211 (0.84-1.01)        | 200.8 / 195.4   | 153.4 / 144.4   |
+//! | GEMV GB/s    | 32.4 (0.82)              | 27.5-35.8 (0.81-0.92)      | 33.1            | 19.6            |
+//! | bmm 32x(128x64 @ 64x128) | not measured | 161-183 (1.62-1.72)        | 99.4 / 86.4     | 132.4 / 116.2   |
+//!
+//! From 512^3 up our median rounds trail NumPy's (e.g. 132 vs 187 at 512^3) while best rounds
+//! match. A per-call trace (25 calls in a row, 3 rounds) shows runs of ten or more consecutive
+//! calls at one core's speed (80-100 GFLOP/s) between runs at 150-185: a neighbour process
+//! holding the second core for tens of ms. With two tasks per product nothing can rebalance;
+//! more, smaller tasks would (the caller takes the slow helper's share) but each re-packs the
+//! whole other operand (8 tasks at 1024^3: 192-195 vs 210-213 best), so this wants a split that
+//! shares the packed B block between threads (BLIS-style, with a barrier per block) - not done.
 //!
 //! Undisturbed Python probes of the same build (back-to-back calls, best of 7) reach 128^3:
 //! 149-154, 256^3: 197-200, 512^3: 196-215, 1024^3: 192-213 GFLOP/s on 2 threads. 512^3 and
