@@ -9,17 +9,16 @@
 //!
 //! Threads: C is cut into rectangles along M (row ranges in multiples of `mr`) when M is at
 //! least N, else along N (multiples of `nr`): one per thread, or up to four per thread when each
-//! is still at least 512 wide. Each rectangle runs the whole loop nest as one Rayon task with
-//! its thread's own buffers, and idle threads steal the remaining ones. No barrier or shared
-//! buffer is needed; the cost is packing the other operand once per task, a streaming copy of
+//! is still at least 512 wide. Each rectangle runs the whole loop nest as one task with its
+//! thread's own buffers; the calling thread and the pool helpers claim tasks from a counter
+//! (`threading::for_each_task`), so a late thread takes fewer. No barrier or shared buffer is
+//! needed; the cost is packing the other operand once per task, a streaming copy of
 //! O(k*n) values against O(m*n*k/tasks) FMAs (a few percent with 256-row tasks, measured, see
 //! `packed`; less with the 512-row minimum).
 //!
 //! Determinism: an element's value depends only on the `kc` blocking of the depth (fixed by the
 //! kernel, never by the thread count) and on the micro-kernel's in-order accumulation, so any
 //! split gives bit-identical results.
-
-use rayon::prelude::*;
 
 use super::micro::{Kernel, MicroTile};
 use super::pack::{pack_a, pack_b, Block};
@@ -89,26 +88,23 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
     // tasks against 185-195 with 256-row ones).
     let per_thread = (extent / MIN_TASK_EXTENT).min(threads * TASKS_PER_THREAD) / threads.max(1);
     let tasks = (per_thread.max(1) * threads).min(units);
-    // One thread never enters Rayon: `install` runs inline then, and a parallel iterator there
-    // would spill onto Rayon's global pool instead of staying on the caller.
+    // One task runs directly on the caller (no task set, no helper posted).
     if threads <= 1 || tasks <= 1 {
         run_block(s, kern);
         return;
     }
     let bound = |t: usize| (units * t / tasks * unit).min(extent);
-    crate::threading::install(|| {
-        (0..tasks).into_par_iter().with_max_len(1).for_each(|t| {
-            let (lo, hi) = (bound(t), bound(t + 1));
-            // SAFETY: rectangles are disjoint (distinct row or column ranges of C) and inside it.
-            unsafe {
-                let part = if along_m {
-                    s.sub(lo, hi, 0, s.n)
-                } else {
-                    s.sub(0, s.m, lo, hi)
-                };
-                run_block(&part, kern);
-            }
-        })
+    crate::threading::for_each_task(tasks, |t| {
+        let (lo, hi) = (bound(t), bound(t + 1));
+        // SAFETY: rectangles are disjoint (distinct row or column ranges of C) and inside it.
+        unsafe {
+            let part = if along_m {
+                s.sub(lo, hi, 0, s.n)
+            } else {
+                s.sub(0, s.m, lo, hi)
+            };
+            run_block(&part, kern);
+        }
     });
 }
 

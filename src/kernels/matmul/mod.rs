@@ -41,14 +41,63 @@
 //! - Prefetching the C tile at the start of each micro-kernel call lifted one thread at
 //!   1024^3 / 2048^3 from 74-85 to 97-103 GFLOP/s: C rows are 4-8 KiB apart, so without it each
 //!   tile's epilogue waited on a dozen cache misses.
-//! - Threads: products below `PAR_WORK` (120^3 multiply-adds) stay on one thread. Entering
-//!   the pool through `threading::install` costs microseconds: at 64^3 two threads took 31 us
-//!   against 8 us on one; at 128^3 two threads ran 122-132 GFLOP/s against 100 on one in
-//!   undisturbed rounds (71 when another process held a core: a two-task split cannot
-//!   rebalance), and at 192^3 150-185 against 107.
+//! - Threads: the split runs through `threading::for_each_task`: the calling thread works on the
+//!   first task at once while a pool worker is woken for the others, and tasks are claimed from
+//!   a counter, so a late (or descheduled) helper costs at most its share, never a hand-off.
+//!   The earlier `threading::install` (hand the whole product to the pool, sleep, be woken)
+//!   cost ~10 us per call: 2 threads at 128^3 took 32.7 us against 42 on one (128 GFLOP/s);
+//!   with the caller taking part, best rounds of the same probe (back-to-back calls from
+//!   Python, fresh output) went 128^3: 128 -> 145-154, 192^3: 183 -> 191-196, 256^3:
+//!   188 -> 194-200, 384^3: 203 -> 213 GFLOP/s. The split itself was not the problem: M (or N)
+//!   is cut into at least one task per thread at any size, and into up to four per thread only
+//!   when tasks stay 512 wide; 128- and 256-wide minimums measured the same at 128-384 (the
+//!   same 2 tasks) and 3-10% worse at 512-1024 (B re-packed per task).
+//!   A/B at larger sizes (same build, hand-off vs caller-takes-part chosen by a temporary
+//!   switch, 0.2 s pause before each round, best/median of 7, three alternating runs):
+//!   256^3 128-148 / 114-122 vs 171-196 / 159-191; 512^3 165-199 / 146-171 vs 180-185 /
+//!   124-171; 1024^3 176-203 / 163-200 vs 188-203 / 158-181 GFLOP/s: no size where the
+//!   hand-off is better beyond the noise, so one path serves every size.
+//! - `PAR_WORK` = 70^3 multiply-adds: with the cheaper entry, 2 threads win clearly from 80^3
+//!   (best rounds 80^3: 121 vs 87 GFLOP/s on one thread; 96^3: 140-150 vs 98) and lose at
+//!   48^3 (54-57 vs 65). 64^3 is a toss-up kept on one thread: undisturbed, 2 threads ran
+//!   88-93 vs 77, but when another process holds the second core a helper that claims a task
+//!   and is then preempted stalls the call (64^3 fell to 48-68 in such runs, against 72-80 on
+//!   one thread), and this machine is shared.
+//! - Batches run across entries through the same `for_each_task`, one entry per task.
 //! - f64 (6x8): ~50 GFLOP/s per core, the f64 FMA peak (half of f32's lanes).
 //!
-//! Figures per shape against the `gemm` crate are in the header of `benches/matmul.rs`.
+//! Figures per shape against the `gemm` crate are in the header of `benches/matmul.rs` (taken
+//! before the `for_each_task` change). Against NumPy 2.4 (OpenBLAS) and PyTorch 2.13 from Python
+//! (`benches/bench_matmul.py`, 2 threads, best / median round GFLOP/s, fg/np and fg/torch on
+//! best rounds), before (hand-off through `install`) and after (caller takes part). The machine
+//! was shared with other builds (load average 1-2.5 on 2 vCPUs), so single runs move by
+//! 20-30%; treat one row as one draw:
+//!
+//! | shape        | before: fg (fg/np)       | after: fg, 4 runs (fg/np)  | numpy, last run | torch, last run |
+//! |--------------|--------------------------|----------------------------|-----------------|-----------------|
+//! | square 64    | 72.9-79.7 (0.79-0.89)    | 76.3-79.2 (0.84-0.87)      | 90.4 / 87.4     | 68.5 / 54.1     |
+//! | square 128   | 103-107 (0.84-0.87)      | 130-162 (1.11-1.84)        | 116.6 / 104.0   | 76.4 / 63.4     |
+//! | square 256   | 124-145 (0.76-0.82)      | 171-194 (1.02-1.19)        | 168.1 / 158.8   | 130.1 / 114.2   |
+//! | square 512   | 157-209 (0.80-1.04)      | 164-212 (0.82-1.06)        | 195.4 / 187.2   | 168.0 / 146.8   |
+//! | square 1024  | 170-202 (0.88-1.00)      | 154-204 (0.85-1.00)        | 187.4 / 179.9   | 158.1 / 96.4    |
+//! | square 2048  | 207 (1.01)               | 169-211 (0.84-1.01)        | 200.8 / 195.4   | 153.4 / 144.4   |
+//! | GEMV GB/s    | 32.4 (0.82)              | 27.5-35.8 (0.81-0.92)      | 33.1            | 19.6            |
+//! | bmm 32x(128x64 @ 64x128) | not measured | 161-183 (1.62-1.72)        | 99.4 / 86.4     | 132.4 / 116.2   |
+//!
+//! From 512^3 up our median rounds trail NumPy's (e.g. 132 vs 187 at 512^3) while best rounds
+//! match. A per-call trace (25 calls in a row, 3 rounds) shows runs of ten or more consecutive
+//! calls at one core's speed (80-100 GFLOP/s) between runs at 150-185: a neighbour process
+//! holding the second core for tens of ms. With two tasks per product nothing can rebalance;
+//! more, smaller tasks would (the caller takes the slow helper's share) but each re-packs the
+//! whole other operand (8 tasks at 1024^3: 192-195 vs 210-213 best), so this wants a split that
+//! shares the packed B block between threads (BLIS-style, with a barrier per block) - not done.
+//!
+//! Undisturbed Python probes of the same build (back-to-back calls, best of 7) reach 128^3:
+//! 149-154, 256^3: 197-200, 512^3: 196-215, 1024^3: 192-213 GFLOP/s on 2 threads. 512^3 and
+//! above are FMA-bound on both sides (OpenBLAS runs AVX-512 kernels here, we run AVX2 at ~100
+//! GFLOP/s per core), so the ratio there is a coin toss decided by which library a neighbour's
+//! process disturbed; 64^3 stays behind NumPy by the fixed per-call cost (0.7 us for a 1x1
+//! product, of 6.5 us) and OpenBLAS's wider kernel.
 //!
 //! # ISA
 //! Detected once, cached (`isa.rs`); the crate is built for generic x86-64, so AVX2 runs through
@@ -66,8 +115,6 @@ mod small;
 
 #[cfg(test)]
 mod tests;
-
-use rayon::prelude::*;
 
 use self::gemv::GemvKernel;
 use self::isa::Isa;
@@ -183,9 +230,10 @@ pub struct GemmParams<'a, T> {
     pub c_offsets: &'a [isize],
 }
 
-/// Products with fewer multiply-adds than this run on one thread: below it, entering the pool
-/// costs more than a second thread saves (measured, see the performance note above).
-const PAR_WORK: usize = 120 * 120 * 120;
+/// Products with fewer multiply-adds than this (70^3) run on one thread: below it, posting a
+/// helper task and packing B once more cost more than a second thread saves, or risk more than
+/// they save on a shared machine (measured, see the performance note above).
+const PAR_WORK: usize = 70 * 70 * 70;
 
 /// Runs the GEMM described by `p`.
 ///
@@ -238,11 +286,9 @@ pub unsafe fn gemm<T: GemmScalar>(p: &GemmParams<'_, T>) {
         && total >= PAR_WORK
         && (batch >= 4 * threads || per < 8 * PAR_WORK);
     if across {
-        crate::threading::install(|| {
-            (0..batch).into_par_iter().for_each(|e| {
-                // SAFETY: entries write disjoint C blocks (contract); each runs on one thread.
-                unsafe { single(&entry(e), &kern, &gk, 1) }
-            })
+        crate::threading::for_each_task(batch, |e| {
+            // SAFETY: entries write disjoint C blocks (contract); each runs on one thread.
+            unsafe { single(&entry(e), &kern, &gk, 1) }
         });
     } else {
         for e in 0..batch {

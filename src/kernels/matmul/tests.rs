@@ -246,6 +246,8 @@ fn large_dimensions_cross_every_block_boundary() {
         (255, 63, 1001),
         (150, 4100, 3),
         (1, 1030, 300),
+        // GEMV with the depth split (over 2^20 matrix elements), odd depth, and a beta.
+        (1, 2001, 601),
         (1025, 1, 257),
         (300, 2, 520),
     ];
@@ -254,6 +256,7 @@ fn large_dimensions_cross_every_block_boundary() {
             check::<f32>(m, n, k, [Lay::Row; 3], 1.0, 0.0, true);
             check::<f64>(m, n, k, [Lay::Row; 3], 1.0, 0.0, true);
         }
+        check::<f32>(1, 2001, 601, [Lay::Row; 3], 0.5, 2.0, true);
     });
 }
 
@@ -503,6 +506,8 @@ fn one_and_two_threads_bit_identical() {
             (40, 500, 300),
             (1, 3000, 200),
             (3000, 1, 200),
+            // GEMV with the depth split (matrix over 2^20 elements).
+            (1, 2000, 600),
             (130, 130, 130),
             // Splits into four tasks on two threads.
             (2100, 40, 40),
