@@ -36,7 +36,7 @@ impl ReduceOp {
 
 /// Elements per block of a long row.
 pub const BLOCK: usize = 1 << 14;
-const LANES: usize = 32;
+const LANES: usize = 64;
 
 #[inline(always)]
 fn combine<T: Num>(op: ReduceOp, a: T, b: T) -> T {
