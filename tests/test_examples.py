@@ -16,7 +16,7 @@ def test_spirals_example_trains_to_high_accuracy():
 
 
 def test_cnn_example_trains():
-    p = subprocess.run([sys.executable, str(REPO / "examples" / "cnn_shapes.py"), "--epochs", "4"],
+    p = subprocess.run([sys.executable, str(REPO / "examples" / "cnn_shapes.py")],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     line = [ln for ln in p.stdout.splitlines() if ln.startswith("test loss")][-1]

@@ -193,7 +193,9 @@ class Model(Layer):
             cbs.append(callbacks_mod.ProgbarLogger(verbose))
         cbs.append(history)
         cb = callbacks_mod.CallbackList(cbs, model=self, epochs=epochs, steps=steps, verbose=verbose)
-        rng = np.random.default_rng()
+        # Drawn from NumPy's global generator, which keras.utils.set_random_seed seeds: shuffling is
+        # reproducible under a seed, as in Keras.
+        rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
         self.stop_training = False
         cb.on_train_begin()
         for epoch in range(initial_epoch, epochs):
