@@ -137,12 +137,15 @@ pub unsafe fn reduce_rows<T: Num>(
         return;
     }
     if nout >= 2 * crate::threading::num_threads() {
-        let chunk = (crate::threading::GRAIN / r.max(1)).max(1);
-        crate::threading::install(|| {
-            (0..nout)
-                .into_par_iter()
-                .with_min_len(chunk)
-                .for_each(|o| unsafe { *os.get().add(o) = row(o) })
+        // Fixed blocks of rows handed out from a shared counter; the calling thread works too
+        // (threading::for_each_task), which avoids a full hand-off to the pool per call.
+        let per = (crate::threading::GRAIN / r.max(1)).max(1);
+        let tasks = nout.div_ceil(per);
+        crate::threading::for_each_task(tasks, |t| {
+            for o in t * per..((t + 1) * per).min(nout) {
+                // SAFETY: output o is written by this task only.
+                unsafe { *os.get().add(o) = row(o) };
+            }
         });
     } else {
         // Few long rows: fold the blocks of each row in parallel, combine in order.
