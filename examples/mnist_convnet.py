@@ -13,6 +13,7 @@ from ferrograd import layers
 
 ap = argparse.ArgumentParser(description=__doc__)
 ap.add_argument("--epochs", type=int, default=3)
+ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--limit", type=int, default=None, help="use only this many training samples (smoke runs)")
 args = ap.parse_args()
 
@@ -33,7 +34,7 @@ print(x_test.shape[0], "test samples")
 y_train = keras.utils.to_categorical(y_train, num_classes)
 y_test = keras.utils.to_categorical(y_test, num_classes)
 
-keras.utils.set_random_seed(0)
+keras.utils.set_random_seed(args.seed)
 model = keras.Sequential(
     [
         keras.Input(shape=input_shape),
