@@ -88,6 +88,18 @@ fn fill<T: Element>(t: &Tensor, f: impl Fn(u64) -> T + Sync) {
     }
 }
 
+/// Checks the arguments of the normal-family draws.
+fn normal_args(op: &str, mean: f64, stddev: f64, dtype: DType) -> Result<()> {
+    float_dtype(op, dtype)?;
+    if !(mean.is_finite() && stddev.is_finite()) || stddev < 0.0 {
+        return Err(Error::value(
+            op,
+            format!("expected finite mean and stddev >= 0, got {mean} and {stddev}"),
+        ));
+    }
+    Ok(())
+}
+
 fn float_dtype(op: &str, dtype: DType) -> Result<()> {
     if !dtype.is_float() {
         return Err(Error::dtype(
@@ -138,13 +150,7 @@ pub fn normal(
     dtype: DType,
     seed: Option<u64>,
 ) -> Result<Tensor> {
-    float_dtype("normal", dtype)?;
-    if !(mean.is_finite() && stddev.is_finite()) || stddev < 0.0 {
-        return Err(Error::value(
-            "normal",
-            format!("expected finite mean and stddev >= 0, got {mean} and {stddev}"),
-        ));
-    }
+    normal_args("normal", mean, stddev, dtype)?;
     let key = next_key(seed);
     let t = Tensor::empty(shape, dtype)?;
     with_float!(dtype, T => fill::<T>(&t, |i| T::from_f64(mean + stddev * std_normal(key, i))), _ => unreachable!());
@@ -159,13 +165,7 @@ pub fn truncated_normal(
     dtype: DType,
     seed: Option<u64>,
 ) -> Result<Tensor> {
-    float_dtype("truncated_normal", dtype)?;
-    if !(mean.is_finite() && stddev.is_finite()) || stddev < 0.0 {
-        return Err(Error::value(
-            "truncated_normal",
-            format!("expected finite mean and stddev >= 0, got {mean} and {stddev}"),
-        ));
-    }
+    normal_args("truncated_normal", mean, stddev, dtype)?;
     let key = next_key(seed);
     let t = Tensor::empty(shape, dtype)?;
     with_float!(dtype, T => fill::<T>(&t, |i| {
