@@ -252,3 +252,97 @@ def test_subclassed_model():
     m.fit(x, y, epochs=10, verbose=0)
     assert len(m.trainable_weights) == 4
     assert m.evaluate(x, y, verbose=0)[1] > 0.85
+
+
+def _resnet_unet_like():
+    inp = keras.Input(shape=(8, 8, 3), name="image")
+    x = layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
+    y = layers.Conv2D(4, 3, padding="same")(x)
+    x = x + y  # operator on symbolic tensors
+    x = layers.BatchNormalization()(x)
+    s = x[:, 1:, ..., :2]  # indexing is recorded too
+    u = layers.UpSampling2D()(x)
+    d = layers.MaxPooling2D()(u)
+    c = layers.Concatenate()([d, x])
+    inner = keras.Sequential([layers.Flatten(), layers.Dense(5)])  # a nested model
+    o = keras.ops.relu(inner(c)) * 2.0  # keras.ops on symbolic tensors
+    out = layers.Concatenate()([o, layers.GlobalAveragePooling2D()(s)])
+    return keras.Model(inp, out)
+
+
+def test_functional_model_saves_and_loads(tmp_path):
+    keras.random.seed(1)
+    model = _resnet_unet_like()
+    model.compile("adam", "mse", metrics=["mae"])
+    x = np.random.default_rng(0).random((6, 8, 8, 3), dtype=np.float32)
+    model.fit(x, np.ones((6, 7), np.float32), epochs=1, verbose=0)
+    path = tmp_path / "f.keras"
+    model.save(path)
+    again = keras.saving.load_model(path)
+    assert [type(lyr).__name__ for lyr in again.layers] == [type(lyr).__name__ for lyr in model.layers]
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert again.compiled and again.evaluate(x, np.ones((6, 7)), verbose=0)[0] == pytest.approx(
+        model.evaluate(x, np.ones((6, 7)), verbose=0)[0], rel=1e-6)
+    clone = keras.Model.from_config(model.get_config())
+    assert clone.count_params() == model.count_params()
+    # an altered graph is a clear error, never a crash
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    cfg = json.loads(files["config.json"])
+    cfg["config"]["nodes"][3]["layer"] = 99
+    files["config.json"] = json.dumps(cfg).encode()
+    with zipfile.ZipFile(tmp_path / "bad.keras", "w") as z:
+        for n, b in files.items():
+            z.writestr(n, b)
+    with pytest.raises(ValueError, match="cannot rebuild the model.*layer 99"):
+        keras.saving.load_model(tmp_path / "bad.keras")
+    cfg["config"]["nodes"][3] = {"op": "__import__", "args": ["os"], "kwargs": {"__dict__": {}}, "outputs": [50]}
+    files["config.json"] = json.dumps(cfg).encode()
+    with zipfile.ZipFile(tmp_path / "bad2.keras", "w") as z:
+        for n, b in files.items():
+            z.writestr(n, b)
+    with pytest.raises(ValueError, match="unknown op '__import__'"):
+        keras.saving.load_model(tmp_path / "bad2.keras")
+
+
+def test_subclassed_model_saving(tmp_path):
+    @keras.saving.register_keras_serializable(package="tests")
+    class TwoDense(keras.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.d1 = layers.Dense(7, activation="relu")
+            self.d2 = layers.Dense(units)
+
+        def call(self, x):
+            return self.d2(self.d1(x))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    m = TwoDense(4)
+    m.compile("sgd", "mse")
+    m.fit(np.ones((4, 6)), np.ones((4, 4)), verbose=0)
+    m.save(tmp_path / "s.keras")
+    again = keras.saving.load_model(tmp_path / "s.keras")
+    assert isinstance(again, TwoDense) and again.units == 4
+    np.testing.assert_allclose(again.predict(np.ones((2, 6)), verbose=0), m.predict(np.ones((2, 6)), verbose=0))
+
+    class Unregistered(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(2)
+
+        def call(self, x):
+            return self.d(x)
+
+    u = Unregistered()
+    u(np.ones((1, 3)))
+    with pytest.raises(ValueError, match="register_keras_serializable"):
+        u.save(tmp_path / "u.keras")
+    lam = keras.Model(*(lambda i: (i, layers.Lambda(lambda t: t * 2)(i)))(keras.Input(shape=(3,))))
+    with pytest.raises(ValueError, match="Lambda layers cannot be serialized"):
+        lam.save(tmp_path / "l.keras")

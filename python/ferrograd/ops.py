@@ -649,3 +649,34 @@ def upsample_bilinear(inputs, size=(2, 2)):
     """Bilinear up-sampling of an NHWC image by integer factors (half-pixel centres, as Keras/TF2
     resize and PyTorch's align_corners=False)."""
     return _core.upsample(_t(inputs), _int_tuple("upsample_bilinear", "size", size, 2), "bilinear")
+
+
+# ---- symbolic use ----------------------------------------------------------------------------
+# In a functional model, ``ops.relu(x)`` on a KerasTensor records a node, as in Keras. The concrete
+# path runs first (no cost on real tensors); only when it fails on symbolic arguments is the call
+# recorded on the graph instead.
+
+_NOT_SYMBOLIC = {"convert_to_tensor", "convert_to_numpy", "shape", "ndim", "size", "dtype", "zeros", "ones", "full",
+                 "arange", "eye", "identity", "linspace"}
+
+
+def _symbolic_aware(fn):
+    def op(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            from .models import functional
+
+            if functional.has_symbolic((args, kwargs)):
+                return functional.symbolic_call(op, args, kwargs)
+            raise
+
+    op.__name__, op.__qualname__, op.__doc__, op.__wrapped__ = fn.__name__, fn.__qualname__, fn.__doc__, fn
+    op.__module__ = fn.__module__
+    return op
+
+
+for _name in __all__:
+    if _name not in _NOT_SYMBOLIC:
+        globals()[_name] = _symbolic_aware(globals()[_name])
+del _name

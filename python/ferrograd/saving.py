@@ -109,26 +109,129 @@ def _load_weights_bytes(model, data, source):
         _core.set_grad_enabled(prev)
 
 
-def _model_config(model):
-    from .models import Sequential
+def _serialize_layer(lyr):
+    from .models import Model
 
-    if not isinstance(model, Sequential):
-        raise ValueError(f"saving a {type(model).__name__} as .keras is not supported yet (only Sequential "
-                         "models); use model.save_weights() and rebuild the model in code")
-    cfg = {"class_name": "Sequential", "config": model.get_config()}
-    spec = model._input_spec
-    if spec is not None:
-        cfg["build_input_shape"] = list(spec.shape)
-        cfg["input_dtype"] = spec.dtype
-    for entry, lyr in zip(cfg["config"]["layers"], model.layers):
-        entry["class_name"] = getattr(lyr, "_registered_name", type(lyr).__name__)
-    if model.compiled:
+    if isinstance(lyr, Model):
+        return _model_config(lyr, with_compile=False)
+    return {"class_name": getattr(lyr, "_registered_name", type(lyr).__name__), "config": lyr.get_config()}
+
+
+def _json_shape(shape):
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_json_shape(s) for s in shape]
+    return None if shape is None else list(shape)
+
+
+def _model_config(model, with_compile=True):
+    """The config of a Sequential, functional or registered subclassed model (nested models included)."""
+    from .models import Sequential, functional
+
+    if isinstance(model, Sequential):
+        cfg = {"class_name": "Sequential",
+               "config": {"name": model.name, "trainable": model.trainable,
+                          "layers": [_serialize_layer(lyr) for lyr in model.layers]}}
+        spec = model._input_spec
+        if spec is not None:
+            cfg["build_input_shape"] = list(spec.shape)
+            cfg["input_dtype"] = spec.dtype
+        elif getattr(model, "_build_input_shape", None) is not None:
+            cfg["build_input_shape"] = _json_shape(model._build_input_shape)
+    elif model._functional is not None:
+        cfg = {"class_name": "Functional", "config": functional.get_graph_config(model, _serialize_layer)}
+    else:
+        name = getattr(type(model), "_registered_name", None)
+        if name is None or _CUSTOM.get(name) is not type(model):
+            raise ValueError(f"cannot save the subclassed model {type(model).__name__}: register its class with "
+                             "@keras.saving.register_keras_serializable() (loading looks classes up by name and never "
+                             "runs code from the file) and give it a get_config() returning its constructor "
+                             "arguments")
+        if getattr(model, "_build_input_shape", None) is None:
+            raise ValueError(f"cannot save {model.name}: the model has not been built yet; call it on a batch of "
+                             "data first so that its weights exist")
+        cfg = {"class_name": name, "config": model.get_config(),
+               "build_input_shape": _json_shape(model._build_input_shape)}
+    if with_compile and model.compiled:
         cfg["compile_config"] = {
             "optimizer": optimizers.serialize(model.optimizer),
             "loss": losses.serialize(model.loss) if model.loss is not None else None,
             "metrics": [m if isinstance(m, str) else getattr(m, "name", str(m)) for m in model._metric_ids],
         }
     return cfg
+
+
+def _zeros_for(shape, dtype):
+    from . import ops
+
+    if isinstance(shape, list) and shape and isinstance(shape[0], list):
+        return [_zeros_for(s, dtype) for s in shape]
+    if not isinstance(shape, list) or not all(d is None or (isinstance(d, int) and d >= 0) for d in shape):
+        raise ValueError(f"bad build_input_shape {shape!r}")
+    dims = [1] + [1 if d is None else d for d in shape[1:]]
+    return ops.zeros(tuple(dims), dtype or "float32")
+
+
+def _deserialize_layer(entry, custom_objects):
+    from . import layers as layers_mod
+    from .models import Model
+
+    if not isinstance(entry, dict):
+        raise ValueError(f"a layer entry must be a mapping, received {entry!r}")
+    cname = entry.get("class_name")
+    if cname in ("Sequential", "Functional"):
+        return _build_model(entry, custom_objects)
+    cls = get_registered_object(cname, custom_objects)
+    if isinstance(cls, type) and issubclass(cls, Model):
+        return _build_model(entry, custom_objects)
+    if cls is None or not (isinstance(cls, type) and issubclass(cls, layers_mod.Layer)):
+        raise ValueError(f"unknown layer class {cname!r}; register custom layers with "
+                         "@register_keras_serializable or pass custom_objects")
+    lcfg = dict(entry.get("config", {}))
+    if "input_shape" in lcfg and lcfg["input_shape"] is not None:
+        lcfg["input_shape"] = tuple(lcfg["input_shape"])
+    return cls.from_config(lcfg)
+
+
+def _build_model(cfg, custom_objects):
+    """Rebuilds a model (without weights) from :func:`_model_config` output."""
+    from .models import Input, Model, Sequential, functional
+
+    cname = cfg.get("class_name")
+    conf = cfg.get("config", {})
+    if not isinstance(conf, dict):
+        raise ValueError(f"the config of {cname!r} must be a mapping")
+    if cname == "Sequential":
+        model = Sequential(name=conf.get("name"), trainable=conf.get("trainable", True))
+        shape = cfg.get("build_input_shape")
+        if shape is not None:
+            if not isinstance(shape, list) or not shape:
+                raise ValueError(f"bad build_input_shape {shape!r}")
+            model.add(Input(shape=tuple(shape[1:]), batch_size=shape[0], dtype=cfg.get("input_dtype")))
+        for entry in conf.get("layers", []):
+            model.add(_deserialize_layer(entry, custom_objects))
+        if shape is None:
+            raise ValueError("the Sequential model has no input shape recorded; it cannot be rebuilt")
+        return model
+    if cname == "Functional":
+        return functional.from_graph_config(conf, lambda e: _deserialize_layer(e, custom_objects))
+    cls = get_registered_object(cname, custom_objects)
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise ValueError(f"unknown model class {cname!r}; register it with @register_keras_serializable or pass "
+                         "custom_objects")
+    try:
+        model = cls.from_config(dict(conf))
+    except TypeError as e:
+        raise ValueError(f"cannot rebuild {cname} from its config ({e}); implement get_config() returning the "
+                         "constructor arguments") from None
+    shape = cfg.get("build_input_shape")
+    if shape is None:
+        raise ValueError(f"{cname} has no build_input_shape recorded; it cannot be rebuilt")
+    prev = _core.set_grad_enabled(False)
+    try:
+        model(_zeros_for(shape, None), training=False)
+    finally:
+        _core.set_grad_enabled(prev)
+    return model
 
 
 def save_model(model, filepath, overwrite=True, zipped=True):
@@ -151,9 +254,6 @@ def save_model(model, filepath, overwrite=True, zipped=True):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model saved with :func:`save_model` (no code from the file is executed)."""
-    from . import layers as layers_mod
-    from .models import Input, Sequential
-
     filepath = os.fspath(filepath)
     try:
         with zipfile.ZipFile(filepath) as z:
@@ -167,26 +267,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(f"{filepath}: not a valid .keras archive ({e}); the file is truncated or corrupt") from None
     except json.JSONDecodeError as e:
         raise ValueError(f"{filepath}: config.json is not valid JSON ({e})") from None
-    if not isinstance(cfg, dict) or cfg.get("class_name") != "Sequential":
-        found = cfg.get("class_name") if isinstance(cfg, dict) else cfg
-        raise ValueError(f"{filepath}: unsupported model class {found!r} (only Sequential models load)")
-    conf = cfg.get("config", {})
-    model = Sequential(name=conf.get("name"), trainable=conf.get("trainable", True))
-    shape = cfg.get("build_input_shape")
-    if shape is not None:
-        model.add(Input(shape=tuple(shape[1:]), batch_size=shape[0], dtype=cfg.get("input_dtype")))
-    for entry in conf.get("layers", []):
-        cname = entry.get("class_name")
-        cls = get_registered_object(cname, custom_objects)
-        if cls is None or not (isinstance(cls, type) and issubclass(cls, layers_mod.Layer)):
-            raise ValueError(f"{filepath}: unknown layer class {cname!r}; register custom layers with "
-                             "@register_keras_serializable or pass custom_objects")
-        lcfg = dict(entry.get("config", {}))
-        if "input_shape" in lcfg and lcfg["input_shape"] is not None:
-            lcfg["input_shape"] = tuple(lcfg["input_shape"])
-        model.add(cls.from_config(lcfg))
-    if shape is None:
-        raise ValueError(f"{filepath}: the model has no input shape recorded; it cannot be rebuilt")
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{filepath}: config.json must hold a mapping, found {type(cfg).__name__}")
+    try:
+        model = _build_model(cfg, custom_objects)
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        msg = f"missing entry {e}" if isinstance(e, KeyError) else str(e)
+        raise ValueError(f"{filepath}: cannot rebuild the model from config.json: {msg}") from None
     _load_weights_bytes(model, weights, filepath)
     cc = cfg.get("compile_config")
     if compile and cc:

@@ -167,7 +167,8 @@ class Layer:
 
         if functional.has_symbolic(inputs):
             if not self.built:
-                self.build(_shape_of(inputs))
+                self._build_input_shape = _shape_of(inputs)
+                self.build(self._build_input_shape)
                 self.built = True
             return functional.symbolic_call(self, (inputs,), kwargs)
         if not isinstance(inputs, (Tensor, list, tuple)):
@@ -175,7 +176,8 @@ class Layer:
             if inputs.dtype == "float64":
                 inputs = _core.cast(inputs, self.dtype)
         if not self.built:
-            self.build(_shape_of(inputs))
+            self._build_input_shape = _shape_of(inputs)
+            self.build(self._build_input_shape)
             self.built = True
         if self._call_takes_training:
             kwargs["training"] = bool(training)

@@ -55,7 +55,12 @@ class KerasTensor:
         return symbolic_call(ops.negative, (self,))
 
     def __getitem__(self, key):
-        return symbolic_call(lambda t: t[key], (self,))
+        return symbolic_call(_getitem, (self, key))
+
+
+def _getitem(x, key):
+    """``x[key]`` as a named function, so that graphs that index tensors can be saved."""
+    return x[key]
 
 
 def _map(struct, fn):
@@ -173,3 +178,168 @@ def register_outputs(node, kts):
 
 def node_outputs(node):
     return _NODE_OUTPUTS[id(node)][1]
+
+
+# ---- serialization -----------------------------------------------------------------------------
+# A functional model is saved as its list of (unique) layers plus the recorded nodes in execution
+# order. A node names a layer by its index or an op by its name in ``ferrograd.ops``; its arguments
+# are JSON with tagged objects for tensors of the graph, tuples, slices, Ellipsis and small arrays.
+# Loading replays the nodes symbolically, so nothing from the file is ever executed as code.
+
+_SPECIAL_OPS = {"__getitem__": _getitem}
+_MAX_CONST = 1 << 16
+
+
+def _op_name(fn):
+    for k, v in _SPECIAL_OPS.items():
+        if v is fn:
+            return k
+    name = getattr(fn, "__name__", None)
+    if name in ops.__all__ and getattr(ops, name, None) is fn:
+        return name
+    return None
+
+
+def _op_by_name(name):
+    if name in _SPECIAL_OPS:
+        return _SPECIAL_OPS[name]
+    if isinstance(name, str) and name in ops.__all__ and callable(getattr(ops, name, None)):
+        return getattr(ops, name)
+    raise ValueError(f"unknown op {name!r} (expected a function of ferrograd.ops)")
+
+
+def _encode(obj, tid, where):
+    import numpy as np
+
+    if isinstance(obj, KerasTensor):
+        return {"__tensor__": tid(obj)}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, list):
+        return [_encode(v, tid, where) for v in obj]
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v, tid, where) for v in obj]}
+    if isinstance(obj, dict):
+        if not all(isinstance(k, str) for k in obj):
+            raise ValueError(f"{where}: only string dictionary keys can be saved, received {list(obj)}")
+        return {"__dict__": {k: _encode(v, tid, where) for k, v in obj.items()}}
+    if isinstance(obj, slice):
+        return {"__slice__": [_encode(obj.start, tid, where), _encode(obj.stop, tid, where),
+                              _encode(obj.step, tid, where)]}
+    if obj is Ellipsis:
+        return {"__ellipsis__": True}
+    if isinstance(obj, (np.generic,)):
+        return obj.item()
+    if isinstance(obj, (np.ndarray, _core.Tensor)):
+        a = np.asarray(obj)
+        if a.size > _MAX_CONST:
+            raise ValueError(f"{where}: a constant of {a.size} elements is too large to store in the config; "
+                             "hold it as a layer weight instead")
+        return {"__array__": a.tolist(), "dtype": str(a.dtype), "shape": list(a.shape)}
+    raise ValueError(f"{where}: cannot save an argument of type {type(obj).__name__} ({obj!r})")
+
+
+def _decode(obj, tensors):
+    import numpy as np
+
+    if isinstance(obj, list):
+        return [_decode(v, tensors) for v in obj]
+    if not isinstance(obj, dict):
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return obj
+        raise ValueError(f"unexpected value {obj!r}")
+    if "__tensor__" in obj:
+        key = obj["__tensor__"]
+        if key not in tensors:
+            raise ValueError(f"tensor {key!r} is used before any node produces it")
+        return tensors[key]
+    if "__tuple__" in obj:
+        return tuple(_decode(v, tensors) for v in obj["__tuple__"])
+    if "__dict__" in obj:
+        return {str(k): _decode(v, tensors) for k, v in obj["__dict__"].items()}
+    if "__slice__" in obj:
+        return slice(*(_decode(v, tensors) for v in obj["__slice__"]))
+    if "__ellipsis__" in obj:
+        return Ellipsis
+    if "__array__" in obj:
+        dtype = obj.get("dtype")
+        if dtype not in ("float32", "float64", "int32", "int64", "bool"):
+            raise ValueError(f"unsupported constant dtype {dtype!r}")
+        a = np.asarray(obj["__array__"], dtype=dtype)
+        if list(a.shape) != list(obj.get("shape", [])):
+            raise ValueError(f"constant of shape {list(a.shape)} does not match its recorded shape {obj.get('shape')}")
+        return _core.as_tensor(a)
+    raise ValueError(f"unexpected object with keys {sorted(obj)!r} in a node's arguments")
+
+
+def get_graph_config(model, serialize_layer):
+    """The JSON config of a functional model (layers, nodes, inputs and outputs)."""
+    f = model._functional
+    ids = {}
+
+    def tid(kt):
+        if id(kt) not in ids:
+            ids[id(kt)] = len(ids)
+        return ids[id(kt)]
+
+    where = f"saving model {model.name!r}"
+    input_tensors = [{"id": tid(kt), "shape": list(kt.shape), "dtype": kt.dtype, "name": kt.name}
+                     for kt in f["inputs"]]
+    layer_index = {id(lyr): i for i, lyr in enumerate(f["layers"])}
+    nodes = []
+    for node in f["nodes"]:
+        fn, args, kwargs = node
+        if id(fn) in layer_index:
+            entry = {"layer": layer_index[id(fn)]}
+        else:
+            name = _op_name(fn)
+            if name is None:
+                raise ValueError(f"{where}: the graph calls {getattr(fn, '__name__', fn)!r}, which is neither a layer "
+                                 "nor a function of ferrograd.ops; wrap it in a custom layer registered with "
+                                 "@keras.saving.register_keras_serializable")
+            entry = {"op": name}
+        entry["args"] = _encode(list(args), tid, where)
+        entry["kwargs"] = _encode(dict(kwargs), tid, where)
+        entry["outputs"] = [tid(kt) for kt in node_outputs(node)]
+        nodes.append(entry)
+    return {"name": model.name, "trainable": model.trainable,
+            "layers": [serialize_layer(lyr) for lyr in f["layers"]],
+            "input_tensors": input_tensors, "nodes": nodes,
+            "inputs": tid(f["inputs"][0]) if f["single_input"] else [tid(kt) for kt in f["inputs"]],
+            "outputs": _encode(f["outputs"], tid, where)}
+
+
+def from_graph_config(config, deserialize_layer):
+    """Rebuilds a functional model from :func:`get_graph_config` output by replaying its nodes."""
+    from .model import Model
+
+    layers = [deserialize_layer(e) for e in config["layers"]]
+    tensors = {}
+    for spec in config["input_tensors"]:
+        shape = spec["shape"]
+        if not isinstance(shape, list) or not all(d is None or (isinstance(d, int) and d >= 0) for d in shape):
+            raise ValueError(f"bad input shape {shape!r}")
+        if spec.get("dtype") not in ("float32", "float64", "int32", "int64", "bool"):
+            raise ValueError(f"bad input dtype {spec.get('dtype')!r}")
+        tensors[spec["id"]] = KerasTensor(tuple(shape), spec["dtype"], spec.get("name"))
+    for entry in config["nodes"]:
+        args = _decode(entry["args"], tensors)
+        kwargs = _decode(entry["kwargs"], tensors)
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise ValueError("a node's args must be a list and its kwargs a mapping")
+        if "layer" in entry:
+            k = entry["layer"]
+            if not isinstance(k, int) or not 0 <= k < len(layers):
+                raise ValueError(f"node refers to layer {k!r}, the model has {len(layers)} layers")
+            out = layers[k](*args, **kwargs)
+        else:
+            out = symbolic_call(_op_by_name(entry.get("op")), tuple(args), kwargs)
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        if len(outs) != len(entry["outputs"]):
+            raise ValueError(f"a node produced {len(outs)} outputs, the config records {len(entry['outputs'])}")
+        for key, kt in zip(entry["outputs"], outs):
+            tensors[key] = kt
+    inputs = config["inputs"]
+    inputs = [tensors[k] for k in inputs] if isinstance(inputs, list) else tensors[inputs]
+    outputs = _decode(config["outputs"], tensors)
+    return Model(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))

@@ -103,6 +103,23 @@ class Model(Layer):
         cache = functional.run_graph(f["nodes"], f["inputs"], f["outputs"], values, training)
         return functional._map(f["outputs"], lambda kt: cache[id(kt)])
 
+    def get_config(self):
+        if self._functional is not None:
+            from .. import saving
+            from . import functional
+
+            return functional.get_graph_config(self, saving._serialize_layer)
+        return super().get_config()
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if cls is Model and isinstance(config, dict) and "nodes" in config:
+            from .. import saving
+            from . import functional
+
+            return functional.from_graph_config(config, lambda e: saving._deserialize_layer(e, custom_objects))
+        return cls(**config)
+
     # ---- compile -----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
