@@ -346,3 +346,45 @@ def test_subclassed_model_saving(tmp_path):
     lam = keras.Model(*(lambda i: (i, layers.Lambda(lambda t: t * 2)(i)))(keras.Input(shape=(3,))))
     with pytest.raises(ValueError, match="Lambda layers cannot be serialized"):
         lam.save(tmp_path / "l.keras")
+
+
+def test_multi_input_multi_output_model(tmp_path):
+    keras.random.seed(3)
+    rng = np.random.default_rng(3)
+    a_in, b_in = keras.Input(shape=(4,), name="a"), keras.Input(shape=(3,), name="b")
+    h = layers.Concatenate()([layers.Dense(8, activation="relu")(a_in), b_in])
+    cls = layers.Dense(3, activation="softmax", name="cls")(h)
+    reg = layers.Dense(1, name="reg")(h)
+    model = keras.Model([a_in, b_in], [cls, reg])
+    assert model.input_names == ["a", "b"] and model.output_names == ["cls", "reg"]
+    model.compile(keras.optimizers.Adam(0.02), loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"},
+                  loss_weights={"cls": 1.0, "reg": 0.5}, metrics={"cls": ["accuracy"], "reg": ["mae"]})
+    xa, xb = rng.normal(size=(64, 4)).astype(np.float32), rng.normal(size=(64, 3)).astype(np.float32)
+    yc = (xa[:, 0] > 0).astype(np.int64) + (xb[:, 0] > 0)
+    yr = (xa.sum(1, keepdims=True) * 0.5).astype(np.float32)
+    h = model.fit({"a": xa, "b": xb}, {"cls": yc, "reg": yr}, epochs=30, batch_size=16, verbose=0)
+    keys = set(h.history)
+    assert {"loss", "cls_loss", "reg_loss", "cls_accuracy", "reg_mae"} <= keys
+    assert h.history["loss"][-1] < h.history["loss"][0] * 0.5
+    # the total is the weighted sum of the heads (no regularizers here)
+    res = model.evaluate([xa, xb], [yc, yr], verbose=0, return_dict=True)
+    assert res["loss"] == pytest.approx(res["cls_loss"] + 0.5 * res["reg_loss"], rel=1e-5)
+    pc, pr = model.predict([xa, xb], verbose=0)
+    assert pc.shape == (64, 3) and pr.shape == (64, 1)
+    assert res["cls_accuracy"] == pytest.approx(float((pc.argmax(1) == yc).mean()))
+    model.save(tmp_path / "mm.keras")
+    again = keras.saving.load_model(tmp_path / "mm.keras")
+    for p, q in zip(again.predict([xa, xb], verbose=0), (pc, pr)):
+        np.testing.assert_allclose(p, q, rtol=1e-6)
+    assert again.evaluate([xa, xb], [yc, yr], verbose=0, return_dict=True)["loss"] == pytest.approx(res["loss"])
+    # clear errors for the wrong number of arrays and mismatched lengths
+    with pytest.raises(ValueError, match="2 inputs"):
+        model.predict(xa, verbose=0)
+    with pytest.raises(ValueError, match="cardinality"):
+        model.fit([xa, xb[:10]], [yc, yr], verbose=0)
+    with pytest.raises(ValueError, match="do not match"):
+        model.fit({"a": xa, "c": xb}, [yc, yr], verbose=0)
+    # one loss for every output, a flat metric list applied to each
+    model.compile("sgd", "mse", metrics=["mae"])
+    res = model.evaluate([xa, xb], [np.zeros((64, 3)), yr], verbose=0, return_dict=True)
+    assert {"cls_mae", "reg_mae", "cls_loss", "reg_loss"} <= set(res)

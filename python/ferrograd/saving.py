@@ -117,6 +117,15 @@ def _serialize_layer(lyr):
     return {"class_name": getattr(lyr, "_registered_name", type(lyr).__name__), "config": lyr.get_config()}
 
 
+def _nested(obj, fn):
+    """``fn`` applied to the leaves of a list/dict structure (losses and metrics per output)."""
+    if isinstance(obj, (list, tuple)):
+        return [_nested(v, fn) for v in obj]
+    if isinstance(obj, dict) and "class_name" not in obj:
+        return {k: _nested(v, fn) for k, v in obj.items()}
+    return fn(obj)
+
+
 def _json_shape(shape):
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
         return [_json_shape(s) for s in shape]
@@ -154,8 +163,9 @@ def _model_config(model, with_compile=True):
     if with_compile and model.compiled:
         cfg["compile_config"] = {
             "optimizer": optimizers.serialize(model.optimizer),
-            "loss": losses.serialize(model.loss) if model.loss is not None else None,
-            "metrics": [m if isinstance(m, str) else getattr(m, "name", str(m)) for m in model._metric_ids],
+            "loss": _nested(model.loss, lambda v: None if v is None else losses.serialize(v)),
+            "loss_weights": model._loss_weights,
+            "metrics": _nested(model._metric_ids, lambda m: m if isinstance(m, str) else getattr(m, "name", str(m))),
         }
     return cfg
 
@@ -277,9 +287,17 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     _load_weights_bytes(model, weights, filepath)
     cc = cfg.get("compile_config")
     if compile and cc:
-        model.compile(optimizer=optimizers.deserialize(cc["optimizer"]),
-                      loss=losses.deserialize(cc["loss"]) if cc.get("loss") is not None else None,
-                      metrics=cc.get("metrics"))
+        try:
+            loss = cc.get("loss")
+            if isinstance(loss, list) or (isinstance(loss, dict) and "class_name" not in loss):
+                loss = _nested(loss, lambda v: None if v is None else losses.deserialize(v))
+            elif loss is not None:
+                loss = losses.deserialize(loss)
+            model.compile(optimizer=optimizers.deserialize(cc["optimizer"]), loss=loss,
+                          loss_weights=cc.get("loss_weights"), metrics=cc.get("metrics"))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{filepath}: cannot restore the compile settings ({e}); load with compile=False "
+                             "to skip them") from None
     return model
 
 

@@ -1,6 +1,7 @@
 """Model: a Layer that trains (compile / fit / evaluate / predict), Keras 3 semantics."""
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -120,32 +121,189 @@ class Model(Layer):
             return functional.from_graph_config(config, lambda e: saving._deserialize_layer(e, custom_objects))
         return cls(**config)
 
+    # ---- inputs and outputs ------------------------------------------------------------------
+    @property
+    def input_names(self):
+        if self._functional is None:
+            return None
+        return [kt.name for kt in self._functional["inputs"]]
+
+    @property
+    def output_names(self):
+        """Names of the outputs (the layers producing them), used by dict-valued ``y``, losses and metrics."""
+        if self._functional is None:
+            return None
+        from . import functional
+
+        names = []
+        for k, kt in enumerate(functional._flatten(self._functional["outputs"], [])):
+            fn = kt._node[0] if kt._node is not None else None
+            names.append(fn.name if isinstance(fn, Layer) else f"output_{k}")
+        return names
+
+    def _n_inputs(self):
+        return len(self._functional["inputs"]) if self._functional is not None else None
+
+    def _n_outputs(self):
+        if self._functional is None:
+            return None
+        outs = self._functional["outputs"]
+        return len(outs) if isinstance(outs, (list, tuple)) else 1
+
+    @staticmethod
+    def _split(data, what, n, names):
+        """``data`` as a list of NumPy arrays and whether it was a single array (not a list or dict)."""
+        if data is None:
+            return None, True
+        if isinstance(data, dict):
+            if names is None:
+                raise ValueError(f"{what} is a dict, but this model has no named {what}s; pass a list")
+            unknown = sorted(set(data) - set(names))
+            missing = [k for k in names if k not in data]
+            if unknown or missing:
+                raise ValueError(f"{what} dict keys {sorted(data)} do not match the model's {what} names {names}")
+            return [_to_numpy(data[k], f"{what}[{k!r}]") for k in names], len(names) == 1
+        arrays = isinstance(data, (list, tuple)) and len(data) > 0 and all(
+            isinstance(d, (np.ndarray, Tensor)) for d in data)
+        if n == 1 and arrays and len(data) == 1:
+            data = data[0]
+        multi = (n is not None and n > 1) or (n is None and arrays and len(data) > 1)
+        if not multi:
+            return [_to_numpy(data, what)], True
+        if not isinstance(data, (list, tuple)) or (n is not None and len(data) != n):
+            got = f"{len(data)} arrays" if isinstance(data, (list, tuple)) else "one array"
+            raise ValueError(f"the model has {n} {what}s: pass a list of {n} arrays or a dict keyed by {names}, "
+                             f"received {got}")
+        return [_to_numpy(d, f"{what}[{i}]") for i, d in enumerate(data)], False
+
+    @staticmethod
+    def _cardinality(*groups):
+        sizes = {}
+        for label, arrs in groups:
+            for i, a in enumerate(arrs or []):
+                sizes[f"{label}[{i}]" if len(arrs) > 1 else label] = len(a) if a.ndim else 0
+        if len(set(sizes.values())) > 1:
+            desc = ", ".join(f"{k} sizes: {v}" for k, v in sizes.items())
+            raise ValueError(f"Data cardinality is ambiguous: {desc}. Make sure all arrays contain the same number "
+                             "of samples.")
+        return next(iter(sizes.values()), 0)
+
+    @staticmethod
+    def _feed(tensors, single):
+        return tensors[0] if single else list(tensors)
+
+    @staticmethod
+    def _flat(y_pred):
+        return list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
+
     # ---- compile -----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
-        """Configures the optimizer, loss and metrics (string ids or objects)."""
+        """Configures the optimizer, loss and metrics (string ids or objects).
+
+        For a model with several outputs, ``loss`` may be one loss (applied to every output), a list
+        or a dict keyed by output name, ``loss_weights`` a list or dict, and ``metrics`` a flat list
+        (applied to every output), a list of lists or a dict.
+        """
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses_mod.get(loss)
-        self._metric_ids = list(metrics or [])
+        if isinstance(loss, (list, tuple)):
+            self.loss = [losses_mod.get(v) for v in loss]
+        elif isinstance(loss, dict):
+            self.loss = {k: losses_mod.get(v) for k, v in loss.items()}
+        else:
+            self.loss = losses_mod.get(loss)
+        self._loss_weights = loss_weights
+        self._metric_ids = metrics if isinstance(metrics, dict) else list(metrics or [])
         self._metrics = None
+        self._heads = None
         self.compiled = True
 
-    def _resolve_metrics(self, y, y_pred):
-        if self._metrics is None:
-            self._metrics = [metrics_mod.get(m, self.loss, tuple(y.shape), tuple(y_pred.shape))
-                             for m in self._metric_ids]
+    def _resolve_heads(self, n_out):
+        """Per output: (name, loss, weight); resolved once the number of outputs is known."""
+        if self._heads is not None and len(self._heads) == n_out:
+            return self._heads
+        names = self.output_names or [f"output_{k}" for k in range(n_out)]
+        if len(names) != n_out:
+            names = [f"output_{k}" for k in range(n_out)]
+
+        def per_output(spec, what, default):
+            if isinstance(spec, dict):
+                unknown = sorted(set(spec) - set(names))
+                if unknown:
+                    raise ValueError(f"{what} names {unknown} are not outputs of the model; outputs: {names}")
+                return [spec.get(k, default) for k in names]
+            if isinstance(spec, (list, tuple)):
+                if len(spec) != n_out:
+                    raise ValueError(f"{what} has {len(spec)} entries, the model has {n_out} outputs")
+                return list(spec)
+            return [spec if spec is not None else default] * n_out
+
+        fns = per_output(self.loss, "loss", None)
+        weights = per_output(self._loss_weights, "loss_weights", 1.0)
+        self._heads = [(nm, fn, float(w)) for nm, fn, w in zip(names, fns, weights)]
+        return self._heads
+
+    def _resolve_metrics(self, ys, preds):
+        if self._metrics is not None:
+            return
+        heads = self._resolve_heads(len(preds))
+        ids, multi = self._metric_ids, len(heads) > 1
+        if isinstance(ids, dict):
+            unknown = sorted(set(ids) - {nm for nm, _, _ in heads})
+            if unknown:
+                raise ValueError(f"metrics names {unknown} are not outputs of the model; outputs: "
+                                 f"{[nm for nm, _, _ in heads]}")
+            per = [ids.get(nm, []) for nm, _, _ in heads]
+            per = [list(v) if isinstance(v, (list, tuple)) else [v] for v in per]
+        elif multi and ids and all(isinstance(v, (list, tuple)) for v in ids):
+            if len(ids) != len(heads):
+                raise ValueError(f"metrics has {len(ids)} lists, the model has {len(heads)} outputs")
+            per = [list(v) for v in ids]
+        else:  # one flat list: applied to every output
+            per = [list(ids) for _ in heads]
+        self._metrics, used = [], set()
+        for k, ((nm, fn, _), mids) in enumerate(zip(heads, per)):
+            for m in mids:
+                if isinstance(m, metrics_mod.Metric) and id(m) in used:
+                    m = copy.deepcopy(m)  # one instance per output
+                obj = metrics_mod.get(m, fn, tuple(ys[k].shape), tuple(preds[k].shape))
+                used.add(id(obj))
+                # Keras 3 logs a metric given by string under that string ("mae", "acc")
+                base = m if isinstance(m, str) else obj.name
+                obj._log_name = f"{nm}_{base}" if multi else base
+                self._metrics.append((k, obj))
+
+    def _metric_logs(self):
+        return {m._log_name: float(m.result()) for _, m in self._metrics}
+
+    def _update_metrics(self, ys, preds):
+        self._resolve_metrics(ys, preds)
+        for k, m in self._metrics:
+            m.update_state(ys[k], preds[k])
 
     def _compute_loss(self, y, y_pred, sample_weight=None):
-        fn = self.loss
-        if fn is None:
-            raise ValueError("No loss to compute; pass `loss=` to compile()")
-        if isinstance(fn, losses_mod.Loss):
-            loss = fn(y, y_pred, sample_weight)
-        else:
-            loss = losses_mod._reduce(fn(y, y_pred), sample_weight, "sum_over_batch_size")
+        """The total loss: the weighted sum over outputs plus regularization penalties.
+
+        ``y`` and ``y_pred`` are a tensor each or lists of tensors (one per output).
+        """
+        ys, preds = self._flat(y), self._flat(y_pred)
+        if len(ys) != len(preds):
+            raise ValueError(f"the model has {len(preds)} outputs, received {len(ys)} targets")
+        total, self._last_head_losses = None, []
+        for (nm, fn, w), yt, yp in zip(self._resolve_heads(len(preds)), ys, preds):
+            if fn is None:
+                raise ValueError("No loss to compute; pass `loss=` to compile()" if len(preds) == 1 else
+                                 f"No loss for output {nm!r}; give one in compile(loss=...)")
+            if isinstance(fn, losses_mod.Loss):
+                part = fn(yt, yp, sample_weight)
+            else:
+                part = losses_mod._reduce(fn(yt, yp), sample_weight, "sum_over_batch_size")
+            self._last_head_losses.append(part)
+            part = part if w == 1.0 else part * w
+            total = part if total is None else total + part
         for penalty in self.losses:
-            loss = loss + penalty
-        return loss
+            total = total + penalty
+        return total
 
     # ---- steps -------------------------------------------------------------------------------
     def train_step(self, x, y, sample_weight=None):
@@ -157,6 +315,8 @@ class Model(Layer):
         loss.backward()
         self.optimizer.apply([w.grad for w in tw], tw)
         self._apply_constraints()
+        if isinstance(y_pred, (list, tuple)):
+            return loss, [p.detach() for p in y_pred]
         return loss, y_pred.detach()
 
     def _check_compiled(self):
@@ -171,35 +331,49 @@ class Model(Layer):
     def _take(self, arr, idx):
         return _core.from_numpy(np.ascontiguousarray(arr[idx]))
 
+    def _take_all(self, arrs, idx):
+        return [self._take(a, idx) for a in arrs]
+
+    def _head_means(self, n_out):
+        if n_out < 2:
+            return []
+        return [metrics_mod.Mean(f"{nm}_loss") for nm, _, _ in self._resolve_heads(n_out)]
+
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
-        """Trains for ``epochs`` epochs; returns a :class:`History`."""
+        """Trains for ``epochs`` epochs; returns a :class:`History`.
+
+        ``x`` and ``y`` are arrays, or lists/dicts of arrays for models with several inputs/outputs.
+        """
         self._check_compiled()
-        x, y = _to_numpy(x, "x"), _to_numpy(y, "y")
-        sw = _to_numpy(sample_weight, "sample_weight")
         if x is None or y is None:
             raise ValueError("fit() needs both x and y")
-        if len(x) != len(y):
-            raise ValueError(f"Data cardinality is ambiguous: x sizes: {len(x)}, y sizes: {len(y)}. "
-                             "Make sure all arrays contain the same number of samples.")
-        if sw is not None and len(sw) != len(x):
-            raise ValueError(f"sample_weight has {len(sw)} entries for {len(x)} samples")
+        xs, x_single = self._split(x, "input", self._n_inputs(), self.input_names)
+        ys, y_single = self._split(y, "output", self._n_outputs(), self.output_names)
+        sw = _to_numpy(sample_weight, "sample_weight")
+        n = self._cardinality(("x", xs), ("y", ys))
+        if sw is not None and len(sw) != n:
+            raise ValueError(f"sample_weight has {len(sw)} entries for {n} samples")
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), received {validation_split}")
         if class_weight is not None:
-            cw = np.vectorize(lambda c: class_weight.get(int(c), 1.0))(y.reshape(len(y), -1)[:, 0] if y.ndim > 1
-                                                                          and y.shape[-1] == 1 else
-                                                                          (y.argmax(-1) if y.ndim > 1 else y))
+            if not y_single:
+                raise ValueError("class_weight is only supported for models with a single output")
+            y0 = ys[0]
+            cw = np.vectorize(lambda c: class_weight.get(int(c), 1.0))(y0.reshape(len(y0), -1)[:, 0] if y0.ndim > 1
+                                                                          and y0.shape[-1] == 1 else
+                                                                          (y0.argmax(-1) if y0.ndim > 1 else y0))
             sw = cw.astype(np.float32) if sw is None else sw * cw
         if validation_split and validation_data is None:
             # Keras takes the validation samples from the end, before shuffling.
-            cut = int(math.floor(len(x) * (1.0 - validation_split)))
-            validation_data = (x[cut:], y[cut:])
-            x, y = x[:cut], y[:cut]
+            cut = int(math.floor(n * (1.0 - validation_split)))
+            validation_data = ([a[cut:] for a in xs] if not x_single else xs[0][cut:],
+                               [a[cut:] for a in ys] if not y_single else ys[0][cut:])
+            xs, ys = [a[:cut] for a in xs], [a[:cut] for a in ys]
             sw = sw[:cut] if sw is not None else None
+            n = cut
         batch_size = batch_size or 32
-        n = len(x)
         steps = math.ceil(n / batch_size)
         if steps_per_epoch:
             steps = min(steps, steps_per_epoch)
@@ -218,23 +392,26 @@ class Model(Layer):
         for epoch in range(initial_epoch, epochs):
             cb.on_epoch_begin(epoch)
             loss_m = metrics_mod.Mean("loss")
+            head_ms = self._head_means(len(ys))
             if self._metrics is not None:
-                for m in self._metrics:
+                for _, m in self._metrics:
                     m.reset_state()
             logs = {}
             for step, idx in enumerate(self._batches(n, batch_size, shuffle, rng)):
                 if step >= steps:
                     break
                 cb.on_train_batch_begin(step)
-                xb, yb = self._take(x, idx), self._take(y, idx)
+                xb, yb = self._take_all(xs, idx), self._take_all(ys, idx)
                 swb = self._take(sw, idx) if sw is not None else None
-                loss, y_pred = self.train_step(xb, yb, swb)
-                loss_m.update_state(loss.detach(), sample_weight=float(len(idx)))
-                self._resolve_metrics(yb, y_pred)
-                for m in self._metrics:
-                    m.update_state(yb, y_pred)
-                logs = {m.name: float(m.result()) for m in self._metrics}
-                logs["loss"] = float(loss_m.result())
+                loss, y_pred = self.train_step(self._feed(xb, x_single), self._feed(yb, y_single), swb)
+                weight = float(len(idx))
+                loss_m.update_state(loss.detach(), sample_weight=weight)
+                for hm, part in zip(head_ms, self._last_head_losses):
+                    hm.update_state(part.detach(), sample_weight=weight)
+                self._update_metrics(yb, self._flat(y_pred))
+                logs = {"loss": float(loss_m.result())}
+                logs.update({hm.name: float(hm.result()) for hm in head_ms})
+                logs.update(self._metric_logs())
                 cb.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -254,28 +431,34 @@ class Model(Layer):
                  callbacks=None, return_dict=False):
         """Loss (and metrics) over the data: a scalar, a list, or a dict with ``return_dict``."""
         self._check_compiled()
-        x, y = _to_numpy(x, "x"), _to_numpy(y, "y")
-        if len(x) != len(y):
-            raise ValueError(f"Data cardinality is ambiguous: x sizes: {len(x)}, y sizes: {len(y)}")
+        if x is None or y is None:
+            raise ValueError("evaluate() needs both x and y")
+        xs, x_single = self._split(x, "input", self._n_inputs(), self.input_names)
+        ys, y_single = self._split(y, "output", self._n_outputs(), self.output_names)
+        n = self._cardinality(("x", xs), ("y", ys))
         sw = _to_numpy(sample_weight, "sample_weight")
+        if sw is not None and len(sw) != n:
+            raise ValueError(f"sample_weight has {len(sw)} entries for {n} samples")
         batch_size = batch_size or 32
         loss_m = metrics_mod.Mean("loss")
+        head_ms = self._head_means(len(ys))
         if self._metrics is not None:
-            for m in self._metrics:
+            for _, m in self._metrics:
                 m.reset_state()
         with _NoGrad():
-            for idx in self._batches(len(x), batch_size, False, None):
-                xb, yb = self._take(x, idx), self._take(y, idx)
+            for idx in self._batches(n, batch_size, False, None):
+                xb, yb = self._take_all(xs, idx), self._take_all(ys, idx)
                 swb = self._take(sw, idx) if sw is not None else None
-                y_pred = self(xb, training=False)
-                loss = self._compute_loss(yb, y_pred, swb)
+                y_pred = self(self._feed(xb, x_single), training=False)
+                loss = self._compute_loss(self._feed(yb, y_single), y_pred, swb)
                 # weighted by the batch size, so the result is a mean over samples
                 loss_m.update_state(loss, sample_weight=float(len(idx)))
-                self._resolve_metrics(yb, y_pred)
-                for m in self._metrics:
-                    m.update_state(yb, y_pred)
+                for hm, part in zip(head_ms, self._last_head_losses):
+                    hm.update_state(part, sample_weight=float(len(idx)))
+                self._update_metrics(yb, self._flat(y_pred))
         out = {"loss": float(loss_m.result())}
-        out.update({m.name: float(m.result()) for m in (self._metrics or [])})
+        out.update({hm.name: float(hm.result()) for hm in head_ms})
+        out.update(self._metric_logs() if self._metrics else {})
         if verbose not in (0, False):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in out.items()))
         if return_dict:
@@ -284,36 +467,57 @@ class Model(Layer):
         return vals[0] if len(vals) == 1 else vals
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Outputs for every sample, as a NumPy array (batches of ``batch_size``, default 32)."""
-        x = _to_numpy(x, "x")
+        """Outputs for every sample as a NumPy array (a list of arrays for several outputs), computed
+        in batches of ``batch_size`` (default 32)."""
+        xs, x_single = self._split(x, "input", self._n_inputs(), self.input_names)
+        n = self._cardinality(("x", xs))
         batch_size = batch_size or 32
         outs = []
         with _NoGrad():
-            for s in range(0, len(x), batch_size):
-                outs.append(self(_core.from_numpy(np.ascontiguousarray(x[s:s + batch_size])), training=False))
+            for s in range(0, n, batch_size):
+                xb = [_core.from_numpy(np.ascontiguousarray(a[s:s + batch_size])) for a in xs]
+                outs.append(self(self._feed(xb, x_single), training=False))
         if not outs:
             return np.zeros((0,), np.float32)
+        if isinstance(outs[0], (list, tuple)):
+            return [ops.concatenate([o[k] for o in outs], axis=0).numpy() for k in range(len(outs[0]))]
         return ops.concatenate(outs, axis=0).numpy()
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._check_compiled()
-        xb, yb = _core.as_tensor(_to_numpy(x, "x")), _core.as_tensor(_to_numpy(y, "y"))
-        loss, y_pred = self.train_step(xb, yb, None if sample_weight is None else _core.as_tensor(sample_weight))
-        self._resolve_metrics(yb, y_pred)
+        xs, x_single = self._split(x, "input", self._n_inputs(), self.input_names)
+        ys, y_single = self._split(y, "output", self._n_outputs(), self.output_names)
+        self._cardinality(("x", xs), ("y", ys))
+        xb, yb = [_core.as_tensor(a) for a in xs], [_core.as_tensor(a) for a in ys]
+        loss, y_pred = self.train_step(self._feed(xb, x_single), self._feed(yb, y_single),
+                                       None if sample_weight is None else _core.as_tensor(sample_weight))
+        preds = self._flat(y_pred)
+        self._resolve_metrics(yb, preds)
         out = {"loss": float(loss.item())}
-        for m in self._metrics:
+        if len(preds) > 1:
+            out.update({f"{nm}_loss": float(p.item()) for (nm, _, _), p in
+                        zip(self._resolve_heads(len(preds)), self._last_head_losses)})
+        for _, m in self._metrics:
             m.reset_state()
-            m.update_state(yb, y_pred)
-            out[m.name] = float(m.result())
+        self._update_metrics(yb, preds)
+        out.update(self._metric_logs())
         return out if return_dict else (out["loss"] if len(out) == 1 else list(out.values()))
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        return self.evaluate(x, y, batch_size=len(x), verbose=0, sample_weight=sample_weight,
+        n = len(x) if not isinstance(x, (list, tuple, dict)) else None
+        if n is None:
+            xs, _ = self._split(x, "input", self._n_inputs(), self.input_names)
+            n = len(xs[0])
+        return self.evaluate(x, y, batch_size=max(n, 1), verbose=0, sample_weight=sample_weight,
                              return_dict=return_dict)
 
     def predict_on_batch(self, x):
+        xs, x_single = self._split(x, "input", self._n_inputs(), self.input_names)
         with _NoGrad():
-            return self(_core.as_tensor(_to_numpy(x, "x")), training=False).numpy()
+            out = self(self._feed([_core.as_tensor(a) for a in xs], x_single), training=False)
+        if isinstance(out, (list, tuple)):
+            return [o.numpy() for o in out]
+        return out.numpy()
 
     def save(self, filepath, overwrite=True, zipped=True):
         """Saves to a ``.keras`` archive (see :mod:`ferrograd.saving`)."""
