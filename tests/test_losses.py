@@ -99,3 +99,4 @@ def test_identifiers_and_errors():
         losses.sparse_categorical_crossentropy(np.array([3]), np.zeros((1, 3), np.float32), from_logits=True)
     with pytest.raises(ValueError, match="do not match"):
         fg._core.softmax_cross_entropy(fg.zeros((2, 3)), fg.tensor([0, 1, 2]), True)
+

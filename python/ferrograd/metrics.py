@@ -1,12 +1,14 @@
 """Metrics (``keras.metrics``): stateful accumulators whose per-batch work runs in Rust ops."""
 from __future__ import annotations
 
+import numpy as np
+
 from . import _core, losses, ops
 from ._core import Tensor
 
 __all__ = ["Metric", "Mean", "Sum", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
-           "MeanSquaredError", "MeanAbsoluteError", "get"]
+           "MeanSquaredError", "MeanAbsoluteError", "AUC", "Precision", "Recall", "get"]
 
 
 def _t(x):
@@ -157,11 +159,186 @@ class MeanAbsoluteError(_MeanFn):
         super().__init__(name, dtype)
 
 
+def _confusion(y_true, y_pred, thresholds, sample_weight, multi_label, from_logits=False):
+    """True/false positives and negatives at each threshold (prediction > threshold), as float64
+    arrays of shape (T,) or (labels, T) with ``multi_label``; the per-sample work runs in ops."""
+    y_pred = _t(y_pred)
+    y_pred = ops.sigmoid(y_pred) if from_logits else y_pred
+    y_pred = ops.cast(y_pred, "float32")
+    y_true = ops.cast(_t(y_true), "float32")
+    if tuple(y_true.shape) != tuple(y_pred.shape):
+        if y_true.size != y_pred.size:
+            raise ValueError(f"y_true has shape {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}; they must "
+                             "hold the same number of values")
+        y_true = ops.reshape(y_true, y_pred.shape)
+    if multi_label:
+        p = ops.reshape(y_pred, (-1, y_pred.shape[-1]))  # (N, L)
+        y = ops.reshape(y_true, (-1, y_pred.shape[-1]))
+    else:
+        p, y = ops.reshape(y_pred, (-1,)), ops.reshape(y_true, (-1,))
+    w = None
+    if sample_weight is not None:
+        w = ops.cast(_t(sample_weight), "float32")
+        per_row = y_pred.size // max(w.size, 1) if w.size else 1
+        w = ops.reshape(w, (-1, 1)) if multi_label else ops.reshape(ops.repeat(ops.reshape(w, (-1,)), per_row), (-1,))
+    th = _core.as_tensor(np.asarray(thresholds, np.float32))
+    above = ops.cast(ops.greater(ops.expand_dims(p, -1), th), "float32")  # (..., T)
+    pos = y if w is None else y * w
+    neg = (1.0 - y) if w is None else (1.0 - y) * w
+    tp = ops.sum(above * ops.expand_dims(pos, -1), axis=0).numpy().astype(np.float64)
+    fp = ops.sum(above * ops.expand_dims(neg, -1), axis=0).numpy().astype(np.float64)
+    n_pos = ops.sum(pos, axis=0).numpy().astype(np.float64)
+    n_neg = ops.sum(neg, axis=0).numpy().astype(np.float64)
+    if multi_label:
+        n_pos, n_neg = n_pos[:, None], n_neg[:, None]
+    return tp, fp, n_pos - tp, n_neg - fp
+
+
+def _div(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), 0.0)
+
+
+class AUC(Metric):
+    """Area under the ROC or precision-recall curve, from confusion counts at ``num_thresholds``
+    thresholds (Keras' definition: thresholds evenly spaced in [0, 1] plus two just outside it,
+    Riemann sum with ``summation_method`` "interpolation", "minoring" or "majoring")."""
+
+    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
+                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+        curve, summation_method = str(curve).upper(), str(summation_method).lower()
+        if curve not in ("ROC", "PR"):
+            raise ValueError(f'Invalid AUC curve value: "{curve}". Expected values are ["ROC", "PR"]')
+        if summation_method not in ("interpolation", "minoring", "majoring"):
+            raise ValueError(f'Invalid AUC summation method value: "{summation_method}". Expected values are '
+                             '["interpolation", "majoring", "minoring"]')
+        if thresholds is not None:
+            inner = sorted(float(t) for t in thresholds)
+            if any(not 0.0 <= t <= 1.0 for t in inner):
+                raise ValueError(f"thresholds must be in [0, 1], received {thresholds}")
+        else:
+            if num_thresholds <= 1:
+                raise ValueError(f"Argument `num_thresholds` must be an integer > 1. Received: "
+                                 f"num_thresholds={num_thresholds}")
+            inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        eps = 1e-7
+        self.thresholds = [0.0 - eps] + inner + [1.0 + eps]
+        self.num_thresholds = len(self.thresholds)
+        self.curve, self.summation_method = curve, summation_method
+        self.multi_label, self.num_labels, self.from_logits = bool(multi_label), num_labels, bool(from_logits)
+        self.label_weights = None if label_weights is None else np.asarray(label_weights, np.float64)
+        super().__init__(name or "auc", dtype)
+
+    def reset_state(self):
+        self._counts = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        got = _confusion(y_true, y_pred, self.thresholds, sample_weight, self.multi_label, self.from_logits)
+        if self._counts is None:
+            self._counts = [c.copy() for c in got]
+        elif got[0].shape != self._counts[0].shape:
+            raise ValueError(f"AUC: the number of labels changed from {self._counts[0].shape[0]} to {got[0].shape[0]}")
+        else:
+            for acc, c in zip(self._counts, got):
+                acc += c
+
+    def result(self):
+        if self._counts is None:
+            return 0.0
+        tp, fp, fn, tn = self._counts
+        lo, hi = (slice(None), slice(None, -1)), (slice(None), slice(1, None))
+        if tp.ndim == 1:
+            lo, hi = lo[1], hi[1]
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            # Davis & Goadrich (2006): precision interpolated linearly in the number of positives.
+            dtp = tp[lo] - tp[hi]
+            p = tp + fp
+            dp = p[lo] - p[hi]
+            slope = _div(dtp, np.maximum(dp, 0.0))
+            intercept = tp[hi] - slope * p[hi]
+            both = (p[lo] > 0) & (p[hi] > 0)
+            ratio = np.where(both, _div(p[lo], np.maximum(p[hi], 0.0)), 1.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_ratio = np.log(np.where(ratio > 0, ratio, 1.0))
+            area = np.sum(_div(slope * (dtp + intercept * log_ratio), np.maximum(tp[hi] + fn[hi], 0.0)), axis=-1)
+        else:
+            recall = _div(tp, tp + fn)
+            if self.curve == "ROC":
+                x, y = _div(fp, fp + tn), recall
+            else:
+                x, y = recall, _div(tp, tp + fp)
+            if self.summation_method == "interpolation":
+                heights = (y[lo] + y[hi]) / 2.0
+            elif self.summation_method == "minoring":
+                heights = np.minimum(y[lo], y[hi])
+            else:
+                heights = np.maximum(y[lo], y[hi])
+            area = np.sum((x[lo] - x[hi]) * heights, axis=-1)
+        if self.multi_label:
+            if self.label_weights is None:
+                return float(np.mean(area))
+            return float(np.sum(area * self.label_weights) / np.sum(self.label_weights))
+        return float(area)
+
+    def get_config(self):
+        return {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
+                "summation_method": self.summation_method, "multi_label": self.multi_label,
+                "from_logits": self.from_logits}
+
+
+class _Thresholded(Metric):
+    """Precision/Recall at one threshold (or several: the result is then a list)."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        if top_k is not None:
+            raise ValueError(f"{type(self).__name__}(top_k=...) is not supported yet")
+        self._single = thresholds is None or isinstance(thresholds, (int, float))
+        self.thresholds = [0.5 if thresholds is None else float(thresholds)] if self._single else \
+            [float(t) for t in thresholds]
+        self.class_id = class_id
+        super().__init__(name, dtype)
+
+    def reset_state(self):
+        self._tp = self._other = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _t(y_true), _t(y_pred)
+        if self.class_id is not None:
+            y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
+        tp, fp, fn, _ = _confusion(y_true, y_pred, self.thresholds, sample_weight, False)
+        self._tp = self._tp + tp
+        self._other = self._other + (fp if self._kind == "precision" else fn)
+
+    def result(self):
+        r = _div(np.asarray(self._tp, np.float64), np.asarray(self._tp + self._other, np.float64))
+        r = np.broadcast_to(r, (len(self.thresholds),))
+        return float(r[0]) if self._single else [float(v) for v in r]
+
+
+class Precision(_Thresholded):
+    """tp / (tp + fp) with predictions above ``thresholds`` (default 0.5) counted as positive."""
+
+    _kind = "precision"
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name="precision", dtype=None):
+        super().__init__(thresholds, top_k, class_id, name, dtype)
+
+
+class Recall(_Thresholded):
+    """tp / (tp + fn) with predictions above ``thresholds`` (default 0.5) counted as positive."""
+
+    _kind = "recall"
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name="recall", dtype=None):
+        super().__init__(thresholds, top_k, class_id, name, dtype)
+
+
 _BY_NAME = {
     "sparse_categorical_accuracy": SparseCategoricalAccuracy, "categorical_accuracy": CategoricalAccuracy,
     "binary_accuracy": BinaryAccuracy, "top_k_categorical_accuracy": TopKCategoricalAccuracy,
     "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy, "mse": MeanSquaredError,
     "mean_squared_error": MeanSquaredError, "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "auc": AUC, "AUC": AUC, "precision": Precision, "recall": Recall,
 }
 
 
