@@ -1,8 +1,10 @@
 """The classic Keras MNIST convnet, as written for Keras 3, running on ferrograd.
 
     FERROGRAD_DATA=../shared/data python examples/mnist_convnet.py [--epochs 3]
+        [--learning-rate 0.005 --cosine-decay]
 
-Expected: ~99% test accuracy after 3 epochs.
+Expected after 3 epochs: ~98.5% test accuracy with Keras' defaults (Keras 3 on PyTorch gets the
+same with this script), ~99.0% with Adam at 0.005 decayed to 0 by CosineDecay.
 """
 import argparse
 
@@ -14,6 +16,10 @@ from ferrograd import layers
 ap = argparse.ArgumentParser(description=__doc__)
 ap.add_argument("--epochs", type=int, default=3)
 ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--learning-rate", type=float, default=0.001,
+                help="Adam's (peak) learning rate; Keras' default is 0.001")
+ap.add_argument("--cosine-decay", action="store_true",
+                help="decay the learning rate to 0 over the run with keras.optimizers.schedules.CosineDecay")
 ap.add_argument("--limit", type=int, default=None, help="use only this many training samples (smoke runs)")
 args = ap.parse_args()
 
@@ -50,7 +56,11 @@ model = keras.Sequential(
 model.summary()
 
 batch_size = 128
-model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+lr = args.learning_rate
+if args.cosine_decay:
+    steps = -(-int(len(x_train) * 0.9) // batch_size) * args.epochs
+    lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps)
+model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adam(lr), metrics=["accuracy"])
 model.fit(x_train, y_train, batch_size=batch_size, epochs=args.epochs, validation_split=0.1)
 
 score = model.evaluate(x_test, y_test, verbose=0)
