@@ -169,6 +169,10 @@ PARITY2D = [
     ("pointwise", (2, 5, 6, 17), (1, 1, 17, 3), (1, 1), "valid", (1, 1)),
     ("pointwise_s2", (1, 9, 9, 3), (1, 1, 3, 5), (2, 2), "valid", (1, 1)),
     ("big_tiles", (3, 40, 37, 8), (5, 5, 8, 6), (1, 1), "same", (1, 1)),
+    # small patches (kh*kw*cin <= 32) run the direct kernel: register blocks of 32 channels + tail
+    ("direct_c1", (2, 30, 29, 1), (3, 3, 1, 40), (1, 1), "same", (1, 1)),
+    ("direct_c3_s2_d2", (2, 21, 19, 3), (3, 3, 3, 33), (2, 1), "same", (2, 1)),
+    ("direct_5x5_valid", (1, 12, 11, 1), (5, 5, 1, 64), (1, 1), "valid", (1, 1)),
 ]
 
 
@@ -303,6 +307,9 @@ POOL_PARITY = [
     ("same_c3", (2, 7, 5, 3), (3, 3), (2, 2), "same"),
     ("overlap_c17", (3, 6, 7, 17), (3, 2), (1, 1), "valid"),
     ("same_s3", (1, 10, 11, 4), (2, 3), (3, 2), "same"),
+    # windows that tile the image (pool_size == strides): the backward writes each input once
+    ("tiled_remainder", (3, 11, 13, 40), (2, 2), None, "valid"),
+    ("tiled_same_clipped", (2, 9, 7, 33), (3, 2), (3, 2), "same"),
 ]
 
 
@@ -369,8 +376,13 @@ def run_all(x, w, b, threads):
     (d * d).sum().backward()
     xp, kp = fg.tensor(x, requires_grad=True), fg.tensor(w[1:2, 1:2], requires_grad=True)  # 1x1: plain GEMMs
     (ops.conv(xp, kp) ** 2).sum().backward()
+    xt2 = fg.tensor(x, requires_grad=True)
+    ops.max_pool(xt2, 2).sum().backward()  # tiled windows: the select-based backward
+    direct = ops.conv(fg.tensor(x[..., :1]), fg.tensor(np.tile(w[:, :, :1], (1, 1, 1, 2))[..., :40]),
+                      padding="same", bias=fg.tensor(np.tile(b, 2)[:40]))  # small patch: direct kernel
     return [y.numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy(), yg.numpy(), p.numpy(),
-            d.numpy(), xd.grad.numpy(), kd.grad.numpy(), xp.grad.numpy(), kp.grad.numpy(), xq.grad.numpy()]
+            d.numpy(), xd.grad.numpy(), kd.grad.numpy(), xp.grad.numpy(), kp.grad.numpy(), xq.grad.numpy(),
+            direct.numpy(), xt2.grad.numpy()]
 
 
 def test_bit_identical_for_1_and_2_threads(threads):

@@ -86,6 +86,45 @@ fn for_images(g: &PoolGeom, f: impl Fn(usize) + Sync) {
     }
 }
 
+/// `b = max(b, v)` along a channel run; strictly greater keeps the first maximum and a NaN wins
+/// (PyTorch's rule). Branch-free selects, so the loop vectorises.
+#[inline(always)]
+fn max_run_impl<T: PoolScalar>(yo: &mut [T], xi: &[T]) {
+    #[allow(clippy::eq_op)] // v != v is the NaN test, generic over T
+    for (b, &v) in yo.iter_mut().zip(xi) {
+        *b = if (v > *b) | (v != v) { v } else { *b };
+    }
+}
+
+/// As [`max_run_impl`], also recording `idx` in `ao` where the maximum changes.
+#[inline(always)]
+fn max_arg_run_impl<T: PoolScalar>(yo: &mut [T], ao: &mut [i64], xi: &[T], idx: i64) {
+    let n = yo.len().min(ao.len()).min(xi.len());
+    let (yo, ao, xi) = (&mut yo[..n], &mut ao[..n], &xi[..n]);
+    for i in 0..n {
+        let (v, b) = (xi[i], yo[i]);
+        // `|`, not `||`: no branch, so the loop compiles to vector compares and blends.
+        #[allow(clippy::eq_op)]
+        let take = (v > b) | (v != v);
+        yo[i] = if take { v } else { b };
+        ao[i] = if take { idx } else { ao[i] };
+    }
+}
+
+/// `d = g` where `a == idx`, else 0 (the gradient of one window element).
+#[inline(always)]
+fn route_run_impl<T: PoolScalar>(d: &mut [T], g: &[T], a: &[i64], idx: i64) {
+    let n = d.len().min(g.len()).min(a.len());
+    let (d, g, a) = (&mut d[..n], &g[..n], &a[..n]);
+    for i in 0..n {
+        d[i] = if a[i] == idx { g[i] } else { T::zero() };
+    }
+}
+
+crate::simd_fn!(fn route_run<T: PoolScalar>(d: &mut [T], g: &[T], a: &[i64], idx: i64) => route_run_impl);
+crate::simd_fn!(fn max_run<T: PoolScalar>(yo: &mut [T], xi: &[T]) => max_run_impl);
+crate::simd_fn!(fn max_arg_run<T: PoolScalar>(yo: &mut [T], ao: &mut [i64], xi: &[T], idx: i64) => max_arg_run_impl);
+
 /// Max pooling; `arg` (when given: only backward needs it) receives the flat spatial index of
 /// each maximum (-1 for an empty window).
 ///
@@ -123,22 +162,9 @@ pub unsafe fn max_pool_forward<T: PoolScalar>(
                         first = false;
                         continue;
                     }
-                    // Strictly greater keeps the first maximum; a NaN wins (PyTorch's rule).
-                    #[allow(clippy::eq_op)] // v != v is the NaN test, generic over T
                     match ao.as_deref_mut() {
-                        Some(ao) => {
-                            for ((b, a), &v) in yo.iter_mut().zip(ao.iter_mut()).zip(xi) {
-                                if v > *b || v != v {
-                                    *b = v;
-                                    *a = idx;
-                                }
-                            }
-                        }
-                        None => {
-                            for (b, &v) in yo.iter_mut().zip(xi) {
-                                *b = if v > *b || v != v { v } else { *b };
-                            }
-                        }
+                        Some(ao) => max_arg_run(yo, ao, xi, idx),
+                        None => max_run(yo, xi),
                     }
                 }
             }
@@ -163,18 +189,55 @@ pub unsafe fn max_pool_backward<T: PoolScalar>(
     dx: *mut T,
 ) {
     let img = g.h * g.w * g.c;
-    std::slice::from_raw_parts_mut(dx, g.n * img).fill(T::zero());
+    let tiled = g.sh == g.kh && g.sw == g.kw && g.pad_top == 0 && g.pad_left == 0;
+    if !tiled || g.oh * g.kh < g.h || g.ow * g.kw < g.w {
+        std::slice::from_raw_parts_mut(dx, g.n * img).fill(T::zero());
+    }
     let (dys, args, dxs) = (SendPtr(dy as *mut T), SendPtr(arg as *mut i64), SendPtr(dx));
     let per = g.oh * g.ow * g.c;
+    if per == 0 {
+        return;
+    }
+    if tiled {
+        // Windows tile the image without overlap (the usual pool_size == strides): every input
+        // element belongs to at most one window, so each is written once, by a vector select.
+        for_images(g, |n| {
+            for oy in 0..g.oh {
+                for ox in 0..g.ow {
+                    let o = ((n * g.oh + oy) * g.ow + ox) * g.c;
+                    // SAFETY: window (oy, ox) of image n is written by this task only.
+                    let (gr, ar) = unsafe {
+                        (
+                            std::slice::from_raw_parts(dys.get().add(o), g.c),
+                            std::slice::from_raw_parts(args.get().add(o), g.c),
+                        )
+                    };
+                    // Clipped: with "same" padding the last window may reach past the image.
+                    for iy in oy * g.kh..((oy + 1) * g.kh).min(g.h) {
+                        for ix in ox * g.kw..((ox + 1) * g.kw).min(g.w) {
+                            let at = ((n * g.h + iy) * g.w + ix) * g.c;
+                            let d =
+                                unsafe { std::slice::from_raw_parts_mut(dxs.get().add(at), g.c) };
+                            route_run(d, gr, ar, (iy * g.w + ix) as i64);
+                        }
+                    }
+                }
+            }
+        });
+        return;
+    }
     for_images(g, |n| {
         // SAFETY: image n of dx is written by this task only.
         let d = unsafe { std::slice::from_raw_parts_mut(dxs.get().add(n * img), img) };
         let gy = unsafe { std::slice::from_raw_parts(dys.get().add(n * per), per) };
         let a = unsafe { std::slice::from_raw_parts(args.get().add(n * per), per) };
-        for (k, (&gv, &ai)) in gy.iter().zip(a).enumerate() {
-            if ai >= 0 {
-                let i = ai as usize * g.c + k % g.c;
-                d[i] = d[i] + gv;
+        for (gr, ar) in gy.chunks_exact(g.c).zip(a.chunks_exact(g.c)) {
+            // One output position: channel ch goes to input position ar[ch] (no division per value).
+            for (ch, (&gv, &ai)) in gr.iter().zip(ar).enumerate() {
+                if ai >= 0 {
+                    let i = ai as usize * g.c + ch;
+                    d[i] = d[i] + gv;
+                }
             }
         }
     });
