@@ -34,7 +34,7 @@
 use rayon::prelude::*;
 
 use super::iter::SendPtr;
-use super::matmul::{gemm, GemmParams, GemmScalar, MatMut, MatRef};
+use super::matmul::{gemm, gemm_serial, GemmParams, GemmScalar, MatMut, MatRef};
 
 /// Target size (elements) of one task's patch scratch buffer.
 const SCRATCH: usize = 1 << 16;
@@ -387,6 +387,7 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
     let ntiles = rows.div_ceil(t);
     let (xs, ws, ys) = (SendPtr(x as *mut T), SendPtr(w as *mut T), SendPtr(y));
     let (ao, bo, co) = offs(t * kg, cog, cog);
+    let par = ntiles > 1 && crate::threading::should_parallelize(rows * kg * g.cout, 1 << 16);
     let tile = |s: &mut Vec<T>, ti: usize| {
         let r0 = ti * t;
         let m = t.min(rows - r0);
@@ -419,12 +420,17 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
                 b_offsets: &bo,
                 c_offsets: &co,
             };
-            gemm(&p);
+            // Tiles already run in parallel: splitting each tile's product again would only
+            // re-pack the weights per task.
+            if par {
+                gemm_serial(&p);
+            } else {
+                gemm(&p);
+            }
         }
     };
     let scratch = || vec![T::ZERO; groups * t * kg];
-    let work = rows * kg * g.cout;
-    if ntiles > 1 && crate::threading::should_parallelize(work, 1 << 16) {
+    if par {
         crate::threading::install(|| (0..ntiles).into_par_iter().for_each_init(scratch, tile));
     } else {
         let mut s = scratch();
@@ -486,6 +492,7 @@ pub unsafe fn conv2d_backward_input<T: GemmScalar>(
     let ao: Vec<isize> = (0..groups).map(|gi| (gi * cog) as isize).collect();
     let co: Vec<isize> = (0..groups).map(|gi| (gi * t * kg) as isize).collect();
     let (dys, ws, dxs) = (SendPtr(dy as *mut T), SendPtr(w as *mut T), SendPtr(dx));
+    let par = g.n > 1 && crate::threading::should_parallelize(rows * kg * g.cout, 1 << 16);
     let image = |s: &mut Vec<T>, n: usize| {
         let dximg = unsafe { dxs.get().add(n * g.h * g.w * g.cin) };
         let mut q0 = 0;
@@ -520,15 +527,18 @@ pub unsafe fn conv2d_backward_input<T: GemmScalar>(
                     b_offsets: &ao,
                     c_offsets: &co,
                 };
-                gemm(&p);
+                if par {
+                    gemm_serial(&p);
+                } else {
+                    gemm(&p);
+                }
                 col2im_add(g, s.as_ptr(), q0, m, t, dximg);
             }
             q0 += m;
         }
     };
     let scratch = || vec![T::ZERO; groups * t * kg];
-    let work = rows * kg * g.cout;
-    if g.n > 1 && crate::threading::should_parallelize(work, 1 << 16) {
+    if par {
         crate::threading::install(|| (0..g.n).into_par_iter().for_each_init(scratch, image));
     } else {
         let mut s = scratch();

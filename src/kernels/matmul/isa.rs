@@ -1,13 +1,13 @@
 //! Which instruction set the GEMM runs on: detected once per process, cached, and overridable on
-//! the calling thread (tests and benches force each kernel the host supports).
+//! the calling thread (tests and benches force each kernel the host supports) or for the process
+//! with `FERROGRAD_GEMM_ISA=scalar|avx2|avx512` (read once, at the first GEMM; an ISA the CPU
+//! lacks is ignored).
 //!
-//! The crate is built for generic x86-64, so AVX2 code is only reachable through
-//! `#[target_feature]` functions selected here at run time. An AVX-512 or NEON kernel slots in as
-//! a new `Isa` variant, a detection branch in [`detect`] and an arm in `GemmScalar::kernel` /
-//! `GemmScalar::gemv_kernel`; the tests then cover it through `supported_isas`. Neither ships:
-//! NEON cannot be run or cross-built here, and although the project machine (Zen 4) has
-//! AVX-512, it executes 512-bit FMAs at the same flop rate as two 256-bit ones and the AVX2
-//! kernel already runs at that ceiling (100-105 GFLOP/s per core), so it was not a priority.
+//! The crate is built for generic x86-64, so AVX2 and AVX-512 code is only reachable through
+//! `#[target_feature]` functions selected here at run time. A NEON kernel would slot in as a new
+//! `Isa` variant, a detection branch in [`detect`] and an arm in `GemmScalar::kernel` /
+//! `GemmScalar::gemv_kernel`; the tests then cover it through `supported_isas`. NEON does not
+//! ship: it cannot be run or cross-built here.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -22,17 +22,20 @@ pub enum Isa {
     Scalar,
     /// x86-64 AVX2 + FMA (256-bit vectors, 16 registers).
     Avx2,
+    /// x86-64 AVX-512F (512-bit vectors, 32 registers); GEMV stays on the AVX2 kernel.
+    Avx512,
 }
 
 impl Isa {
     /// Every ISA this build knows, fastest last.
-    pub const ALL: [Isa; 2] = [Isa::Scalar, Isa::Avx2];
+    pub const ALL: [Isa; 3] = [Isa::Scalar, Isa::Avx2, Isa::Avx512];
 
     /// Whether the running CPU can execute this ISA's kernels.
     pub fn is_supported(self) -> bool {
         match self {
             Isa::Scalar => true,
             Isa::Avx2 => avx2_fma_available(),
+            Isa::Avx512 => avx512_available(),
         }
     }
 
@@ -40,6 +43,7 @@ impl Isa {
         match self {
             Isa::Scalar => 1,
             Isa::Avx2 => 2,
+            Isa::Avx512 => 3,
         }
     }
 
@@ -47,6 +51,7 @@ impl Isa {
         match c {
             1 => Some(Isa::Scalar),
             2 => Some(Isa::Avx2),
+            3 => Some(Isa::Avx512),
             _ => None,
         }
     }
@@ -60,6 +65,28 @@ fn avx2_fma_available() -> bool {
 #[cfg(not(target_arch = "x86_64"))]
 fn avx2_fma_available() -> bool {
     false
+}
+
+#[cfg(target_arch = "x86_64")]
+fn avx512_available() -> bool {
+    avx2_fma_available() && is_x86_feature_detected!("avx512f")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx512_available() -> bool {
+    false
+}
+
+/// The ISA named by `FERROGRAD_GEMM_ISA`, when set, known and supported by this CPU.
+fn from_env() -> Option<Isa> {
+    let v = std::env::var("FERROGRAD_GEMM_ISA").ok()?;
+    let isa = match v.trim().to_ascii_lowercase().as_str() {
+        "scalar" => Isa::Scalar,
+        "avx2" => Isa::Avx2,
+        "avx512" => Isa::Avx512,
+        _ => return None,
+    };
+    isa.is_supported().then_some(isa)
 }
 
 /// The ISAs the running CPU supports, scalar first.
@@ -77,11 +104,13 @@ pub fn detect() -> Isa {
     if let Some(isa) = Isa::from_code(DETECTED.load(Ordering::Relaxed)) {
         return isa;
     }
-    let isa = if Isa::Avx2.is_supported() {
+    let isa = from_env().unwrap_or(if Isa::Avx512.is_supported() {
+        Isa::Avx512
+    } else if Isa::Avx2.is_supported() {
         Isa::Avx2
     } else {
         Isa::Scalar
-    };
+    });
     DETECTED.store(isa.code(), Ordering::Relaxed);
     isa
 }
