@@ -90,6 +90,7 @@ def test_batch_norm_matches_torch_and_tracks_moving_stats():
     (yp * torch.from_numpy(g.transpose(0, 3, 1, 2))).sum().backward()
     np.testing.assert_allclose(xt.grad.numpy(), xp.grad.numpy().transpose(0, 2, 3, 1), rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(bn.gamma.grad.numpy(), tb.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(bn.beta.grad.numpy(), tb.bias.grad.numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(bn.moving_mean.numpy(), tb.running_mean.numpy(), rtol=1e-5, atol=1e-6)
     # torch's running variance is unbiased; Keras' moving variance uses the biased batch variance
     n = 8 * 5 * 5
@@ -146,3 +147,61 @@ def test_small_unet_and_resnet_train(tmp_path):
     resnet.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
     h = resnet.fit(x, labels, epochs=8, batch_size=8, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
+
+
+def test_fused_batch_norm_gradcheck_and_errors():
+    from conftest import gradcheck
+
+    from ferrograd import _core
+
+    r = np.random.default_rng(4)
+    x, gamma, beta = r.standard_normal((5, 3, 4)) * 2 + 1, r.standard_normal(4), r.standard_normal(4)
+    gradcheck(lambda a, g, b: _core.batch_norm_train(a, g, b, 1e-3)[0], x, gamma, beta)
+    y, mean, var = _core.batch_norm_train(keras.tensor(x), keras.tensor(gamma), keras.tensor(beta), 1e-3)
+    flat = x.reshape(-1, 4)
+    np.testing.assert_allclose(mean.numpy(), flat.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(var.numpy(), flat.var(0), rtol=1e-12)
+    want = (x - flat.mean(0)) / np.sqrt(flat.var(0) + 1e-3) * gamma + beta
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"gamma has shape \(3,\), expected \(4,\)"):
+        _core.batch_norm_train(keras.tensor(x), keras.tensor(gamma[:3]), keras.tensor(beta), 1e-3)
+    with pytest.raises(ValueError, match="at least one value per channel"):
+        _core.batch_norm_train(keras.tensor(np.zeros((0, 4))), keras.tensor(gamma), keras.tensor(beta), 1e-3)
+    with pytest.raises(ValueError, match="epsilon"):
+        _core.batch_norm_train(keras.tensor(x), keras.tensor(gamma), keras.tensor(beta), -1.0)
+    with pytest.raises(TypeError, match="float input"):
+        _core.batch_norm_train(keras.tensor(np.ones((2, 4), np.int64)), keras.tensor(gamma), keras.tensor(beta), 1e-3)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fused_batch_norm_bit_identical_across_threads(threads):
+    x = np.random.default_rng(5).standard_normal((64, 8, 8, 40)).astype(np.float32)  # parallel blocks
+    g = np.random.default_rng(6).standard_normal(x.shape).astype(np.float32)
+
+    def run(n):
+        keras.set_num_threads(n)
+        try:
+            bn = layers.BatchNormalization()
+            xt = keras.tensor(x, requires_grad=True)
+            y = bn(xt, training=True)
+            (y * keras.tensor(g)).sum().backward()
+            return [y.numpy(), xt.grad.numpy(), bn.gamma.grad.numpy(), bn.beta.grad.numpy(),
+                    bn.moving_variance.numpy()]
+        finally:
+            keras.set_num_threads(2)
+
+    for a, b in zip(run(1), run(threads)):
+        assert np.array_equal(a, b)
+
+
+def test_batch_norm_other_axis_and_no_affine_match_numpy():
+    x = np.random.default_rng(7).standard_normal((6, 3, 5)).astype(np.float32)
+    bn = layers.BatchNormalization(axis=1, center=False, scale=False)
+    y = bn(keras.tensor(x), training=True).numpy()
+    mu, var = x.mean((0, 2), keepdims=True), x.var((0, 2), keepdims=True)
+    np.testing.assert_allclose(y, (x - mu) / np.sqrt(var + 1e-3), rtol=1e-4, atol=1e-5)
+    bn_last = layers.BatchNormalization(center=False)
+    y2 = bn_last(keras.tensor(x), training=True).numpy()
+    mu2, var2 = x.mean((0, 1)), x.var((0, 1))
+    np.testing.assert_allclose(y2, (x - mu2) / np.sqrt(var2 + 1e-3), rtol=1e-4, atol=1e-5)
+    assert len(bn_last.weights) == 3  # gamma + the two moving statistics

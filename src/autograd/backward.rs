@@ -150,6 +150,7 @@ pub(super) fn rule(
             one(ops::pool_backward(geom, x, Some(arg), g)?)
         }
         Op::AvgPool2d { geom } => one(ops::pool_backward(geom, x, None, g)?),
+        Op::BatchNorm => ops::batch_norm_backward(inputs, saved, g, need),
         Op::SoftmaxXent { sparse } => {
             let gx = if need[0] {
                 Some(ops::softmax_xent_grad(&saved[0], &inputs[1], *sparse, g)?)

@@ -94,6 +94,8 @@ pub enum Op {
     SoftmaxXent {
         sparse: bool,
     },
+    /// inputs: [x, gamma, beta]; saved: [batch mean, 1 / sqrt(var + eps)] (f64, per channel)
+    BatchNorm,
 }
 
 impl Op {
@@ -125,6 +127,7 @@ impl Op {
             Op::AvgPool2d { .. } => "average_pool",
             Op::SoftmaxXent { sparse: true } => "sparse_categorical_crossentropy",
             Op::SoftmaxXent { sparse: false } => "categorical_crossentropy",
+            Op::BatchNorm => "batch_norm",
         }
     }
 }

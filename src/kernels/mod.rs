@@ -9,6 +9,7 @@ pub mod iter;
 pub mod loss;
 pub mod math;
 pub mod matmul;
+pub mod norm;
 pub mod optim;
 pub mod pool;
 pub mod reduce;

@@ -36,7 +36,7 @@ pub fn resolve_shape(op: &str, numel: usize, shape: &[isize]) -> Result<Vec<usiz
     }
     let mut out: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = unknown {
-        if known == 0 || numel % known != 0 {
+        if known == 0 || !numel.is_multiple_of(known) {
             return Err(Error::shape(
                 op,
                 format!("cannot reshape a tensor of {numel} elements into shape {shape:?}"),
@@ -530,7 +530,7 @@ pub fn split(x: &Tensor, spec: &SplitSpec, axis: isize) -> Result<Vec<Tensor>> {
     let n = x.shape()[a];
     let bounds: Vec<(usize, usize)> = match spec {
         SplitSpec::Sections(k) => {
-            if *k == 0 || n % k != 0 {
+            if *k == 0 || !n.is_multiple_of(*k) {
                 return Err(Error::value(
                     "split",
                     format!("an axis of size {n} cannot be split into {k} equal sections"),

@@ -119,7 +119,28 @@ fn upsample(
     Ok(PyTensor::wrap(y))
 }
 
+/// Training-mode batch normalization over every axis but the last, fused: returns
+/// `(y, batch_mean, batch_var)` (biased variance; the statistics carry no gradient).
+#[pyfunction]
+fn batch_norm_train(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    gamma: &Bound<'_, PyAny>,
+    beta: &Bound<'_, PyAny>,
+    epsilon: f64,
+) -> PyResult<(PyTensor, PyTensor, PyTensor)> {
+    let x = to_tensor(x, None)?;
+    let gamma = to_tensor(gamma, None)?;
+    let beta = to_tensor(beta, None)?;
+    let work = x.numel();
+    let (y, mean, var) = run(py, work, || {
+        ops::batch_norm_train(&x, &gamma, &beta, epsilon)
+    })?;
+    Ok((PyTensor::wrap(y), PyTensor::wrap(mean), PyTensor::wrap(var)))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(batch_norm_train, m)?)?;
     m.add_function(wrap_pyfunction!(conv, m)?)?;
     m.add_function(wrap_pyfunction!(conv_transpose, m)?)?;
     m.add_function(wrap_pyfunction!(pool, m)?)?;

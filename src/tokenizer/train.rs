@@ -292,7 +292,7 @@ pub fn train(
             }
         }
         merges_done += 1;
-        if merges_done % 256 == 0 && !progress(tokens.len() - 256, total) {
+        if merges_done.is_multiple_of(256) && !progress(tokens.len() - 256, total) {
             break;
         }
     }

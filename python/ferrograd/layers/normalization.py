@@ -40,28 +40,36 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=False):
         nd = inputs.ndim
         ax = self.axis % nd
+        n = inputs.shape[ax]
+        gamma = self.gamma if self.gamma is not None else ops.ones((n,), inputs.dtype)
+        beta = self.beta if self.beta is not None else ops.zeros((n,), inputs.dtype)
+        if training and ax == nd - 1:
+            # Channels last: one fused kernel (statistics, normalization and its backward).
+            y, mean, var = _core.batch_norm_train(inputs, gamma, beta, self.epsilon)
+            self._update_moving(mean, var)
+            return y
         red = tuple(i for i in range(nd) if i != ax)
         shape = [1] * nd
-        shape[ax] = inputs.shape[ax]
+        shape[ax] = n
         if training:
             mean = ops.mean(inputs, axis=red, keepdims=True)
             var = ops.var(inputs, axis=red, keepdims=True)
-            prev = _core.set_grad_enabled(False)
-            try:
-                m = self.momentum
-                self.moving_mean.assign(self.moving_mean * m + ops.reshape(mean, (-1,)) * (1.0 - m))
-                self.moving_variance.assign(self.moving_variance * m + ops.reshape(var, (-1,)) * (1.0 - m))
-            finally:
-                _core.set_grad_enabled(prev)
-        else:
-            mean = ops.reshape(self.moving_mean, shape)
-            var = ops.reshape(self.moving_variance, shape)
-        y = (inputs - mean) * ops.rsqrt(var + self.epsilon)
-        if self.gamma is not None:
-            y = y * ops.reshape(self.gamma, shape)
-        if self.beta is not None:
-            y = y + ops.reshape(self.beta, shape)
-        return y
+            self._update_moving(ops.reshape(mean, (-1,)), ops.reshape(var, (-1,)))
+            y = (inputs - mean) * ops.rsqrt(var + self.epsilon)
+            return y * ops.reshape(gamma, shape) + ops.reshape(beta, shape)
+        # Inference: fold the moving statistics into one scale and shift per channel (two passes).
+        scale = gamma * ops.rsqrt(self.moving_variance + self.epsilon)
+        shift = beta - self.moving_mean * scale
+        return inputs * ops.reshape(scale, shape) + ops.reshape(shift, shape)
+
+    def _update_moving(self, mean, var):
+        prev = _core.set_grad_enabled(False)
+        try:
+            m = self.momentum
+            self.moving_mean.assign(self.moving_mean * m + ops.stop_gradient(mean) * (1.0 - m))
+            self.moving_variance.assign(self.moving_variance * m + ops.stop_gradient(var) * (1.0 - m))
+        finally:
+            _core.set_grad_enabled(prev)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
