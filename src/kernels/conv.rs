@@ -142,9 +142,18 @@ unsafe fn im2col<T: GemmScalar>(
         let r = r0 + i;
         let (n, rem) = (r / per_img, r % per_img);
         let (oy, ox) = (rem / g.ow, rem % g.ow);
+        let x0 = (ox * g.sw).checked_sub(g.pad_left);
+        let row_inside = g.groups == 1 && g.dw == 1 && matches!(x0, Some(x0) if x0 + g.kw <= g.w);
         for ky in 0..g.kh {
             // Level 2: one kernel tap.
             let iy = g.in_y(oy, ky);
+            if let (true, Some(iy), Some(x0)) = (row_inside, iy, x0) {
+                // The kw taps of this kernel row are adjacent in the input: one copy of kw*cin.
+                let src = x.add(((n * g.h + iy) * g.w + x0) * g.cin);
+                let dst = s.add(i * kg + ky * g.kw * cig);
+                std::ptr::copy_nonoverlapping(src, dst, g.kw * cig);
+                continue;
+            }
             for kx in 0..g.kw {
                 let col = (ky * g.kw + kx) * cig;
                 let src = match (iy, g.in_x(ox, kx)) {
