@@ -139,7 +139,11 @@ pub unsafe fn reduce_rows<T: Num>(
     if nout >= 2 * crate::threading::num_threads() {
         // Fixed blocks of rows handed out from a shared counter; the calling thread works too
         // (threading::for_each_task), which avoids a full hand-off to the pool per call.
-        let per = (crate::threading::GRAIN / r.max(1)).max(1);
+        // Each row folds on its own, so the split cannot change results: a few long runs of
+        // rows per thread keep each thread's memory stream sequential for longer.
+        let per = (crate::threading::GRAIN / r.max(1))
+            .max(nout.div_ceil(4 * crate::threading::num_threads()))
+            .max(1);
         let tasks = nout.div_ceil(per);
         crate::threading::for_each_task(tasks, |t| {
             for o in t * per..((t + 1) * per).min(nout) {
