@@ -292,20 +292,19 @@ def test_functional_model_saves_and_loads(tmp_path):
     with zipfile.ZipFile(path) as z:
         files = {n: z.read(n) for n in z.namelist()}
     cfg = json.loads(files["config.json"])
-    cfg["config"]["nodes"][3]["layer"] = 99
-    files["config.json"] = json.dumps(cfg).encode()
-    with zipfile.ZipFile(tmp_path / "bad.keras", "w") as z:
-        for n, b in files.items():
-            z.writestr(n, b)
+
+    def altered(name, node):
+        cfg["config"]["nodes"][3] = node
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            for n, b in {**files, "config.json": json.dumps(cfg).encode()}.items():
+                z.writestr(n, b)
+        return tmp_path / name
+
     with pytest.raises(ValueError, match="cannot rebuild the model.*layer 99"):
-        keras.saving.load_model(tmp_path / "bad.keras")
-    cfg["config"]["nodes"][3] = {"op": "__import__", "args": ["os"], "kwargs": {"__dict__": {}}, "outputs": [50]}
-    files["config.json"] = json.dumps(cfg).encode()
-    with zipfile.ZipFile(tmp_path / "bad2.keras", "w") as z:
-        for n, b in files.items():
-            z.writestr(n, b)
+        keras.saving.load_model(altered("bad.keras", {**cfg["config"]["nodes"][3], "layer": 99}))
+    evil = {"op": "__import__", "args": ["os"], "kwargs": {"__dict__": {}}, "outputs": [50]}
     with pytest.raises(ValueError, match="unknown op '__import__'"):
-        keras.saving.load_model(tmp_path / "bad2.keras")
+        keras.saving.load_model(altered("bad2.keras", evil))
 
 
 def test_subclassed_model_saving(tmp_path):

@@ -597,6 +597,55 @@ unsafe fn col2im_add<T: GemmScalar>(
     }
 }
 
+/// `dst += patch^T @ dy[r0..r0 + m]` per group (`beta = 1`): one tile of the weight gradient,
+/// on the calling thread (`serial`) or split by the GEMM.
+///
+/// # Safety
+/// `s` holds the tile's patches (groups, t, kg) at the group offsets `ao`; `dy` is the full
+/// output gradient; `dst` a (kh, kw, cig, cout) accumulator with group offsets `bo`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn wgrad_tile<T: GemmScalar>(
+    g: &ConvGeom,
+    s: *const T,
+    dy: *const T,
+    r0: usize,
+    m: usize,
+    dst: *mut T,
+    (ao, bo): (&[isize], &[isize]),
+    serial: bool,
+) {
+    let p = GemmParams {
+        m: g.kg(),
+        n: g.cog(),
+        k: m,
+        alpha: T::ONE,
+        beta: T::ONE,
+        a: MatRef {
+            ptr: s,
+            rs: 1,
+            cs: g.kg() as isize,
+        },
+        b: MatRef {
+            ptr: dy.add(r0 * g.cout),
+            rs: g.cout as isize,
+            cs: 1,
+        },
+        c: MatMut {
+            ptr: dst,
+            rs: g.cout as isize,
+            cs: 1,
+        },
+        a_offsets: ao,
+        b_offsets: bo,
+        c_offsets: bo,
+    };
+    if serial {
+        gemm_serial(&p);
+    } else {
+        gemm(&p);
+    }
+}
+
 /// The weight gradient `dw = sum over output positions of patch^T @ dy` (per group).
 ///
 /// # Safety
@@ -681,32 +730,7 @@ pub unsafe fn conv2d_backward_weight<T: GemmScalar>(
                 // SAFETY: rows r0..r0+m are inside the output; s holds a full tile.
                 unsafe {
                     im2col(g, xs.get(), r0, (0, m), t, s.as_mut_ptr());
-                    let p = GemmParams {
-                        m: kg,
-                        n: cog,
-                        k: m,
-                        alpha: T::ONE,
-                        beta: T::ONE,
-                        a: MatRef {
-                            ptr: s.as_ptr(),
-                            rs: 1,
-                            cs: kg as isize,
-                        },
-                        b: MatRef {
-                            ptr: dys.get().add(r0 * g.cout),
-                            rs: g.cout as isize,
-                            cs: 1,
-                        },
-                        c: MatMut {
-                            ptr: dst,
-                            rs: g.cout as isize,
-                            cs: 1,
-                        },
-                        a_offsets: &ao,
-                        b_offsets: &bo,
-                        c_offsets: &bo,
-                    };
-                    gemm_serial(&p);
+                    wgrad_tile(g, s.as_ptr(), dys.get(), r0, m, dst, (&ao, &bo), true);
                 }
             }
         });
@@ -738,32 +762,7 @@ pub unsafe fn conv2d_backward_weight<T: GemmScalar>(
         } else {
             (0..nchunks).for_each(fill);
         }
-        let p = GemmParams {
-            m: kg,
-            n: cog,
-            k: m,
-            alpha: T::ONE,
-            beta: T::ONE,
-            a: MatRef {
-                ptr: s.as_ptr(),
-                rs: 1,
-                cs: kg as isize,
-            },
-            b: MatRef {
-                ptr: dy.add(r0 * g.cout),
-                rs: g.cout as isize,
-                cs: 1,
-            },
-            c: MatMut {
-                ptr: dw,
-                rs: g.cout as isize,
-                cs: 1,
-            },
-            a_offsets: &ao,
-            b_offsets: &bo,
-            c_offsets: &bo,
-        };
-        gemm(&p);
+        wgrad_tile(g, s.as_ptr(), dy, r0, m, dw, (&ao, &bo), false);
         r0 += m;
     }
 }
