@@ -387,3 +387,24 @@ def test_multi_input_multi_output_model(tmp_path):
     model.compile("sgd", "mse", metrics=["mae"])
     res = model.evaluate([xa, xb], [np.zeros((64, 3)), yr], verbose=0, return_dict=True)
     assert {"cls_mae", "reg_mae", "cls_loss", "reg_loss"} <= set(res)
+
+
+def test_dict_outputs_are_named_by_their_keys(tmp_path):
+    keras.random.seed(4)
+    a = keras.Input(shape=(4,), name="a")
+    h = layers.Dense(8, activation="relu")(a)
+    model = keras.Model(a, {"cls": layers.Dense(3, activation="softmax")(h), "reg": layers.Dense(1)(h)})
+    assert model.output_names == ["cls", "reg"]
+    model.compile("adam", {"cls": "sparse_categorical_crossentropy", "reg": "mse"}, metrics={"cls": ["accuracy"]})
+    rng = np.random.default_rng(4)
+    x = rng.random((32, 4), dtype=np.float32)
+    yc, yr = rng.integers(0, 3, 32), rng.random((32, 1), dtype=np.float32)
+    hist = model.fit(x, {"reg": yr, "cls": yc}, epochs=2, verbose=0)  # key order does not matter
+    assert set(hist.history) == {"loss", "cls_loss", "reg_loss", "cls_accuracy"}
+    pred = model.predict(x, verbose=0)
+    assert set(pred) == {"cls", "reg"} and pred["cls"].shape == (32, 3) and pred["reg"].shape == (32, 1)
+    assert set(model.predict_on_batch(x[:2])) == {"cls", "reg"}
+    model.save(tmp_path / "d.keras")
+    again = keras.saving.load_model(tmp_path / "d.keras")
+    for k, v in again.predict(x, verbose=0).items():
+        np.testing.assert_allclose(v, pred[k], rtol=1e-6)

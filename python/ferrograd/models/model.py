@@ -54,7 +54,10 @@ class Model(Layer):
         from . import functional
 
         ins = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-        outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        if isinstance(outputs, dict):
+            outs = list(outputs.values())
+        else:
+            outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         for t in list(ins) + list(outs):
             if not isinstance(t, functional.KerasTensor):
                 raise ValueError(f"Model(inputs, outputs) expects symbolic tensors from keras.Input and layer calls, "
@@ -135,8 +138,11 @@ class Model(Layer):
             return None
         from . import functional
 
+        outs = self._functional["outputs"]
+        if isinstance(outs, dict):  # Keras: a dict of outputs is named by its keys
+            return list(outs)
         names = []
-        for k, kt in enumerate(functional._flatten(self._functional["outputs"], [])):
+        for k, kt in enumerate(functional._flatten(outs, [])):
             fn = kt._node[0] if kt._node is not None else None
             names.append(fn.name if isinstance(fn, Layer) else f"output_{k}")
         return names
@@ -148,7 +154,7 @@ class Model(Layer):
         if self._functional is None:
             return None
         outs = self._functional["outputs"]
-        return len(outs) if isinstance(outs, (list, tuple)) else 1
+        return len(outs) if isinstance(outs, (list, tuple, dict)) else 1
 
     @staticmethod
     def _split(data, what, n, names):
@@ -194,6 +200,8 @@ class Model(Layer):
 
     @staticmethod
     def _flat(y_pred):
+        if isinstance(y_pred, dict):
+            return list(y_pred.values())
         return list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
 
     # ---- compile -----------------------------------------------------------------------------
@@ -317,6 +325,8 @@ class Model(Layer):
         self._apply_constraints()
         if isinstance(y_pred, (list, tuple)):
             return loss, [p.detach() for p in y_pred]
+        if isinstance(y_pred, dict):
+            return loss, [p.detach() for p in y_pred.values()]
         return loss, y_pred.detach()
 
     def _check_compiled(self):
@@ -479,6 +489,8 @@ class Model(Layer):
                 outs.append(self(self._feed(xb, x_single), training=False))
         if not outs:
             return np.zeros((0,), np.float32)
+        if isinstance(outs[0], dict):
+            return {k: ops.concatenate([o[k] for o in outs], axis=0).numpy() for k in outs[0]}
         if isinstance(outs[0], (list, tuple)):
             return [ops.concatenate([o[k] for o in outs], axis=0).numpy() for k in range(len(outs[0]))]
         return ops.concatenate(outs, axis=0).numpy()
@@ -515,6 +527,8 @@ class Model(Layer):
         xs, x_single = self._split(x, "input", self._n_inputs(), self.input_names)
         with _NoGrad():
             out = self(self._feed([_core.as_tensor(a) for a in xs], x_single), training=False)
+        if isinstance(out, dict):
+            return {k: o.numpy() for k, o in out.items()}
         if isinstance(out, (list, tuple)):
             return [o.numpy() for o in out]
         return out.numpy()
