@@ -163,6 +163,10 @@ def test_fused_batch_norm_gradcheck_and_errors():
     np.testing.assert_allclose(var.numpy(), flat.var(0), rtol=1e-12)
     want = (x - flat.mean(0)) / np.sqrt(flat.var(0) + 1e-3) * gamma + beta
     np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    # strided views are read through their layout
+    wide = keras.tensor(np.repeat(gamma, 2))[::2]
+    ys = _core.batch_norm_train(keras.tensor(x), wide, keras.tensor(beta), 1e-3)[0]
+    np.testing.assert_allclose(ys.numpy(), want, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match=r"gamma has shape \(3,\), expected \(4,\)"):
         _core.batch_norm_train(keras.tensor(x), keras.tensor(gamma[:3]), keras.tensor(beta), 1e-3)
     with pytest.raises(ValueError, match="at least one value per channel"):

@@ -16,13 +16,10 @@
 //! Aliasing: outputs never alias inputs.
 //!
 //! Performance: a 1x1, stride-1, unpadded conv is a plain GEMM on the input (no copy). A forward
-//! conv whose patch is at most `DIRECT_MAX_KG` values (the first layer of an image net: 3x3x1,
-//! 3x3x3, 5x5x1) runs a direct kernel: 32 output channels accumulate in registers while the taps
-//! are read straight from the input (interior pixels) or from a small zero-padded gather
-//! (borders). For the MNIST first layer (128x28x28x1 -> 32 channels, 3x3) it took the forward from
-//! 2.8 ms (im2col + GEMM with K = 9) to 1.1 ms on 2 threads (PyTorch: 0.85-1.3 ms). Otherwise
-//! the patches of one tile of output rows at a time are gathered (im2col) into a scratch buffer
-//! of at most `SCRATCH` elements per task, never the full kh*kw-times-larger patch tensor.
+//! conv whose patch is at most `DIRECT_MAX_KG` values (first layers) runs the direct kernel in
+//! `conv_direct.rs`. Otherwise the patches of one tile of output rows at a time are gathered
+//! (im2col) into a scratch buffer of at most `SCRATCH` elements per task, never the full
+//! kh*kw-times-larger patch tensor.
 //! Forward parallelises over tiles and the input gradient over images (col2im adds overlap only
 //! within an image); each tile's GEMM then runs on its task's thread (`gemm_serial`: splitting
 //! it again re-packed the weights per task; cnn_mid input gradient 8.4 -> 5.9 ms). The weight
@@ -36,6 +33,7 @@
 
 use rayon::prelude::*;
 
+use super::conv_direct::DIRECT_MAX_KG;
 use super::iter::SendPtr;
 use super::matmul::{gemm, gemm_serial, GemmParams, GemmScalar, MatMut, MatRef};
 
@@ -85,7 +83,7 @@ impl ConvGeom {
     }
     /// Columns of one group's patch matrix.
     #[inline]
-    fn kg(&self) -> usize {
+    pub(crate) fn kg(&self) -> usize {
         self.kh * self.kw * self.cig()
     }
     /// Whether the patch matrix is the input itself.
@@ -173,164 +171,6 @@ unsafe fn im2col<T: GemmScalar>(
     }
 }
 
-/// Patch lengths (`kh*kw*cin`, one group) up to this run the direct kernel: with so few
-/// multiply-adds per output, gathering patches and packing them for the GEMM costs more than the
-/// arithmetic (a first conv on 1-3 channels: 3x3x1 = 9, 3x3x3 = 27, 5x5x1 = 25).
-const DIRECT_MAX_KG: usize = 32;
-/// Output channels accumulated at once by the direct kernel (4 AVX2 registers of f32).
-const DIRECT_CB: usize = 32;
-
-/// `y[r] = b + patch(r) @ w` for output rows `r0..r0 + y.len() / cout`, one group, small patches.
-/// Each output sums its taps in (ky, kx, c) order onto the bias, whatever the thread split.
-/// `out = b + sum_k patch[k] * w[k, :]`, accumulated in registers `DIRECT_CB` channels at a time,
-/// taps in order; `tap(k)` reads patch element `k`.
-#[inline(always)]
-fn direct_dot<T: GemmScalar>(
-    kg: usize,
-    tap: impl Fn(usize) -> T,
-    w: &[T],
-    b: Option<&[T]>,
-    out: &mut [T],
-) {
-    let cout = out.len();
-    let mut c0 = 0;
-    while c0 + DIRECT_CB <= cout {
-        let mut acc = [T::ZERO; DIRECT_CB];
-        if let Some(b) = b {
-            acc.copy_from_slice(&b[c0..c0 + DIRECT_CB]);
-        }
-        for k in 0..kg {
-            let a = tap(k);
-            let wr = &w[k * cout + c0..k * cout + c0 + DIRECT_CB];
-            for j in 0..DIRECT_CB {
-                acc[j] = acc[j] + a * wr[j];
-            }
-        }
-        out[c0..c0 + DIRECT_CB].copy_from_slice(&acc);
-        c0 += DIRECT_CB;
-    }
-    if c0 < cout {
-        let tail = &mut out[c0..];
-        match b {
-            Some(b) => tail.copy_from_slice(&b[c0..]),
-            None => tail.fill(T::ZERO),
-        }
-        for k in 0..kg {
-            let a = tap(k);
-            let wr = &w[k * cout + c0..(k + 1) * cout];
-            for (o, &wv) in tail.iter_mut().zip(wr) {
-                *o = *o + a * wv;
-            }
-        }
-    }
-}
-
-#[inline(always)]
-fn direct_rows_impl<T: GemmScalar>(
-    g: &ConvGeom,
-    x: &[T],
-    w: &[T],
-    b: Option<&[T]>,
-    r0: usize,
-    y: &mut [T],
-) {
-    let (kg, cout, cin) = (g.kg(), g.cout, g.cin);
-    let per_img = g.oh * g.ow;
-    // Patch element k = (ky, kx, c) sits at x offset `offs[k]` from the patch's top-left input.
-    let mut offs = [0usize; DIRECT_MAX_KG];
-    for ky in 0..g.kh {
-        for kx in 0..g.kw {
-            for c in 0..cin {
-                offs[(ky * g.kw + kx) * cin + c] = (ky * g.dh * g.w + kx * g.dw) * cin + c;
-            }
-        }
-    }
-    let offs = &offs[..kg];
-    let span_y = (g.kh - 1) * g.dh;
-    let span_x = (g.kw - 1) * g.dw;
-    let mut patch = [T::ZERO; DIRECT_MAX_KG];
-    // Walk (n, oy, ox) incrementally from r0: no divisions per output.
-    let (mut n, rem) = (r0 / per_img, r0 % per_img);
-    let (mut oy, mut ox) = (rem / g.ow, rem % g.ow);
-    for out in y.chunks_exact_mut(cout) {
-        let (y0, x0) = (oy * g.sh, ox * g.sw);
-        let inside = y0 >= g.pad_top
-            && y0 - g.pad_top + span_y < g.h
-            && x0 >= g.pad_left
-            && x0 - g.pad_left + span_x < g.w;
-        if inside {
-            // Every tap is in the image: read them straight from x.
-            let base = ((n * g.h + y0 - g.pad_top) * g.w + x0 - g.pad_left) * cin;
-            let xb = &x[base..base + offs[kg - 1] + 1];
-            // SAFETY: offs[k] <= offs[kg - 1] < xb.len() (offsets grow with k).
-            direct_dot(
-                kg,
-                |k| unsafe { *xb.get_unchecked(*offs.get_unchecked(k)) },
-                w,
-                b,
-                out,
-            );
-        } else {
-            // Border: gather the patch with zeros for the padding.
-            let mut p = 0;
-            for ky in 0..g.kh {
-                let iy = g.in_y(oy, ky);
-                for kx in 0..g.kw {
-                    match (iy, g.in_x(ox, kx)) {
-                        (Some(iy), Some(ix)) => {
-                            let at = ((n * g.h + iy) * g.w + ix) * cin;
-                            patch[p..p + cin].copy_from_slice(&x[at..at + cin]);
-                        }
-                        _ => patch[p..p + cin].fill(T::ZERO),
-                    }
-                    p += cin;
-                }
-            }
-            direct_dot(kg, |k| patch[k], w, b, out);
-        }
-        ox += 1;
-        if ox == g.ow {
-            ox = 0;
-            oy += 1;
-            if oy == g.oh {
-                oy = 0;
-                n += 1;
-            }
-        }
-    }
-}
-
-crate::simd_fn!(fn direct_rows<T: GemmScalar>(g: &ConvGeom, x: &[T], w: &[T], b: Option<&[T]>, r0: usize, y: &mut [T]) => direct_rows_impl);
-
-/// The direct forward for small patches: parallel over blocks of output rows.
-///
-/// # Safety
-/// As [`conv2d_forward`], with `g.groups == 1` and `g.kg() <= DIRECT_MAX_KG`.
-unsafe fn conv2d_forward_direct<T: GemmScalar>(
-    g: &ConvGeom,
-    x: *const T,
-    w: *const T,
-    b: Option<*const T>,
-    y: *mut T,
-) {
-    let rows = g.n * g.oh * g.ow;
-    let xs = std::slice::from_raw_parts(x, g.n * g.h * g.w * g.cin);
-    let ws = std::slice::from_raw_parts(w, g.kg() * g.cout);
-    let bs = b.map(|b| std::slice::from_raw_parts(b, g.cout));
-    let ys = std::slice::from_raw_parts_mut(y, rows * g.cout);
-    const BLOCK: usize = 256;
-    let work = rows * g.kg() * g.cout;
-    if rows > BLOCK && crate::threading::should_parallelize(work, 1 << 16) {
-        crate::threading::install(|| {
-            ys.par_chunks_mut(BLOCK * g.cout)
-                .enumerate()
-                .for_each(|(bi, yb)| direct_rows(g, xs, ws, bs, bi * BLOCK, yb));
-        });
-    } else {
-        direct_rows(g, xs, ws, bs, 0, ys);
-    }
-}
-
 /// `y = conv(x, w) + b`.
 ///
 /// # Safety
@@ -349,7 +189,7 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
     }
     let (cig, cog, kg, groups) = (g.cig(), g.cog(), g.kg(), g.groups);
     if groups == 1 && kg <= DIRECT_MAX_KG && !g.pointwise() {
-        conv2d_forward_direct(g, x, w, b, y);
+        super::conv_direct::conv2d_forward_direct(g, x, w, b, y);
         return;
     }
     // Bias first, then the GEMM accumulates onto it (beta = 1), one pass over y.

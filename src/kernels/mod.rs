@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod conv;
+pub mod conv_direct;
 pub mod depthwise;
 pub mod index;
 pub mod iter;

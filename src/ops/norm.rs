@@ -76,6 +76,8 @@ pub fn batch_norm_train(
         ));
     }
     let xc = contiguous(x)?;
+    // Views (a strided slice of a weight) are read through their layout, never as raw memory.
+    let (gamma, beta) = (&contiguous(gamma)?, &contiguous(beta)?);
     let y = Tensor::empty(x.shape(), x.dtype())?;
     macro_rules! run {
         ($T:ty) => {{
