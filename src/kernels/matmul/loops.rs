@@ -8,13 +8,21 @@
 //! - `ir`: `mr`-row micro-panels of the A block; one micro-kernel call per `mr x nr` tile.
 //!
 //! Threads: C is cut into rectangles along M (row ranges in multiples of `mr`) when M is at
-//! least N, else along N (multiples of `nr`): one per thread, or up to four per thread when each
-//! is still at least 512 wide. Each rectangle runs the whole loop nest as one task with its
-//! thread's own buffers; the calling thread and the pool helpers claim tasks from a counter
-//! (`threading::for_each_task`), so a late thread takes fewer. No barrier or shared buffer is
-//! needed; the cost is packing the other operand once per task, a streaming copy of
-//! O(k*n) values against O(m*n*k/tasks) FMAs (a few percent with 256-row tasks, measured, see
-//! `packed`; less with the 512-row minimum).
+//! least N, else along N (multiples of `nr`); the calling thread and the pool helpers claim
+//! them from a counter (`threading::for_each_task`), so a late thread takes fewer.
+//! - Products of at least `SHARED_PACK_WORK` multiply-adds pack the operand every rectangle
+//!   needs (B for row ranges, A for column ranges) once, all threads together, into one shared
+//!   buffer, then run up to four rectangles per thread, each packing only its own blocks of the
+//!   other operand (`shared_split`). Two parallel phases per product (per stripe of at most
+//!   16 MiB of packed operand), no custom barrier.
+//! - Smaller ones give each rectangle the whole loop nest with its thread's own buffers (one
+//!   parallel phase): each re-packs the other operand, a copy of O(k*n) values against
+//!   O(m*n*k/tasks) FMAs, cheaper than a second phase at these sizes.
+//!
+//! Measured (2 threads, GFLOP/s, best of 5, three alternating runs each, shared packing off /
+//! on): 1024^3 179-181 / 180-199; 2048^3 172-183 / 192-194; 4096x512 @ 512x2048 170-181 /
+//! 173-195; 4096x512 @ 512x1536 180-191 / 160-202. At 256^3 the second phase cost more than the
+//! copy saved (159-192 / 173-182), hence the threshold of 2^25 (just above 320^3).
 //!
 //! Determinism: an element's value depends only on the `kc` blocking of the depth (fixed by the
 //! kernel, never by the thread count) and on the micro-kernel's in-order accumulation, so any
@@ -79,18 +87,27 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
     } else {
         (false, kern.nr, s.n)
     };
+    if threads <= 1 || extent <= unit {
+        run_block(s, kern, Shared::None);
+        return;
+    }
+    let work = s.m.saturating_mul(s.n).saturating_mul(s.k);
+    let (min_work, cap_bytes) = shared_limits();
+    if work >= min_work {
+        shared_split(s, kern, threads, along_m, unit, extent, cap_bytes);
+        return;
+    }
     let units = extent.div_ceil(unit);
     // Up to TASKS_PER_THREAD rectangles per thread, each at least MIN_TASK_EXTENT wide, and a
     // multiple of the thread count so no thread is left with an extra one: on a shared machine
     // a core can be taken away mid-product, and several tasks per thread let the other thread
     // steal the remainder instead of waiting. Each task re-packs the other operand's whole
-    // block, so tasks must stay large (at 2048^3, two threads: 199-202 GFLOP/s with 512-row
-    // tasks against 185-195 with 256-row ones).
+    // block, so tasks must stay large.
     let per_thread = (extent / MIN_TASK_EXTENT).min(threads * TASKS_PER_THREAD) / threads.max(1);
     let tasks = (per_thread.max(1) * threads).min(units);
     // One task runs directly on the caller (no task set, no helper posted).
-    if threads <= 1 || tasks <= 1 {
-        run_block(s, kern);
+    if tasks <= 1 {
+        run_block(s, kern, Shared::None);
         return;
     }
     let bound = |t: usize| (units * t / tasks * unit).min(extent);
@@ -103,20 +120,195 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
             } else {
                 s.sub(0, s.m, lo, hi)
             };
-            run_block(&part, kern);
+            run_block(&part, kern, Shared::None);
         }
     });
 }
 
-/// See [`packed`]: task granularity of the thread split.
+/// See [`packed`]: task granularity of the split without a shared operand.
 const TASKS_PER_THREAD: usize = 4;
 const MIN_TASK_EXTENT: usize = 512;
 
-/// The five-loop nest for one rectangle of C on the calling thread.
+/// Products of at least this many multiply-adds pack the shared operand once, cooperatively
+/// (see [`shared_split`]).
+const SHARED_PACK_WORK: usize = 1 << 25;
+
+/// Largest shared packed operand, in bytes: wider products are cut into column (or row)
+/// stripes of at most this many packed bytes, each packed and then computed in turn.
+const SHARED_PACK_BYTES: usize = 16 << 20;
+
+#[cfg(test)]
+thread_local! {
+    /// Lets tests send small products through [`shared_split`]: (minimum work, stripe cap).
+    pub static SHARED_LIMITS: std::cell::Cell<Option<(usize, usize)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// The minimum work and the stripe cap in bytes of [`shared_split`].
+fn shared_limits() -> (usize, usize) {
+    #[cfg(test)]
+    if let Some(l) = SHARED_LIMITS.with(|c| c.get()) {
+        return l;
+    }
+    (SHARED_PACK_WORK, SHARED_PACK_BYTES)
+}
+
+/// The operand packed once for every task of a product, whole (all its depth blocks).
+///
+/// Layout: for the depth block starting at `pc` (of depth `kc`), the panels that cover the
+/// whole split-free extent `len` (rounded up to the panel width `w`) start at `pc * padded`; the
+/// panel holding line `x` (a multiple of `w`) starts `x * kc` further on: exactly the layout
+/// [`pack_a`]/[`pack_b`] give one block, so a block of it is read as if packed on the spot.
+#[derive(Clone, Copy)]
+enum Shared<T> {
+    None,
+    /// B packed for columns `0..padded` of the sub-problem.
+    B {
+        ptr: *const T,
+        padded: usize,
+    },
+    /// A packed for rows `0..padded` of the sub-problem.
+    A {
+        ptr: *const T,
+        padded: usize,
+    },
+}
+
+// SAFETY: the packed buffer is written before any task reads it and only read afterwards.
+unsafe impl<T: Sync> Sync for Shared<T> {}
+unsafe impl<T: Send> Send for Shared<T> {}
+
+/// The split for big products: the operand every task needs (B when tasks own row ranges of
+/// C, A when they own column ranges) is packed once, by all threads together, into one shared
+/// buffer; then the tasks run, each packing only its own blocks of the other operand. Without
+/// this each task re-packs the whole shared operand: at 4096x512 @ 512x2048 in 8 tasks that is
+/// 8 copies of a 4 MiB B.
+///
+/// Operands wider than [`SHARED_PACK_BYTES`] are taken in stripes (two parallel phases per
+/// stripe). Each phase is one `for_each_task`, so a late helper costs at most its share.
+/// Numerics are unchanged: the same `kc` blocks and micro-kernel calls as [`run_block`].
 ///
 /// # Safety
 /// As for [`packed`].
-unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>) {
+unsafe fn shared_split<T: GemmScalar>(
+    s: &Single<T>,
+    kern: &Kernel<T>,
+    threads: usize,
+    along_m: bool,
+    unit: usize,
+    extent: usize,
+    cap_bytes: usize,
+) {
+    // The shared operand's panel width and its extent (columns of B, or rows of A).
+    let (w, len) = if along_m {
+        (kern.nr, s.n)
+    } else {
+        (kern.mr, s.m)
+    };
+    let size = std::mem::size_of::<T>().max(1);
+    // Stripe width: a multiple of the L3 block (`nc` for B, `mc` for A) when one fits, so
+    // stripes never cut a block the single-buffer loops would have kept whole.
+    let block = if along_m { kern.nc } else { kern.mc };
+    let max_lines = (cap_bytes / size / s.k.max(1)).max(w);
+    let stripe = if max_lines >= block {
+        max_lines / block * block
+    } else {
+        max_lines / w * w
+    };
+    let stripe = stripe.min(len.div_ceil(w) * w);
+    let units = extent.div_ceil(unit);
+    // Tasks over the split extent: up to 4 per thread, each at least 128 units of rows/cols
+    // wide, as a multiple of the thread count.
+    let per_thread = (extent / SHARED_MIN_TASK_EXTENT).min(threads * TASKS_PER_THREAD) / threads;
+    let tasks = (per_thread.max(1) * threads).min(units);
+    let bound = |t: usize| (units * t / tasks * unit).min(extent);
+    with_buffer::<T, _>(Slot::Shared, s.k * stripe, |buf| {
+        let buf_addr = buf as usize;
+        for x0 in (0..len).step_by(stripe) {
+            let x1 = (x0 + stripe).min(len);
+            let lines = x1 - x0;
+            let panels = lines.div_ceil(w);
+            let padded = panels * w;
+            // Phase 1: pack the stripe, panels split evenly across pack tasks.
+            let pack_tasks = threads.min(panels);
+            crate::threading::for_each_task(pack_tasks, |t| {
+                let p0 = panels * t / pack_tasks;
+                let p1 = panels * (t + 1) / pack_tasks;
+                if p0 == p1 {
+                    return;
+                }
+                let dst0 = buf_addr as *mut T;
+                for pc in (0..s.k).step_by(kern.kc) {
+                    let kc = kern.kc.min(s.k - pc);
+                    let l0 = x0 + p0 * w;
+                    let l1 = (x0 + p1 * w).min(x1);
+                    // SAFETY: the source block lies inside the operand; the destination
+                    // panels p0..p1 of this depth block lie inside the buffer and no other
+                    // task writes them.
+                    unsafe {
+                        let dst = dst0.add(pc * padded + p0 * w * kc);
+                        if along_m {
+                            let src = Block {
+                                ptr: s.b.ptr.offset(pc as isize * s.b.rs + l0 as isize * s.b.cs),
+                                rs: s.b.rs,
+                                cs: s.b.cs,
+                                rows: kc,
+                                cols: l1 - l0,
+                            };
+                            pack_b(src, w, dst);
+                        } else {
+                            let src = Block {
+                                ptr: s.a.ptr.offset(l0 as isize * s.a.rs + pc as isize * s.a.cs),
+                                rs: s.a.rs,
+                                cs: s.a.cs,
+                                rows: l1 - l0,
+                                cols: kc,
+                            };
+                            pack_a(src, w, dst);
+                        }
+                    }
+                }
+            });
+            // Phase 2: the tasks, each on its own rows (or columns) of this stripe.
+            let shared = if along_m {
+                Shared::B {
+                    ptr: buf_addr as *const T,
+                    padded,
+                }
+            } else {
+                Shared::A {
+                    ptr: buf_addr as *const T,
+                    padded,
+                }
+            };
+            crate::threading::for_each_task(tasks, |t| {
+                let (lo, hi) = (bound(t), bound(t + 1));
+                if lo >= hi {
+                    return;
+                }
+                // SAFETY: rectangles are disjoint and inside C; the shared operand is packed.
+                unsafe {
+                    let part = if along_m {
+                        s.sub(lo, hi, x0, x1)
+                    } else {
+                        s.sub(x0, x1, lo, hi)
+                    };
+                    run_block(&part, kern, shared);
+                }
+            });
+        }
+    });
+}
+
+/// See [`shared_split`]: the smallest task extent once the shared operand is packed once.
+const SHARED_MIN_TASK_EXTENT: usize = 128;
+
+/// The five-loop nest for one rectangle of C on the calling thread; `shared` is the other
+/// operand already packed for this rectangle (whole), or `Shared::None` to pack it here.
+///
+/// # Safety
+/// As for [`packed`]; a shared operand covers the rectangle's columns (B) or rows (A).
+unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, shared: Shared<T>) {
     if s.m == 0 || s.n == 0 {
         return;
     }
@@ -124,8 +316,18 @@ unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>) {
     let kc_max = kern.kc.min(s.k);
     let mc_max = kern.mc.min(s.m.div_ceil(mr) * mr);
     let nc_max = kern.nc.min(s.n.div_ceil(nr) * nr);
-    with_buffer::<T, _>(Slot::B, kc_max * nc_max, |bbuf| {
-        with_buffer::<T, _>(Slot::A, kc_max * mc_max, |abuf| {
+    let b_elems = if matches!(shared, Shared::B { .. }) {
+        0
+    } else {
+        kc_max * nc_max
+    };
+    let a_elems = if matches!(shared, Shared::A { .. }) {
+        0
+    } else {
+        kc_max * mc_max
+    };
+    with_buffer::<T, _>(Slot::B, b_elems, |bown| {
+        with_buffer::<T, _>(Slot::A, a_elems, |aown| {
             // jc: L3 blocks of B columns.
             for jc in (0..s.n).step_by(kern.nc) {
                 let nc = kern.nc.min(s.n - jc);
@@ -133,25 +335,35 @@ unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>) {
                 for pc in (0..s.k).step_by(kern.kc) {
                     let kc = kern.kc.min(s.k - pc);
                     let beta = if pc == 0 { s.beta } else { T::ONE };
-                    let bsrc = Block {
-                        ptr: s.b.ptr.offset(pc as isize * s.b.rs + jc as isize * s.b.cs),
-                        rs: s.b.rs,
-                        cs: s.b.cs,
-                        rows: kc,
-                        cols: nc,
+                    let bbuf = if let Shared::B { ptr, padded } = shared {
+                        ptr.add(pc * padded + jc * kc)
+                    } else {
+                        let bsrc = Block {
+                            ptr: s.b.ptr.offset(pc as isize * s.b.rs + jc as isize * s.b.cs),
+                            rs: s.b.rs,
+                            cs: s.b.cs,
+                            rows: kc,
+                            cols: nc,
+                        };
+                        pack_b(bsrc, nr, bown);
+                        bown as *const T
                     };
-                    pack_b(bsrc, nr, bbuf);
                     // ic: L2 blocks of A rows.
                     for ic in (0..s.m).step_by(kern.mc) {
                         let mc = kern.mc.min(s.m - ic);
-                        let asrc = Block {
-                            ptr: s.a.ptr.offset(ic as isize * s.a.rs + pc as isize * s.a.cs),
-                            rs: s.a.rs,
-                            cs: s.a.cs,
-                            rows: mc,
-                            cols: kc,
+                        let abuf = if let Shared::A { ptr, padded } = shared {
+                            ptr.add(pc * padded + ic * kc)
+                        } else {
+                            let asrc = Block {
+                                ptr: s.a.ptr.offset(ic as isize * s.a.rs + pc as isize * s.a.cs),
+                                rs: s.a.rs,
+                                cs: s.a.cs,
+                                rows: mc,
+                                cols: kc,
+                            };
+                            pack_a(asrc, mr, aown);
+                            aown as *const T
                         };
-                        pack_a(asrc, mr, abuf);
                         macro_kernel(
                             s,
                             kern,

@@ -98,15 +98,22 @@
 //!
 //! Undisturbed Python probes of the same build (back-to-back calls, best of 7) reach 128^3:
 //! 149-154, 256^3: 197-200, 512^3: 196-215, 1024^3: 192-213 GFLOP/s on 2 threads. 512^3 and
-//! above are FMA-bound on both sides (OpenBLAS runs AVX-512 kernels here, we run AVX2 at ~100
+//! above are FMA-bound on both sides (OpenBLAS runs AVX-512 kernels here, we then ran AVX2 at ~100
 //! GFLOP/s per core), so the ratio there is a coin toss decided by which library a neighbour's
 //! process disturbed; 64^3 stays behind NumPy by the fixed per-call cost (0.7 us for a 1x1
 //! product, of 6.5 us) and OpenBLAS's wider kernel.
 //!
 //! # ISA
-//! Detected once, cached (`isa.rs`); the crate is built for generic x86-64, so AVX2 runs through
-//! `#[target_feature]` functions. AVX-512 and NEON slot in as further `Isa` variants with their
-//! own `Kernel`/`GemvKernel` (see `isa.rs` for why neither ships yet).
+//! Detected once, cached (`isa.rs`); the crate is built for generic x86-64, so the AVX2 and
+//! AVX-512 kernels run through `#[target_feature]` functions. NEON would slot in as a further
+//! `Isa` variant with its own `Kernel`/`GemvKernel` (see `isa.rs` for why it does not ship).
+//!
+//! # Since the table above
+//! The table predates the AVX-512 kernels and the shared packing of big products (`loops.rs`,
+//! `shared_split`). `benches/bench_matmul.py` after both (2 threads, best rounds, one run):
+//! 64: 80 GFLOP/s (0.89x NumPy), 128: 160 (1.39x), 256: 196 (1.12x), 512: 209 (1.06x),
+//! 1024: 193 (1.02x), 2048: 186 (1.02x), 4096x512 @ 512x2048: 179 (1.07x), 4096x512 @
+//! 512x1536: 200 (1.03x), 4096x512 @ 512x512: 194 (1.07x), bmm 174 (1.85x).
 
 pub mod gemv;
 pub mod isa;

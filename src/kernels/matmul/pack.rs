@@ -58,6 +58,7 @@ unsafe fn pack_panels<T: GemmScalar>(
         6 => pack_w::<T, 6>(src, ls, ds, len, depth, dst),
         8 => pack_w::<T, 8>(src, ls, ds, len, depth, dst),
         16 => pack_w::<T, 16>(src, ls, ds, len, depth, dst),
+        32 => pack_w::<T, 32>(src, ls, ds, len, depth, dst),
         _ => pack_any(src, ls, ds, len, depth, w, dst),
     }
 }

@@ -16,13 +16,16 @@ struct Line([u8; 64]);
 thread_local! {
     static A_BUF: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
     static B_BUF: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
+    static SHARED_BUF: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
 }
 
-/// Which of the thread's two buffers to use (A and B blocks are live at the same time).
+/// Which of the thread's buffers to use (A and B blocks are live at the same time; `Shared`
+/// holds an operand packed once for every thread of one product, owned by the calling thread).
 #[derive(Clone, Copy)]
 pub enum Slot {
     A,
     B,
+    Shared,
 }
 
 /// Runs `f` with a pointer to at least `elems` values of `T` (64-byte aligned, contents
@@ -31,6 +34,7 @@ pub fn with_buffer<T, R>(slot: Slot, elems: usize, f: impl FnOnce(*mut T) -> R) 
     let key = match slot {
         Slot::A => &A_BUF,
         Slot::B => &B_BUF,
+        Slot::Shared => &SHARED_BUF,
     };
     let bytes = elems.saturating_mul(std::mem::size_of::<T>());
     let lines = bytes.div_ceil(64).max(1);

@@ -546,6 +546,52 @@ fn one_and_two_threads_bit_identical() {
 }
 
 #[test]
+fn shared_packing_split_matches_reference_and_one_thread() {
+    // Products sent through the split that packs the shared operand once (forced onto small
+    // shapes, with stripe caps that cut B or A into several stripes), on every ISA: equal to
+    // the reference, and bit-identical to one thread (which never takes that path).
+    let cases: [(usize, usize, usize, [Lay; 3], f64, f64); 5] = [
+        // Along M, B shared: ragged panels, several depth blocks, beta accumulation.
+        (300, 150, 600, [Lay::Row, Lay::Row, Lay::Row], 1.0, 0.0),
+        (257, 70, 300, [Lay::Col, Lay::Col, Lay::Row], 0.5, 1.5),
+        // Along N, A shared.
+        (90, 400, 520, [Lay::Row, Lay::Row, Lay::Row], 1.0, 0.0),
+        (33, 301, 129, [Lay::Col, Lay::Row, Lay::Strided], -2.0, 0.25),
+        // A C stored column-major (computed as its transpose).
+        (70, 260, 140, [Lay::Row, Lay::Strided, Lay::Col], 1.0, 1.0),
+    ];
+    for_each_isa(|| {
+        for &cap in &[16usize << 10, 96 << 10, 64 << 20] {
+            for &(m, n, k, lays, alpha, beta) in &cases {
+                let run = || {
+                    super::loops::SHARED_LIMITS.with(|c| c.set(Some((1, cap))));
+                    let r = run_pair::<f32>(m, n, k, lays, alpha, beta, false, 11);
+                    super::loops::SHARED_LIMITS.with(|c| c.set(None));
+                    r
+                };
+                let (one, two) = with_threads(run);
+                let what = format!("{m}x{n}x{k} {lays:?} cap {cap} isa {:?}", isa::active());
+                assert_close(&two.0, &two.1, k, false, &what);
+                assert_eq!(bits(&one.0), bits(&two.0), "{what}");
+            }
+        }
+        // f64 along both directions.
+        for &(m, n, k) in &[(200, 90, 300), (50, 333, 280)] {
+            let run = || {
+                super::loops::SHARED_LIMITS.with(|c| c.set(Some((1, 32 << 10))));
+                let r =
+                    run_pair::<f64>(m, n, k, [Lay::Row, Lay::Col, Lay::Row], 1.0, 0.0, false, 3);
+                super::loops::SHARED_LIMITS.with(|c| c.set(None));
+                r
+            };
+            let (one, two) = with_threads(run);
+            assert_close(&two.0, &two.1, k, false, &format!("f64 {m}x{n}x{k}"));
+            assert_eq!(bits(&one.0), bits(&two.0), "f64 {m}x{n}x{k}");
+        }
+    });
+}
+
+#[test]
 fn scalar_override_is_honoured_and_unsupported_rejected() {
     set_isa_override(Some(Isa::Scalar)).unwrap();
     assert_eq!(isa::active(), Isa::Scalar);
