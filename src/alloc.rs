@@ -15,9 +15,11 @@
 //! 2 MiB, and advised `MADV_HUGEPAGE` before first touch, so that where transparent huge pages
 //! are enabled in `madvise` mode (the common default, and this machine's) they are backed by
 //! 2 MiB pages. With 4 KiB pages a 64 MiB operand spans 16,384 pages, more than the L2 TLB
-//! holds, and every streamed page costs a page walk. NumPy does the same for its big arrays, so
-//! without it our copy of an operand streamed slower than NumPy's own (measured in the
-//! reduction and GEMV notes). Where the advice is refused, the mapping works with small pages.
+//! holds, and every streamed page costs a page walk. NumPy does the same for its big arrays.
+//! Measured (2 threads, median of 7 rounds, two runs): the sum over the last axis of a
+//! (4096, 4096) float32 tensor took 2.56-2.66 ms in huge pages against 3.07-3.17 ms on the same
+//! data in 4 KiB pages; a 1x4096 @ 4096x4096 GEMV 2.73-2.83 against 2.78-3.11 ms. Where the
+//! advice is refused, the mapping works with small pages.
 
 use std::alloc::{alloc_zeroed, dealloc, Layout as AllocLayout};
 use std::collections::HashMap;
