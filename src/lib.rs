@@ -10,6 +10,7 @@
 
 pub mod alloc;
 pub mod autograd;
+pub mod cpu;
 pub mod dtype;
 pub mod error;
 pub mod io;

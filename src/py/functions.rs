@@ -703,6 +703,19 @@ fn simd_isa() -> &'static str {
     }
 }
 
+/// An estimate of the core clock in GHz (timed chain of dependent additions, best of `rounds`
+/// rounds of `8 * iters` additions), or None where the probe does not exist. For benchmarks.
+#[pyfunction]
+#[pyo3(signature = (rounds = 5, iters = 5_000_000))]
+fn _measure_clock_ghz(py: Python<'_>, rounds: usize, iters: u64) -> PyResult<Option<f64>> {
+    if rounds > 1000 || iters > 1_000_000_000 {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "_measure_clock_ghz: expected rounds <= 1000 and iters <= 1e9, received {rounds} and {iters}"
+        )));
+    }
+    Ok(py.detach(|| crate::cpu::measure_clock_ghz(rounds, iters)))
+}
+
 /// Frees the buffers held by the caching allocator.
 #[pyfunction]
 fn empty_cache() {
@@ -720,6 +733,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ($($f:ident),*) => { $( m.add_function(wrap_pyfunction!($f, m)?)?; )* };
     }
     add!(
+        _measure_clock_ghz,
         from_numpy,
         as_tensor,
         full,
