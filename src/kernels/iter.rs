@@ -9,8 +9,6 @@
 //! chunks; every output element is written by exactly one chunk, so results do not depend on the
 //! thread count.
 
-use rayon::prelude::*;
-
 /// A raw pointer that may cross threads; users guarantee disjoint writes.
 #[derive(Clone, Copy, Debug)]
 pub struct SendPtr<T>(pub *mut T);
@@ -153,12 +151,10 @@ impl<const N: usize> Plan<N> {
         let threads = crate::threading::num_threads();
         let chunk = grain.max(total.div_ceil(threads * 4));
         let nchunks = total.div_ceil(chunk);
-        crate::threading::install(|| {
-            (0..nchunks).into_par_iter().for_each(|c| {
-                let s = c * chunk;
-                let e = (s + chunk).min(total);
-                self.for_range(base, s, e, &f);
-            })
+        crate::threading::for_each_task(nchunks, |c| {
+            let s = c * chunk;
+            let e = (s + chunk).min(total);
+            self.for_range(base, s, e, &f);
         });
     }
 }

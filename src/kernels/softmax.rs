@@ -6,8 +6,6 @@
 //! in a fixed order (bit-identical across thread counts). Three passes over a row that stays in
 //! L1/L2, instead of five separate ops each streaming the whole tensor.
 
-use rayon::prelude::*;
-
 use super::binary::Num;
 use super::iter::SendPtr;
 use super::math::Real;
@@ -44,8 +42,14 @@ simd_fn!(fn shift<T: Real | Num>(x: &[T], c: T, y: &mut [T]) => shift_impl);
 
 fn for_rows(rows: usize, n: usize, f: impl Fn(usize) + Sync) {
     if crate::threading::should_parallelize(rows * n, crate::threading::GRAIN / 4) && rows > 1 {
+        // Runs of at least `min` rows, about four per thread, claimed in order.
         let min = (crate::threading::GRAIN / n.max(1)).max(1);
-        crate::threading::install(|| (0..rows).into_par_iter().with_min_len(min).for_each(&f));
+        let per = min.max(rows.div_ceil(4 * crate::threading::num_threads()));
+        crate::threading::for_each_task(rows.div_ceil(per), |t| {
+            for r in t * per..((t + 1) * per).min(rows) {
+                f(r);
+            }
+        });
     } else {
         (0..rows).for_each(f);
     }

@@ -96,14 +96,12 @@ pub(crate) fn unary_backward(
         let os = SendPtr(out.data_ptr::<T>());
         let chunk = GRAIN;
         if crate::threading::should_parallelize(n, chunk) {
-            use rayon::prelude::*;
-            crate::threading::install(|| {
-                (0..n.div_ceil(chunk)).into_par_iter().for_each(|c| {
-                    let s = c * chunk;
-                    let e = (s + chunk).min(n);
-                    let o = std::slice::from_raw_parts_mut(os.get().add(s), e - s);
-                    unary_backward_slice(op, &xs[s..e], &ys[s..e], &gs[s..e], o);
-                })
+            crate::threading::for_each_task(n.div_ceil(chunk), |c| {
+                let s = c * chunk;
+                let e = (s + chunk).min(n);
+                // SAFETY: chunk c writes only its own range of the output.
+                let o = std::slice::from_raw_parts_mut(os.get().add(s), e - s);
+                unary_backward_slice(op, &xs[s..e], &ys[s..e], &gs[s..e], o);
             });
         } else {
             unary_backward_slice(op, xs, ys, gs, std::slice::from_raw_parts_mut(os.get(), n));
