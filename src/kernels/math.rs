@@ -72,25 +72,31 @@ pub fn ln_f32(x: f32) -> f32 {
     }
 }
 
-/// tanh for f32: odd Taylor series below 0.4, 1 - 2/(e^{2|x|}+1) above (no cancellation there).
+/// tanh for f32: tanh |x| = m / (m + 2) with m = e^{2|x|} - 1, formed without cancellation from
+/// the pieces of `exp_f32`'s reduction: 2|x| = n ln2 + r, e^r - 1 = r + r^2 q(r) (q the Taylor
+/// tail), m = (2^n - 1) + 2^n (r + r^2 q). For n = 0 (|x| < 0.17) m is r plus a small correction,
+/// so small arguments keep their relative accuracy; above, the two terms have the same sign or
+/// cancel at most by ~2x. 2|x| is capped at 20 (tanh(10) rounds to 1), so 2^n never overflows,
+/// and a NaN passes through the cap (`>` is false for NaN) into the result.
+///
+/// One exponential-like polynomial and one division, against an odd Taylor series plus a full
+/// `exp_f32` before: 0.76 against 1.26 ns per value on one core (AVX2, in L2). Accuracy: at most
+/// 2.46 ulp against float64 on every 37th float32 in [0, 10] (before: 2.07).
 #[inline(always)]
 pub fn tanh_f32(x: f32) -> f32 {
     let a = x.abs();
-    let z = x * x;
-    let small = x
-        * (1.0
-            + z * (-1.0 / 3.0
-                + z * (2.0 / 15.0
-                    + z * (-17.0 / 315.0
-                        + z * (62.0 / 2835.0
-                            + z * (-1382.0 / 155_925.0 + z * (21844.0 / 6_081_075.0)))))));
-    let e = exp_f32(2.0 * a);
-    let big = (1.0 - 2.0 / (e + 1.0)).copysign(x);
-    if a < 0.4 {
-        small
-    } else {
-        big
-    }
+    let t2 = 2.0 * a;
+    let t = if t2 > 20.0 { 20.0 } else { t2 };
+    let n = (t * LOG2E + 0.5).floor();
+    let r = t - n * LN2_HI - n * LN2_LO;
+    let q = 0.5
+        + r * (1.0 / 6.0
+            + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))));
+    // n is an integer in [0, 29]: read it from the mantissa as in `exp_f32`.
+    let ni = ((n + 12_582_912.0).to_bits() as i32).wrapping_sub(0x4B40_0000);
+    let s = f32::from_bits((ni.wrapping_add(127) as u32) << 23);
+    let m = (s - 1.0) + s * (r + r * (r * q));
+    (m / (m + 2.0)).copysign(x)
 }
 
 /// ln(1 + x) for f32 (Goldberg's correction of ln(1+x) for the rounding of 1+x).
@@ -435,6 +441,29 @@ mod tests {
         assert!(erf_f32(f32::NAN).is_nan());
         assert_eq!(erf_f32(f32::INFINITY), 1.0);
         assert_eq!(erf_f32(-30.0), -1.0);
+    }
+
+    #[test]
+    fn tanh_dense_sweep_and_specials() {
+        // Every 4099th float32 from 0 up to 12 (both signs): covers tiny and subnormal values,
+        // the n = 0 / n = 1 boundary of the reduction (|x| near 0.17) and the cap at 10.
+        let mut worst = 0.0f64;
+        let mut bits = 0u32;
+        while bits < 0x4140_0000 {
+            for x in [f32::from_bits(bits), -f32::from_bits(bits)] {
+                let e = ulps(tanh_f32(x), (x as f64).tanh());
+                assert!(e <= 3.0, "tanh({x:e}) off by {e} ulp");
+                worst = worst.max(e);
+            }
+            bits += 4099;
+        }
+        assert!(worst > 0.0);
+        assert!(tanh_f32(f32::NAN).is_nan());
+        assert_eq!(tanh_f32(f32::INFINITY), 1.0);
+        assert_eq!(tanh_f32(f32::NEG_INFINITY), -1.0);
+        assert_eq!(tanh_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(tanh_f32(1e-40), 1e-40);
+        assert_eq!(tanh_f32(-1e3), -1.0);
     }
 
     #[test]
