@@ -66,11 +66,14 @@ mod tests {
 
     #[test]
     fn clock_estimate_is_plausible() {
-        match measure_clock_ghz(3, 2_000_000) {
+        let est = measure_clock_ghz(3, 2_000_000);
+        if cfg!(target_arch = "x86_64") {
             // Any real core runs between a few hundred MHz and ~7 GHz; a preempted test machine
             // only lowers the figure.
-            Some(g) => assert!(g > 0.05 && g < 8.0, "{g} GHz"),
-            None => assert!(!cfg!(target_arch = "x86_64")),
+            let g = est.expect("the probe exists on x86-64");
+            assert!(g > 0.05 && g < 8.0, "{g} GHz");
+        } else {
+            assert_eq!(est, None);
         }
         assert_eq!(measure_clock_ghz(0, 10), None);
     }

@@ -33,6 +33,21 @@ use super::pack::{pack_a, pack_b, Block};
 use super::scratch::{with_buffer, Slot};
 use super::{GemmScalar, MatMut, MatRef};
 
+/// The `rows x cols` block of `m` whose top-left element is `(r0, c0)`.
+///
+/// # Safety
+/// The block lies inside the operand.
+#[inline]
+unsafe fn block<T>(m: MatRef<T>, r0: usize, c0: usize, rows: usize, cols: usize) -> Block<T> {
+    Block {
+        ptr: m.ptr.offset(r0 as isize * m.rs + c0 as isize * m.cs),
+        rs: m.rs,
+        cs: m.cs,
+        rows,
+        cols,
+    }
+}
+
 /// One (non-batched) product with offsets already applied.
 #[derive(Clone, Copy)]
 pub struct Single<T> {
@@ -208,10 +223,10 @@ unsafe fn shared_split<T: GemmScalar>(
     let size = std::mem::size_of::<T>().max(1);
     // Stripe width: a multiple of the L3 block (`nc` for B, `mc` for A) when one fits, so
     // stripes never cut a block the single-buffer loops would have kept whole.
-    let block = if along_m { kern.nc } else { kern.mc };
+    let l3_block = if along_m { kern.nc } else { kern.mc };
     let max_lines = (cap_bytes / size / s.k.max(1)).max(w);
-    let stripe = if max_lines >= block {
-        max_lines / block * block
+    let stripe = if max_lines >= l3_block {
+        max_lines / l3_block * l3_block
     } else {
         max_lines / w * w
     };
@@ -248,23 +263,9 @@ unsafe fn shared_split<T: GemmScalar>(
                     unsafe {
                         let dst = dst0.add(pc * padded + p0 * w * kc);
                         if along_m {
-                            let src = Block {
-                                ptr: s.b.ptr.offset(pc as isize * s.b.rs + l0 as isize * s.b.cs),
-                                rs: s.b.rs,
-                                cs: s.b.cs,
-                                rows: kc,
-                                cols: l1 - l0,
-                            };
-                            pack_b(src, w, dst);
+                            pack_b(block(s.b, pc, l0, kc, l1 - l0), w, dst);
                         } else {
-                            let src = Block {
-                                ptr: s.a.ptr.offset(l0 as isize * s.a.rs + pc as isize * s.a.cs),
-                                rs: s.a.rs,
-                                cs: s.a.cs,
-                                rows: l1 - l0,
-                                cols: kc,
-                            };
-                            pack_a(src, w, dst);
+                            pack_a(block(s.a, l0, pc, l1 - l0, kc), w, dst);
                         }
                     }
                 }
@@ -338,14 +339,7 @@ unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, shared: Shar
                     let bbuf = if let Shared::B { ptr, padded } = shared {
                         ptr.add(pc * padded + jc * kc)
                     } else {
-                        let bsrc = Block {
-                            ptr: s.b.ptr.offset(pc as isize * s.b.rs + jc as isize * s.b.cs),
-                            rs: s.b.rs,
-                            cs: s.b.cs,
-                            rows: kc,
-                            cols: nc,
-                        };
-                        pack_b(bsrc, nr, bown);
+                        pack_b(block(s.b, pc, jc, kc, nc), nr, bown);
                         bown as *const T
                     };
                     // ic: L2 blocks of A rows.
@@ -354,14 +348,7 @@ unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, shared: Shar
                         let abuf = if let Shared::A { ptr, padded } = shared {
                             ptr.add(pc * padded + ic * kc)
                         } else {
-                            let asrc = Block {
-                                ptr: s.a.ptr.offset(ic as isize * s.a.rs + pc as isize * s.a.cs),
-                                rs: s.a.rs,
-                                cs: s.a.cs,
-                                rows: mc,
-                                cols: kc,
-                            };
-                            pack_a(asrc, mr, aown);
+                            pack_a(block(s.a, ic, pc, mc, kc), mr, aown);
                             aown as *const T
                         };
                         macro_kernel(
