@@ -108,7 +108,14 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
     }
     let work = s.m.saturating_mul(s.n).saturating_mul(s.k);
     let (min_work, cap_bytes) = shared_limits();
-    if work >= min_work {
+    // One panel of the shared operand over the whole depth must fit the cap: a very deep
+    // product (k in the millions) keeps the per-task packing, whose buffers are `kc` deep.
+    let panel = if along_m { kern.nr } else { kern.mr };
+    let panel_bytes = s
+        .k
+        .saturating_mul(panel)
+        .saturating_mul(std::mem::size_of::<T>());
+    if work >= min_work && panel_bytes <= cap_bytes {
         shared_split(s, kern, threads, along_m, unit, extent, cap_bytes);
         return;
     }
