@@ -111,10 +111,9 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
     // One panel of the shared operand over the whole depth must fit the cap: a very deep
     // product (k in the millions) keeps the per-task packing, whose buffers are `kc` deep.
     let panel = if along_m { kern.nr } else { kern.mr };
-    let panel_bytes = s
-        .k
-        .saturating_mul(panel)
-        .saturating_mul(std::mem::size_of::<T>());
+    let panel_bytes =
+        s.k.saturating_mul(panel)
+            .saturating_mul(std::mem::size_of::<T>());
     if work >= min_work && panel_bytes <= cap_bytes {
         shared_split(s, kern, threads, along_m, unit, extent, cap_bytes);
         return;
