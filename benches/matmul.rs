@@ -10,25 +10,26 @@
 //! `gemm_crate/1t`, `gemm_crate/2t` in one group, so the figures compare side by side.
 //!
 //! Measured on the project machine (2 vCPUs AMD EPYC Zen 4, shared with other work, so medians
-//! move by up to 20% between runs; criterion median, GFLOP/s, f32 row-major, commit 46d5f34;
-//! the gemm crate 0.19 may use AVX-512 here, ferrograd uses AVX2):
+//! move by up to 20% between runs; criterion median, GFLOP/s, f32 row-major; ferrograd with its
+//! AVX-512 kernel and the shared packing of big products, the gemm crate 0.19 with its own
+//! run-time ISA choice). Two runs on 2026-11-22, the second only for the rows it names:
 //!
-//! | shape                         | fg 1t | fg 2t | gemm 1t | gemm 2t |
-//! |-------------------------------|-------|-------|---------|---------|
-//! | square 64                     |  86.9 |  86.3 |    99.1 |    24.9 |
-//! | square 128                    |  99.6 | 128.4 |   106.3 |   128.4 |
-//! | square 256                    | 105.4 | 178.7 |   106.4 |   173.3 |
-//! | square 512                    | 105.0 | 162.7 |   109.4 |   212.9 |
-//! | square 1024                   | 101.2 | 193.7 |   102.3 |   205.6 |
-//! | square 2048                   | 105.2 | 203.2 |    91.9 |   189.7 |
-//! | gemv 1x4096x4096              |   9.4 |  15.7 |     7.8 |     7.9 |
-//! | dense 4096x512 -> 2048        | 106.6 | 197.3 |    95.1 |   188.2 |
-//! | attn qkv 4096x512 -> 1536     | 106.2 | 208.7 |    97.7 |   204.0 |
-//! | attn out 4096x512 -> 512      | 104.0 | 208.0 |    97.3 |   206.3 |
-//! | bmm 32 x (128x64 @ 64x128)    |  94.2 | 162.3 |    97.1 |   126.8 |
+//! | shape                         | fg 1t | fg 2t         | gemm 1t | gemm 2t       |
+//! |-------------------------------|-------|---------------|---------|---------------|
+//! | square 64                     |  88.7 |  86.6         |    94.5 |    21.4       |
+//! | square 128                    |  96.4 | 145.8         |    84.8 |    85.3       |
+//! | square 256                    | 101.5 | 156.7         |    86.4 |   126.1       |
+//! | square 512                    |  96.3 | 182.5         |    90.0 |   136.6       |
+//! | square 1024                   |  93.5 | 170.0         |    88.9 |   151.3       |
+//! | square 2048                   |  92.0 | 178.7 / 176.9 |    79.2 |   105.9 / 140.1 |
+//! | gemv 1x4096x4096              |  10.0 |  14.2         |     7.5 |     7.4       |
+//! | dense 4096x512 -> 2048        |  99.2 | 198.4         |    96.0 |   161.2       |
+//! | attn qkv 4096x512 -> 1536     |  99.2 | 174.4         |    85.1 |   142.5       |
+//! | attn out 4096x512 -> 512      |  91.0 | 175.0 / 186.3 |    87.0 |   175.9 / 156.1 |
+//! | bmm 32 x (128x64 @ 64x128)    |  92.3 | 122.7 / 175.6 |    91.5 |   128.6 / 140.8 |
 //!
-//! 64^3 stays on one thread by design (`PAR_WORK`). GEMV 15.7 GFLOP/s = 31 GB/s of matrix read.
-//! The scalar kernel runs 27.6 GFLOP/s at 256^3 on one thread.
+//! 64^3 stays on one thread by design (`PAR_WORK`). GEMV 14.2 GFLOP/s = 28 GB/s of matrix read.
+//! The scalar kernel runs 20.7 GFLOP/s at 256^3 on one thread.
 
 use std::hint::black_box;
 use std::time::Duration;
