@@ -408,3 +408,25 @@ def test_dict_outputs_are_named_by_their_keys(tmp_path):
     again = keras.saving.load_model(tmp_path / "d.keras")
     for k, v in again.predict(x, verbose=0).items():
         np.testing.assert_allclose(v, pred[k], rtol=1e-6)
+
+
+def test_functional_summary_lists_connections_and_ops_like_keras(capsys):
+    inp = keras.Input((8,), name="x")
+    shared = layers.Dense(4, name="d1")
+    a, b = shared(inp), shared(inp)
+    c = layers.Add(name="add")([a, b])
+    d = keras.ops.relu(keras.ops.relu(c))[:, :2]
+    model = keras.Model(inp, layers.Dense(1, name="out")(d))
+    model.summary()
+    out = capsys.readouterr().out
+    rows = [ln for ln in out.splitlines() if ln.startswith("│")]
+    assert "Connected to" in out
+    assert rows[0].split("│")[1].strip() == "x (InputLayer)" and rows[0].split("│")[4].strip() == "-"
+    # The shared layer's second call is its node 1; an op's name gets a suffix when repeated.
+    add = next(i for i, r in enumerate(rows) if "add (Add)" in r)
+    assert "d1[0][0]," in rows[add] and "d1[1][0]" in rows[add + 1]
+    assert any("relu (Relu)" in r and "add[0][0]" in r for r in rows)
+    assert any("relu_1 (Relu)" in r and "relu[0][0]" in r for r in rows)
+    assert any("get_item (GetItem)" in r and "relu_1[0][0]" in r for r in rows)
+    assert any("out (Dense)" in r and "get_item[0][0]" in r and " 3 " in r for r in rows)
+    assert "Total params: 39" in out

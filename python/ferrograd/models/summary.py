@@ -14,25 +14,93 @@ def _shape_str(shape):
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _camel(name):
+    return "".join(part[:1].upper() + part[1:] for part in name.strip("_").split("_"))
+
+
+def _functional_rows(graph):
+    """Rows (name (type), output shape, params, connected-to lines) of a functional graph, in
+    execution order, as Keras 3 lists them: input layers, then every layer call and every
+    ``keras.ops`` call, each naming the tensors it reads as ``producer[node][tensor]``."""
+    from . import functional
+
+    rows, producer = [], {}
+    for kt in graph["inputs"]:
+        rows.append((f"{kt.name} (InputLayer)", _shape_str(kt.shape), "0", ["-"]))
+        producer[id(kt)] = f"{kt.name}[0][0]"
+    calls, op_names = {}, {}
+    for node in graph["nodes"]:
+        fn = node[0]
+        if hasattr(fn, "count_params"):
+            name, kind, params = fn.name, type(fn).__name__, f"{fn.count_params():,}"
+        else:
+            base = getattr(fn, "__name__", "op").strip("_")
+            base = "get_item" if base == "getitem" else base
+            seen = op_names.get(base, 0)
+            op_names[base] = seen + 1
+            name, kind, params = (base if seen == 0 else f"{base}_{seen}"), _camel(base), "0"
+        # A layer called several times (shared weights) has one node per call; each op call is
+        # its own operation, always node 0.
+        index = calls.get(id(fn), 0) if hasattr(fn, "count_params") else 0
+        calls[id(fn)] = index + 1
+        outs = functional.node_outputs(node)
+        links = [producer[id(a)] for a in functional._flatten(node[1], []) if id(a) in producer]
+        shp = _shape_str(outs[0].shape) if len(outs) == 1 else ", ".join(_shape_str(o.shape) for o in outs)
+        rows.append((f"{name} ({kind})", shp, params,
+                     [f"{lnk}," for lnk in links[:-1]] + links[-1:] if links else ["-"]))
+        for t, o in enumerate(outs):
+            producer[id(o)] = f"{name}[{index}][{t}]"
+    return rows
+
+
+def _table(heads, rows, widths, right, separators):
+    """A Keras-style box table; a row's last cell may be a list of lines."""
+    def line(cells):
+        return "│" + "│".join(f" {t:>{c - 2}} " if i in right else f" {t:<{c - 2}} "
+                              for i, (t, c) in enumerate(zip(cells, widths))) + "│"
+
+    out = ["┏" + "┳".join("━" * c for c in widths) + "┓",
+           "┃" + "┃".join(f" {t:>{c - 2}} " if i in right else f" {t:<{c - 2}} "
+                          for i, (t, c) in enumerate(zip(heads, widths))) + "┃",
+           "┡" + "╇".join("━" * c for c in widths) + "┩"]
+    for r, row in enumerate(rows):
+        extra = row[-1] if isinstance(row[-1], list) else [row[-1]]
+        out.append(line(list(row[:-1]) + [extra[0]]))
+        for more in extra[1:]:
+            out.append(line([""] * (len(row) - 1) + [more]))
+        if separators and r < len(rows) - 1:
+            out.append("├" + "┼".join("─" * c for c in widths) + "┤")
+    out.append("└" + "┴".join("─" * c for c in widths) + "┘")
+    return out
+
+
 def summary_text(model):
-    rows = []
-    layers = getattr(model, "layers", [])
-    spec = getattr(model, "_input_spec", None)
-    shape = spec.shape if spec is not None else None
     graph = getattr(model, "_functional", None)
     if graph is not None:
-        from . import functional
+        rows = _functional_rows(graph)
+        widths = [max([base] + [len(str(c)) + 2 for c in col])
+                  for base, col in zip((21, 19, 12, 19),
+                                       ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                                        [x for r in rows for x in r[3]]))]
+        table = _table(("Layer (type)", "Output Shape", "Param #", "Connected to"), rows, widths, {2}, True)
+    else:
+        table = _table(("Layer (type)", "Output Shape", "Param #"), _sequential_rows(model), (33, 24, 15), {2},
+                       False)
+    total = sum(int(v.numel()) if hasattr(v, "numel") else int(v.size) for v in model.weights)
+    trainable = sum(int(v.size) for v in model.trainable_weights)
+    non = total - trainable
+    lines = [f'Model: "{model.name}"', *table,
+             f" Total params: {total:,} ({_fmt_bytes(total * 4)})",
+             f" Trainable params: {trainable:,} ({_fmt_bytes(trainable * 4)})",
+             f" Non-trainable params: {non:,} ({_fmt_bytes(non * 4)})"]
+    return "\n".join(lines)
 
-        for kt in graph["inputs"]:
-            rows.append((f"{kt.name} (InputLayer)", _shape_str(kt.shape), "0"))
-        for node in graph["nodes"]:
-            fn = node[0]
-            if hasattr(fn, "count_params"):
-                outs = functional.node_outputs(node)
-                shp = _shape_str(outs[0].shape) if len(outs) == 1 else ", ".join(_shape_str(o.shape) for o in outs)
-                rows.append((f"{fn.name} ({type(fn).__name__})", shp, f"{fn.count_params():,}"))
-        layers = []
-    for lyr in layers:
+
+def _sequential_rows(model):
+    rows = []
+    spec = getattr(model, "_input_spec", None)
+    shape = spec.shape if spec is not None else None
+    for lyr in getattr(model, "layers", []):
         out = "?"
         if shape is not None:
             try:
@@ -42,19 +110,4 @@ def summary_text(model):
                 shape = None
         params = f"{lyr.count_params():,}" if lyr.built else "0 (unbuilt)"
         rows.append((f"{lyr.name} ({type(lyr).__name__})", out, params))
-    w = (33, 24, 15)
-    top = "┏" + "┳".join("━" * c for c in w) + "┓"
-    head = "┃" + "┃".join(f" {t:<{c - 2}} " if i < 2 else f" {t:>{c - 2}} "
-                           for i, (t, c) in enumerate(zip(("Layer (type)", "Output Shape", "Param #"), w))) + "┃"
-    sep = "┡" + "╇".join("━" * c for c in w) + "┩"
-    body = ["│" + "│".join(f" {t:<{c - 2}} " if i < 2 else f" {t:>{c - 2}} " for i, (t, c) in enumerate(zip(r, w)))
-            + "│" for r in rows]
-    bottom = "└" + "┴".join("─" * c for c in w) + "┘"
-    total = sum(int(v.numel()) if hasattr(v, "numel") else int(v.size) for v in model.weights)
-    trainable = sum(int(v.size) for v in model.trainable_weights)
-    non = total - trainable
-    lines = [f'Model: "{model.name}"', top, head, sep, *body, bottom,
-             f" Total params: {total:,} ({_fmt_bytes(total * 4)})",
-             f" Trainable params: {trainable:,} ({_fmt_bytes(trainable * 4)})",
-             f" Non-trainable params: {non:,} ({_fmt_bytes(non * 4)})"]
-    return "\n".join(lines)
+    return rows
