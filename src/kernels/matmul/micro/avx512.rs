@@ -18,7 +18,7 @@
 
 use core::arch::x86_64::*;
 
-use super::{store_tile, Kernel, MicroTile};
+use super::Kernel;
 use crate::kernels::matmul::isa::Isa;
 
 pub const MR: usize = 8;
@@ -49,110 +49,35 @@ pub fn kernel_f64() -> Kernel<f64> {
     }
 }
 
-/// As in the AVX2 kernel: start loading the C tile's rows while the `kc` loop runs.
-#[inline(always)]
-unsafe fn prefetch_c(c: *const u8, rs_bytes: isize, row_bytes: usize) {
-    for i in 0..MR as isize {
-        let row = c.wrapping_offset(i * rs_bytes);
-        _mm_prefetch::<_MM_HINT_T0>(row as *const i8);
-        _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(row_bytes - 1) as *const i8);
-    }
-}
+x86_micro_kernel!(
+    micro_f32,
+    f32,
+    "avx512f",
+    mr = MR,
+    lanes = 16,
+    zero = _mm512_setzero_ps,
+    load = _mm512_loadu_ps,
+    splat = _mm512_set1_ps,
+    fma = _mm512_fmadd_ps,
+    mul = _mm512_mul_ps,
+    add = _mm512_add_ps,
+    store = _mm512_storeu_ps
+);
 
-/// # Safety
-/// See [`super::MicroFn`]; the CPU supports AVX-512F.
-unsafe fn micro_f32(t: &MicroTile<f32>) {
-    micro_f32_impl(t)
-}
+x86_micro_kernel!(
+    micro_f64,
+    f64,
+    "avx512f",
+    mr = MR,
+    lanes = 8,
+    zero = _mm512_setzero_pd,
+    load = _mm512_loadu_pd,
+    splat = _mm512_set1_pd,
+    fma = _mm512_fmadd_pd,
+    mul = _mm512_mul_pd,
+    add = _mm512_add_pd,
+    store = _mm512_storeu_pd
+);
 
-#[target_feature(enable = "avx512f")]
-unsafe fn micro_f32_impl(t: &MicroTile<f32>) {
-    prefetch_c(t.c as *const u8, t.rs_c * 4, NR_F32 * 4);
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-    let mut a = t.a;
-    let mut b = t.b;
-    for _ in 0..t.kc {
-        let b0 = _mm512_loadu_ps(b);
-        let b1 = _mm512_loadu_ps(b.add(16));
-        // Fully unrolled by the compiler (MR is a constant): 8 broadcasts, 16 FMAs.
-        for (i, row) in acc.iter_mut().enumerate() {
-            let ai = _mm512_set1_ps(*a.add(i));
-            row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
-            row[1] = _mm512_fmadd_ps(ai, b1, row[1]);
-        }
-        a = a.add(MR);
-        b = b.add(NR_F32);
-    }
-    let alpha = _mm512_set1_ps(t.alpha);
-    if t.m == MR && t.n == NR_F32 && t.cs_c == 1 {
-        let read_c = t.beta != 0.0;
-        let beta = _mm512_set1_ps(t.beta);
-        for (i, row) in acc.iter().enumerate() {
-            let c = t.c.offset(i as isize * t.rs_c);
-            for (h, v) in row.iter().enumerate() {
-                let dst = c.add(16 * h);
-                let mut r = _mm512_mul_ps(alpha, *v);
-                if read_c {
-                    r = _mm512_add_ps(r, _mm512_mul_ps(beta, _mm512_loadu_ps(dst)));
-                }
-                _mm512_storeu_ps(dst, r);
-            }
-        }
-    } else {
-        // Partial tile or strided C: the shared epilogue (same alpha/beta operations).
-        let mut tile = [0.0f32; MR * NR_F32];
-        for (i, row) in acc.iter().enumerate() {
-            _mm512_storeu_ps(tile.as_mut_ptr().add(i * NR_F32), row[0]);
-            _mm512_storeu_ps(tile.as_mut_ptr().add(i * NR_F32 + 16), row[1]);
-        }
-        store_tile(t, &tile, NR_F32);
-    }
-}
-
-/// # Safety
-/// See [`super::MicroFn`]; the CPU supports AVX-512F.
-unsafe fn micro_f64(t: &MicroTile<f64>) {
-    micro_f64_impl(t)
-}
-
-#[target_feature(enable = "avx512f")]
-unsafe fn micro_f64_impl(t: &MicroTile<f64>) {
-    prefetch_c(t.c as *const u8, t.rs_c * 8, NR_F64 * 8);
-    let mut acc = [[_mm512_setzero_pd(); 2]; MR];
-    let mut a = t.a;
-    let mut b = t.b;
-    for _ in 0..t.kc {
-        let b0 = _mm512_loadu_pd(b);
-        let b1 = _mm512_loadu_pd(b.add(8));
-        for (i, row) in acc.iter_mut().enumerate() {
-            let ai = _mm512_set1_pd(*a.add(i));
-            row[0] = _mm512_fmadd_pd(ai, b0, row[0]);
-            row[1] = _mm512_fmadd_pd(ai, b1, row[1]);
-        }
-        a = a.add(MR);
-        b = b.add(NR_F64);
-    }
-    let alpha = _mm512_set1_pd(t.alpha);
-    if t.m == MR && t.n == NR_F64 && t.cs_c == 1 {
-        let read_c = t.beta != 0.0;
-        let beta = _mm512_set1_pd(t.beta);
-        for (i, row) in acc.iter().enumerate() {
-            let c = t.c.offset(i as isize * t.rs_c);
-            for (h, v) in row.iter().enumerate() {
-                let dst = c.add(8 * h);
-                let mut r = _mm512_mul_pd(alpha, *v);
-                if read_c {
-                    r = _mm512_add_pd(r, _mm512_mul_pd(beta, _mm512_loadu_pd(dst)));
-                }
-                _mm512_storeu_pd(dst, r);
-            }
-        }
-    } else {
-        let mut tile = [0.0f64; MR * NR_F64];
-        for (i, row) in acc.iter().enumerate() {
-            _mm512_storeu_pd(tile.as_mut_ptr().add(i * NR_F64), row[0]);
-            _mm512_storeu_pd(tile.as_mut_ptr().add(i * NR_F64 + 8), row[1]);
-        }
-        store_tile(t, &tile, NR_F64);
-    }
-}
+// The tile widths the blocking uses are the macro's two vectors.
+const _: () = assert!(NR_F32 == 2 * 16 && NR_F64 == 2 * 8);

@@ -8,6 +8,96 @@
 //! and one add, never fused). The SIMD kernels use FMA in the `kc` loop, the scalar kernel a
 //! multiply and an add, so the two differ by rounding only.
 
+/// Starts loading the `rows` rows of a C tile (first and last byte of each) while the `kc` loop
+/// runs: with large N the rows are a page apart and mostly outside L1/L2, and the epilogue
+/// would otherwise wait on a dozen misses per tile. Prefetches never fault, so a tile whose
+/// rows are partly outside C (an edge tile) is harmless.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn prefetch_c(c: *const u8, rs_bytes: isize, row_bytes: usize, rows: usize) {
+    use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+    for i in 0..rows as isize {
+        let row = c.wrapping_offset(i * rs_bytes);
+        // SAFETY: prefetching never faults.
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(row as *const i8);
+            _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(row_bytes - 1) as *const i8);
+        }
+    }
+}
+
+/// Defines an x86 micro-kernel `$name` (safe-to-store `MicroFn`) for an `$mr x 2*$lanes` tile:
+/// `$mr` rows of two vectors of `$lanes` values, accumulated with FMAs over the packed panels,
+/// then written with the epilogue of the module note (full tiles with contiguous rows directly
+/// from registers, partial or strided tiles through [`store_tile`]). The AVX2 and AVX-512
+/// kernels differ only in the vector type, the intrinsics and the tile shape.
+#[cfg(target_arch = "x86_64")]
+macro_rules! x86_micro_kernel {
+    (
+        $name:ident, $t:ty, $feature:literal, mr = $mr:expr, lanes = $lanes:expr,
+        zero = $zero:path, load = $load:path, splat = $splat:path, fma = $fma:path,
+        mul = $mul:path, add = $add:path, store = $store:path
+    ) => {
+        /// # Safety
+        /// See [`MicroFn`](crate::kernels::matmul::micro::MicroFn); the CPU supports the
+        /// kernel's instruction set.
+        unsafe fn $name(t: &$crate::kernels::matmul::micro::MicroTile<$t>) {
+            #[target_feature(enable = $feature)]
+            unsafe fn body(t: &$crate::kernels::matmul::micro::MicroTile<$t>) {
+                const NR: usize = 2 * $lanes;
+                let size = std::mem::size_of::<$t>();
+                $crate::kernels::matmul::micro::prefetch_c(
+                    t.c as *const u8,
+                    t.rs_c * size as isize,
+                    NR * size,
+                    $mr,
+                );
+                let mut acc = [[$zero(); 2]; $mr];
+                let mut a = t.a;
+                let mut b = t.b;
+                for _ in 0..t.kc {
+                    let b0 = $load(b);
+                    let b1 = $load(b.add($lanes));
+                    // Fully unrolled by the compiler ($mr is a constant).
+                    for (i, row) in acc.iter_mut().enumerate() {
+                        let ai = $splat(*a.add(i));
+                        row[0] = $fma(ai, b0, row[0]);
+                        row[1] = $fma(ai, b1, row[1]);
+                    }
+                    a = a.add($mr);
+                    b = b.add(NR);
+                }
+                if t.m == $mr && t.n == NR && t.cs_c == 1 {
+                    let alpha = $splat(t.alpha);
+                    let beta = $splat(t.beta);
+                    let read_c = t.beta != 0.0;
+                    for (i, row) in acc.iter().enumerate() {
+                        let c = t.c.offset(i as isize * t.rs_c);
+                        for (h, v) in row.iter().enumerate() {
+                            let dst = c.add($lanes * h);
+                            let mut r = $mul(alpha, *v);
+                            if read_c {
+                                r = $add(r, $mul(beta, $load(dst)));
+                            }
+                            $store(dst, r);
+                        }
+                    }
+                } else {
+                    // Partial tile or strided C: spill the raw sums and let the shared epilogue
+                    // write them (same alpha/beta operations as the fast path above).
+                    let mut tile = [0.0 as $t; $mr * NR];
+                    for (i, row) in acc.iter().enumerate() {
+                        $store(tile.as_mut_ptr().add(i * NR), row[0]);
+                        $store(tile.as_mut_ptr().add(i * NR + $lanes), row[1]);
+                    }
+                    $crate::kernels::matmul::micro::store_tile(t, &tile, NR);
+                }
+            }
+            body(t)
+        }
+    };
+}
+
 pub mod scalar;
 
 #[cfg(target_arch = "x86_64")]
