@@ -205,20 +205,31 @@ pub unsafe fn apply_affine<T: NormScalar>(
     shift: &[T],
     y: *mut T,
 ) {
-    let ys = SendPtr(y);
+    affine_rows(x, None, m, c, scale, scale, shift, y)
+}
+
+/// [`affine`] over the m rows, in parallel row blocks, into `out`.
+///
+/// # Safety
+/// `out` is valid for `m * c` writes and overlaps neither `u` nor `v`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn affine_rows<T: NormScalar>(
+    u: &[T],
+    v: Option<&[T]>,
+    m: usize,
+    c: usize,
+    a: &[T],
+    b: &[T],
+    k: &[T],
+    out: *mut T,
+) {
+    let os = SendPtr(out);
     blocked_rows(m, c, |rows| {
-        // SAFETY: each block writes its own rows of y.
-        let yb =
-            unsafe { std::slice::from_raw_parts_mut(ys.get().add(rows.start * c), rows.len() * c) };
-        affine(
-            &x[rows.start * c..rows.end * c],
-            None,
-            c,
-            scale,
-            scale,
-            shift,
-            yb,
-        );
+        // SAFETY: each block writes its own rows of the output.
+        let ob =
+            unsafe { std::slice::from_raw_parts_mut(os.get().add(rows.start * c), rows.len() * c) };
+        let span = rows.start * c..rows.end * c;
+        affine(&u[span.clone()], v.map(|v| &v[span]), c, a, b, k, ob);
     });
 }
 
@@ -260,14 +271,7 @@ pub unsafe fn input_grad<T: NormScalar>(
     r: &[T],
     dx: *mut T,
 ) {
-    let ds = SendPtr(dx);
-    blocked_rows(m, c, |rows| {
-        // SAFETY: each block writes its own rows of dx.
-        let db =
-            unsafe { std::slice::from_raw_parts_mut(ds.get().add(rows.start * c), rows.len() * c) };
-        let span = rows.start * c..rows.end * c;
-        affine(&g[span.clone()], Some(&x[span]), c, p, q, r, db);
-    });
+    affine_rows(g, Some(x), m, c, p, q, r, dx)
 }
 
 #[cfg(test)]
