@@ -156,5 +156,8 @@ def test_big_buffers_round_trip_through_the_allocator():
 def test_clock_probe():
     ghz = fg._core._measure_clock_ghz(2, 1_000_000)
     assert ghz is None or 0.05 < ghz < 8.0
-    with pytest.raises(ValueError, match="_measure_clock_ghz"):
-        fg._core._measure_clock_ghz(5, 10**12)
+    for rounds, iters in ((5, 10**12), (1000, 10**6), (0, 10), (3, 0)):
+        with pytest.raises(ValueError, match="_measure_clock_ghz"):
+            fg._core._measure_clock_ghz(rounds, iters)
+    with pytest.raises((OverflowError, TypeError)):
+        fg._core._measure_clock_ghz(-1, 10)

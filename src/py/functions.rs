@@ -705,12 +705,15 @@ fn simd_isa() -> &'static str {
 
 /// An estimate of the core clock in GHz (timed chain of dependent additions, best of `rounds`
 /// rounds of `8 * iters` additions), or None where the probe does not exist. For benchmarks.
+/// The work is bounded (rounds * iters <= 2e8, about half a second) so a call cannot hang.
 #[pyfunction]
 #[pyo3(signature = (rounds = 5, iters = 5_000_000))]
 fn _measure_clock_ghz(py: Python<'_>, rounds: usize, iters: u64) -> PyResult<Option<f64>> {
-    if rounds > 1000 || iters > 1_000_000_000 {
+    const MAX_WORK: u64 = 200_000_000;
+    if rounds == 0 || iters == 0 || (rounds as u64).saturating_mul(iters) > MAX_WORK {
         return Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "_measure_clock_ghz: expected rounds <= 1000 and iters <= 1e9, received {rounds} and {iters}"
+            "_measure_clock_ghz: expected rounds >= 1, iters >= 1 and rounds * iters <= {MAX_WORK}, \
+             received rounds={rounds}, iters={iters}"
         )));
     }
     Ok(py.detach(|| crate::cpu::measure_clock_ghz(rounds, iters)))

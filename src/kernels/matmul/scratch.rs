@@ -20,7 +20,8 @@ thread_local! {
 }
 
 /// Which of the thread's buffers to use (A and B blocks are live at the same time; `Shared`
-/// holds an operand packed once for every thread of one product, owned by the calling thread).
+/// holds an operand packed once for every thread of one product, owned by the calling thread,
+/// at most 16 MiB (`loops::SHARED_PACK_BYTES`) and kept for the next product like the others).
 #[derive(Clone, Copy)]
 pub enum Slot {
     A,
