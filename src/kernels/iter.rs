@@ -149,7 +149,7 @@ impl<const N: usize> Plan<N> {
             return;
         }
         let threads = crate::threading::num_threads();
-        let chunk = grain.max(total.div_ceil(threads * 4));
+        let chunk = grain.max(total.div_ceil(threads * crate::threading::TASKS_PER_THREAD));
         let nchunks = total.div_ceil(chunk);
         crate::threading::for_each_task(nchunks, |c| {
             let s = c * chunk;

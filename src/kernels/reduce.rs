@@ -137,12 +137,13 @@ pub unsafe fn reduce_rows<T: Num>(
         return;
     }
     if nout >= 2 * crate::threading::num_threads() {
-        // Fixed blocks of rows handed out from a shared counter; the calling thread works too
-        // (threading::for_each_task), which avoids a full hand-off to the pool per call.
-        // Each row folds on its own, so the split cannot change results: a few long runs of
-        // rows per thread keep each thread's memory stream sequential for longer.
+        // Fixed blocks of rows, TASKS_PER_THREAD per thread, each thread starting on its own
+        // contiguous share (threading::for_each_task). Each row folds on its own, so the split
+        // cannot change results.
         let per = (crate::threading::GRAIN / r.max(1))
-            .max(nout.div_ceil(4 * crate::threading::num_threads()))
+            .max(
+                nout.div_ceil(crate::threading::TASKS_PER_THREAD * crate::threading::num_threads()),
+            )
             .max(1);
         let tasks = nout.div_ceil(per);
         crate::threading::for_each_task(tasks, |t| {

@@ -42,9 +42,11 @@ simd_fn!(fn shift<T: Real | Num>(x: &[T], c: T, y: &mut [T]) => shift_impl);
 
 fn for_rows(rows: usize, n: usize, f: impl Fn(usize) + Sync) {
     if crate::threading::should_parallelize(rows * n, crate::threading::GRAIN / 4) && rows > 1 {
-        // Runs of at least `min` rows, about four per thread, claimed in order.
+        // Runs of at least `min` rows, TASKS_PER_THREAD per thread.
         let min = (crate::threading::GRAIN / n.max(1)).max(1);
-        let per = min.max(rows.div_ceil(4 * crate::threading::num_threads()));
+        let per = min.max(
+            rows.div_ceil(crate::threading::TASKS_PER_THREAD * crate::threading::num_threads()),
+        );
         crate::threading::for_each_task(rows.div_ceil(per), |t| {
             for r in t * per..((t + 1) * per).min(rows) {
                 f(r);
