@@ -35,7 +35,8 @@ use rayon::prelude::*;
 
 use super::conv_direct::DIRECT_MAX_KG;
 use super::iter::SendPtr;
-use super::matmul::{gemm, gemm_serial, GemmParams, GemmScalar, MatMut, MatRef};
+use super::matmul::scratch::{with_buffer, Slot};
+use super::matmul::{gemm, gemm_serial, GemmParams, GemmScalar, MatMut, MatRef, PackedB};
 
 /// Target size (elements) of one task's patch scratch buffer.
 const SCRATCH: usize = 1 << 16;
@@ -245,13 +246,23 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
     let (xs, ws, ys) = (SendPtr(x as *mut T), SendPtr(w as *mut T), SendPtr(y));
     let (ao, bo, co) = offs(t * kg, cog, cog);
     let par = ntiles > 1 && crate::threading::should_parallelize(rows * kg * g.cout, 1 << 16);
-    let tile = |s: &mut Vec<T>, ti: usize| {
+    // Several tiles share one weight matrix: pack it once (one group; grouped convs keep the
+    // per-tile GEMM).
+    let packed = (groups == 1 && (par || ntiles > 1)).then(|| {
+        let b = MatRef {
+            ptr: w,
+            rs: g.cout as isize,
+            cs: 1,
+        };
+        PackedB::new(b, kg, g.cout)
+    });
+    let tile = |s: *mut T, ti: usize| {
         let r0 = ti * t;
         let m = t.min(rows - r0);
         // SAFETY: rows r0..r0+m are inside the output; s holds groups*t*kg elements; this task
         // alone writes output rows r0..r0+m.
         unsafe {
-            im2col(g, xs.get(), r0, (0, m), t, s.as_mut_ptr());
+            im2col(g, xs.get(), r0, (0, m), t, s);
             let p = GemmParams {
                 m,
                 n: cog,
@@ -259,7 +270,7 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
                 alpha: T::ONE,
                 beta,
                 a: MatRef {
-                    ptr: s.as_ptr(),
+                    ptr: s,
                     rs: kg as isize,
                     cs: 1,
                 },
@@ -277,21 +288,24 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
                 b_offsets: &bo,
                 c_offsets: &co,
             };
-            // Tiles already run in parallel: splitting each tile's product again would only
-            // re-pack the weights per task.
-            if par {
+            if let Some(pb) = &packed {
+                pb.gemm_serial(m, T::ONE, p.a, beta, p.c);
+            } else if par {
+                // Tiles already run in parallel: splitting each tile's product again would
+                // only re-pack the weights per task.
                 gemm_serial(&p);
             } else {
                 gemm(&p);
             }
         }
     };
-    let scratch = || vec![T::ZERO; groups * t * kg];
+    // Each task gathers into its thread's patch buffer (every element of a used row is
+    // written by im2col, so the buffer's old contents never leak into a result).
+    let with_patch = |f: &dyn Fn(*mut T)| with_buffer::<T, _>(Slot::Patch, groups * t * kg, f);
     if par {
-        crate::threading::install(|| (0..ntiles).into_par_iter().for_each_init(scratch, tile));
+        crate::threading::for_each_task(ntiles, |ti| with_patch(&|s| tile(s, ti)));
     } else {
-        let mut s = scratch();
-        (0..ntiles).for_each(|ti| tile(&mut s, ti));
+        with_patch(&|s| (0..ntiles).for_each(|ti| tile(s, ti)));
     }
 }
 
@@ -350,7 +364,16 @@ pub unsafe fn conv2d_backward_input<T: GemmScalar>(
     let co: Vec<isize> = (0..groups).map(|gi| (gi * t * kg) as isize).collect();
     let (dys, ws, dxs) = (SendPtr(dy as *mut T), SendPtr(w as *mut T), SendPtr(dx));
     let par = g.n > 1 && crate::threading::should_parallelize(rows * kg * g.cout, 1 << 16);
-    let image = |s: &mut Vec<T>, n: usize| {
+    // Every tile multiplies by the same w^T (cout x kg): pack it once (one group).
+    let packed = (groups == 1 && (par || rows > t)).then(|| {
+        let b = MatRef {
+            ptr: w,
+            rs: 1,
+            cs: g.cout as isize,
+        };
+        PackedB::new(b, g.cout, kg)
+    });
+    let image = |s: *mut T, n: usize| {
         let dximg = unsafe { dxs.get().add(n * g.h * g.w * g.cin) };
         let mut q0 = 0;
         while q0 < per_img {
@@ -376,7 +399,7 @@ pub unsafe fn conv2d_backward_input<T: GemmScalar>(
                         cs: g.cout as isize,
                     },
                     c: MatMut {
-                        ptr: s.as_mut_ptr(),
+                        ptr: s,
                         rs: kg as isize,
                         cs: 1,
                     },
@@ -384,22 +407,24 @@ pub unsafe fn conv2d_backward_input<T: GemmScalar>(
                     b_offsets: &ao,
                     c_offsets: &co,
                 };
-                if par {
+                if let Some(pb) = &packed {
+                    pb.gemm_serial(m, T::ONE, p.a, T::ZERO, p.c);
+                } else if par {
                     gemm_serial(&p);
                 } else {
                     gemm(&p);
                 }
-                col2im_add(g, s.as_ptr(), q0, m, t, dximg);
+                col2im_add(g, s, q0, m, t, dximg);
             }
             q0 += m;
         }
     };
-    let scratch = || vec![T::ZERO; groups * t * kg];
+    // The GEMM writes (beta = 0) every element of the rows col2im reads.
+    let with_patch = |f: &dyn Fn(*mut T)| with_buffer::<T, _>(Slot::Patch, groups * t * kg, f);
     if par {
-        crate::threading::install(|| (0..g.n).into_par_iter().for_each_init(scratch, image));
+        crate::threading::for_each_task(g.n, |n| with_patch(&|s| image(s, n)));
     } else {
-        let mut s = scratch();
-        (0..g.n).for_each(|n| image(&mut s, n));
+        with_patch(&|s| (0..g.n).for_each(|n| image(s, n)));
     }
 }
 
@@ -555,24 +580,25 @@ pub unsafe fn conv2d_backward_weight<T: GemmScalar>(
         );
         let per = ntiles.div_ceil(parts);
         crate::threading::for_each_task(parts, |pi| {
-            let mut s = vec![T::ZERO; groups * t * kg];
-            // SAFETY: part pi writes only its own accumulator (dw itself for part 0).
-            let dst = unsafe {
-                if pi == 0 {
-                    dws.get()
-                } else {
-                    pp.get().add((pi - 1) * dw_elems)
+            with_buffer::<T, _>(Slot::Patch, groups * t * kg, |s| {
+                // SAFETY: part pi writes only its own accumulator (dw itself for part 0).
+                let dst = unsafe {
+                    if pi == 0 {
+                        dws.get()
+                    } else {
+                        pp.get().add((pi - 1) * dw_elems)
+                    }
+                };
+                for ti in pi * per..((pi + 1) * per).min(ntiles) {
+                    let r0 = ti * t;
+                    let m = t.min(rows - r0);
+                    // SAFETY: rows r0..r0+m are inside the output; s holds a full tile.
+                    unsafe {
+                        im2col(g, xs.get(), r0, (0, m), t, s);
+                        wgrad_tile(g, s, dys.get(), r0, m, dst, (&ao, &bo), true);
+                    }
                 }
-            };
-            for ti in pi * per..((pi + 1) * per).min(ntiles) {
-                let r0 = ti * t;
-                let m = t.min(rows - r0);
-                // SAFETY: rows r0..r0+m are inside the output; s holds a full tile.
-                unsafe {
-                    im2col(g, xs.get(), r0, (0, m), t, s.as_mut_ptr());
-                    wgrad_tile(g, s.as_ptr(), dys.get(), r0, m, dst, (&ao, &bo), true);
-                }
-            }
+            })
         });
         let d = std::slice::from_raw_parts_mut(dw, dw_elems);
         for part in partial.chunks_exact(dw_elems) {

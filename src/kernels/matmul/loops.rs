@@ -181,7 +181,7 @@ fn shared_limits() -> (usize, usize) {
 /// panel holding line `x` (a multiple of `w`) starts `x * kc` further on: exactly the layout
 /// [`pack_a`]/[`pack_b`] give one block, so a block of it is read as if packed on the spot.
 #[derive(Clone, Copy)]
-enum Shared<T> {
+pub(super) enum Shared<T> {
     None,
     /// B packed for columns `0..padded` of the sub-problem.
     B {
@@ -315,7 +315,7 @@ const SHARED_MIN_TASK_EXTENT: usize = 128;
 ///
 /// # Safety
 /// As for [`packed`]; a shared operand covers the rectangle's columns (B) or rows (A).
-unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, shared: Shared<T>) {
+pub(super) unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, shared: Shared<T>) {
     if s.m == 0 || s.n == 0 {
         return;
     }

@@ -120,8 +120,9 @@ pub mod isa;
 mod loops;
 pub mod micro;
 mod pack;
+mod prepacked;
 pub mod reference;
-mod scratch;
+pub(crate) mod scratch;
 mod small;
 
 #[cfg(test)]
@@ -133,6 +134,7 @@ use self::loops::Single;
 use self::micro::Kernel;
 
 pub use self::isa::{set_isa_override, supported_isas};
+pub use self::prepacked::PackedB;
 
 /// Element types the GEMM supports.
 pub trait GemmScalar:

@@ -17,16 +17,19 @@ thread_local! {
     static A_BUF: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
     static B_BUF: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
     static SHARED_BUF: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
+    static PATCH_BUF: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
 }
 
 /// Which of the thread's buffers to use (A and B blocks are live at the same time; `Shared`
 /// holds an operand packed once for every thread of one product, owned by the calling thread,
-/// at most 16 MiB (`loops::SHARED_PACK_BYTES`) and kept for the next product like the others).
+/// at most 16 MiB (`loops::SHARED_PACK_BYTES`) and kept for the next product like the others;
+/// `Patch` is a convolution's gathered patch tile, live while the GEMM uses A and B).
 #[derive(Clone, Copy)]
 pub enum Slot {
     A,
     B,
     Shared,
+    Patch,
 }
 
 /// Runs `f` with a pointer to at least `elems` values of `T` (64-byte aligned, contents
@@ -36,6 +39,7 @@ pub fn with_buffer<T, R>(slot: Slot, elems: usize, f: impl FnOnce(*mut T) -> R) 
         Slot::A => &A_BUF,
         Slot::B => &B_BUF,
         Slot::Shared => &SHARED_BUF,
+        Slot::Patch => &PATCH_BUF,
     };
     let bytes = elems.saturating_mul(std::mem::size_of::<T>());
     let lines = bytes.div_ceil(64).max(1);
