@@ -792,3 +792,28 @@ fn packed_b_matches_serial_gemm_bit_for_bit() {
         packed_b_case::<f64>();
     });
 }
+
+/// Narrow products (n <= 2*nr) read A in place (`loops::read_a_in_place`) for row- or
+/// column-contiguous A, packing only the ragged last panel of each block: every ISA, A in every
+/// layout (including negative row strides), m across several `mc` blocks with ragged ends, k
+/// across `kc` blocks, beta 0 and 1, against the exact reference.
+#[test]
+fn narrow_products_read_a_in_place() {
+    for_each_isa(|| {
+        for (m, n, k) in [
+            (8, 1, 1),
+            (9, 17, 255),
+            (150, 32, 257),
+            (301, 33, 64),
+            (1001, 64, 600),
+            (77, 48, 3),
+        ] {
+            for la in [Lay::Row, Lay::Col, Lay::Padded, Lay::Reversed, Lay::Strided] {
+                for beta in [0.0, 1.0] {
+                    check::<f32>(m, n, k, [la, Lay::Row, Lay::Row], 1.0, beta, true);
+                    check::<f64>(m, n, k, [la, Lay::Col, Lay::Padded], -0.5, beta, true);
+                }
+            }
+        }
+    });
+}

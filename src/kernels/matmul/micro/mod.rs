@@ -53,19 +53,38 @@ macro_rules! x86_micro_kernel {
                     $mr,
                 );
                 let mut acc = [[$zero(); 2]; $mr];
-                let mut a = t.a;
                 let mut b = t.b;
-                for _ in 0..t.kc {
-                    let b0 = $load(b);
-                    let b1 = $load(b.add($lanes));
-                    // Fully unrolled by the compiler ($mr is a constant).
-                    for (i, row) in acc.iter_mut().enumerate() {
-                        let ai = $splat(*a.add(i));
-                        row[0] = $fma(ai, b0, row[0]);
-                        row[1] = $fma(ai, b1, row[1]);
+                if t.rs_a == 1 && t.cs_a == $mr as isize {
+                    // Packed A panel: one pointer bumped by `mr` per step.
+                    let mut a = t.a;
+                    for _ in 0..t.kc {
+                        let b0 = $load(b);
+                        let b1 = $load(b.add($lanes));
+                        // Fully unrolled by the compiler ($mr is a constant).
+                        for (i, row) in acc.iter_mut().enumerate() {
+                            let ai = $splat(*a.add(i));
+                            row[0] = $fma(ai, b0, row[0]);
+                            row[1] = $fma(ai, b1, row[1]);
+                        }
+                        a = a.add($mr);
+                        b = b.add(NR);
                     }
-                    a = a.add($mr);
-                    b = b.add(NR);
+                } else {
+                    // A read in place: one pointer per row and a shared offset along the depth.
+                    let rows: [*const $t; $mr] =
+                        core::array::from_fn(|i| t.a.wrapping_offset(i as isize * t.rs_a));
+                    let mut off = 0isize;
+                    for _ in 0..t.kc {
+                        let b0 = $load(b);
+                        let b1 = $load(b.add($lanes));
+                        for (i, row) in acc.iter_mut().enumerate() {
+                            let ai = $splat(*rows[i].offset(off));
+                            row[0] = $fma(ai, b0, row[0]);
+                            row[1] = $fma(ai, b1, row[1]);
+                        }
+                        off += t.cs_a;
+                        b = b.add(NR);
+                    }
                 }
                 if t.m == $mr && t.n == NR && t.cs_c == 1 {
                     let alpha = $splat(t.alpha);
@@ -112,8 +131,12 @@ use super::GemmScalar;
 pub struct MicroTile<T> {
     /// Depth of the packed panels.
     pub kc: usize,
-    /// Packed A micro-panel: `kc` groups of `mr` values (rows past `m` are zero padding).
+    /// A micro-panel: element `(i, p)` (row `i < mr`, depth `p < kc`) at `a + i*rs_a + p*cs_a`.
+    /// Packed panels (`rs_a = 1`, `cs_a = mr`) zero-pad the rows past `m`; A read in place
+    /// (any other strides) is only passed for full panels (`m == mr`).
     pub a: *const T,
+    pub rs_a: isize,
+    pub cs_a: isize,
     /// Packed B micro-panel: `kc` groups of `nr` values (columns past `n` are zero padding).
     pub b: *const T,
     /// Top-left element of the destination tile in C.
@@ -130,7 +153,8 @@ pub struct MicroTile<T> {
 /// A micro-kernel entry point.
 ///
 /// # Safety
-/// The packed panels hold `kc * mr` and `kc * nr` values, the `m x n` destination elements are
+/// The A panel's `mr x kc` elements (through its strides) and the packed B panel's `kc * nr`
+/// values are readable, the `m x n` destination elements are
 /// valid for reads and writes (reads only when `beta != 0`), and the CPU supports the kernel's ISA.
 pub type MicroFn<T> = unsafe fn(&MicroTile<T>);
 

@@ -28,16 +28,14 @@ pub fn kernel<T: GemmScalar>() -> Kernel<T> {
 /// See [`super::MicroFn`].
 unsafe fn micro<T: GemmScalar>(t: &MicroTile<T>) {
     let mut acc = [T::ZERO; MR * NR];
-    let mut a = t.a;
     let mut b = t.b;
-    for _ in 0..t.kc {
+    for p in 0..t.kc as isize {
         for i in 0..MR {
-            let ai = *a.add(i);
+            let ai = *t.a.offset(i as isize * t.rs_a + p * t.cs_a);
             for j in 0..NR {
                 acc[i * NR + j] = acc[i * NR + j] + ai * *b.add(j);
             }
         }
-        a = a.add(MR);
         b = b.add(NR);
     }
     store_tile(t, &acc, NR);
