@@ -31,8 +31,6 @@
 //! Rejected: one whole-tensor im2col (kh*kw times the input's memory), and per-thread partial
 //! weight gradients (their order would depend on the thread count).
 
-use rayon::prelude::*;
-
 use super::conv_direct::DIRECT_MAX_KG;
 use super::iter::SendPtr;
 use super::matmul::scratch::{with_buffer, Slot};
@@ -624,7 +622,7 @@ pub unsafe fn conv2d_backward_weight<T: GemmScalar>(
             unsafe { im2col(g, xs.get(), r0, (a, b), t, sp.get()) };
         };
         if nchunks > 1 && crate::threading::should_parallelize(m * kg * groups, 1 << 14) {
-            crate::threading::install(|| (0..nchunks).into_par_iter().for_each(fill));
+            crate::threading::for_each_task(nchunks, fill);
         } else {
             (0..nchunks).for_each(fill);
         }

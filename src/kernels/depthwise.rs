@@ -12,8 +12,6 @@
 //! output positions whose partial sums are added in block order, so results are bit-identical
 //! for any thread count.
 
-use rayon::prelude::*;
-
 use super::conv::ConvGeom;
 use super::iter::SendPtr;
 use super::matmul::GemmScalar;
@@ -23,7 +21,7 @@ const WGRAD_BLOCK: usize = 1024;
 
 fn par_rows(rows: usize, work: usize, f: impl Fn(usize) + Sync + Send) {
     if rows > 1 && crate::threading::should_parallelize(work, 1 << 15) {
-        crate::threading::install(|| (0..rows).into_par_iter().for_each(f));
+        crate::threading::for_each_index(rows, 1, f);
     } else {
         (0..rows).for_each(f);
     }

@@ -7,8 +7,6 @@
 //! Threads: gather splits over (p, k) rows; scatter-add splits over (p, column chunk) so each
 //! output element is accumulated by one task in k order (deterministic).
 
-use rayon::prelude::*;
-
 use super::binary::Num;
 use super::iter::SendPtr;
 use crate::dtype::Element;
@@ -34,7 +32,7 @@ pub unsafe fn gather<T: Element>(
     let rows = pre * nk;
     if crate::threading::should_parallelize(rows * post, crate::threading::GRAIN) && rows > 1 {
         let min = (crate::threading::GRAIN / post.max(1)).max(1);
-        crate::threading::install(|| (0..rows).into_par_iter().with_min_len(min).for_each(row));
+        crate::threading::for_each_index(rows, min, row);
     } else {
         (0..rows).for_each(row);
     }
@@ -74,7 +72,7 @@ pub unsafe fn scatter_add<T: Num>(
     };
     let tasks = pre * nchunks;
     if crate::threading::should_parallelize(pre * nk * post, crate::threading::GRAIN) && tasks > 1 {
-        crate::threading::install(|| (0..tasks).into_par_iter().for_each(task));
+        crate::threading::for_each_task(tasks, task);
     } else {
         (0..tasks).for_each(task);
     }

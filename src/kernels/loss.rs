@@ -8,8 +8,6 @@
 //! backward). One task per row (deterministic); two passes over a row that stays in cache,
 //! instead of log_softmax + gather + negate + mean as separate ops.
 
-use rayon::prelude::*;
-
 use super::binary::Num;
 use super::iter::SendPtr;
 use super::math::Real;
@@ -73,7 +71,7 @@ pub unsafe fn softmax_xent_rows<T: Real + Num>(
     };
     if crate::threading::should_parallelize(rows * n, crate::threading::GRAIN / 4) && rows > 1 {
         let min = (crate::threading::GRAIN / n.max(1)).max(1);
-        crate::threading::install(|| (0..rows).into_par_iter().with_min_len(min).for_each(row));
+        crate::threading::for_each_index(rows, min, row);
     } else {
         (0..rows).for_each(row);
     }
@@ -119,7 +117,7 @@ pub unsafe fn softmax_xent_backward<T: Real + Num>(
     };
     if crate::threading::should_parallelize(rows * n, crate::threading::GRAIN / 4) && rows > 1 {
         let min = (crate::threading::GRAIN / n.max(1)).max(1);
-        crate::threading::install(|| (0..rows).into_par_iter().with_min_len(min).for_each(row));
+        crate::threading::for_each_index(rows, min, row);
     } else {
         (0..rows).for_each(row);
     }

@@ -15,8 +15,6 @@
 //! overlapping windows add into the same input element: one task per image, windows in order,
 //! so the result does not depend on the thread count.
 
-use rayon::prelude::*;
-
 use super::iter::SendPtr;
 use crate::dtype::Element;
 
@@ -70,7 +68,7 @@ fn for_rows(g: &PoolGeom, f: impl Fn(usize, usize) + Sync) {
     let work = rows * g.ow * g.c * g.kh * g.kw;
     let run = |r: usize| f(r / g.oh.max(1), r % g.oh.max(1));
     if rows > 1 && crate::threading::should_parallelize(work, crate::threading::GRAIN) {
-        crate::threading::install(|| (0..rows).into_par_iter().for_each(run));
+        crate::threading::for_each_index(rows, 1, run);
     } else {
         (0..rows).for_each(run);
     }
@@ -80,7 +78,7 @@ fn for_rows(g: &PoolGeom, f: impl Fn(usize, usize) + Sync) {
 fn for_images(g: &PoolGeom, f: impl Fn(usize) + Sync) {
     let work = g.n * g.oh * g.ow * g.c * g.kh * g.kw;
     if g.n > 1 && crate::threading::should_parallelize(work, crate::threading::GRAIN) {
-        crate::threading::install(|| (0..g.n).into_par_iter().for_each(&f));
+        crate::threading::for_each_task(g.n, &f);
     } else {
         (0..g.n).for_each(f);
     }

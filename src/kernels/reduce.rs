@@ -9,8 +9,6 @@
 //! the block results are combined in order; threads only change which core computes a block.
 //! So results are bit-identical for any thread count and for the scalar and SIMD builds.
 
-use rayon::prelude::*;
-
 use super::binary::Num;
 use super::iter::SendPtr;
 use crate::simd_fn;
@@ -156,8 +154,13 @@ pub unsafe fn reduce_rows<T: Num>(
         // Few long rows: fold the blocks of each row in parallel, combine in order.
         for (o, &ro) in row_offsets.iter().enumerate() {
             let s = std::slice::from_raw_parts(xs.get().offset(ro), r);
-            let parts: Vec<T> = crate::threading::install(|| {
-                s.par_chunks(BLOCK).map(|b| fold_block(op, b)).collect()
+            let nblocks = r.div_ceil(BLOCK);
+            let mut parts = vec![T::zero(); nblocks];
+            let ps = SendPtr(parts.as_mut_ptr());
+            crate::threading::for_each_task(nblocks, |b| {
+                let blk = &s[b * BLOCK..((b + 1) * BLOCK).min(r)];
+                // SAFETY: block b writes only its own slot.
+                unsafe { *ps.get().add(b) = fold_block(op, blk) };
             });
             let mut acc = parts[0];
             for &p in &parts[1..] {
@@ -229,11 +232,7 @@ pub unsafe fn reduce_cols<T: Num>(
         let threads = crate::threading::num_threads();
         let chunk = n.div_ceil(threads * 2).next_multiple_of(16).max(16);
         let nchunks = n.div_ceil(chunk);
-        crate::threading::install(|| {
-            (0..nchunks)
-                .into_par_iter()
-                .for_each(|c| cols(c * chunk, ((c + 1) * chunk).min(n)))
-        });
+        crate::threading::for_each_task(nchunks, |c| cols(c * chunk, ((c + 1) * chunk).min(n)));
     } else {
         cols(0, n);
     }
@@ -274,11 +273,7 @@ pub unsafe fn arg_extreme_rows<T: Num>(
         best as i64
     };
     if crate::threading::should_parallelize(rows * r, crate::threading::GRAIN) && rows > 1 {
-        crate::threading::install(|| {
-            (0..rows)
-                .into_par_iter()
-                .for_each(|o| unsafe { *os.get().add(o) = one(o) })
-        });
+        crate::threading::for_each_index(rows, 1, |o| unsafe { *os.get().add(o) = one(o) });
     } else {
         for o in 0..rows {
             *out.add(o) = one(o);

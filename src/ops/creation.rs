@@ -21,8 +21,7 @@ fn fill_with<T: Element>(t: &Tensor, f: impl Fn(usize) -> T + Sync) {
     };
     let nchunks = n.div_ceil(chunk);
     if crate::threading::should_parallelize(n, chunk) {
-        use rayon::prelude::*;
-        crate::threading::install(|| (0..nchunks).into_par_iter().for_each(body));
+        crate::threading::for_each_task(nchunks, body);
     } else {
         (0..nchunks).for_each(body);
     }

@@ -1,7 +1,5 @@
 //! Fused optimizer step over a list of parameters (in place), with gradient clipping.
 
-use rayon::prelude::*;
-
 use crate::autograd::NoGradGuard;
 use crate::error::{Error, Result};
 use crate::kernels::iter::SendPtr;
@@ -190,7 +188,7 @@ pub fn optimizer_step(
             }
         };
         if crate::threading::should_parallelize(total, crate::threading::GRAIN) && tasks.len() > 1 {
-            crate::threading::install(|| tasks.par_iter().for_each(run));
+            crate::threading::for_each_task(tasks.len(), |i| run(&tasks[i]));
         } else {
             tasks.iter().for_each(run);
         }

@@ -81,8 +81,7 @@ fn fill<T: Element>(t: &Tensor, f: impl Fn(u64) -> T + Sync) {
         }
     };
     if crate::threading::should_parallelize(n, chunk) {
-        use rayon::prelude::*;
-        crate::threading::install(|| (0..n.div_ceil(chunk)).into_par_iter().for_each(body));
+        crate::threading::for_each_task(n.div_ceil(chunk), body);
     } else {
         (0..n.div_ceil(chunk)).for_each(body);
     }

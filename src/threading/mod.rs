@@ -259,6 +259,19 @@ pub fn for_each_task(tasks: usize, f: impl Fn(usize) + Sync) {
     set.finish();
 }
 
+/// Runs `f(i)` for every `i` in `0..n` through [`for_each_task`]: contiguous runs of at least
+/// `min_len` indices, about [`TASKS_PER_THREAD`] runs per thread, each run in index order.
+pub fn for_each_index(n: usize, min_len: usize, f: impl Fn(usize) + Sync) {
+    let per = min_len
+        .max(n.div_ceil(TASKS_PER_THREAD * num_threads()))
+        .max(1);
+    for_each_task(n.div_ceil(per), |t| {
+        for i in t * per..((t + 1) * per).min(n) {
+            f(i);
+        }
+    });
+}
+
 /// Keeps the first panic payload of a task set.
 fn record_panic(slot: &Mutex<Option<Box<dyn Any + Send>>>, p: Box<dyn Any + Send>) {
     let mut g = match slot.lock() {
