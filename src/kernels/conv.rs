@@ -85,6 +85,39 @@ impl ConvGeom {
     pub(crate) fn kg(&self) -> usize {
         self.kh * self.kw * self.cig()
     }
+    /// For a stride-1, ungrouped, non-pointwise conv whose padding is at most the dilated
+    /// kernel extent: the geometry of the forward conv that computes its input gradient,
+    /// `dx[iy, ix, c] = sum over (ky', kx', j) of dy[iy + ky'*dh - pt', ix + kx'*dw - pl', j] *
+    /// w[kh-1-ky', kw-1-kx', c, j]` with `pt' = (kh-1)*dh - pt` (and the same along x): dy is
+    /// its input, dx its output, the flipped and transposed kernel (kh, kw, cout, cin) its weight.
+    fn adjoint_as_forward(&self) -> Option<ConvGeom> {
+        let ext_h = (self.kh - 1) * self.dh;
+        let ext_w = (self.kw - 1) * self.dw;
+        (self.sh == 1
+            && self.sw == 1
+            && self.groups == 1
+            && !self.pointwise()
+            && self.pad_top <= ext_h
+            && self.pad_left <= ext_w)
+            .then(|| ConvGeom {
+                n: self.n,
+                h: self.oh,
+                w: self.ow,
+                cin: self.cout,
+                oh: self.h,
+                ow: self.w,
+                cout: self.cin,
+                kh: self.kh,
+                kw: self.kw,
+                sh: 1,
+                sw: 1,
+                dh: self.dh,
+                dw: self.dw,
+                pad_top: ext_h - self.pad_top,
+                pad_left: ext_w - self.pad_left,
+                groups: 1,
+            })
+    }
     /// Whether the patch matrix is the input itself.
     fn pointwise(&self) -> bool {
         self.kh == 1
@@ -350,6 +383,22 @@ pub unsafe fn conv2d_backward_input<T: GemmScalar>(
             c_offsets: &co,
         };
         gemm(&p);
+        return;
+    }
+    if let Some(gt) = g.adjoint_as_forward() {
+        // Stride 1: dx is a forward conv of dy with the flipped, transposed kernel; gathering
+        // (no col2im scatter, no zero fill, the forward's packed weights and in-place A).
+        let taps = g.kh * g.kw;
+        let mut wt = vec![T::ZERO; taps * g.cout * g.cin];
+        for tap in 0..taps {
+            let flipped = taps - 1 - tap;
+            for c in 0..g.cin {
+                for j in 0..g.cout {
+                    wt[(flipped * g.cout + j) * g.cin + c] = *w.add((tap * g.cin + c) * g.cout + j);
+                }
+            }
+        }
+        conv2d_forward(&gt, dy, wt.as_ptr(), None, dx);
         return;
     }
     std::slice::from_raw_parts_mut(dx, in_elems).fill(T::ZERO);
@@ -700,6 +749,57 @@ mod tests {
         unsafe { conv2d_forward(&g, x.as_ptr(), w.as_ptr(), None, y.as_mut_ptr()) };
         for (a, b) in y.iter().zip(reference(&g, &x, &w)) {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+
+    /// Stride-1 geometries, whose input gradient runs as a forward conv of dy
+    /// (`adjoint_as_forward`): dilations, asymmetric and zero padding, output smaller and larger
+    /// than the input, against the direct reference through the adjoint identity.
+    #[test]
+    fn stride_one_input_gradient_is_the_adjoint() {
+        for (kh, kw, dh, dw, pt, pl, oh, ow) in [
+            (3, 3, 1, 1, 1, 1, 7, 6),
+            (3, 2, 2, 1, 2, 0, 5, 5),
+            (2, 3, 1, 2, 0, 4, 6, 3),
+            (5, 1, 1, 1, 4, 0, 11, 6),
+            (3, 3, 1, 1, 0, 0, 5, 4),
+        ] {
+            let g = ConvGeom {
+                n: 2,
+                h: 7,
+                w: 6,
+                cin: 5,
+                oh,
+                ow,
+                cout: 3,
+                kh,
+                kw,
+                sh: 1,
+                sw: 1,
+                dh,
+                dw,
+                pad_top: pt,
+                pad_left: pl,
+                groups: 1,
+            };
+            assert!(g.adjoint_as_forward().is_some());
+            let x = data(g.n * g.h * g.w * g.cin, 6);
+            let w = data(g.kh * g.kw * g.cin * g.cout, 7);
+            let dy = data(g.n * g.oh * g.ow * g.cout, 8);
+            let mut dx = vec![f64::NAN; x.len()];
+            unsafe { conv2d_backward_input(&g, dy.as_ptr(), w.as_ptr(), dx.as_mut_ptr()) };
+            let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
+            // <conv(x, w), dy> == <x, dx> for every x: check with x and with unit vectors.
+            assert!((dot(&reference(&g, &x, &w), &dy) - dot(&x, &dx)).abs() < 1e-9);
+            for i in (0..x.len()).step_by(7) {
+                let mut e = vec![0.0; x.len()];
+                e[i] = 1.0;
+                let want = dot(&reference(&g, &e, &w), &dy);
+                assert!(
+                    (want - dx[i]).abs() < 1e-12,
+                    "{kh}x{kw} d{dh},{dw} p{pt},{pl}: {i}"
+                );
+            }
         }
     }
 
