@@ -8,8 +8,9 @@
 //! - `ir`: `mr`-row micro-panels of the A block; one micro-kernel call per `mr x nr` tile.
 //!
 //! Threads: C is cut into rectangles along M (row ranges in multiples of `mr`) when M is at
-//! least N, else along N (multiples of `nr`); the calling thread and the pool helpers claim
-//! them from a counter (`threading::for_each_task`), so a late thread takes fewer.
+//! least N, else along N (multiples of `nr`); the calling thread and the team's helpers each
+//! start on their own share of them and then help with the rest (`threading::for_each_task`),
+//! so a late thread takes fewer.
 //! - Products of at least `SHARED_PACK_WORK` multiply-adds pack the operand every rectangle
 //!   needs (B for row ranges, A for column ranges) once, all threads together, into one shared
 //!   buffer, then run up to four rectangles per thread, each packing only its own blocks of the
