@@ -793,7 +793,7 @@ fn packed_b_matches_serial_gemm_bit_for_bit() {
     });
 }
 
-/// Narrow products (n <= 2*nr) read A in place (`loops::read_a_in_place`) for row- or
+/// Narrow products (n <= 4*nr) read A in place (`loops::read_a_in_place`) for row- or
 /// column-contiguous A, packing only the ragged last panel of each block: every ISA, A in every
 /// layout (including negative row strides), m across several `mc` blocks with ragged ends, k
 /// across `kc` blocks, beta 0 and 1, against the exact reference.
@@ -807,6 +807,7 @@ fn narrow_products_read_a_in_place() {
             (301, 33, 64),
             (1001, 64, 600),
             (77, 48, 3),
+            (130, 128, 300),
         ] {
             for la in [Lay::Row, Lay::Col, Lay::Padded, Lay::Reversed, Lay::Strided] {
                 for beta in [0.0, 1.0] {
