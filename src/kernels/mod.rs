@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod conv;
 pub mod conv_direct;
+mod conv_grad;
 pub mod depthwise;
 pub mod index;
 pub mod iter;

@@ -4,7 +4,8 @@
 //! Their size comes from `set_num_threads(n)` (Python `ferrograd.set_num_threads`), else from the
 //! `FERROGRAD_NUM_THREADS` environment variable, else from the number of logical CPUs. Rayon's
 //! global pool cannot be resized once built, so the pool (and the team) live behind an `RwLock`
-//! and are rebuilt when the size changes; kernels run work with [`install`], which is cheap when the pool exists.
+//! and are rebuilt when the size changes. Kernels split their work with [`for_each_task`] (or
+//! [`for_each_index`]) on the team; [`install`] runs the tokenizer's Rayon work in the pool.
 //!
 //! Small work must stay on the calling thread: handing a 1 µs op to the pool costs more than it
 //! saves. Kernels compare their work against [`GRAIN`]-style thresholds before calling in here.
