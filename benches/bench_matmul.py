@@ -21,7 +21,7 @@ All three compute C = A @ B into a freshly allocated result, as a user's `a @ b`
 
 Peak: cores x FMA units x SIMD lanes x 2 flops x clock (AVX2 f32: 2 FMA units x 8 lanes; on Zen 4
 an AVX-512 FMA issues as two 256-bit halves, so the figure is the same). The clock is measured at
-start-up by timing a chain of dependent additions (`ferrograd._core._measure_clock_ghz`), since a
+start-up by timing a chain of dependent multiplications (`ferrograd._core._measure_clock_ghz`), since a
 virtual machine's /proc/cpuinfo gives the nominal, not the boosted, clock; --clock-ghz overrides
 it, and 3.0 GHz is used where the probe does not exist.
 """

@@ -3,16 +3,27 @@
 //! The GEMM benchmark states its throughput as a fraction of the machine's peak
 //! (cores x FMA units x SIMD lanes x 2 flops x clock). The clock is the one figure no file on a
 //! virtual machine gives reliably (`/proc/cpuinfo` shows the nominal 2.45-2.6 GHz of the host
-//! part while cores boost well above it), so it is measured: a chain of dependent integer
-//! additions retires one per cycle on every x86-64 core in use, so timing a long chain gives
+//! part while cores boost well above it), so it is measured: a chain of dependent 64-bit integer
+//! multiplications (`imul r64, r64`) has a latency of exactly 3 cycles on every x86-64 core in
+//! use (AMD Zen 1-5, Intel since Nehalem, Golden Cove included), so timing a long chain gives
 //! cycles per second.
+//!
+//! Rejected: a chain of `add reg, 1`. Intel's Golden Cove and later (Alder Lake P-cores,
+//! Sapphire Rapids) fold additions of small immediates at register renaming, so several
+//! "dependent" adds retire per cycle and the probe read 6-14 GHz there. A multiplication cannot
+//! be folded that way and its latency has not changed in fifteen years of x86 cores.
 
-/// Dependent additions per loop iteration (the loop counter runs in parallel on another ALU).
+/// Dependent multiplications per loop iteration (the loop counter runs in parallel on another
+/// ALU, far from the critical path).
 #[cfg(target_arch = "x86_64")]
 const CHAIN: u64 = 8;
 
+/// Latency in cycles of `imul r64, r64` on the x86-64 cores this probe targets.
+#[cfg(target_arch = "x86_64")]
+const IMUL_LATENCY: u64 = 3;
+
 /// Estimates the clock of the calling thread's core in GHz: the best of `rounds` timings of
-/// a chain of `CHAIN * iters` dependent additions (best, because a preempted round only reads
+/// a chain of `CHAIN * iters` dependent multiplications (best, because a preempted round only reads
 /// slower). None on architectures without the probe or when `rounds` or `iters` is zero.
 pub fn measure_clock_ghz(rounds: usize, iters: u64) -> Option<f64> {
     #[cfg(target_arch = "x86_64")]
@@ -23,23 +34,27 @@ pub fn measure_clock_ghz(rounds: usize, iters: u64) -> Option<f64> {
         let mut best = f64::INFINITY;
         for _ in 0..rounds {
             let start = std::time::Instant::now();
-            let mut x: u64 = 0;
+            // An odd multiplier keeps x from collapsing to zero (not that the hardware would
+            // notice: x86 multipliers have no early exit on operand values).
+            let mut x: u64 = std::hint::black_box(1);
+            let m: u64 = std::hint::black_box(0x9E37_79B9_7F4A_7C15);
             let mut n: u64 = iters;
             // SAFETY: register-only arithmetic and a loop on `n`; no memory, no stack.
             unsafe {
                 std::arch::asm!(
                     "2:",
-                    "add {x}, 1",
-                    "add {x}, 1",
-                    "add {x}, 1",
-                    "add {x}, 1",
-                    "add {x}, 1",
-                    "add {x}, 1",
-                    "add {x}, 1",
-                    "add {x}, 1",
+                    "imul {x}, {m}",
+                    "imul {x}, {m}",
+                    "imul {x}, {m}",
+                    "imul {x}, {m}",
+                    "imul {x}, {m}",
+                    "imul {x}, {m}",
+                    "imul {x}, {m}",
+                    "imul {x}, {m}",
                     "dec {n}",
                     "jnz 2b",
                     x = inout(reg) x,
+                    m = in(reg) m,
                     n = inout(reg) n,
                     options(nomem, nostack),
                 );
@@ -48,7 +63,7 @@ pub fn measure_clock_ghz(rounds: usize, iters: u64) -> Option<f64> {
             best = best.min(start.elapsed().as_secs_f64());
         }
         if best > 0.0 {
-            Some((CHAIN * iters) as f64 / best / 1e9)
+            Some((IMUL_LATENCY * CHAIN * iters) as f64 / best / 1e9)
         } else {
             None
         }
