@@ -224,7 +224,8 @@ def test_functional_api_with_skip_connections():
     c = layers.Concatenate()([h2, inputs])
     outputs = layers.Dense(3, activation="softmax")(c)
     model = keras.Model(inputs, outputs)
-    assert [type(lyr).__name__ for lyr in model.layers] == ["Dense", "Dense", "Add", "Dense", "Concatenate", "Dense"]
+    assert [type(lyr).__name__ for lyr in model.layers] == ["InputLayer", "Dense", "Dense", "Add", "Dense",
+                                                            "Concatenate", "Dense"]
     assert outputs.shape == (None, 3)
     assert model.count_params() == 8 * 16 + 16 + 16 * 16 + 16 + 16 * 16 + 16 + 24 * 3 + 3
     model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])

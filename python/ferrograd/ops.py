@@ -652,31 +652,48 @@ def upsample_bilinear(inputs, size=(2, 2)):
 
 
 # ---- symbolic use ----------------------------------------------------------------------------
-# In a functional model, ``ops.relu(x)`` on a KerasTensor records a node, as in Keras. The concrete
-# path runs first (no cost on real tensors); only when it fails on symbolic arguments is the call
-# recorded on the graph instead.
+# In a functional model, ``ops.relu(x)`` on a KerasTensor records a node, as in Keras, with the
+# output shape from the op's shape rule (``symbolic/shapes.py``). The check for symbolic arguments
+# comes first and is a plain scan of the top-level arguments (and lists among them), so a call on
+# real tensors pays a fraction of a microsecond and its own errors are never swallowed.
 
-_NOT_SYMBOLIC = {"convert_to_tensor", "convert_to_numpy", "shape", "ndim", "size", "dtype", "zeros", "ones", "full",
+_NOT_SYMBOLIC = {"convert_to_numpy", "shape", "ndim", "size", "dtype", "zeros", "ones", "full",
                  "arange", "eye", "identity", "linspace"}
 
 
-def _symbolic_aware(fn):
-    def op(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception:
-            from .models import functional
+def _symbolic_aware(fn, name):
+    from .symbolic import any_symbolic, symbolic_op_call
 
-            if functional.has_symbolic((args, kwargs)):
-                return functional.symbolic_call(op, args, kwargs)
-            raise
+    def op(*args, **kwargs):
+        if any_symbolic(args, kwargs):
+            return symbolic_op_call(op, name, args, kwargs)
+        return fn(*args, **kwargs)
+
+    # Named by its keras.ops name (aliases such as ``absolute`` included), which is how a saved
+    # graph refers to it.
+    op.__name__, op.__qualname__, op.__doc__, op.__wrapped__ = name, name, fn.__doc__, fn
+    op.__module__ = fn.__module__
+    return op
+
+
+def _symbolic_shape(fn):
+    """``shape``/``ndim``/``dtype`` read a KerasTensor's static facts (``None`` where unknown)."""
+    from .symbolic import KerasTensor
+
+    def op(x):
+        if isinstance(x, KerasTensor):
+            return x.shape if fn is shape else (x.ndim if fn is ndim else x.dtype)
+        return fn(x)
 
     op.__name__, op.__qualname__, op.__doc__, op.__wrapped__ = fn.__name__, fn.__qualname__, fn.__doc__, fn
     op.__module__ = fn.__module__
     return op
 
 
+shape = _symbolic_shape(shape)
+ndim = _symbolic_shape(ndim)
+dtype = _symbolic_shape(dtype)
 for _name in __all__:
     if _name not in _NOT_SYMBOLIC:
-        globals()[_name] = _symbolic_aware(globals()[_name])
+        globals()[_name] = _symbolic_aware(globals()[_name], _name)
 del _name

@@ -1,7 +1,7 @@
 """Layers (``keras.layers`` names and arguments)."""
-from ..models.sequential import Input
 from .conv import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Reshape
+from .input_layer import Input, InputLayer
 from .layer import Layer
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization
@@ -18,7 +18,7 @@ from .pooling import (
 from .reshaping import Cropping2D, Lambda, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding2D
 
 __all__ = [
-    "Layer", "Input", "Dense", "Activation", "Dropout", "Flatten", "Reshape",
+    "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape",
     "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
     "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",

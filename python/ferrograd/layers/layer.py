@@ -1,15 +1,27 @@
-"""The Layer base class: weights, lazy build, naming, config and the ``training`` flag."""
+"""The Layer base class: weights, lazy build, naming, config, the call context and masks.
+
+Call context (Keras 3): the ``training`` flag a layer's ``call`` receives is the value passed to
+this call, else the value of the enclosing layer call (a model's ``fit`` calls the model with
+``training=True`` and every layer inside, however deep, sees True), else the default of the
+``call`` signature. Masks ride on tensors as ``_keras_mask``: a layer whose ``call`` takes ``mask``
+gets the mask of its first input (or ``<arg>_mask`` for several tensor arguments, as
+``query_mask``/``value_mask``), and ``compute_mask`` sets the mask of its outputs.
+Symbolic inputs (``KerasTensor``) take the shape path: ``compute_output_shape`` when the layer has
+one, else its ``call`` traced on KerasTensors; no kernel runs.
+"""
 from __future__ import annotations
 
 import inspect
 import math
 import re
+import threading
 from collections import defaultdict
 
 import numpy as np
 
 from .. import _core, constraints, initializers, regularizers
 from .._core import Tensor
+from ..symbolic import KerasTensor, Node, flatten, in_trace, tracing
 
 _NAME_COUNTS = defaultdict(int)
 
@@ -27,10 +39,81 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
+def reset_names():
+    """Forgets the auto-name counters (``keras.backend.clear_session``)."""
+    _NAME_COUNTS.clear()
+
+
 def _shape_of(x):
     if isinstance(x, (list, tuple)):
         return [_shape_of(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _shape_of(v) for k, v in x.items()}
     return tuple(x.shape)
+
+
+def get_keras_mask(x):
+    """The mask riding on tensor ``x`` (``None`` when it has none)."""
+    return getattr(x, "_keras_mask", None)
+
+
+def set_keras_mask(x, mask):
+    """Attaches ``mask`` to tensor ``x`` (as Keras' ``_keras_mask``)."""
+    try:
+        x._keras_mask = mask
+    except AttributeError:
+        raise TypeError(f"cannot attach a mask to an object of type {type(x).__name__}") from None
+
+
+# ---- the call context ----------------------------------------------------------------------------
+class _CallContext(threading.local):
+    """Per-thread state of the layer call in progress (the outermost layer is the entry layer)."""
+
+    def __init__(self):
+        self.entry = None
+        self.training = None
+        self.losses_added = False
+
+
+_CONTEXT = _CallContext()
+
+
+class _CallSpec:
+    """What a ``call`` signature accepts, computed once per function (the hot path reads it)."""
+
+    __slots__ = ("params", "positional", "has_training", "training_default", "has_mask", "mask_args",
+                 "var_kwargs")
+
+    def __init__(self, fn):
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            sig = None
+        params = list(sig.parameters.values()) if sig is not None else []
+        self.params = {p.name: p for p in params}
+        self.positional = [p.name for p in params
+                           if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self.var_kwargs = any(p.kind is p.VAR_KEYWORD for p in params)
+        self.has_training = "training" in self.params
+        default = self.params["training"].default if self.has_training else None
+        self.training_default = None if default is inspect.Parameter.empty else default
+        self.has_mask = "mask" in self.params
+        self.mask_args = tuple(n for n in self.params if n.endswith("_mask") and n[:-5] in self.params)
+
+
+_SPECS = {}
+
+
+def _call_spec(fn):
+    key = getattr(fn, "__func__", fn)
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = _SPECS[key] = _CallSpec(fn)
+    return spec
+
+
+def _is_shape(s):
+    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in s)
 
 
 class Layer:
@@ -39,34 +122,50 @@ class Layer:
     Subclasses validate and store their arguments in ``__init__``, create weights in
     ``build(input_shape)`` with :meth:`add_weight`, compute in ``call(inputs, training=None)`` with
     :mod:`ferrograd.ops`, and return their constructor arguments from ``get_config``.
+
+    Args:
+        activity_regularizer: a regularizer applied to the layer's outputs on each call; its
+            penalty joins :attr:`losses`.
+        trainable: whether the weights are updated by training.
+        name: the layer's name (default: the snake-case class name, numbered).
+        dtype: the compute and weight dtype (``"float32"``).
+        input_shape / input_dim / batch_size: let a first layer of a ``Sequential`` define its input.
     """
 
-    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None, batch_size=None,
-                 **kwargs):
+    def __init__(self, *, activity_regularizer=None, trainable=True, name=None, dtype=None, autocast=True,
+                 input_shape=None, input_dim=None, batch_size=None, batch_input_shape=None, **kwargs):
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(f"Argument `name` must be a non-empty string without '/'. Received: name={name!r}")
         self.name = name or unique_name(_snake(type(self).__name__))
-        self.trainable = trainable
+        self.trainable = bool(trainable)
         self.dtype = dtype or "float32"
+        if isinstance(self.dtype, dict):  # a serialized DTypePolicy
+            self.dtype = self.dtype.get("config", {}).get("name", "float32")
+        self.autocast = autocast
         self.built = False
         self._weights = []
-        self._losses_fns = []
+        self._losses = []
+        self._inbound_nodes = []
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
+        if batch_input_shape is not None and input_shape is None:
+            batch_size, input_shape = batch_input_shape[0], tuple(batch_input_shape[1:])
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
-        try:
-            self._call_takes_training = "training" in inspect.signature(self.call).parameters
-        except (TypeError, ValueError):
-            self._call_takes_training = False
+        self._batch_size_arg = batch_size
+        self._call_spec = _call_spec(self.call)
 
     # ---- weights -----------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True, name=None,
-                   regularizer=None, constraint=None, autocast=True):
+                   regularizer=None, constraint=None, autocast=True, aggregation="none"):
         """Creates, registers and returns a weight tensor."""
         shape = tuple(int(d) for d in (shape or ()))
         if any(d < 0 for d in shape):
             raise ValueError(f"{self.name}: weight shape must be non-negative, received {shape}")
-        init = initializers.get(initializer)
+        init = initializers.get(initializer if initializer is not None else "glorot_uniform")
         w = init(shape, dtype or self.dtype)
         if not isinstance(w, Tensor):
             w = _core.as_tensor(w, dtype or self.dtype)
@@ -82,11 +181,26 @@ class Layer:
     def _sublayers(self):
         seen = []
         for v in self.__dict__.values():
-            items = v if isinstance(v, (list, tuple)) else [v]
+            items = v if isinstance(v, (list, tuple)) else (v.values() if isinstance(v, dict) else [v])
             for it in items:
                 if isinstance(it, Layer) and it is not self and all(it is not s for s in seen):
                     seen.append(it)
         return seen
+
+    def _flatten_layers(self, include_self=True):
+        """This layer and every layer nested in it, depth first, each once."""
+        out, seen = [], set()
+
+        def walk(layer):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            out.append(layer)
+            for sub in layer._sublayers():
+                walk(sub)
+
+        walk(self)
+        return out if include_self else out[1:]
 
     def _all_weight_entries(self):
         out = list(self._weights)
@@ -116,6 +230,10 @@ class Layer:
     trainable_variables = trainable_weights
     variables = weights
 
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
     def count_params(self):
         """Total number of scalars in the weights."""
         return int(sum(math.prod(w.shape) for w in self.weights))
@@ -134,14 +252,33 @@ class Layer:
             with _NoGrad():
                 w.assign(v)
 
+    # ---- losses ------------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Adds a loss tensor (e.g. an activity penalty) computed in ``call``; it joins
+        :attr:`losses` until the next call of the outermost layer."""
+        if isinstance(loss, KerasTensor):
+            raise ValueError("add_loss() on a symbolic tensor is not supported; call it inside a layer's call()")
+        if in_trace():
+            return
+        self._losses.append(loss)
+        _CONTEXT.losses_added = True
+
     @property
     def losses(self):
-        """Regularization penalties of this layer and its sublayers (recomputed on access)."""
+        """Losses of the last call (``add_loss``, activity regularizers) of this layer and its
+        sublayers, then the weight regularization penalties (recomputed on access)."""
         out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
         for e in self._all_weight_entries():
             if e["regularizer"] is not None and e["trainable"]:
                 out.append(e["regularizer"](e["tensor"]))
         return out
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            if layer._losses:
+                layer._losses = []
 
     def _apply_constraints(self):
         """Projects constrained weights in place (called after each optimizer step)."""
@@ -160,28 +297,169 @@ class Layer:
         return inputs
 
     def compute_output_shape(self, input_shape):
-        raise NotImplementedError(f"{type(self).__name__} does not implement compute_output_shape")
+        raise NotImplementedError(f"Layer {type(self).__name__} should implement `def compute_output_shape("
+                                  "input_shape)`")
 
-    def __call__(self, inputs, training=None, **kwargs):
-        from ..models import functional
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs given the inputs' mask: passed through when the layer
+        ``supports_masking``; override to change it."""
+        return mask if self.supports_masking else None
 
-        if functional.has_symbolic(inputs):
+    def compute_output_spec(self, *args, **kwargs):
+        """KerasTensor(s) for a call on symbolic arguments: from ``compute_output_shape`` when the
+        class defines one, else by tracing ``call`` on KerasTensors (nothing is computed)."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            pos, kw = self._shape_args(self.compute_output_shape, args, kwargs)
+            shape = self.compute_output_shape(*pos, **kw)
+
+            def to_kt(s):
+                return KerasTensor(s, self.dtype)
+
+            return _map_shapes(shape, to_kt)
+        with tracing():
+            return self.call(*args, **kwargs)
+
+    def _shape_args(self, method, args, kwargs):
+        """The shape arguments of ``build``/``compute_output_shape`` for a call on ``args``: the first
+        argument's shape (a list of shapes for a list of tensors), or ``<arg>_shape`` keywords when
+        the method names several (``build(self, query_shape, value_shape)``, as Keras maps them)."""
+        try:
+            names = [p.name for p in inspect.signature(method).parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            names = []
+        if len(names) > 1 and all(n.endswith("_shape") for n in names):
+            bound = dict(zip(self._call_spec.positional, args))
+            bound.update(kwargs)
+            shapes = {}
+            for n in names:
+                v = bound.get(n[:-6])
+                if v is not None and hasattr(v, "shape"):
+                    shapes[n] = _shape_of(v)
+            return (), shapes
+        return (_shape_of(args[0]),), {}
+
+    def _maybe_build(self, args, kwargs):
+        if self.built:
+            return
+        pos, kw = self._shape_args(self.build, args, kwargs)
+        self._build_input_shape = pos[0] if pos else kw
+        self.build(*pos, **kw)
+        self.built = True
+
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"{self.name}: missing the `inputs` argument of the call")
+            args = (kwargs.pop("inputs"),)
+        first = args[0]
+        if type(first) is KerasTensor or _any_symbolic_deep(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        if not isinstance(first, (Tensor, list, tuple, dict)):
+            first = _core.as_tensor(first)
+            if first.dtype == "float64" and self.dtype != "float64":
+                first = _core.cast(first, self.dtype)
+            args = (first,) + args[1:]
+        spec = self._call_spec
+        ctx = _CONTEXT
+        # training: this call's value, else the enclosing call's, else the signature default.
+        training = kwargs.get("training")
+        if training is None:
+            training = ctx.training if ctx.training is not None else spec.training_default
+        if spec.has_training:
+            if training is not None:
+                kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        # masks: explicit `mask=` wins; else the masks riding on the inputs.
+        explicit_mask = kwargs.get("mask")
+        if not spec.has_mask:
+            kwargs.pop("mask", None)
+        elif explicit_mask is None:
+            m = _masks_of(first)
+            if m is not None:
+                kwargs["mask"] = m
+        if spec.mask_args:
+            bound = dict(zip(spec.positional, args))
+            for name in spec.mask_args:
+                if kwargs.get(name) is None:
+                    v = bound.get(name[:-5], kwargs.get(name[:-5]))
+                    m = _masks_of(v) if v is not None else None
+                    if m is not None:
+                        kwargs[name] = m
+        entry = ctx.entry is None
+        prev_training = ctx.training
+        if entry:
+            ctx.entry = self
+            if ctx.losses_added:
+                self._clear_losses()
+        ctx.training = training
+        try:
             if not self.built:
-                self._build_input_shape = _shape_of(inputs)
-                self.build(self._build_input_shape)
-                self.built = True
-            return functional.symbolic_call(self, (inputs,), kwargs)
-        if not isinstance(inputs, (Tensor, list, tuple)):
-            inputs = _core.as_tensor(inputs)
-            if inputs.dtype == "float64":
-                inputs = _core.cast(inputs, self.dtype)
+                self._maybe_build(args, kwargs)
+            outputs = self.call(*args, **kwargs)
+        finally:
+            ctx.training = prev_training
+            if entry:
+                ctx.entry = None
+        if self.activity_regularizer is not None:
+            for out in flatten(outputs):
+                if isinstance(out, Tensor):
+                    self.add_loss(self.activity_regularizer(out))
+        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+            previous = explicit_mask if explicit_mask is not None else _masks_of(first)
+            self._set_output_masks(first, outputs, previous)
+        return outputs
+
+    def _set_output_masks(self, inputs, outputs, previous_mask):
+        flat = [o for o in flatten(outputs) if isinstance(o, Tensor)]
+        if not flat or all(get_keras_mask(o) is not None for o in flat):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        flat_masks = flatten(masks) if isinstance(masks, (list, tuple)) else [masks] * len(flat)
+        for o, m in zip(flat, flat_masks):
+            if m is not None and get_keras_mask(o) is None:
+                set_keras_mask(o, m)
+
+    def _symbolic_call(self, args, kwargs):
+        """A call on KerasTensors: builds the layer from the shapes, computes the output spec and
+        records a graph node (unless tracing another layer's output spec)."""
         if not self.built:
-            self._build_input_shape = _shape_of(inputs)
-            self.build(self._build_input_shape)
-            self.built = True
-        if self._call_takes_training:
-            kwargs["training"] = bool(training)
-        return self.call(inputs, **kwargs)
+            self._maybe_build(args, kwargs)
+        call_kwargs = dict(kwargs)
+        spec_kwargs = dict(kwargs)
+        if not self._call_spec.has_training:
+            spec_kwargs.pop("training", None)
+        if not self._call_spec.has_mask:
+            spec_kwargs.pop("mask", None)
+        outputs = self.compute_output_spec(*args, **spec_kwargs)
+        outs = [o for o in flatten(outputs) if isinstance(o, KerasTensor)]
+        if not in_trace():
+            Node(self, args, call_kwargs, outs)
+        return outputs
+
+    # ---- graph ---------------------------------------------------------------------------------
+    def _node_attribute(self, attr, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f"The layer {self.name} has never been called and thus has no defined {what}.")
+        node = self._inbound_nodes[0]
+        if attr == "outputs":
+            values = node.outputs
+        else:
+            values = node.input_tensors
+        return values[0] if len(values) == 1 else list(values)
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call in a graph (a list for several)."""
+        return self._node_attribute("inputs", "input")
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call in a graph (a list for several)."""
+        return self._node_attribute("outputs", "output")
 
     # ---- config ------------------------------------------------------------------------------
     def get_config(self):
@@ -196,6 +474,34 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _masks_of(x):
+    """The mask(s) riding on ``x``: a mask, a list with None where absent, or None when none."""
+    if isinstance(x, (list, tuple)):
+        masks = [get_keras_mask(v) for v in x]
+        return masks if any(m is not None for m in masks) else None
+    return get_keras_mask(x)
+
+
+def _any_symbolic_deep(args, kwargs):
+    for a in args:
+        if isinstance(a, (list, tuple, dict)) and any(isinstance(v, KerasTensor) for v in flatten(a)):
+            return True
+        if type(a) is KerasTensor:
+            return True
+    for a in kwargs.values():
+        if type(a) is KerasTensor:
+            return True
+    return False
+
+
+def _map_shapes(shapes, fn):
+    if _is_shape(shapes):
+        return fn(shapes)
+    if isinstance(shapes, dict):
+        return {k: _map_shapes(v, fn) for k, v in shapes.items()}
+    return type(shapes)(_map_shapes(s, fn) for s in shapes) if isinstance(shapes, (list, tuple)) else shapes
 
 
 class _NoGrad:

@@ -1,183 +1,205 @@
-"""The functional API: symbolic ``KerasTensor``s flow through layers and ops, and
-``Model(inputs, outputs)`` replays the recorded graph on real tensors.
+"""Functional models: ``Model(inputs, outputs)`` over a graph of layer and op calls (Keras 3).
 
-Shapes are inferred by running each layer once on small zero tensors (unknown dimensions set to 1
-and then to 2; the dimensions that follow are unknown in the output), so every layer that can run
-can also be used symbolically without a separate shape function.
+The graph is the one the symbolic calls recorded: each KerasTensor points at the node that made
+it, each node at its arguments. ``Functional`` walks it back from the outputs once, at
+construction, into a list of nodes in execution order, and replays that list on real tensors in
+``call``. The training flag and the masks reach each layer through the call context and the
+tensors (see ``layers/layer.py``), so the replay passes neither by hand.
 """
 from __future__ import annotations
 
 from .. import _core, ops
+from .._core import Tensor
+from ..layers.input_layer import Input, InputLayer
+from ..layers.layer import Layer, set_keras_mask, unique_name
+from ..symbolic import KerasTensor, flatten, getitem, map_structure
+from .model import Model
+
+_SUBCLASSES = {}
 
 
-class KerasTensor:
-    """A symbolic tensor: a shape (None for unknown dimensions), a dtype and the node that made it."""
-
-    def __init__(self, shape, dtype="float32", name=None, node=None):
-        self.shape = tuple(shape)
-        self.dtype = dtype
-        self.name = name
-        self._node = node  # (fn, args, kwargs) or None for an input
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
-
-    # Operators record ops on the graph (``x += y`` in a ResNet block).
-    def __add__(self, o):
-        return symbolic_call(ops.add, (self, o))
-
-    def __radd__(self, o):
-        return symbolic_call(ops.add, (o, self))
-
-    def __sub__(self, o):
-        return symbolic_call(ops.subtract, (self, o))
-
-    def __rsub__(self, o):
-        return symbolic_call(ops.subtract, (o, self))
-
-    def __mul__(self, o):
-        return symbolic_call(ops.multiply, (self, o))
-
-    def __rmul__(self, o):
-        return symbolic_call(ops.multiply, (o, self))
-
-    def __truediv__(self, o):
-        return symbolic_call(ops.divide, (self, o))
-
-    def __matmul__(self, o):
-        return symbolic_call(ops.matmul, (self, o))
-
-    def __neg__(self):
-        return symbolic_call(ops.negative, (self,))
-
-    def __getitem__(self, key):
-        return symbolic_call(_getitem, (self, key))
-
-
-def _getitem(x, key):
-    """``x[key]`` as a named function, so that graphs that index tensors can be saved."""
-    return x[key]
-
-
-def _map(struct, fn):
-    if isinstance(struct, (list, tuple)):
-        return type(struct)(_map(s, fn) for s in struct)
-    if isinstance(struct, dict):
-        return {k: _map(v, fn) for k, v in struct.items()}
-    return fn(struct)
-
-
-def _flatten(struct, out):
-    if isinstance(struct, (list, tuple)):
-        for s in struct:
-            _flatten(s, out)
-    elif isinstance(struct, dict):
-        for s in struct.values():
-            _flatten(s, out)
-    else:
-        out.append(struct)
-    return out
-
-
-def has_symbolic(struct):
-    return any(isinstance(s, KerasTensor) for s in _flatten(struct, []))
-
-
-def _dummy(kt, fill):
-    shape = tuple(fill if d is None else d for d in kt.shape)
-    return _core.full(shape, 0.0, kt.dtype)
-
-
-def symbolic_call(fn, args, kwargs=None):
-    """A KerasTensor for ``fn(*args, **kwargs)`` where some args are KerasTensors."""
-    kwargs = kwargs or {}
-    outs = []
-    prev = _core.set_grad_enabled(False)
-    try:
-        for fill in (1, 2):
-            concrete = _map(args, lambda a, f=fill: _dummy(a, f) if isinstance(a, KerasTensor) else a)
-            outs.append(fn(*concrete, **kwargs))
-    finally:
-        _core.set_grad_enabled(prev)
-    node = (fn, args, kwargs)
-
-    def to_kt(a, b):
-        shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
-        return KerasTensor(shape, a.dtype, node=node)
-
-    if isinstance(outs[0], (list, tuple)):
-        res = type(outs[0])(to_kt(a, b) for a, b in zip(outs[0], outs[1]))
-        register_outputs(node, list(res))
-        return res
-    res = to_kt(outs[0], outs[1])
-    register_outputs(node, [res])
-    return res
+def functional_subclass(cls):
+    """A class deriving from both ``cls`` (a Model subclass) and Functional, for subclasses whose
+    __init__ passes (inputs, outputs) up, as Keras allows."""
+    sub = _SUBCLASSES.get(cls)
+    if sub is None:
+        sub = _SUBCLASSES[cls] = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__,
+                                                                          "__qualname__": cls.__qualname__})
+    return sub
 
 
 def topological_nodes(outputs, inputs):
-    """The nodes needed for ``outputs``, in execution order; checks the graph reaches only ``inputs``."""
-    order, seen = [], set()
+    """The nodes computing ``outputs`` from ``inputs``, in execution order (each once)."""
     input_ids = {id(t) for t in inputs}
+    order, done, visiting = [], set(), set()
 
     def visit(kt):
-        if id(kt) in seen:
+        if id(kt) in input_ids:
             return
-        seen.add(id(kt))
-        if kt._node is None:
-            if id(kt) not in input_ids:
-                raise ValueError(f"Graph disconnected: cannot obtain a value for tensor {kt} (it is not one of the "
-                                 "model inputs)")
+        node = kt._node
+        if node is None or node.is_input:
+            raise ValueError(f"Graph disconnected: cannot find parent for tensor {kt}. The model inputs are "
+                             f"{list(inputs)}; every path from the outputs back must reach one of them")
+        if id(node) in done:
             return
-        for a in _flatten(kt._node[1], []):
-            if isinstance(a, KerasTensor):
-                visit(a)
-        order.append(kt)
+        if id(node) in visiting:
+            raise ValueError("The graph has a cycle")
+        visiting.add(id(node))
+        for t in node.input_tensors:
+            visit(t)
+        visiting.discard(id(node))
+        done.add(id(node))
+        order.append(node)
 
     for o in outputs:
         visit(o)
-    # Group outputs of one multi-output node: execute each node once.
-    nodes, done = [], set()
-    for kt in order:
-        if id(kt._node) not in done:
-            done.add(id(kt._node))
-            nodes.append(kt._node)
-    return nodes
+    return order
 
 
-def run_graph(nodes, inputs, outputs, values, training):
-    """Evaluates ``nodes`` given concrete values for the inputs (a dict id -> tensor)."""
-    from ..layers.layer import Layer
+class Functional(Model):
+    """A model defined by its symbolic inputs and outputs: ``keras.Model(inputs, outputs)``.
 
-    cache = dict(values)
-    for node in nodes:
-        fn, args, kwargs = node
-        concrete = _map(args, lambda a: cache[id(a)] if isinstance(a, KerasTensor) else a)
-        if isinstance(fn, Layer):
-            out = fn(*concrete, training=training, **kwargs)
-        else:
-            out = fn(*concrete, **kwargs)
-        produced = [kt for kt in node_outputs(node)]
-        if isinstance(out, (list, tuple)):
-            for kt, v in zip(produced, out):
-                cache[id(kt)] = v
-        else:
-            cache[id(produced[0])] = out
-    return cache
+    Args:
+        inputs: a KerasTensor, a list or a dict of them (from ``keras.Input`` or any layer output,
+            which then becomes an input of this model).
+        outputs: a KerasTensor, a list or a dict of them, computed from ``inputs``.
+        name: the model name (default ``functional``, numbered).
+    """
 
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        Model.__init__(self, name=name or unique_name("functional"), trainable=trainable, **kwargs)
+        flat_in = flatten(inputs)
+        flat_out = flatten(outputs)
+        for t in flat_in + flat_out:
+            if not isinstance(t, KerasTensor):
+                raise ValueError("Model(inputs, outputs) expects symbolic tensors from keras.Input and layer calls, "
+                                 f"received {type(t).__name__}")
+        if not flat_in or not flat_out:
+            raise ValueError("Model(inputs, outputs) needs at least one input and one output")
+        self._inputs_struct = inputs
+        self._graph_outputs = outputs
+        self.inputs = list(flat_in)
+        self.outputs = list(flat_out)
+        self._nodes = topological_nodes(self.outputs, self.inputs)
+        self._input_layers = [t._node.operation for t in self.inputs
+                              if t._node is not None and t._node.is_input]
+        layers, seen = [], set()
+        for node in self._nodes:
+            op = node.operation
+            if isinstance(op, Layer) and id(op) not in seen:
+                seen.add(id(op))
+                layers.append(op)
+        self._graph_layers = layers
+        self._single_input = not isinstance(inputs, (list, tuple, dict))
+        self.built = True
 
-_NODE_OUTPUTS = {}
+    # ---- structure ---------------------------------------------------------------------------
+    @property
+    def layers(self):
+        """The input layers, then every layer of the graph in execution order (as Keras lists them)."""
+        return list(self._input_layers) + list(self._graph_layers)
 
+    def _sublayers(self):
+        return list(self._graph_layers)
 
-def register_outputs(node, kts):
-    _NODE_OUTPUTS[id(node)] = (node, kts)
+    @property
+    def input(self):
+        return self._inputs_struct
 
+    @property
+    def output(self):
+        return self._graph_outputs
 
-def node_outputs(node):
-    return _NODE_OUTPUTS[id(node)][1]
+    @property
+    def input_names(self):
+        return [kt.name or f"input_{i}" for i, kt in enumerate(self.inputs)]
+
+    @property
+    def output_names(self):
+        outs = self._graph_outputs
+        if isinstance(outs, dict):  # Keras: a dict of outputs is named by its keys
+            return list(outs)
+        names = []
+        for k, kt in enumerate(self.outputs):
+            op = kt._node.operation if kt._node is not None else None
+            names.append(op.name if isinstance(op, Layer) else f"output_{k}")
+        return names
+
+    def _n_inputs(self):
+        return len(self.inputs)
+
+    def _n_outputs(self):
+        outs = self._graph_outputs
+        return len(outs) if isinstance(outs, (list, tuple, dict)) else 1
+
+    # ---- running -----------------------------------------------------------------------------
+    def _standardize_inputs(self, inputs):
+        if isinstance(inputs, dict):
+            if isinstance(self._inputs_struct, dict):
+                missing = [k for k in self._inputs_struct if k not in inputs]
+                if missing:
+                    raise ValueError(f"Model {self.name}: missing inputs {missing}; expected keys "
+                                     f"{list(self._inputs_struct)}")
+                return [inputs[k] for k in self._inputs_struct]
+            names = self.input_names
+            missing = [k for k in names if k not in inputs]
+            if missing:
+                raise ValueError(f"Model {self.name}: missing inputs {missing}; expected keys {names}")
+            return [inputs[k] for k in names]
+        given = [inputs] if self._single_input or not isinstance(inputs, (list, tuple)) else list(inputs)
+        if len(given) != len(self.inputs):
+            raise ValueError(f"Model {self.name} expects {len(self.inputs)} input(s), received {len(given)}")
+        return given
+
+    def call(self, inputs, training=None, mask=None):
+        given = self._standardize_inputs(inputs)
+        masks = flatten(mask) if mask is not None else [None] * len(given)
+        cache = {}
+        for i, (kt, v) in enumerate(zip(self.inputs, given)):
+            if not isinstance(v, (Tensor, KerasTensor)):
+                v = _core.as_tensor(v)
+            want = kt.shape
+            if len(want) != len(v.shape) or any(w is not None and g is not None and w != g
+                                                 for w, g in zip(want[1:], v.shape[1:])):
+                raise ValueError(f"Input {i} of layer \"{self.name}\" is incompatible with the layer: expected "
+                                 f"shape={kt.shape}, found shape={tuple(v.shape)}")
+            if v.dtype != kt.dtype and kt.dtype.startswith("float") and isinstance(v, Tensor):
+                v = _core.cast(v, kt.dtype)
+            if i < len(masks) and masks[i] is not None and isinstance(v, Tensor):
+                set_keras_mask(v, masks[i])
+            cache[id(kt)] = v
+        for node in self._nodes:
+            args = node.call_args
+            if len(args) == 1 and type(args[0]) is KerasTensor and not node.call_kwargs:
+                out = node.operation(cache[id(args[0])])
+            else:
+                def fill(a):
+                    return cache[id(a)] if isinstance(a, KerasTensor) else a
+
+                out = node.operation(*map_structure(fill, args), **map_structure(fill, node.call_kwargs))
+            produced = node.outputs
+            if len(produced) == 1 and not isinstance(out, (list, tuple, dict)):
+                cache[id(produced[0])] = out
+            else:
+                for kt, v in zip(produced, flatten(out)):
+                    cache[id(kt)] = v
+        return map_structure(lambda kt: cache[id(kt)], self._graph_outputs)
+
+    def compute_output_spec(self, *args, **kwargs):
+        kwargs.pop("training", None)
+        return super().compute_output_spec(*args, **kwargs)
+
+    # ---- config ------------------------------------------------------------------------------
+    def get_config(self):
+        from .. import saving
+
+        return get_graph_config(self, saving._serialize_layer)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .. import saving
+
+        return from_graph_config(config, lambda e: saving._deserialize_layer(e, custom_objects))
 
 
 # ---- serialization -----------------------------------------------------------------------------
@@ -186,7 +208,7 @@ def node_outputs(node):
 # are JSON with tagged objects for tensors of the graph, tuples, slices, Ellipsis and small arrays.
 # Loading replays the nodes symbolically, so nothing from the file is ever executed as code.
 
-_SPECIAL_OPS = {"__getitem__": _getitem}
+_SPECIAL_OPS = {"__getitem__": getitem}
 _MAX_CONST = 1 << 16
 
 
@@ -274,7 +296,6 @@ def _decode(obj, tensors):
 
 def get_graph_config(model, serialize_layer):
     """The JSON config of a functional model (layers, nodes, inputs and outputs)."""
-    f = model._functional
     ids = {}
 
     def tid(kt):
@@ -284,11 +305,11 @@ def get_graph_config(model, serialize_layer):
 
     where = f"saving model {model.name!r}"
     input_tensors = [{"id": tid(kt), "shape": list(kt.shape), "dtype": kt.dtype, "name": kt.name}
-                     for kt in f["inputs"]]
-    layer_index = {id(lyr): i for i, lyr in enumerate(f["layers"])}
+                     for kt in model.inputs]
+    layer_index = {id(lyr): i for i, lyr in enumerate(model._graph_layers)}
     nodes = []
-    for node in f["nodes"]:
-        fn, args, kwargs = node
+    for node in model._nodes:
+        fn = node.operation
         if id(fn) in layer_index:
             entry = {"layer": layer_index[id(fn)]}
         else:
@@ -298,33 +319,49 @@ def get_graph_config(model, serialize_layer):
                                  "nor a function of ferrograd.ops; wrap it in a custom layer registered with "
                                  "@keras.saving.register_keras_serializable")
             entry = {"op": name}
-        entry["args"] = _encode(list(args), tid, where)
-        entry["kwargs"] = _encode(dict(kwargs), tid, where)
-        entry["outputs"] = [tid(kt) for kt in node_outputs(node)]
+        entry["args"] = _encode(list(node.call_args), tid, where)
+        entry["kwargs"] = _encode(dict(node.call_kwargs), tid, where)
+        entry["outputs"] = [tid(kt) for kt in node.outputs]
         nodes.append(entry)
+    inputs = model._inputs_struct
     return {"name": model.name, "trainable": model.trainable,
-            "layers": [serialize_layer(lyr) for lyr in f["layers"]],
+            "layers": [serialize_layer(lyr) for lyr in model._graph_layers],
             "input_tensors": input_tensors, "nodes": nodes,
-            "inputs": tid(f["inputs"][0]) if f["single_input"] else [tid(kt) for kt in f["inputs"]],
-            "outputs": _encode(f["outputs"], tid, where)}
+            "inputs": tid(inputs) if isinstance(inputs, KerasTensor) else _encode(inputs, tid, where),
+            "outputs": _encode(model._graph_outputs, tid, where)}
 
 
-def from_graph_config(config, deserialize_layer):
-    """Rebuilds a functional model from :func:`get_graph_config` output by replaying its nodes."""
-    from .model import Model
+_MAX_NODES = 1 << 20
 
+
+def from_graph_config(config, deserialize_layer, cls=None):
+    """Rebuilds a functional model from :func:`get_graph_config` output by replaying its nodes
+    symbolically (layers are looked up by class name; nothing from the file is executed)."""
+    if not isinstance(config, dict):
+        raise ValueError(f"a functional config must be a mapping, received {type(config).__name__}")
+    for key, kind in (("layers", list), ("input_tensors", list), ("nodes", list)):
+        if not isinstance(config.get(key), kind):
+            raise ValueError(f"a functional config needs a list under {key!r}")
+    if len(config["nodes"]) > _MAX_NODES:
+        raise ValueError(f"a functional config with {len(config['nodes'])} nodes is too large")
     layers = [deserialize_layer(e) for e in config["layers"]]
     tensors = {}
     for spec in config["input_tensors"]:
-        shape = spec["shape"]
+        if not isinstance(spec, dict):
+            raise ValueError(f"bad input tensor entry {spec!r}")
+        shape = spec.get("shape")
         if not isinstance(shape, list) or not all(d is None or (isinstance(d, int) and d >= 0) for d in shape):
             raise ValueError(f"bad input shape {shape!r}")
         if spec.get("dtype") not in ("float32", "float64", "int32", "int64", "bool"):
             raise ValueError(f"bad input dtype {spec.get('dtype')!r}")
-        tensors[spec["id"]] = KerasTensor(tuple(shape), spec["dtype"], spec.get("name"))
+        name = spec.get("name")
+        tensors[spec.get("id")] = Input(batch_shape=tuple(shape), dtype=spec["dtype"],
+                                        name=name if isinstance(name, str) and name else None)
     for entry in config["nodes"]:
-        args = _decode(entry["args"], tensors)
-        kwargs = _decode(entry["kwargs"], tensors)
+        if not isinstance(entry, dict) or not isinstance(entry.get("outputs"), list):
+            raise ValueError(f"bad node entry {entry!r}")
+        args = _decode(entry.get("args", []), tensors)
+        kwargs = _decode(entry.get("kwargs", {"__dict__": {}}), tensors)
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             raise ValueError("a node's args must be a list and its kwargs a mapping")
         if "layer" in entry:
@@ -333,13 +370,90 @@ def from_graph_config(config, deserialize_layer):
                 raise ValueError(f"node refers to layer {k!r}, the model has {len(layers)} layers")
             out = layers[k](*args, **kwargs)
         else:
-            out = symbolic_call(_op_by_name(entry.get("op")), tuple(args), kwargs)
-        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+            out = _op_by_name(entry.get("op"))(*args, **kwargs)
+        outs = flatten(out)
         if len(outs) != len(entry["outputs"]):
             raise ValueError(f"a node produced {len(outs)} outputs, the config records {len(entry['outputs'])}")
         for key, kt in zip(entry["outputs"], outs):
             tensors[key] = kt
-    inputs = config["inputs"]
-    inputs = [tensors[k] for k in inputs] if isinstance(inputs, list) else tensors[inputs]
-    outputs = _decode(config["outputs"], tensors)
-    return Model(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+    inputs = config.get("inputs")
+    if isinstance(inputs, int):
+        if inputs not in tensors:
+            raise ValueError(f"the config's input {inputs!r} is not one of its tensors")
+        inputs = tensors[inputs]
+    elif isinstance(inputs, list) and all(isinstance(k, int) for k in inputs):  # older files
+        inputs = [tensors[k] for k in inputs if k in tensors]
+    else:
+        inputs = _decode(inputs, tensors)
+    outputs = _decode(config.get("outputs"), tensors)
+    return (cls or Functional)(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False, **kwargs):
+    """A copy of ``model`` with new layers (freshly initialized weights), as ``keras.models.clone_model``.
+
+    ``clone_function(layer)`` makes each new layer (default: ``layer.__class__.from_config(
+    layer.get_config())``); ``input_tensors`` replaces the inputs of a functional or Sequential
+    model; ``call_function(layer, *args, **kwargs)`` replaces the call of each layer in the graph.
+    Subclassed models are rebuilt from their config.
+    """
+    from .sequential import Sequential
+
+    if kwargs:
+        raise TypeError(f"clone_model: unexpected arguments {sorted(kwargs)}")
+
+    def default_clone(layer):
+        return layer.__class__.from_config(layer.get_config())
+
+    def clone_layer(layer):
+        if recursive and isinstance(layer, (Sequential, Functional)):
+            return clone_model(layer, clone_function=clone_function, call_function=call_function, recursive=True)
+        return (clone_function or default_clone)(layer)
+
+    if isinstance(model, Sequential):
+        new_layers = [clone_layer(lyr) for lyr in model.layers]
+        if input_tensors is not None:
+            x = flatten(input_tensors)[0]
+            out = x
+            for lyr in new_layers:
+                out = call_function(lyr, out) if call_function else lyr(out)
+            return Functional(x, out, name=model.name)
+        clone = Sequential(name=model.name, trainable=model.trainable)
+        spec = model._input_spec
+        if spec is not None:
+            clone.add(Input(batch_shape=spec.shape, dtype=spec.dtype))
+        for lyr in new_layers:
+            clone.add(lyr)
+        return clone
+    if isinstance(model, Functional):
+        memo = {}
+        if input_tensors is not None:
+            new_inputs = flatten(input_tensors)
+            if len(new_inputs) != len(model.inputs):
+                raise ValueError(f"clone_model: input_tensors has {len(new_inputs)} tensors, the model has "
+                                 f"{len(model.inputs)} inputs")
+        else:
+            new_inputs = [Input(batch_shape=kt.shape, dtype=kt.dtype, name=kt.name) for kt in model.inputs]
+        tensors = {id(kt): nk for kt, nk in zip(model.inputs, new_inputs)}
+        for node in model._nodes:
+            op = node.operation
+
+            def fill(a):
+                return tensors[id(a)] if isinstance(a, KerasTensor) else a
+
+            args, kw = map_structure(fill, node.call_args), map_structure(fill, node.call_kwargs)
+            if isinstance(op, Layer):
+                if id(op) not in memo:
+                    memo[id(op)] = clone_layer(op)
+                new = memo[id(op)]
+                out = call_function(new, *args, **kw) if call_function else new(*args, **kw)
+            else:
+                out = op(*args, **kw)
+            for kt, nk in zip(node.outputs, flatten(out)):
+                tensors[id(kt)] = nk
+        ins = map_structure(lambda kt: tensors[id(kt)], model._inputs_struct)
+        outs = map_structure(lambda kt: tensors[id(kt)], model._graph_outputs)
+        return Functional(ins, outs, name=model.name, trainable=model.trainable)
+    if input_tensors is not None:
+        raise ValueError("clone_model: input_tensors is only supported for Sequential and functional models")
+    return model.__class__.from_config(model.get_config())

@@ -11,7 +11,7 @@ from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .._core import Tensor
-from ..layers.layer import Layer, unique_name
+from ..layers.layer import Layer
 
 
 def _to_numpy(x, name):
@@ -34,127 +34,92 @@ class Model(Layer):
     :class:`ferrograd.Sequential`.
     """
 
+    def __new__(cls, *args, **kwargs):
+        # Keras: Model(inputs, outputs) builds a functional model; a subclass of Model whose
+        # __init__ passes (inputs, outputs) up becomes a functional model with its extra methods.
+        if len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs:
+            from .functional import Functional, functional_subclass
+
+            if cls is Model:
+                return Functional.__new__(Functional)
+            if not issubclass(cls, Functional):
+                return Functional.__new__(functional_subclass(cls))
+        return super().__new__(cls)
+
     def __init__(self, *args, **kwargs):
-        inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
-        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
-        if (inputs is not None or outputs is not None) and not kwargs.get("name"):
-            kwargs["name"] = unique_name("functional")
+        if len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs:
+            # A subclass's __init__ building a graph and passing (inputs, outputs) up (Keras allows it).
+            from .functional import Functional, functional_subclass
+
+            if not isinstance(self, Functional):
+                self.__class__ = functional_subclass(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
+        if args:
+            raise TypeError(f"{type(self).__name__}() takes no positional arguments except (inputs, outputs); "
+                            f"received {len(args)}")
         super().__init__(**kwargs)
-        self._functional = None
-        if inputs is not None or outputs is not None:
-            self._init_functional(inputs, outputs)
+        self._init_training_state()
+
+    def _init_training_state(self):
         self.optimizer = None
         self.loss = None
         self.compiled = False
         self.stop_training = False
         self.history = None
 
-    # ---- functional graphs -------------------------------------------------------------------
-    def _init_functional(self, inputs, outputs):
-        from . import functional
-
-        ins = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-        if isinstance(outputs, dict):
-            outs = list(outputs.values())
-        else:
-            outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        for t in list(ins) + list(outs):
-            if not isinstance(t, functional.KerasTensor):
-                raise ValueError(f"Model(inputs, outputs) expects symbolic tensors from keras.Input and layer calls, "
-                                 f"received {type(t).__name__}")
-        nodes = functional.topological_nodes(list(outs), list(ins))
-        layers, seen = [], set()
-        for fn, _, _ in nodes:
-            if isinstance(fn, Layer) and id(fn) not in seen:
-                seen.add(id(fn))
-                layers.append(fn)
-        self._functional = {"inputs": list(ins), "outputs": outputs, "nodes": nodes, "layers": layers,
-                            "single_input": not isinstance(inputs, (list, tuple))}
-        self._input_spec = ins[0] if len(ins) == 1 else None
-        self.built = True
-
+    # ---- structure ---------------------------------------------------------------------------
     @property
     def layers(self):
-        if self._functional is not None:
-            return list(self._functional["layers"])
+        """The layers tracked by this model (attributes of a subclassed model, in assignment order)."""
         return [s for s in self._sublayers()]
 
-    def _sublayers(self):
-        if getattr(self, "_functional", None) is not None:
-            return list(self._functional["layers"])
-        return super()._sublayers()
+    def get_layer(self, name=None, index=None):
+        """A layer of :attr:`layers` by ``name`` or by ``index`` (Keras' ``get_layer``)."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
+        if index is not None:
+            layers = self.layers
+            if not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has {len(layers)} "
+                                 "layers.")
+            return layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[lyr.name for lyr in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
-    def call(self, inputs, training=False):
-        if self._functional is None:
-            raise NotImplementedError(f"{type(self).__name__} must implement call() (or be built with "
-                                      "Model(inputs, outputs))")
-        from . import functional
-
-        f = self._functional
-        given = [inputs] if f["single_input"] else list(inputs)
-        if len(given) != len(f["inputs"]):
-            raise ValueError(f"Model {self.name} expects {len(f['inputs'])} inputs, received {len(given)}")
-        values = {}
-        for kt, v in zip(f["inputs"], given):
-            v = v if isinstance(v, Tensor) else _core.as_tensor(v)
-            want = kt.shape[1:]
-            if len(want) != v.ndim - 1 or any(w is not None and w != g for w, g in zip(want, v.shape[1:])):
-                raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
-                                 f"shape={kt.shape}, found shape={tuple(v.shape)}")
-            if v.dtype != kt.dtype and kt.dtype.startswith("float"):
-                v = _core.cast(v, kt.dtype)
-            values[id(kt)] = v
-        cache = functional.run_graph(f["nodes"], f["inputs"], f["outputs"], values, training)
-        return functional._map(f["outputs"], lambda kt: cache[id(kt)])
-
-    def get_config(self):
-        if self._functional is not None:
-            from .. import saving
-            from . import functional
-
-            return functional.get_graph_config(self, saving._serialize_layer)
-        return super().get_config()
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"Model {type(self).__name__} does not have a `call()` method implemented (subclass "
+                                  "Model and implement call(), or build it with Model(inputs, outputs))")
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        if cls is Model and isinstance(config, dict) and "nodes" in config:
-            from .. import saving
-            from . import functional
+        if isinstance(config, dict) and "nodes" in config:
+            from .functional import Functional
 
-            return functional.from_graph_config(config, lambda e: saving._deserialize_layer(e, custom_objects))
+            return Functional.from_config(config, custom_objects=custom_objects)
         return cls(**config)
 
-    # ---- inputs and outputs ------------------------------------------------------------------
+    # ---- inputs and outputs (the trainer's view) -------------------------------------------------
     @property
     def input_names(self):
-        if self._functional is None:
-            return None
-        return [kt.name for kt in self._functional["inputs"]]
+        """Names of the inputs of a graph model (None for a subclassed model)."""
+        return None
 
     @property
     def output_names(self):
-        """Names of the outputs (the layers producing them), used by dict-valued ``y``, losses and metrics."""
-        if self._functional is None:
-            return None
-        from . import functional
-
-        outs = self._functional["outputs"]
-        if isinstance(outs, dict):  # Keras: a dict of outputs is named by its keys
-            return list(outs)
-        names = []
-        for k, kt in enumerate(functional._flatten(outs, [])):
-            fn = kt._node[0] if kt._node is not None else None
-            names.append(fn.name if isinstance(fn, Layer) else f"output_{k}")
-        return names
+        """Names of the outputs of a graph model, used by dict-valued ``y``, losses and metrics
+        (None for a subclassed model)."""
+        return None
 
     def _n_inputs(self):
-        return len(self._functional["inputs"]) if self._functional is not None else None
+        return None
 
     def _n_outputs(self):
-        if self._functional is None:
-            return None
-        outs = self._functional["outputs"]
-        return len(outs) if isinstance(outs, (list, tuple, dict)) else 1
+        return None
 
     @staticmethod
     def _split(data, what, n, names):

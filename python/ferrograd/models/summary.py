@@ -18,19 +18,19 @@ def _camel(name):
     return "".join(part[:1].upper() + part[1:] for part in name.strip("_").split("_"))
 
 
-def _functional_rows(graph):
+def _functional_rows(model):
     """Rows (name (type), output shape, params, connected-to lines) of a functional graph, in
     execution order, as Keras 3 lists them: input layers, then every layer call and every
     ``keras.ops`` call, each naming the tensors it reads as ``producer[node][tensor]``."""
-    from . import functional
+    from ..symbolic import KerasTensor
 
     rows, producer = [], {}
-    for kt in graph["inputs"]:
+    for kt in model.inputs:
         rows.append((f"{kt.name} (InputLayer)", _shape_str(kt.shape), "0", ["-"]))
         producer[id(kt)] = f"{kt.name}[0][0]"
     calls, op_names = {}, {}
-    for node in graph["nodes"]:
-        fn = node[0]
+    for node in model._nodes:
+        fn = node.operation
         if hasattr(fn, "count_params"):
             name, kind, params = fn.name, type(fn).__name__, f"{fn.count_params():,}"
         else:
@@ -43,8 +43,8 @@ def _functional_rows(graph):
         # its own operation, always node 0.
         index = calls.get(id(fn), 0) if hasattr(fn, "count_params") else 0
         calls[id(fn)] = index + 1
-        outs = functional.node_outputs(node)
-        links = [producer[id(a)] for a in functional._flatten(node[1], []) if id(a) in producer]
+        outs = node.outputs
+        links = [producer[id(a)] for a in node.input_tensors if isinstance(a, KerasTensor) and id(a) in producer]
         shp = _shape_str(outs[0].shape) if len(outs) == 1 else ", ".join(_shape_str(o.shape) for o in outs)
         rows.append((f"{name} ({kind})", shp, params,
                      [f"{lnk}," for lnk in links[:-1]] + links[-1:] if links else ["-"]))
@@ -75,9 +75,8 @@ def _table(heads, rows, widths, right, separators):
 
 
 def summary_text(model):
-    graph = getattr(model, "_functional", None)
-    if graph is not None:
-        rows = _functional_rows(graph)
+    if getattr(model, "_nodes", None) is not None and type(model).__name__ != "Sequential":
+        rows = _functional_rows(model)
         widths = [max([base] + [len(str(c)) + 2 for c in col])
                   for base, col in zip((21, 19, 12, 19),
                                        ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
@@ -98,16 +97,13 @@ def summary_text(model):
 
 def _sequential_rows(model):
     rows = []
-    spec = getattr(model, "_input_spec", None)
-    shape = spec.shape if spec is not None else None
+    outputs = {}
+    for node in getattr(model, "_graph_nodes", []):
+        outputs[id(node.operation)] = node.outputs
     for lyr in getattr(model, "layers", []):
-        out = "?"
-        if shape is not None:
-            try:
-                shape = lyr.compute_output_shape(shape)
-                out = _shape_str(shape)
-            except NotImplementedError:
-                shape = None
+        outs = outputs.get(id(lyr))
+        out = "?" if not outs else (_shape_str(outs[0].shape) if len(outs) == 1 else
+                                     ", ".join(_shape_str(o.shape) for o in outs))
         params = f"{lyr.count_params():,}" if lyr.built else "0 (unbuilt)"
         rows.append((f"{lyr.name} ({type(lyr).__name__})", out, params))
     return rows
