@@ -2,6 +2,12 @@
 
 Python holds configuration only: each step is one fused Rust call that clips the gradients and
 updates every variable and its slots in place (``_core.optimizer_step``).
+
+State: ``iterations`` (the number of steps applied) and, per variable, the slot tensors the fused
+rule keeps, named as Keras names them (``_slot_names``, in the kernel's order): SGD ``momentum``;
+Adam/AdamW ``momentum``, ``velocity`` [, ``velocity_hat``]; RMSprop ``velocity`` [, ``momentum``]
+[, ``average_gradient``]. ``ferrograd.saving`` stores both in a ``.keras`` file so that training
+resumes exactly where it stopped.
 """
 from __future__ import annotations
 
@@ -196,17 +202,32 @@ class Optimizer:
 
     @property
     def variables(self):
-        """The slot tensors of every variable seen so far."""
+        """The slot tensors of every variable seen so far (variable by variable, each in
+        ``_slot_names()`` order). Unlike Keras, the iteration count is not among them: it is the
+        plain integer ``iterations``."""
         return [s for _, slots in self._slots.values() for s in slots]
 
+    def _slot_names(self):
+        """Keras's names of the slots kept per variable, in the order the fused kernel takes them."""
+        return []
+
     def _n_slots(self):
-        return 0
+        return len(self._slot_names())
 
     def build(self, var_list):
         """Creates the slots of ``var_list`` (done lazily by ``apply`` otherwise)."""
         for v in var_list:
             if id(v) not in self._slots:
                 self._slots[id(v)] = (v, [_core.full(v.shape, 0.0, v.dtype) for _ in range(self._n_slots())])
+
+    def _slots_for(self, variable):
+        """The slot tensors of ``variable`` (``_slot_names()`` order), or None before its first update.
+
+        ``_slots`` holds each variable itself next to its slots, so an id is never reused while its
+        entry lives; the identity check guards against a look-up with a different tensor anyway.
+        """
+        entry = self._slots.get(id(variable))
+        return entry[1] if entry is not None and entry[0] is variable else None
 
     # ---- updates -----------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
@@ -290,8 +311,8 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
 
-    def _n_slots(self):
-        return 1 if self.momentum else 0
+    def _slot_names(self):
+        return ["momentum"] if self.momentum else []
 
     def _hyper(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -313,8 +334,8 @@ class Adam(Optimizer):
                 raise ValueError(f"`{arg}` must be in [0, 1). Received: {arg}={v}")
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = float(beta_1), float(beta_2), float(epsilon), amsgrad
 
-    def _n_slots(self):
-        return 3 if self.amsgrad else 2
+    def _slot_names(self):
+        return ["momentum", "velocity"] + (["velocity_hat"] if self.amsgrad else [])
 
     def _hyper(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
@@ -345,8 +366,9 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
         self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), centered
 
-    def _n_slots(self):
-        return 1 + (1 if self.momentum else 0) + (1 if self.centered else 0)
+    def _slot_names(self):
+        # the kernel's order: velocity, [momentum], [average gradient]
+        return ["velocity"] + (["momentum"] if self.momentum else []) + (["average_gradient"] if self.centered else [])
 
     def _hyper(self):
         return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}

@@ -4,17 +4,46 @@
 settings), ``metadata.json`` and ``model.weights.safetensors``. Loading never executes code: layer
 classes are looked up by name among ferrograd's layers and the classes registered with
 :func:`register_keras_serializable`; every weight is checked against the rebuilt model (names,
-shapes, dtypes) and a truncated or altered file raises a clear error. Files are written to a
-temporary name in the target folder and renamed into place.
+shapes, dtypes) and a truncated or altered file raises a clear error.
+
+The weights member (safetensors, stored uncompressed: float weights barely deflate, and storing
+them spares the inflate on load) names each model weight by position and class,
+``layers/{k}_{class}/vars/{i}``. Keras 3 keeps the optimizer's variables in its weights file
+(``optimizer/vars/...`` in ``model.weights.h5``); so does ferrograd, in the same member:
+``optimizer/iterations`` (int64 scalar, the number of steps applied) and, for every weight the
+optimizer has updated, ``optimizer/{weight name}/{slot}`` with Keras's slot names (Adam
+``momentum``/``velocity``[/``velocity_hat``], SGD ``momentum``, RMSprop ``velocity``[/``momentum``]
+[/``average_gradient``]). ``load_model(compile=True)`` restores them, so training resumes
+bit-identically; ``compile=False`` and ``load_weights`` ignore them; ``save_weights`` writes the
+model's weights only.
+
+Reading trusts no size in the file (every reader of a user file here checks sizes first):
+the archive may hold at most ``_MAX_MEMBERS`` members; a member is refused before a byte is
+inflated when its declared size passes its cap or cannot come from its compressed size (deflate
+expands at most ~1032:1), and is read in 1 MiB chunks that stop at the declared size, so a zip
+bomb or a lying header costs neither time nor memory. Caps: ``config.json`` 32 MiB (a layer's
+entry is under 2 KiB, so this is over 16,000 layers; ``json.loads`` turns text into objects up
+to ~15x its size, so the cap also bounds that) and nesting depth 128 (a nested model adds about
+5 levels; deeper JSON would only exhaust the parser's recursion); the weights member at most what
+the rebuilt model can need: its weights, three optimizer slots each, the iteration count and a
+header of at most 1 KiB per entry.
+
+Files are written through :func:`_atomic_open` (also :func:`_atomic_write`): a temporary file in
+the target folder, fsynced, given the mode a plain ``open(path, "w")`` would give (an existing
+file's mode, else ``0o666 & ~umask``; ``mkstemp`` alone makes 0600 files), then renamed into place.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
-import io
 import json
 import os
+import stat
 import tempfile
 import zipfile
+import zlib
+
+import numpy as np
 
 from . import _core, losses, optimizers
 
@@ -27,6 +56,17 @@ _CUSTOM = {}
 _CONFIG = "config.json"
 _META = "metadata.json"
 _WEIGHTS = "model.weights.safetensors"
+_OPTIMIZER = "optimizer/"
+
+_MAX_MEMBERS = 10_000           # a .keras archive holds three members plus a few assets
+_CONFIG_CAP = 32 << 20          # bytes of config.json (see the module docstring)
+_JSON_DEPTH_CAP = 128           # nesting of config.json
+_CHUNK = 1 << 20                # members are inflated this many bytes at a time
+_DEFLATE_MAX_RATIO = 1032       # the most one compressed byte of deflate can expand to
+_MAX_SLOTS = 3                  # the most slots an optimizer keeps per variable (Adam amsgrad)
+_HEADER_PER_ENTRY = 1024        # safetensors header bytes allowed per tensor (name, dtype, shape, offsets)
+_ITEMSIZE = {"float64": 8, "int64": 8, "uint64": 8, "float32": 4, "int32": 4, "uint32": 4, "float16": 2,
+             "bfloat16": 2, "int16": 2, "uint16": 2, "int8": 1, "uint8": 1, "bool": 1}
 
 
 def register_keras_serializable(package="Custom", name=None):
@@ -54,19 +94,226 @@ def get_registered_object(name, custom_objects=None):
     return None
 
 
-def _atomic_write(path, data):
+# ---- writing files ----------------------------------------------------------------------------
+def _umask():
+    """The process umask, read without changing it where Linux shows it (``os.umask`` can only
+    be read by setting it, which races with other threads creating files)."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _final_mode(path):
+    """The permission bits ``open(path, "w")`` would leave: an existing file keeps its own, a new one
+    gets ``0o666 & ~umask``."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        return stat.S_IMODE(st.st_mode)
+    return 0o666 & ~_umask()
+
+
+@contextlib.contextmanager
+def _atomic_open(path):
+    """A binary file to write ``path`` through, atomically: the data goes to a temporary file in the
+    same folder, which is fsynced, given the mode a plain ``open(path, "w")`` would give and renamed
+    over ``path`` only when the block ends without an error (else removed). Readers see the old file
+    or the whole new one, never a part. Every file ferrograd writes goes through here."""
+    path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    mode = _final_mode(path)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path)[:64] + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+    # the rename is durable once the folder's entry is on disk (POSIX; Windows cannot open folders)
+    with contextlib.suppress(OSError, AttributeError):
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _atomic_write(path, data):
+    """Writes ``data`` (bytes, or str as UTF-8) to ``path`` through :func:`_atomic_open`."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with _atomic_open(path) as f:
+        f.write(data)
+
+
+# ---- reading files ----------------------------------------------------------------------------
+def _check_member_count(path):
+    """Refuses an archive whose end record counts more than ``_MAX_MEMBERS`` members, before
+    ``zipfile`` builds an object per member (a small file can list millions). Uses zipfile's own
+    end-record parser (zip64 included); where a Python lacks it, the count is checked after."""
+    end_record = getattr(zipfile, "_EndRecData", None)
+    index = getattr(zipfile, "_ECD_ENTRIES_TOTAL", None)
+    if end_record is None or index is None:
+        return
+    with open(path, "rb") as f:
+        rec = end_record(f)
+    if rec is not None and rec[index] > _MAX_MEMBERS:
+        raise ValueError(f"{path}: the archive lists {rec[index]} members, more than the {_MAX_MEMBERS} a .keras "
+                         "file may hold; refusing to read it")
+
+
+def _members(z, path, needed):
+    """Name -> ZipInfo of the archive's members; ``needed`` must be there, each exactly once."""
+    infos = z.infolist()
+    if len(infos) > _MAX_MEMBERS:
+        raise ValueError(f"{path}: the archive holds {len(infos)} members, more than the {_MAX_MEMBERS} a .keras "
+                         "file may hold")
+    out = {}
+    for info in infos:
+        if info.filename in out and info.filename in needed:
+            raise ValueError(f"{path}: member {info.filename} appears twice in the archive; refusing an ambiguous file")
+        out[info.filename] = info
+    for need in needed:
+        if need not in out:
+            raise ValueError(f"{path}: not a ferrograd .keras file (missing {need})")
+    return out
+
+
+def _read_member(z, info, cap, path, why):
+    """The bytes of one member, refused (ValueError naming the file and member) when its declared
+    size passes ``cap`` (``why`` says where the cap comes from) or disagrees with its compressed size
+    or its contents. Inflates ``_CHUNK`` bytes at a time and never past the declared size."""
+    where = f"{path}: member {info.filename}"
+    size = info.file_size
+    if info.flag_bits & 0x1:
+        raise ValueError(f"{where} is encrypted; .keras members never are")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ValueError(f"{where} uses compression method {info.compress_type}; only stored (0) and deflated (8) "
+                         "members are read")
+    if size > cap:
+        raise ValueError(f"{where} declares {size} bytes, more than the {cap} allowed ({why}); refusing to "
+                         "inflate it")
+    if (size != info.compress_size if info.compress_type == zipfile.ZIP_STORED
+            else size > info.compress_size * _DEFLATE_MAX_RATIO + 1024):
+        raise ValueError(f"{where} declares {size} bytes from {info.compress_size} compressed bytes, which its "
+                         "compression method cannot produce; the archive is corrupt or crafted")
+    chunks, got = [], 0
+    try:
+        with z.open(info) as f:
+            while True:
+                # one byte more than is left: data past the declared size is an error, not ignored
+                b = f.read(min(_CHUNK, size - got + 1))
+                if not b:
+                    break
+                got += len(b)
+                if got > size:
+                    raise ValueError(f"{where} holds more than the {size} bytes its header declares; the archive "
+                                     "is corrupt or crafted")
+                chunks.append(b)
+    except (zipfile.BadZipFile, EOFError, zlib.error, RuntimeError, NotImplementedError) as e:
+        raise ValueError(f"{where} cannot be read ({e}); the archive is corrupt or truncated") from None
+    if got != size:
+        raise ValueError(f"{where} holds {got} bytes but its header declares {size}; the archive is corrupt or "
+                         "truncated")
+    return b"".join(chunks)
+
+
+_BRACKETS = np.zeros(256, np.int8)
+_BRACKETS[[ord("["), ord("{")]] = 1
+_BRACKETS[[ord("]"), ord("}")]] = -1
+
+
+def _json_depth(raw, limit, chunk=_CHUNK):
+    """The deepest nesting of brackets outside strings in the JSON text ``raw`` (UTF-8 bytes), or
+    the first depth past ``limit`` (the scan stops there).
+
+    Works on the positions of quotes, backslashes and brackets, ``chunk`` bytes at a time, carrying
+    (depth, inside a string, odd run of backslashes) across chunks: 32 MiB of hostile text take a
+    fraction of a second and a few MiB. UTF-8 never puts an ASCII byte inside a multi-byte
+    character, so the bytes can be searched directly. A quote is escaped when an odd run of
+    backslashes precedes it; a bracket counts when an even number of unescaped quotes precedes it.
+    Exact for valid JSON; for invalid JSON any answer will do, json.loads refuses it afterwards.
+    (A regex skipping strings came first: quadratic on an unterminated string of escaped quotes,
+    and seconds per 30 MiB even written to be linear.)
+    """
+    data = np.frombuffer(raw, np.uint8)
+    deepest, depth, inside, odd = 0, 0, 0, 0
+    for i in range(0, len(data), chunk):
+        a = data[i:i + chunk]
+        n = len(a)
+        quotes = np.flatnonzero(a == 0x22)
+        # a quote is escaped only if a backslash precedes it; only then is the run measured
+        after_slash = a[np.maximum(quotes - 1, 0)] == 0x5C
+        after_slash[quotes == 0] = bool(odd)
+        if after_slash.any():
+            pos = np.arange(n, dtype=np.int32)
+            last = np.maximum.accumulate(np.where(a == 0x5C, np.int32(-1), pos))  # last non-backslash
+            at = quotes[after_slash]
+            prev = np.where(at > 0, last[np.maximum(at - 1, 0)], -1)
+            run = at - 1 - prev + np.where(prev < 0, odd, 0)
+            escaped = np.zeros(len(quotes), bool)
+            escaped[after_slash] = run % 2 == 1
+            quotes = quotes[~escaped]
+        if a[-1] == 0x5C:  # a run of backslashes reaches the next chunk: carry its parity
+            others = np.flatnonzero(a != 0x5C)
+            lead = int(others[-1]) if len(others) else -1
+            odd = (n - 1 - lead + (odd if lead < 0 else 0)) % 2
+        else:
+            odd = 0
+        steps = _BRACKETS[a]
+        brackets = np.flatnonzero(steps)
+        if len(brackets):
+            # inside a string where an odd number of unescaped quotes (plus the carried state) precede
+            parity = np.zeros(n, np.uint8)
+            parity[quotes] = 1
+            np.bitwise_xor.accumulate(parity, out=parity)
+            steps = steps[brackets[(parity[brackets] ^ inside) == 0]]
+            if len(steps):
+                level = np.cumsum(steps, dtype=np.int64) + depth
+                deepest = max(deepest, int(level.max()))
+                if deepest > limit:
+                    return deepest
+                depth = int(level[-1])
+        inside = (inside + len(quotes)) % 2
+    return deepest
+
+
+def _check_json_depth(raw, limit, where):
+    """Refuses JSON nested deeper than ``limit`` before ``json.loads`` recurses into it."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return
+    if _json_depth(raw, limit) > limit:
+        raise ValueError(f"{where} nests deeper than {limit} levels; no model config does, refusing to parse it")
+
+
+def _parse_json(raw, limit, where):
+    """``json.loads`` of ``raw`` (UTF-8 bytes) with its depth checked first; ValueError naming ``where``."""
+    _check_json_depth(raw, limit, where)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{where} is not UTF-8 text ({e})") from None
+    try:
+        return json.loads(text)
+    except RecursionError:  # not reached after the depth check; kept so no RecursionError ever leaks
+        raise ValueError(f"{where} nests too deeply to parse") from None
+    except ValueError as e:
+        raise ValueError(f"{where} is not valid JSON ({e})") from None
 
 
 def _weight_entries(model):
@@ -79,16 +326,54 @@ def _weight_entries(model):
     return out
 
 
-def _weights_bytes(model):
-    return _core.safetensors_dumps(_weight_entries(model), {"format": "ferrograd", "version": __version__})
+def _unique_weights(model):
+    """Structural name -> tensor, each tensor once (under its first name; shared layers repeat)."""
+    out, seen = {}, set()
+    for n, t in _weight_entries(model):
+        if id(t) not in seen:
+            seen.add(id(t))
+            out[n] = t
+    return out
+
+
+def _optimizer_entries(model):
+    """The optimizer's state as safetensors entries (see the module docstring); [] if uncompiled."""
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not getattr(model, "compiled", False):
+        return []
+    out = [(_OPTIMIZER + "iterations", _core.as_tensor(np.asarray(opt.iterations, np.int64), "int64"))]
+    names = opt._slot_names()
+    for wname, t in _unique_weights(model).items():
+        slots = opt._slots_for(t)
+        if slots:
+            out.extend((f"{_OPTIMIZER}{wname}/{sname}", s) for sname, s in zip(names, slots))
+    return out
+
+
+def _weights_bytes(model, with_optimizer=False):
+    entries = _weight_entries(model) + (_optimizer_entries(model) if with_optimizer else [])
+    return _core.safetensors_dumps(entries, {"format": "ferrograd", "version": __version__})
+
+
+def _weights_cap(model):
+    """The most bytes a weights file of ``model`` can need: its weights, ``_MAX_SLOTS`` optimizer
+    slots for each, the iteration count, and a header of ``_HEADER_PER_ENTRY`` bytes per entry."""
+    entries = _weight_entries(model)
+    data = sum(int(np.prod(t.shape, dtype=np.int64)) * _ITEMSIZE.get(t.dtype, 8) for _, t in entries)
+    n = len(entries) * (1 + _MAX_SLOTS) + 1
+    return 8 + (1 << 16) + n * _HEADER_PER_ENTRY + data * (1 + _MAX_SLOTS) + 8
 
 
 def _load_weights_bytes(model, data, source):
+    """Assigns the model weights in ``data`` (safetensors bytes); returns the optimizer entries
+    (name -> tensor), which only :func:`load_model` uses."""
     try:
         stored, _meta = _core.safetensors_loads(data)
     except ValueError as e:
         raise ValueError(f"{source}: cannot read the weights: {e}") from None
     stored = dict(stored)
+    opt_state = {n: t for n, t in stored.items() if n.startswith(_OPTIMIZER)}
+    stored = {n: t for n, t in stored.items() if not n.startswith(_OPTIMIZER)}
     mine = _weight_entries(model)
     names = {n for n, _ in mine}
     extra = sorted(set(stored) - names)
@@ -107,6 +392,52 @@ def _load_weights_bytes(model, data, source):
             t.assign(stored[n])
     finally:
         _core.set_grad_enabled(prev)
+    return opt_state
+
+
+def _restore_optimizer(model, state, source):
+    """Gives the (freshly compiled) model's optimizer the slots and iteration count in ``state``."""
+    if not state:
+        return
+    opt = model.optimizer
+    where = f"{source}: the optimizer state"
+    it = state.get(_OPTIMIZER + "iterations")
+    if it is None or it.dtype != "int64" or tuple(it.shape) != ():
+        raise ValueError(f"{where} has no int64 scalar {_OPTIMIZER}iterations")
+    iterations = int(it.item())
+    if iterations < 0:
+        raise ValueError(f"{where} counts {iterations} iterations; the count cannot be negative")
+    names = opt._slot_names()
+    weights = _unique_weights(model)
+    groups = {}
+    for key, t in state.items():
+        if key == _OPTIMIZER + "iterations":
+            continue
+        wname, _, sname = key[len(_OPTIMIZER):].rpartition("/")
+        if wname not in weights or sname not in names:
+            raise ValueError(f"{where} holds {key}, which matches no weight of the model and slot of its "
+                             f"{type(opt).__name__} (slots {names})")
+        v = weights[wname]
+        if tuple(t.shape) != tuple(v.shape) or t.dtype != v.dtype:
+            raise ValueError(f"{where} holds {key} with shape {tuple(t.shape)} and dtype {t.dtype}; the weight is "
+                             f"{tuple(v.shape)} {v.dtype}")
+        groups.setdefault(wname, {})[sname] = t
+    for wname, slots in groups.items():
+        missing = [n for n in names if n not in slots]
+        if missing:
+            raise ValueError(f"{where} lacks the {missing} slot(s) of {wname}")
+    # slots in the order the fit loop creates them (trainable_weights), so ``variables`` lists as before
+    chosen = {id(weights[w]) for w in groups}
+    order = [t for t in model.trainable_weights if id(t) in chosen]
+    opt.build(order + [weights[w] for w in groups if all(weights[w] is not t for t in order)])
+    prev = _core.set_grad_enabled(False)
+    try:
+        for wname, slots in groups.items():
+            for sname, s in zip(names, opt._slots_for(weights[wname])):
+                s.assign(slots[sname])
+    finally:
+        _core.set_grad_enabled(prev)
+    opt.iterations = iterations
 
 
 def _serialize_layer(lyr):
@@ -245,7 +576,7 @@ def _build_model(cfg, custom_objects):
 
 
 def save_model(model, filepath, overwrite=True, zipped=True):
-    """Saves architecture, compile settings and weights to a ``.keras`` zip."""
+    """Saves architecture, compile settings, weights and optimizer state to a ``.keras`` zip."""
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
         raise ValueError(f"The filename must end in `.keras`. Received: filepath={filepath}")
@@ -254,37 +585,39 @@ def save_model(model, filepath, overwrite=True, zipped=True):
     cfg = _model_config(model)
     meta = {"keras_version": "3", "ferrograd_version": __version__,
             "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(_CONFIG, json.dumps(cfg, indent=1))
-        z.writestr(_META, json.dumps(meta))
-        z.writestr(_WEIGHTS, _weights_bytes(model))
-    _atomic_write(filepath, buf.getvalue())
+    weights = _weights_bytes(model, with_optimizer=True)
+    with _atomic_open(filepath) as f, zipfile.ZipFile(f, "w") as z:
+        z.writestr(_CONFIG, json.dumps(cfg, indent=1), compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr(_META, json.dumps(meta), compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr(_WEIGHTS, weights, compress_type=zipfile.ZIP_STORED)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Rebuilds a model saved with :func:`save_model` (no code from the file is executed)."""
+    """Rebuilds a model saved with :func:`save_model` (no code from the file is executed); with
+    ``compile=True`` the optimizer resumes from its saved state."""
     filepath = os.fspath(filepath)
     try:
+        _check_member_count(filepath)
         with zipfile.ZipFile(filepath) as z:
-            names = set(z.namelist())
-            for need in (_CONFIG, _WEIGHTS):
-                if need not in names:
-                    raise ValueError(f"{filepath}: not a ferrograd .keras file (missing {need})")
-            cfg = json.loads(z.read(_CONFIG))
-            weights = z.read(_WEIGHTS)
+            infos = _members(z, filepath, (_CONFIG, _WEIGHTS))
+            where = f"{filepath}: member {_CONFIG}"
+            cfg = _parse_json(_read_member(z, infos[_CONFIG], _CONFIG_CAP, filepath, "the cap on model configs"),
+                              _JSON_DEPTH_CAP, where)
+            if not isinstance(cfg, dict):
+                raise ValueError(f"{filepath}: config.json must hold a mapping, found {type(cfg).__name__}")
+            try:
+                model = _build_model(cfg, custom_objects)
+            except RecursionError:
+                raise ValueError(f"{filepath}: cannot rebuild the model from config.json: it nests too "
+                                 "deeply") from None
+            except (KeyError, IndexError, TypeError, ValueError) as e:
+                msg = f"missing entry {e}" if isinstance(e, KeyError) else str(e)
+                raise ValueError(f"{filepath}: cannot rebuild the model from config.json: {msg}") from None
+            weights = _read_member(z, infos[_WEIGHTS], _weights_cap(model), filepath,
+                                   "what the model in config.json can need")
     except zipfile.BadZipFile as e:
         raise ValueError(f"{filepath}: not a valid .keras archive ({e}); the file is truncated or corrupt") from None
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{filepath}: config.json is not valid JSON ({e})") from None
-    if not isinstance(cfg, dict):
-        raise ValueError(f"{filepath}: config.json must hold a mapping, found {type(cfg).__name__}")
-    try:
-        model = _build_model(cfg, custom_objects)
-    except (KeyError, IndexError, TypeError, ValueError) as e:
-        msg = f"missing entry {e}" if isinstance(e, KeyError) else str(e)
-        raise ValueError(f"{filepath}: cannot rebuild the model from config.json: {msg}") from None
-    _load_weights_bytes(model, weights, filepath)
+    opt_state = _load_weights_bytes(model, weights, filepath)
     cc = cfg.get("compile_config")
     if compile and cc:
         try:
@@ -298,11 +631,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{filepath}: cannot restore the compile settings ({e}); load with compile=False "
                              "to skip them") from None
+        _restore_optimizer(model, opt_state, filepath)
     return model
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Writes the weights (safetensors data) to ``*.weights.h5`` or ``*.safetensors``."""
+    """Writes the model's weights (safetensors data, no optimizer state) to ``*.weights.h5`` or
+    ``*.safetensors``."""
     filepath = os.fspath(filepath)
     if not (filepath.endswith(".weights.h5") or filepath.endswith(".safetensors")):
         raise ValueError(f"The filename must end in `.weights.h5` or `.safetensors`. Received: filepath={filepath}")
@@ -312,8 +647,16 @@ def save_weights(model, filepath, overwrite=True):
 
 
 def load_weights(model, filepath):
-    """Loads weights written by :func:`save_weights` into a built model of the same architecture."""
+    """Loads weights written by :func:`save_weights` into a built model of the same architecture
+    (optimizer entries, as in a ``.keras`` file's weights member, are ignored)."""
     filepath = os.fspath(filepath)
+    cap = _weights_cap(model)
     with open(filepath, "rb") as f:
-        data = f.read()
+        size = os.fstat(f.fileno()).st_size
+        if size > cap:
+            raise ValueError(f"{filepath}: the file has {size} bytes, more than the {cap} the weights of "
+                             f"{model.name} can need; it is not their weights file")
+        data = f.read(cap + 1)
+    if len(data) > cap:
+        raise ValueError(f"{filepath}: the file grew past {cap} bytes while being read")
     _load_weights_bytes(model, data, filepath)
