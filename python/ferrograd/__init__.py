@@ -18,6 +18,7 @@ from . import (
     _core,
     _tensor,  # noqa: F401  (attaches the Tensor convenience methods)
     activations,
+    backend,
     callbacks,
     constraints,
     datasets,
@@ -44,7 +45,7 @@ __all__ = [
     "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "activations", "callbacks", "datasets", "utils", "initializers", "layers", "losses", "metrics", "models",
+    "activations", "backend", "callbacks", "datasets", "utils", "initializers", "layers", "losses", "metrics", "models",
     "ops", "optimizers", "regularizers", "constraints", "saving",
     "Layer", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
 ]

@@ -34,6 +34,7 @@ _MAP = {
     "keras.datasets.mnist": "ferrograd.datasets.mnist",
     "keras.datasets.fashion_mnist": "ferrograd.datasets.fashion_mnist",
     "keras.random": "ferrograd.random",
+    "keras.backend": "ferrograd.backend",
 }
 
 

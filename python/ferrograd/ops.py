@@ -662,12 +662,20 @@ _NOT_SYMBOLIC = {"convert_to_numpy", "shape", "ndim", "size", "dtype", "zeros", 
 
 
 def _symbolic_aware(fn, name):
-    from .symbolic import any_symbolic, symbolic_op_call
+    from .symbolic import KerasTensor, any_symbolic, symbolic_op_call
 
-    def op(*args, **kwargs):
-        if any_symbolic(args, kwargs):
-            return symbolic_op_call(op, name, args, kwargs)
-        return fn(*args, **kwargs)
+    kt = KerasTensor
+    if name in ("concatenate", "stack"):  # the tensors come in a list
+        def op(*args, **kwargs):
+            if any_symbolic(args, kwargs):
+                return symbolic_op_call(op, name, args, kwargs)
+            return fn(*args, **kwargs)
+    else:
+        def op(*args, **kwargs):
+            # `in map(type, ...)` compares types by identity at C speed: the check costs ~0.1 us.
+            if kt in map(type, args) or (kwargs and kt in map(type, kwargs.values())):
+                return symbolic_op_call(op, name, args, kwargs)
+            return fn(*args, **kwargs)
 
     # Named by its keras.ops name (aliases such as ``absolute`` included), which is how a saved
     # graph refers to it.

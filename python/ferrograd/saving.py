@@ -45,7 +45,7 @@ import zlib
 
 import numpy as np
 
-from . import _core, losses, optimizers
+from . import _core, losses, optimizers, symbolic
 
 __version__ = _core.__version__
 
@@ -465,7 +465,7 @@ def _json_shape(shape):
 
 def _model_config(model, with_compile=True):
     """The config of a Sequential, functional or registered subclassed model (nested models included)."""
-    from .models import Sequential, functional
+    from .models import Functional, Sequential, functional
 
     if isinstance(model, Sequential):
         cfg = {"class_name": "Sequential",
@@ -477,7 +477,7 @@ def _model_config(model, with_compile=True):
             cfg["input_dtype"] = spec.dtype
         elif getattr(model, "_build_input_shape", None) is not None:
             cfg["build_input_shape"] = _json_shape(model._build_input_shape)
-    elif model._functional is not None:
+    elif type(model) is Functional:
         cfg = {"class_name": "Functional", "config": functional.get_graph_config(model, _serialize_layer)}
     else:
         name = getattr(type(model), "_registered_name", None)
@@ -501,15 +501,13 @@ def _model_config(model, with_compile=True):
     return cfg
 
 
-def _zeros_for(shape, dtype):
-    from . import ops
-
+def _symbolic_inputs(shape):
+    """KerasTensor(s) of a recorded ``build_input_shape`` (a shape or a list of shapes)."""
     if isinstance(shape, list) and shape and isinstance(shape[0], list):
-        return [_zeros_for(s, dtype) for s in shape]
+        return [_symbolic_inputs(s) for s in shape]
     if not isinstance(shape, list) or not all(d is None or (isinstance(d, int) and d >= 0) for d in shape):
         raise ValueError(f"bad build_input_shape {shape!r}")
-    dims = [1] + [1 if d is None else d for d in shape[1:]]
-    return ops.zeros(tuple(dims), dtype or "float32")
+    return symbolic.KerasTensor(tuple(shape))
 
 
 def _deserialize_layer(entry, custom_objects):
@@ -535,24 +533,17 @@ def _deserialize_layer(entry, custom_objects):
 
 def _build_model(cfg, custom_objects):
     """Rebuilds a model (without weights) from :func:`_model_config` output."""
-    from .models import Input, Model, Sequential, functional
+    from .models import Model, Sequential, functional
 
     cname = cfg.get("class_name")
     conf = cfg.get("config", {})
     if not isinstance(conf, dict):
         raise ValueError(f"the config of {cname!r} must be a mapping")
     if cname == "Sequential":
-        model = Sequential(name=conf.get("name"), trainable=conf.get("trainable", True))
-        shape = cfg.get("build_input_shape")
-        if shape is not None:
-            if not isinstance(shape, list) or not shape:
-                raise ValueError(f"bad build_input_shape {shape!r}")
-            model.add(Input(shape=tuple(shape[1:]), batch_size=shape[0], dtype=cfg.get("input_dtype")))
-        for entry in conf.get("layers", []):
-            model.add(_deserialize_layer(entry, custom_objects))
-        if shape is None:
+        if cfg.get("build_input_shape") is None:
             raise ValueError("the Sequential model has no input shape recorded; it cannot be rebuilt")
-        return model
+        conf = dict(conf, build_input_shape=cfg.get("build_input_shape"), input_dtype=cfg.get("input_dtype"))
+        return Sequential.from_config(conf, custom_objects=custom_objects)
     if cname == "Functional":
         return functional.from_graph_config(conf, lambda e: _deserialize_layer(e, custom_objects))
     cls = get_registered_object(cname, custom_objects)
@@ -567,11 +558,9 @@ def _build_model(cfg, custom_objects):
     shape = cfg.get("build_input_shape")
     if shape is None:
         raise ValueError(f"{cname} has no build_input_shape recorded; it cannot be rebuilt")
-    prev = _core.set_grad_enabled(False)
-    try:
-        model(_zeros_for(shape, None), training=False)
-    finally:
-        _core.set_grad_enabled(prev)
+    # Built by a symbolic call (shapes only, no kernel runs), as Keras builds a subclassed model.
+    with symbolic.tracing():
+        model(_symbolic_inputs(shape))
     return model
 
 

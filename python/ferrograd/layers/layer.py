@@ -149,7 +149,7 @@ class Layer:
         self._losses = []
         self._inbound_nodes = []
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
+        self.supports_masking = self._computes_mask
         if batch_input_shape is not None and input_shape is None:
             batch_size, input_shape = batch_input_shape[0], tuple(batch_input_shape[1:])
         if input_dim is not None and input_shape is None:
@@ -256,10 +256,10 @@ class Layer:
     def add_loss(self, loss):
         """Adds a loss tensor (e.g. an activity penalty) computed in ``call``; it joins
         :attr:`losses` until the next call of the outermost layer."""
+        if in_trace():  # a shape-only trace of call(): nothing to add
+            return
         if isinstance(loss, KerasTensor):
             raise ValueError("add_loss() on a symbolic tensor is not supported; call it inside a layer's call()")
-        if in_trace():
-            return
         self._losses.append(loss)
         _CONTEXT.losses_added = True
 
@@ -353,42 +353,41 @@ class Layer:
                 raise TypeError(f"{self.name}: missing the `inputs` argument of the call")
             args = (kwargs.pop("inputs"),)
         first = args[0]
-        if type(first) is KerasTensor or _any_symbolic_deep(args, kwargs):
+        if type(first) is not Tensor:
+            if type(first) is KerasTensor or _any_symbolic_deep(args, kwargs):
+                return self._symbolic_call(args, kwargs)
+            if not isinstance(first, (Tensor, list, tuple, dict)):
+                first = _core.as_tensor(first)
+                if first.dtype == "float64" and self.dtype != "float64":
+                    first = _core.cast(first, self.dtype)
+                args = (first,) + args[1:]
+        elif (len(args) > 1 or kwargs) and _any_symbolic_deep(args[1:], kwargs):
             return self._symbolic_call(args, kwargs)
-        if not isinstance(first, (Tensor, list, tuple, dict)):
-            first = _core.as_tensor(first)
-            if first.dtype == "float64" and self.dtype != "float64":
-                first = _core.cast(first, self.dtype)
-            args = (first,) + args[1:]
         spec = self._call_spec
         ctx = _CONTEXT
         # training: this call's value, else the enclosing call's, else the signature default.
-        training = kwargs.get("training")
+        training = kwargs.get("training") if kwargs else None
+        prev_training = ctx.training
         if training is None:
-            training = ctx.training if ctx.training is not None else spec.training_default
+            training = prev_training if prev_training is not None else spec.training_default
         if spec.has_training:
             if training is not None:
                 kwargs["training"] = training
-        else:
+        elif kwargs:
             kwargs.pop("training", None)
-        # masks: explicit `mask=` wins; else the masks riding on the inputs.
-        explicit_mask = kwargs.get("mask")
-        if not spec.has_mask:
-            kwargs.pop("mask", None)
-        elif explicit_mask is None:
+        # masks: an explicit `mask=` wins; else the masks riding on the inputs.
+        explicit_mask = None
+        if kwargs:
+            explicit_mask = kwargs.get("mask")
+            if not spec.has_mask:
+                kwargs.pop("mask", None)
+        if spec.has_mask and explicit_mask is None:
             m = _masks_of(first)
             if m is not None:
                 kwargs["mask"] = m
         if spec.mask_args:
-            bound = dict(zip(spec.positional, args))
-            for name in spec.mask_args:
-                if kwargs.get(name) is None:
-                    v = bound.get(name[:-5], kwargs.get(name[:-5]))
-                    m = _masks_of(v) if v is not None else None
-                    if m is not None:
-                        kwargs[name] = m
+            self._fill_mask_args(spec, args, kwargs)
         entry = ctx.entry is None
-        prev_training = ctx.training
         if entry:
             ctx.entry = self
             if ctx.losses_added:
@@ -406,10 +405,29 @@ class Layer:
             for out in flatten(outputs):
                 if isinstance(out, Tensor):
                     self.add_loss(self.activity_regularizer(out))
-        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+        if self.supports_masking:
             previous = explicit_mask if explicit_mask is not None else _masks_of(first)
-            self._set_output_masks(first, outputs, previous)
+            if previous is not None or self._computes_mask:
+                self._set_output_masks(first, outputs, previous)
+        elif self._computes_mask:
+            self._set_output_masks(first, outputs, explicit_mask if explicit_mask is not None else _masks_of(first))
         return outputs
+
+    @property
+    def _computes_mask(self):
+        return type(self).compute_mask is not Layer.compute_mask
+
+    @staticmethod
+    def _fill_mask_args(spec, args, kwargs):
+        """``<arg>_mask`` keywords from the masks on the tensors passed as ``<arg>`` (Keras' rule for
+        layers with several tensor arguments, e.g. ``query_mask``/``value_mask``)."""
+        bound = dict(zip(spec.positional, args))
+        for name in spec.mask_args:
+            if kwargs.get(name) is None:
+                v = bound.get(name[:-5], kwargs.get(name[:-5]))
+                m = _masks_of(v) if v is not None else None
+                if m is not None:
+                    kwargs[name] = m
 
     def _set_output_masks(self, inputs, outputs, previous_mask):
         flat = [o for o in flatten(outputs) if isinstance(o, Tensor)]
@@ -434,7 +452,9 @@ class Layer:
             spec_kwargs.pop("training", None)
         if not self._call_spec.has_mask:
             spec_kwargs.pop("mask", None)
-        outputs = self.compute_output_spec(*args, **spec_kwargs)
+        # Fresh tensors for the outputs: a traced call may hand back its input (an identity layer)
+        # or tensors that trace-time op nodes point at; the graph needs this node's own.
+        outputs = _fresh(self.compute_output_spec(*args, **spec_kwargs))
         outs = [o for o in flatten(outputs) if isinstance(o, KerasTensor)]
         if not in_trace():
             Node(self, args, call_kwargs, outs)
@@ -485,15 +505,22 @@ def _masks_of(x):
 
 
 def _any_symbolic_deep(args, kwargs):
+    if KerasTensor in map(type, args) or (kwargs and KerasTensor in map(type, kwargs.values())):
+        return True
     for a in args:
         if isinstance(a, (list, tuple, dict)) and any(isinstance(v, KerasTensor) for v in flatten(a)):
             return True
-        if type(a) is KerasTensor:
-            return True
-    for a in kwargs.values():
-        if type(a) is KerasTensor:
-            return True
     return False
+
+
+def _fresh(struct):
+    if isinstance(struct, KerasTensor):
+        return KerasTensor(struct.shape, struct.dtype)
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(_fresh(s) for s in struct)
+    if isinstance(struct, dict):
+        return {k: _fresh(v) for k, v in struct.items()}
+    return struct
 
 
 def _map_shapes(shapes, fn):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import _core, ops
 from .._core import Tensor
-from ..layers.input_layer import Input, InputLayer
+from ..layers.input_layer import Input
 from ..layers.layer import Layer, set_keras_mask, unique_name
 from ..symbolic import KerasTensor, flatten, getitem, map_structure
 from .model import Model

@@ -190,8 +190,9 @@ def _reshape(x, newshape):
         elif total is None and new.count(None) == sum(1 for d in shape if d is None):
             # The unknown sizes are carried over one for one: the -1 takes the rest of the known ones.
             known_old = _prod([d for d in shape if d is not None])
-            if known_new and known_old % known_new == 0:
-                fill = known_old // known_new
+            if not known_new or known_old % known_new:
+                raise ValueError(f"reshape: cannot reshape a tensor of shape {shape} into {tuple(newshape)}")
+            fill = known_old // known_new
         new[new.index(-1)] = fill
     elif total is not None and None not in new and _prod(new) != total:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {shape} into {tuple(newshape)}")
