@@ -45,3 +45,31 @@ def test_to_categorical_and_pad_sequences():
         to_categorical([0, 5], 3)
     np.testing.assert_array_equal(pad_sequences([[1, 2], [3, 4, 5, 6]], maxlen=3), [[0, 1, 2], [4, 5, 6]])
     np.testing.assert_array_equal(pad_sequences([[1, 2]], maxlen=3, padding="post"), [[1, 2, 0]])
+
+
+def test_download_is_atomic_verified_and_gets_the_umask(tmp_path, monkeypatch):
+    import hashlib
+    import os
+    import stat
+
+    from ferrograd.datasets import _idx
+
+    src = tmp_path / "mirror"
+    src.mkdir()
+    payload = b"\x00\x01" * 5000
+    (src / "f.gz").write_bytes(payload)
+    good = hashlib.sha256(payload).hexdigest()
+    monkeypatch.setenv("FERROGRAD_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("FERROGRAD_DATA", raising=False)
+    mirror = src.as_uri() + "/"
+    old = os.umask(0o022)
+    try:
+        with pytest.raises(OSError, match="SHA-256 mismatch"):
+            _idx.locate("toy", "f.gz", "0" * 64, [mirror])
+        folder = tmp_path / "home" / "datasets" / "toy"
+        assert list(folder.iterdir()) == []  # nothing partial left behind
+        path = _idx.locate("toy", "f.gz", good, [mirror])
+        assert path.read_bytes() == payload
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    finally:
+        os.umask(old)

@@ -34,18 +34,16 @@ file's mode, else ``0o666 & ~umask``; ``mkstemp`` alone makes 0600 files), then 
 """
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import os
-import stat
-import tempfile
 import zipfile
 import zlib
 
 import numpy as np
 
 from . import _core, losses, optimizers, symbolic
+from ._fileio import atomic_open, atomic_write
 
 __version__ = _core.__version__
 
@@ -94,74 +92,11 @@ def get_registered_object(name, custom_objects=None):
     return None
 
 
-# ---- writing files ----------------------------------------------------------------------------
-def _umask():
-    """The process umask, read without changing it where Linux shows it (``os.umask`` can only
-    be read by setting it, which races with other threads creating files)."""
-    try:
-        with open("/proc/self/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+# ---- writing files: one atomic writer (see _fileio.py) ----------------------------------------
+_atomic_open = atomic_open
+_atomic_write = atomic_write
 
 
-def _final_mode(path):
-    """The permission bits ``open(path, "w")`` would leave: an existing file keeps its own, a new one
-    gets ``0o666 & ~umask``."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        st = None
-    if st is not None and stat.S_ISREG(st.st_mode):
-        return stat.S_IMODE(st.st_mode)
-    return 0o666 & ~_umask()
-
-
-@contextlib.contextmanager
-def _atomic_open(path):
-    """A binary file to write ``path`` through, atomically: the data goes to a temporary file in the
-    same folder, which is fsynced, given the mode a plain ``open(path, "w")`` would give and renamed
-    over ``path`` only when the block ends without an error (else removed). Readers see the old file
-    or the whole new one, never a part. Every file ferrograd writes goes through here."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    mode = _final_mode(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path)[:64] + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), mode)
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    # the rename is durable once the folder's entry is on disk (POSIX; Windows cannot open folders)
-    with contextlib.suppress(OSError, AttributeError):
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
-def _atomic_write(path, data):
-    """Writes ``data`` (bytes, or str as UTF-8) to ``path`` through :func:`_atomic_open`."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    with _atomic_open(path) as f:
-        f.write(data)
-
-
-# ---- reading files ----------------------------------------------------------------------------
 def _check_member_count(path):
     """Refuses an archive whose end record counts more than ``_MAX_MEMBERS`` members, before
     ``zipfile`` builds an object per member (a small file can list millions). Uses zipfile's own

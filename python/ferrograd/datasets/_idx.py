@@ -10,10 +10,11 @@ import gzip
 import hashlib
 import os
 import pathlib
-import tempfile
 import urllib.request
 
 import numpy as np
+
+from .._fileio import atomic_open
 
 
 def cache_dir():
@@ -47,21 +48,21 @@ def locate(name, filename, sha256, mirrors):
     errors = []
     for base in mirrors:
         url = base + filename
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=filename + ".", suffix=".part")
-        os.close(fd)
         try:
-            with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
-                for chunk in iter(lambda: r.read(1 << 20), b""):
-                    f.write(chunk)
-            got = _sha256(tmp)
-            if got != sha256:
-                raise ValueError(f"SHA-256 mismatch for {url}: expected {sha256}, got {got}")
-            os.replace(tmp, target)
+            # Written through the one atomic writer: a failed or corrupt download never leaves a
+            # partial file, and the cached file gets the user's umask.
+            with atomic_open(target) as f:
+                digest = hashlib.sha256()
+                with urllib.request.urlopen(url, timeout=60) as r:
+                    for chunk in iter(lambda: r.read(1 << 20), b""):
+                        digest.update(chunk)
+                        f.write(chunk)
+                got = digest.hexdigest()
+                if got != sha256:
+                    raise ValueError(f"SHA-256 mismatch for {url}: expected {sha256}, got {got}")
             return target
         except Exception as e:  # noqa: BLE001 - try the next mirror, report all at the end
             errors.append(f"{url}: {e}")
-            if os.path.exists(tmp):
-                os.remove(tmp)
     raise OSError(f"could not find {name}/{filename} in $FERROGRAD_DATA or {cache_dir()} and could not "
                   "download it:\n  " + "\n  ".join(errors))
 
