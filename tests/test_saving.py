@@ -438,3 +438,29 @@ def test_failed_writes_leave_the_old_file_and_no_temporary(tmp_path, monkeypatch
     monkeypatch.undo()
     assert (tmp_path / "m.keras").read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["f.bin", "m.keras"]
+
+
+def test_config_asking_for_huge_weights_is_refused_before_allocating(tmp_path):
+    import json
+    import time
+    import zipfile
+
+    import ferrograd as keras
+    from ferrograd import layers
+
+    m = keras.Sequential([keras.Input((4,)), layers.Dense(3)])
+    path = tmp_path / "m.keras"
+    m.save(path)
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    cfg = json.loads(members["config.json"])
+    cfg["config"]["layers"][0]["config"]["units"] = 10**9  # a 16 GB kernel
+    members["config.json"] = json.dumps(cfg).encode()
+    bad = tmp_path / "bad.keras"
+    with zipfile.ZipFile(bad, "w") as z:
+        for n, data in members.items():
+            z.writestr(n, data)
+    t = time.perf_counter()
+    with pytest.raises(ValueError, match="more than the file's weights hold"):
+        keras.saving.load_model(bad)
+    assert time.perf_counter() - t < 1.0

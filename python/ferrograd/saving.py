@@ -44,6 +44,7 @@ import numpy as np
 
 from . import _core, losses, optimizers, symbolic
 from ._fileio import atomic_open, atomic_write
+from .layers.layer import weight_budget
 
 __version__ = _core.__version__
 
@@ -530,7 +531,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             if not isinstance(cfg, dict):
                 raise ValueError(f"{filepath}: config.json must hold a mapping, found {type(cfg).__name__}")
             try:
-                model = _build_model(cfg, custom_objects)
+                # The weights member's declared size bounds what building may allocate (checked
+                # again against its real size when it is read).
+                with weight_budget(infos[_WEIGHTS].file_size, filepath):
+                    model = _build_model(cfg, custom_objects)
             except RecursionError:
                 raise ValueError(f"{filepath}: cannot rebuild the model from config.json: it nests too "
                                  "deeply") from None

@@ -73,6 +73,25 @@ class _CallContext(threading.local):
         self.entry = None
         self.training = None
         self.losses_added = False
+        self.weight_budget = None
+
+
+class weight_budget:  # noqa: N801 - a context manager
+    """Caps the bytes that :meth:`Layer.add_weight` may allocate in this thread while the block
+    runs: loading a model from a file builds it under the size of the file's weights, so a config
+    cannot make us allocate more memory than the file itself holds."""
+
+    def __init__(self, nbytes, source):
+        self.nbytes, self.source = int(nbytes), source
+
+    def __enter__(self):
+        self._prev = _CONTEXT.weight_budget
+        _CONTEXT.weight_budget = self
+        return self
+
+    def __exit__(self, *exc):
+        _CONTEXT.weight_budget = self._prev
+        return False
 
 
 _CONTEXT = _CallContext()
@@ -165,6 +184,14 @@ class Layer:
         shape = tuple(int(d) for d in (shape or ()))
         if any(d < 0 for d in shape):
             raise ValueError(f"{self.name}: weight shape must be non-negative, received {shape}")
+        budget = _CONTEXT.weight_budget
+        if budget is not None:
+            nbytes = math.prod(shape) * (8 if str(dtype or self.dtype) in ("float64", "int64") else 4)
+            if nbytes > budget.nbytes:
+                raise ValueError(f"{budget.source}: the layer {self.name!r} asks for a weight of shape {shape} "
+                                 f"({nbytes} bytes), more than the file's weights hold ({budget.nbytes} bytes "
+                                 "left); the config does not match its weights")
+            budget.nbytes -= nbytes
         init = initializers.get(initializer if initializer is not None else "glorot_uniform")
         w = init(shape, dtype or self.dtype)
         if not isinstance(w, Tensor):
