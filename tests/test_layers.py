@@ -1,5 +1,9 @@
 """One layer-test helper applied to every layer: build, output shape, weight count, config round trip,
-save/load, and (where PyTorch has the layer) parity of outputs and gradients."""
+save/load, and (where PyTorch has the layer) parity of outputs and gradients. The configs of layers
+built with non-default arguments are checked against Keras 3 in test_layer_configs.py."""
+import inspect
+import json
+
 import numpy as np
 import pytest
 
@@ -19,8 +23,15 @@ def check_layer(make, input_shape, n_weights, expected_shape=None, training=Fals
     assert len(layer.weights) == n_weights
     assert layer.count_params() == sum(int(np.prod(w.shape)) for w in layer.weights)
     cfg = layer.get_config()
+    # every constructor argument is returned (activity_regularizer and LoRA only when set, as Keras)
+    params = [p.name for p in inspect.signature(type(layer).__init__).parameters.values()
+              if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    missing = set(params) - set(cfg) - {"activity_regularizer", "lora_rank", "lora_alpha"}
+    assert not missing, f"{type(layer).__name__}.get_config() lacks {sorted(missing)}"
     clone = type(layer).from_config(cfg)
     assert clone.get_config() == cfg
+    assert json.loads(json.dumps(type(layer).from_config(json.loads(json.dumps(cfg))).get_config())) == \
+        json.loads(json.dumps(cfg))
     clone(keras.tensor(x))
     clone.set_weights(layer.get_weights())
     np.testing.assert_allclose(clone(keras.tensor(x)).numpy(), layer(keras.tensor(x)).numpy(), rtol=1e-6, atol=1e-6)
@@ -61,6 +72,16 @@ CASES = [
     ("zero_padding2d", lambda: layers.ZeroPadding2D(((1, 2), (0, 1))), (3, 4, 2), 0, (6, 5, 2)),
     ("cropping2d", lambda: layers.Cropping2D(((1, 0), (1, 2))), (4, 5, 2), 0, (3, 2, 2)),
     ("batch_norm", lambda: layers.BatchNormalization(), (4, 3), 4, (4, 3)),
+    ("masking", lambda: layers.Masking(0.5), (4, 3), 0, (4, 3)),
+    ("conv1d_transpose", lambda: layers.Conv1DTranspose(3, 3, strides=2), (5, 2), 2, (11, 3)),
+    ("depthwise1d", lambda: layers.DepthwiseConv1D(3, depth_multiplier=2), (6, 3), 2, (4, 6)),
+    ("separable1d", lambda: layers.SeparableConv1D(4, 3, padding="same"), (6, 3), 3, (6, 4)),
+    ("zero_padding1d", lambda: layers.ZeroPadding1D((2, 1)), (3, 2), 0, (6, 2)),
+    ("cropping1d", lambda: layers.Cropping1D(1), (5, 2), 0, (3, 2)),
+    ("conv2d_channels_first", lambda: layers.Conv2D(4, 3, data_format="channels_first"), (3, 6, 5), 2,
+     (4, 4, 3)),
+    ("max_pool2d_channels_first", lambda: layers.MaxPooling2D(data_format="channels_first"), (3, 6, 5), 0,
+     (3, 3, 2)),
 ]
 
 

@@ -1,9 +1,10 @@
 """Weight constraints (``keras.constraints``): projections applied after each optimizer step."""
 from __future__ import annotations
 
-from . import ops
+from . import _serialization, ops
 
-__all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "max_norm", "non_neg", "unit_norm", "get"]
+__all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "max_norm", "non_neg", "unit_norm", "get", "serialize",
+           "deserialize"]
 
 
 class Constraint:
@@ -12,6 +13,10 @@ class Constraint:
 
     def get_config(self):
         return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 class MaxNorm(Constraint):
@@ -48,10 +53,26 @@ class UnitNorm(Constraint):
 max_norm, non_neg, unit_norm = MaxNorm, NonNeg, UnitNorm
 
 
+_BY_NAME = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "MaxNorm": MaxNorm, "NonNeg": NonNeg,
+            "UnitNorm": UnitNorm}
+
+
+def serialize(constraint):
+    """Keras 3's form: ``{"module": "keras.constraints", "class_name", "config", "registered_name"}``."""
+    return _serialization.serialize_object(constraint, "keras.constraints", "constraint")
+
+
+def deserialize(config):
+    """The constraint described by ``serialize``'s output (or a bare class name)."""
+    return _serialization.deserialize_object(config, _BY_NAME, "constraint")
+
+
 def get(identifier):
+    """A constraint from None, a name (``"max_norm"``), a serialized dict, an instance or a callable."""
     if identifier is None or isinstance(identifier, Constraint) or callable(identifier):
         return identifier
-    table = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm}
-    if isinstance(identifier, str) and identifier in table:
-        return table[identifier]()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str) and identifier in _BY_NAME:
+        return _BY_NAME[identifier]()
     raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from . import _core
+from . import _core, _serialization
 from . import random as _random
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
@@ -205,14 +205,13 @@ for _cls in list(_BY_NAME.values()):
 
 
 def serialize(init):
-    return {"class_name": type(init).__name__, "config": init.get_config()}
+    """Keras 3's form: ``{"module": "keras.initializers", "class_name", "config", "registered_name"}``."""
+    return _serialization.serialize_object(init, "keras.initializers", "initializer")
 
 
 def deserialize(config):
-    cls = _BY_NAME.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown initializer: {config.get('class_name')!r}")
-    return cls.from_config(config.get("config", {}))
+    """The initializer described by ``serialize``'s output (or a bare class name)."""
+    return _serialization.deserialize_object(config, _BY_NAME, "initializer")
 
 
 def get(identifier):

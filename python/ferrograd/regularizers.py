@@ -1,9 +1,9 @@
 """Weight regularizers (``keras.regularizers``): penalties added to the model loss."""
 from __future__ import annotations
 
-from . import ops
+from . import _serialization, ops
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
 
 
 class Regularizer:
@@ -61,11 +61,25 @@ class L2(L1L2):
 l1, l2, l1_l2 = L1, L2, L1L2
 
 
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
+
+
+def serialize(regularizer):
+    """Keras 3's form: ``{"module": "keras.regularizers", "class_name", "config", "registered_name"}``."""
+    return _serialization.serialize_object(regularizer, "keras.regularizers", "regularizer")
+
+
+def deserialize(config):
+    """The regularizer described by ``serialize``'s output (or a bare class name)."""
+    return _serialization.deserialize_object(config, _BY_NAME, "regularizer")
+
+
 def get(identifier):
+    """A regularizer from None, a name (``"l2"``), a serialized dict, an instance or a callable."""
     if identifier is None or isinstance(identifier, Regularizer) or callable(identifier):
         return identifier
-    if isinstance(identifier, str):
-        table = {"l1": L1, "l2": L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
-        if identifier in table:
-            return table[identifier]()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str) and identifier in _BY_NAME:
+        return _BY_NAME[identifier]()
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")

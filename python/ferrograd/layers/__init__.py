@@ -1,6 +1,16 @@
 """Layers (``keras.layers`` names and arguments)."""
-from .conv import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
-from .core import Activation, Dense, Dropout, Flatten, Reshape
+from .conv import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
+from .core import Activation, Dense, Dropout, Flatten, Masking, Reshape
+from .embedding import Embedding
 from .input_layer import Input, InputLayer
 from .layer import Layer
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
@@ -15,14 +25,26 @@ from .pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from .reshaping import Cropping2D, Lambda, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding2D
+from .reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Lambda,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 
 __all__ = [
-    "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape",
-    "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+    "Layer", "Input", "InputLayer", "Embedding", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Masking",
+    "Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
+    "SeparableConv1D", "SeparableConv2D",
     "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
-    "BatchNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding2D", "Cropping2D", "Permute",
+    "BatchNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D",
+    "Cropping2D", "Permute",
     "RepeatVector", "Lambda", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
 ]
 
