@@ -186,11 +186,11 @@ def test_unsupported_or_invalid_arguments_raise_naming_them(make, err, match):
         make()
 
 
-@pytest.mark.xfail(reason="the Layer base get_config does not list activity_regularizer yet (Keras adds it "
-                          "whenever one is set, for every layer)", strict=False)
 def test_activity_regularizer_of_any_layer_is_in_its_config():
     cfg = layers.Flatten(activity_regularizer="l2").get_config()
     assert cfg["activity_regularizer"]["class_name"] == "L2"
+    again = layers.Flatten.from_config(cfg)
+    assert again.activity_regularizer is not None and again.get_config() == cfg
 
 
 def test_serialized_forms_of_functions_and_registered_classes():

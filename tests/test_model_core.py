@@ -481,3 +481,8 @@ def test_activity_regularizer_and_add_loss():
     m = keras.Model(inp, layers.Dense(1)(Penalized()(inp)))
     m(x)
     assert len(m.losses) == 1
+
+
+def test_explicit_mask_to_a_call_without_mask_is_an_error():
+    with pytest.raises(TypeError, match="mask"):
+        layers.Flatten()(np.ones((2, 3, 1), np.float32), mask=np.ones((2, 3), bool))

@@ -202,6 +202,8 @@ _BY_NAME = {
 }
 for _cls in list(_BY_NAME.values()):
     _BY_NAME[_cls.__name__] = _cls
+# Keras 3's short aliases (Embedding's default is "uniform").
+_BY_NAME.update({"uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones})
 
 
 def serialize(init):

@@ -403,11 +403,9 @@ class Layer:
         elif kwargs:
             kwargs.pop("training", None)
         # masks: an explicit `mask=` wins; else the masks riding on the inputs.
-        explicit_mask = None
-        if kwargs:
-            explicit_mask = kwargs.get("mask")
-            if not spec.has_mask:
-                kwargs.pop("mask", None)
+        # (an explicit `mask=` to a call without a `mask` parameter reaches call() and fails there
+        # with Python's TypeError, as in Keras: nothing is dropped silently)
+        explicit_mask = kwargs.get("mask") if kwargs else None
         if spec.has_mask and explicit_mask is None:
             m = _masks_of(first)
             if m is not None:
@@ -511,6 +509,8 @@ class Layer:
     # ---- config ------------------------------------------------------------------------------
     def get_config(self):
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:  # Keras lists it whenever one is set
+            cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._input_shape_arg is not None:
             cfg["input_shape"] = self._input_shape_arg
         return cfg
