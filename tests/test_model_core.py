@@ -486,3 +486,35 @@ def test_activity_regularizer_and_add_loss():
 def test_explicit_mask_to_a_call_without_mask_is_an_error():
     with pytest.raises(TypeError, match="mask"):
         layers.Flatten()(np.ones((2, 3, 1), np.float32), mask=np.ones((2, 3), bool))
+
+
+def test_embedding_config_matches_keras_and_round_trips():
+    # Keras 3.15 (torch backend) printed these keys for Embedding(10, 4, mask_zero=True).
+    keras_keys = ["name", "trainable", "dtype", "input_dim", "output_dim", "embeddings_initializer",
+                  "embeddings_regularizer", "activity_regularizer", "embeddings_constraint", "mask_zero",
+                  "quantization_config"]
+    e = layers.Embedding(10, 4, mask_zero=True, embeddings_regularizer="l2")
+    cfg = e.get_config()
+    assert list(cfg) == keras_keys
+    assert cfg["embeddings_initializer"]["class_name"] == "RandomUniform"
+    again = layers.Embedding.from_config(cfg)
+    assert again.get_config() == cfg
+    with pytest.raises(NotImplementedError, match="lora_rank"):
+        layers.Embedding(10, 4, lora_rank=2)
+    with pytest.raises(ValueError, match="input_dim"):
+        layers.Embedding(0, 4)
+    ids = np.array([[1, 9]])
+    np.testing.assert_array_equal(e(ids).numpy(), e.embeddings.numpy()[ids])
+    with pytest.raises(IndexError):
+        e(np.array([[10]]))
+
+
+def test_embedding_gradient_scatters_over_repeated_ids():
+    e = layers.Embedding(5, 3)
+    ids = np.array([[1, 1, 4]])
+    out = e(ids)
+    ops.sum(out).backward()
+    g = e.embeddings.grad.numpy()
+    np.testing.assert_array_equal(g[1], 2.0)
+    np.testing.assert_array_equal(g[4], 1.0)
+    np.testing.assert_array_equal(g[[0, 2, 3]], 0.0)

@@ -30,10 +30,11 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, lora_alpha=None,
-                 input_length=None, **kwargs):
-        for arg, val in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha)):
+                 input_length=None, quantization_config=None, **kwargs):
+        for arg, val in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha),
+                         ("quantization_config", quantization_config)):
             if val is not None:
-                raise NotImplementedError(f"Embedding: `{arg}` (LoRA) is not supported by ferrograd. Received: "
+                raise NotImplementedError(f"Embedding: `{arg}` is not supported by ferrograd. Received: "
                                           f"{arg}={val!r}")
         if input_length is not None:
             raise ValueError("Argument `input_length` is deprecated (Keras 3); declare the input with "
@@ -84,5 +85,6 @@ class Embedding(Layer):
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            "quantization_config": None,
         })
         return cfg
