@@ -9,7 +9,9 @@ __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "LambdaCallba
 
 
 class Callback:
-    """Base class; override the hooks you need. ``self.model`` is set by the loop."""
+    """Base class; override the hooks you need. ``self.model`` and ``self.params`` (``epochs``,
+    ``steps``, ``verbose``) are set by the loop. ``on_batch_begin``/``on_batch_end`` are the legacy
+    names: the default ``on_train_batch_begin``/``on_train_batch_end`` call them, as in Keras."""
 
     def __init__(self):
         self.model = None
@@ -21,12 +23,19 @@ class Callback:
     def set_params(self, params):
         self.params = params
 
+    def on_batch_begin(self, batch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
     def on_train_begin(self, logs=None): ...
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_test_batch_begin(self, batch, logs=None): ...
@@ -37,26 +46,120 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None): ...
 
 
-class CallbackList(Callback):
-    """Dispatches every hook to a list of callbacks, in order."""
+def _pythonify_logs(logs):
+    """Logs as Keras hands them to callbacks: keys sorted, nested dicts (``compile_metrics``)
+    flattened, one-element tensors and NumPy scalars as Python floats."""
+    if not logs:
+        return {}
+    out = {}
+    for key, value in sorted(logs.items()):
+        if isinstance(value, dict):
+            out.update(_pythonify_logs(value))
+            continue
+        if not isinstance(value, float):
+            try:
+                value = float(value.item()) if getattr(value, "size", 0) == 1 else float(value)
+            except (TypeError, ValueError, AttributeError):
+                pass
+        out[key] = value
+    return out
 
-    def __init__(self, callbacks=None, model=None, **params):
-        super().__init__()
-        self.callbacks = list(callbacks or [])
+
+class CallbackList(Callback):
+    """Calls every hook on a list of callbacks, in order, with the logs made Python values.
+
+    ``add_history`` / ``add_progbar`` append a :class:`History` / :class:`ProgbarLogger` after the
+    user's callbacks unless one is already there (Keras' rule); ``params`` go to every callback.
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
+        self.model = None
+        self.callbacks = list(callbacks) if callbacks else []
+        self._history = self._progbar = None
+        for c in self.callbacks:
+            if self._history is None and isinstance(c, History):
+                self._history = c
+            elif self._progbar is None and isinstance(c, ProgbarLogger):
+                self._progbar = c
+        if self._history is None and add_history:
+            self._history = History()
+            self.callbacks.append(self._history)
+        if self._progbar is None and add_progbar:
+            self._progbar = ProgbarLogger()
+            self.callbacks.append(self._progbar)
+        self.set_model(model)
+        self.set_params(params)
+
+    def append(self, callback):
+        self.callbacks.append(callback)
+
+    def set_model(self, model):
+        if model is None:
+            return
+        super().set_model(model)
+        if self._history is not None:
+            model.history = self._history
         for c in self.callbacks:
             c.set_model(model)
-            c.set_params(params)
 
-    def __getattribute__(self, name):
-        if name.startswith("on_"):
-            cbs = object.__getattribute__(self, "callbacks")
+    def set_params(self, params):
+        self.params = params
+        if params:
+            for c in self.callbacks:
+                c.set_params(params)
 
-            def dispatch(*args, **kwargs):
-                for c in cbs:
-                    getattr(c, name)(*args, **kwargs)
+    def _call(self, hook, *args):
+        for c in self.callbacks:
+            getattr(c, hook)(*args)
 
-            return dispatch
-        return object.__getattribute__(self, name)
+    def on_batch_begin(self, batch, logs=None):
+        self._call("on_batch_begin", batch, _pythonify_logs(logs))
+
+    def on_batch_end(self, batch, logs=None):
+        self._call("on_batch_end", batch, _pythonify_logs(logs))
+
+    def on_train_begin(self, logs=None):
+        self._call("on_train_begin", _pythonify_logs(logs))
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", _pythonify_logs(logs))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._call("on_epoch_begin", epoch, _pythonify_logs(logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._call("on_epoch_end", epoch, _pythonify_logs(logs))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._call("on_train_batch_begin", batch, _pythonify_logs(logs))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._call("on_train_batch_end", batch, _pythonify_logs(logs))
+
+    def on_test_begin(self, logs=None):
+        self._call("on_test_begin", _pythonify_logs(logs))
+
+    def on_test_end(self, logs=None):
+        self._call("on_test_end", _pythonify_logs(logs))
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._call("on_test_batch_begin", batch, _pythonify_logs(logs))
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._call("on_test_batch_end", batch, _pythonify_logs(logs))
+
+    def on_predict_begin(self, logs=None):
+        self._call("on_predict_begin", _pythonify_logs(logs))
+
+    def on_predict_end(self, logs=None):
+        self._call("on_predict_end", _pythonify_logs(logs))
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._call("on_predict_batch_begin", batch, _pythonify_logs(logs))
+
+    def on_predict_batch_end(self, batch, logs=None):
+        # {"outputs": batch outputs} is handed over as is (no float conversion of one-element outputs)
+        self._call("on_predict_batch_end", batch, logs if logs is not None else {})
 
 
 class History(Callback):
@@ -79,43 +182,92 @@ class History(Callback):
 
 
 def _fmt_logs(logs):
-    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+    return " - ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items())
 
 
 class ProgbarLogger(Callback):
-    """Keras-style progress: redraws in place on a terminal (verbose=1), one line per epoch otherwise."""
+    """Keras-style progress: redraws in place on a terminal (verbose=1), one line per epoch otherwise
+    (verbose=2, or output that is not a terminal). Also reports ``evaluate`` and ``predict`` when
+    they run on their own (not as ``fit``'s validation)."""
 
-    def __init__(self, verbose=1):
+    def __init__(self, verbose=None):
         super().__init__()
-        self.verbose = verbose
+        self.verbose = 1 if verbose in (None, "auto") else verbose
         self._tty = sys.stdout.isatty()
+        self._in_fit = False
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def set_params(self, params):
+        super().set_params(params)
+        verbose = params.get("verbose", self.verbose)
+        self.verbose = 1 if verbose in (None, "auto") else verbose
+
+    def _start(self):
         self._t0 = time.perf_counter()
         self._last = 0.0
-        if self.verbose:
-            print(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}", flush=True)
+        self._seen = 0
 
-    def on_train_batch_end(self, batch, logs=None):
+    def _update(self, batch, logs):
+        self._seen = batch + 1
         if self.verbose == 1 and self._tty:
             now = time.perf_counter()
             steps = self.params.get("steps")
             if now - self._last > 0.05 or batch + 1 == steps:
                 self._last = now
                 per = (now - self._t0) / (batch + 1)
-                eta = per * (steps - batch - 1) if steps else 0.0
-                line = f"\r{batch + 1}/{steps} - ETA: {eta:.0f}s - {per * 1e3:.0f}ms/step - {_fmt_logs(logs or {})}"
+                eta = f" - ETA: {per * (steps - batch - 1):.0f}s" if steps else ""
+                line = f"\r{batch + 1}/{steps or '?'}{eta} - {per * 1e3:.0f}ms/step - {_fmt_logs(logs or {})}"
                 sys.stdout.write(line)
                 sys.stdout.flush()
 
-    def on_epoch_end(self, epoch, logs=None):
-        if not self.verbose:
-            return
+    def _finish(self, logs):
         dt = time.perf_counter() - self._t0
-        steps = self.params.get("steps") or 1
-        line = f"{steps}/{steps} - {dt:.0f}s - {dt / steps * 1e3:.0f}ms/step - {_fmt_logs(logs or {})}"
+        steps = self.params.get("steps") or self._seen or 1
+        done = self._seen or steps
+        tail = f" - {_fmt_logs(logs)}" if logs else ""
+        line = f"{done}/{steps} - {dt:.0f}s - {dt / max(done, 1) * 1e3:.0f}ms/step{tail}"
         sys.stdout.write(("\r" if self._tty and self.verbose == 1 else "") + line + "\n")
         sys.stdout.flush()
+
+    def on_train_begin(self, logs=None):
+        self._in_fit = True
+
+    def on_train_end(self, logs=None):
+        self._in_fit = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start()
+        epochs = self.params.get("epochs", 1)
+        if self.verbose and (epochs or 1) > 1:
+            print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.verbose:
+            self._finish(logs or {})
+
+    def on_test_begin(self, logs=None):
+        if not self._in_fit:
+            self._start()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._in_fit:
+            self._update(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if not self._in_fit and self.verbose:
+            self._finish(logs or {})
+
+    def on_predict_begin(self, logs=None):
+        self._start()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._update(batch, {})
+
+    def on_predict_end(self, logs=None):
+        if self.verbose:
+            self._finish({})
 
 
 class LambdaCallback(Callback):
