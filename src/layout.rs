@@ -1,20 +1,70 @@
 //! Layout: shape + strides (in elements, any sign) + offset into the storage.
 //!
 //! Views (transpose, permute, slices with steps, expand_dims, squeeze, broadcast, reshape of
-//! compatible strides) change only the layout. Invariant: every address
-//! `offset + sum(i_k * strides[k])` for in-range indices lies inside the storage.
+//! compatible strides) change only the layout. Invariant of every `Tensor`: every address
+//! `offset + sum(i_k * strides[k])` for in-range indices lies inside its storage.
+//!
+//! Who keeps the invariant: the fields are crate-private, so code outside the crate builds a
+//! layout only through [`Layout::contiguous`], [`Layout::new`] or the checked view methods, and a
+//! layout meets a storage only in `Tensor::from_parts` / `Tensor::with_layout`, which call
+//! [`Layout::check_within`] (overflow-checked span against the storage length) and return an
+//! error instead of a tensor that reads outside its buffer. The unchecked view helpers (`slice`,
+//! `select`, `expand_dims`, `squeeze`) are crate-private: their callers normalise the arguments,
+//! and the tensor constructor re-checks the result (O(ndim), far below the cost of the `Arc` a
+//! view allocates).
 
 use crate::error::{Error, Result};
 use crate::shape::{contiguous_strides, numel};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
-    pub shape: Vec<usize>,
-    pub strides: Vec<isize>,
-    pub offset: usize,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) strides: Vec<isize>,
+    pub(crate) offset: usize,
 }
 
 impl Layout {
+    /// A layout from its parts; checks that `strides` has one entry per dimension and that the
+    /// element count and the addressed span fit in `isize` (the storage bound is checked where
+    /// the layout meets a storage, in `Tensor::from_parts`).
+    pub fn new(shape: &[usize], strides: &[isize], offset: usize) -> Result<Layout> {
+        if shape.len() != strides.len() {
+            return Err(Error::shape(
+                "layout",
+                format!(
+                    "shape {shape:?} has {} dimensions but strides {strides:?} have {}",
+                    shape.len(),
+                    strides.len()
+                ),
+            ));
+        }
+        let l = Layout {
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+            offset,
+        };
+        l.checked_span()?;
+        Ok(l)
+    }
+
+    /// The shape (elements per dimension).
+    #[inline]
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The strides, in elements (any sign; 0 on broadcast axes).
+    #[inline]
+    pub fn strides(&self) -> &[isize] {
+        &self.strides
+    }
+
+    /// The storage index of the element at index 0 along every axis.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
     /// A row-major layout starting at offset 0.
     pub fn contiguous(shape: &[usize]) -> Layout {
         Layout {
@@ -79,7 +129,7 @@ impl Layout {
     }
 
     /// Inserts a size-1 axis at `axis` (already normalised to 0..=ndim).
-    pub fn expand_dims(&self, axis: usize) -> Layout {
+    pub(crate) fn expand_dims(&self, axis: usize) -> Layout {
         let mut l = self.clone();
         let stride = if axis < l.ndim() {
             l.strides[axis] * l.shape[axis] as isize
@@ -92,7 +142,7 @@ impl Layout {
     }
 
     /// Removes the given size-1 axes (sorted, normalised).
-    pub fn squeeze(&self, axes: &[usize]) -> Result<Layout> {
+    pub(crate) fn squeeze(&self, axes: &[usize]) -> Result<Layout> {
         for &a in axes {
             if self.shape[a] != 1 {
                 return Err(Error::value(
@@ -157,7 +207,7 @@ impl Layout {
 
     /// Takes `start, start+step, ...` (`len` elements) along `axis`; step may be negative.
     /// The caller has normalised start/len so every index is in range.
-    pub fn slice(&self, axis: usize, start: usize, len: usize, step: isize) -> Layout {
+    pub(crate) fn slice(&self, axis: usize, start: usize, len: usize, step: isize) -> Layout {
         let mut l = self.clone();
         if len > 0 {
             l.offset = (l.offset as isize + start as isize * l.strides[axis]) as usize;
@@ -168,7 +218,7 @@ impl Layout {
     }
 
     /// Picks one index along `axis`, removing the axis.
-    pub fn select(&self, axis: usize, index: usize) -> Layout {
+    pub(crate) fn select(&self, axis: usize, index: usize) -> Layout {
         let mut l = self.clone();
         l.offset = (l.offset as isize + index as isize * l.strides[axis]) as usize;
         l.shape.remove(axis);
@@ -270,6 +320,104 @@ impl Layout {
         }
         (lo, hi + 1)
     }
+
+    /// Whether distinct in-range indices always reach distinct addresses (so a write through
+    /// the layout is unambiguous and disjoint index ranges never race). A sufficient test, as
+    /// PyTorch's `has_internal_overlap`: sorted by |stride|, each axis of size > 1 must step
+    /// past everything the smaller axes reach. Holds for contiguous tensors and every view op
+    /// but broadcasting (stride 0). O(ndim^2), called once per in-place op.
+    pub fn is_non_overlapping(&self) -> bool {
+        if self.numel() <= 1 {
+            return true;
+        }
+        let mut axes: Vec<(usize, usize)> = self
+            .shape
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&d, _)| d > 1)
+            .map(|(&d, &s)| (d, s.unsigned_abs()))
+            .collect();
+        axes.sort_unstable_by_key(|&(_, s)| s);
+        let mut reach: usize = 0; // max address offset covered by the smaller axes
+        for (d, s) in axes {
+            if s <= reach {
+                return false;
+            }
+            match (d - 1).checked_mul(s).and_then(|e| e.checked_add(reach)) {
+                Some(r) => reach = r,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// [`span`](Layout::span) with every product and sum overflow-checked; also checks the
+    /// rank of the strides and that the element count fits in `isize`.
+    pub fn checked_span(&self) -> Result<(isize, isize)> {
+        let bad = || {
+            Error::value(
+                "layout",
+                format!(
+                    "shape {:?} with strides {:?} and offset {} addresses more elements than fit in memory",
+                    self.shape, self.strides, self.offset
+                ),
+            )
+        };
+        if self.shape.len() != self.strides.len() {
+            return Err(Error::shape(
+                "layout",
+                format!(
+                    "shape {:?} has {} dimensions but strides {:?} have {}",
+                    self.shape,
+                    self.shape.len(),
+                    self.strides,
+                    self.strides.len()
+                ),
+            ));
+        }
+        let n = self
+            .shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .ok_or_else(bad)?;
+        let offset = isize::try_from(self.offset).map_err(|_| bad())?;
+        if n == 0 {
+            return Ok((offset, offset));
+        }
+        isize::try_from(n).map_err(|_| bad())?;
+        let (mut lo, mut hi) = (offset, offset);
+        for (&d, &s) in self.shape.iter().zip(&self.strides) {
+            let ext = isize::try_from(d - 1)
+                .ok()
+                .and_then(|d| d.checked_mul(s))
+                .ok_or_else(bad)?;
+            if ext < 0 {
+                lo = lo.checked_add(ext).ok_or_else(bad)?;
+            } else {
+                hi = hi.checked_add(ext).ok_or_else(bad)?;
+            }
+        }
+        Ok((lo, hi.checked_add(1).ok_or_else(bad)?))
+    }
+
+    /// Checks that every element this layout addresses lies in a storage of `len` elements
+    /// (for an empty layout: that the offset is at most `len`, so the data pointer stays within
+    /// or one past the buffer). `op` names the caller in the error.
+    pub fn check_within(&self, op: &str, len: usize) -> Result<()> {
+        let (lo, hi) = self.checked_span()?;
+        // hi >= lo >= ... and hi may equal lo (empty); both must lie in 0..=len.
+        let ok = lo >= 0 && (hi as usize) <= len && (self.numel() > 0 || self.offset <= len);
+        if !ok {
+            return Err(Error::value(
+                op,
+                format!(
+                    "layout with shape {:?}, strides {:?} and offset {} addresses elements {lo}..{hi}, outside a storage of {len} elements",
+                    self.shape, self.strides, self.offset
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -299,5 +447,68 @@ mod tests {
     fn span_with_negative_strides() {
         let l = Layout::contiguous(&[5]).slice(0, 4, 5, -1);
         assert_eq!(l.span(), (0, 5));
+        assert_eq!(l.checked_span().unwrap(), (0, 5));
+    }
+
+    #[test]
+    fn overlap() {
+        assert!(Layout::contiguous(&[3, 4]).is_non_overlapping());
+        assert!(Layout::contiguous(&[3, 4])
+            .permute(&[1, 0])
+            .unwrap()
+            .is_non_overlapping());
+        assert!(Layout::contiguous(&[8])
+            .slice(0, 7, 4, -2)
+            .is_non_overlapping());
+        assert!(!Layout::contiguous(&[1, 4])
+            .broadcast_to(&[3, 4])
+            .unwrap()
+            .is_non_overlapping());
+        assert!(!Layout::new(&[3, 3], &[1, 1], 0)
+            .unwrap()
+            .is_non_overlapping());
+        assert!(Layout::new(&[1, 3], &[0, 1], 0)
+            .unwrap()
+            .is_non_overlapping());
+    }
+
+    #[test]
+    fn new_checks_rank_and_overflow() {
+        assert!(Layout::new(&[2, 3], &[3], 0).is_err());
+        assert!(Layout::new(&[usize::MAX, 2], &[1, 1], 0).is_err());
+        assert!(Layout::new(&[1 << 40], &[1 << 40], 0).is_err());
+        assert!(Layout::new(&[2], &[1], usize::MAX).is_err());
+        let l = Layout::new(&[2, 3], &[3, 1], 4).unwrap();
+        assert_eq!(l.checked_span().unwrap(), (4, 10));
+    }
+
+    #[test]
+    fn check_within_storage_bounds() {
+        let l = Layout::new(&[2, 3], &[3, 1], 0).unwrap();
+        assert!(l.check_within("t", 6).is_ok());
+        assert!(l.check_within("t", 5).is_err());
+        let l = Layout::new(&[2, 3], &[3, 1], 1).unwrap();
+        assert!(l.check_within("t", 6).is_err());
+        // Negative stride walking below the start of the buffer.
+        let l = Layout::new(&[3], &[-1], 1).unwrap();
+        assert!(l.check_within("t", 6).is_err());
+        assert!(Layout::new(&[3], &[-1], 2)
+            .unwrap()
+            .check_within("t", 3)
+            .is_ok());
+        // Broadcast (stride 0) reads one element however long the axis.
+        assert!(Layout::new(&[1000], &[0], 2)
+            .unwrap()
+            .check_within("t", 3)
+            .is_ok());
+        // Empty layouts may sit at the end of the buffer but not past it.
+        assert!(Layout::new(&[0, 4], &[4, 1], 6)
+            .unwrap()
+            .check_within("t", 6)
+            .is_ok());
+        assert!(Layout::new(&[0, 4], &[4, 1], 7)
+            .unwrap()
+            .check_within("t", 6)
+            .is_err());
     }
 }

@@ -5,9 +5,18 @@
 //! by an owner handle). Mutation goes through raw pointers: a kernel writes only into storage it
 //! just created, or into storage an in-place op (optimizer update, `__setitem__`) targets under the
 //! caller's exclusive use; this mirrors NumPy and PyTorch, where views alias freely.
+//!
+//! Version counter (as PyTorch's): every in-place write through the crate's API (`assign`,
+//! `__setitem__`, the fused optimizer step) bumps the storage's `version`, so every view of the
+//! storage sees it. The tape records the versions of the tensors a backward rule will read and
+//! `backward` refuses to run a rule whose inputs changed since (`autograd/mod.rs`). One relaxed
+//! atomic add per in-place op, one load per recorded input: no scan, nothing in the kernels.
+//! Writes the crate cannot see (through a NumPy array sharing the memory) do not count, as in
+//! PyTorch.
 
 use std::any::Any;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::alloc;
 use crate::dtype::{DType, Element};
@@ -25,6 +34,8 @@ pub struct Storage {
     len: usize,
     dtype: DType,
     owner: Owner,
+    /// In-place writes so far (see the module docs).
+    version: AtomicU64,
 }
 
 // SAFETY: the buffer is plain memory; concurrent access discipline is the kernels' contract
@@ -45,6 +56,7 @@ impl Storage {
             len,
             dtype,
             owner: Owner::Pool { class },
+            version: AtomicU64::new(0),
         })
     }
 
@@ -72,12 +84,26 @@ impl Storage {
             len,
             dtype,
             owner: Owner::External(owner),
+            version: AtomicU64::new(0),
         }
     }
 
     #[inline]
     pub fn dtype(&self) -> DType {
         self.dtype
+    }
+
+    /// How many in-place writes the storage has seen (shared by all its views).
+    #[inline]
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Records one in-place write. Every op that writes into an existing tensor's storage calls
+    /// this after the write, so a tape node that saved the tensor sees the change.
+    #[inline]
+    pub fn bump_version(&self) {
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     #[inline]

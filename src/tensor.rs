@@ -3,7 +3,15 @@
 //! A `Tensor` is a cheap `Arc` handle to {storage, layout, requires_grad flag, grad slot, tape
 //! node}. Cloning shares everything; views share the storage with a new layout. Tensors are
 //! immutable as values: ops return new tensors, and the only in-place writes are explicit ones
-//! (optimizer updates, `assign`), which are refused on tensors the tape may still read.
+//! (optimizer updates, `assign`, `__setitem__`). Those bump the storage's version counter; the
+//! tape records the version of every tensor a backward rule reads, and `backward` refuses a rule
+//! whose saved tensors were written since (see `autograd/mod.rs`). `assign` also refuses, in grad
+//! mode, a target that requires grad (the write would not be differentiated).
+//!
+//! Memory safety rests on one invariant: a tensor's layout addresses only elements inside its
+//! storage. Every constructor either checks it (`from_parts`, `with_layout`: an error, not a
+//! tensor, when the layout reaches outside) or reuses a layout already checked for the same
+//! storage (`detach`, `with_grad_fn`, a contiguous layout over a fresh buffer of its size).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -39,23 +47,10 @@ impl std::fmt::Debug for Tensor {
 }
 
 impl Tensor {
-    /// A leaf tensor over `storage` with `layout` (the layout must address only valid elements).
-    pub fn from_parts(storage: Arc<Storage>, layout: Layout) -> Tensor {
-        Tensor(Arc::new(TensorInner {
-            storage,
-            layout,
-            requires_grad: AtomicBool::new(false),
-            grad: Mutex::new(None),
-            grad_fn: None,
-        }))
-    }
-
-    /// A tensor produced by an op; `grad_fn` is set when the tape recorded it.
-    pub(crate) fn from_op(
-        storage: Arc<Storage>,
-        layout: Layout,
-        grad_fn: Option<Arc<Node>>,
-    ) -> Tensor {
+    /// The one place a `TensorInner` is built. Callers guarantee that `layout` lies within
+    /// `storage` (checked, or inherited from a tensor over the same storage).
+    fn assemble(storage: Arc<Storage>, layout: Layout, grad_fn: Option<Arc<Node>>) -> Tensor {
+        debug_assert!(layout.check_within("tensor", storage.len()).is_ok());
         Tensor(Arc::new(TensorInner {
             storage,
             layout,
@@ -65,11 +60,33 @@ impl Tensor {
         }))
     }
 
+    /// A leaf tensor over `storage` with `layout`. Errors (instead of building a tensor that
+    /// would read or write outside the buffer) when the layout addresses any element outside
+    /// the storage, or its span overflows.
+    pub fn from_parts(storage: Arc<Storage>, layout: Layout) -> Result<Tensor> {
+        layout.check_within("from_parts", storage.len())?;
+        Ok(Tensor::assemble(storage, layout, None))
+    }
+
+    /// `buf` as the output of a recorded op (same storage and layout, with `grad_fn` set).
+    pub(crate) fn with_grad_fn(buf: &Tensor, grad_fn: Arc<Node>) -> Tensor {
+        Tensor::assemble(
+            Arc::clone(&buf.0.storage),
+            buf.0.layout.clone(),
+            Some(grad_fn),
+        )
+    }
+
     /// A contiguous tensor of `shape` over a fresh buffer the caller fills completely.
     pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
         let n = checked_numel("empty", shape)?;
         let s = Storage::new_uninit(dtype, n)?;
-        Ok(Tensor::from_parts(Arc::new(s), Layout::contiguous(shape)))
+        // A contiguous layout of n elements at offset 0 over a buffer of n elements.
+        Ok(Tensor::assemble(
+            Arc::new(s),
+            Layout::contiguous(shape),
+            None,
+        ))
     }
 
     /// A contiguous tensor holding `data` with `shape`.
@@ -142,17 +159,31 @@ impl Tensor {
         Arc::ptr_eq(&self.0.storage, &other.0.storage)
     }
 
+    /// How many in-place writes this tensor's storage has seen (shared by all its views).
+    #[inline]
+    pub fn version(&self) -> u64 {
+        self.0.storage.version()
+    }
+
+    /// Records an in-place write to this tensor's storage (see [`Storage::bump_version`]).
+    #[inline]
+    pub fn bump_version(&self) {
+        self.0.storage.bump_version()
+    }
+
     /// Pointer to the first logical element (`offset` applied).
     #[inline]
     pub fn data_ptr<T: Element>(&self) -> *mut T {
-        // SAFETY: the layout invariant keeps offset inside the storage.
+        // SAFETY: every constructor checked the layout against the storage (module docs), so
+        // offset <= storage.len() and the result points into the buffer or one past its end.
         unsafe { self.0.storage.ptr::<T>().add(self.0.layout.offset) }
     }
 
     /// Byte pointer to the first logical element (`offset` applied).
     #[inline]
     pub fn data_byte_ptr(&self) -> *mut u8 {
-        // SAFETY: the layout invariant keeps offset inside the storage.
+        // SAFETY: as in `data_ptr`: offset <= storage.len(), so offset * size stays within the
+        // buffer's bytes or one past its end.
         unsafe {
             self.0
                 .storage
@@ -282,13 +313,89 @@ impl Tensor {
         Ok(())
     }
 
-    /// A new leaf sharing this tensor's data, cut off from the tape.
+    /// A new leaf sharing this tensor's data (and version counter), cut off from the tape.
     pub fn detach(&self) -> Tensor {
-        Tensor::from_parts(self.0.storage.clone(), self.0.layout.clone())
+        // Same storage, same (already checked) layout.
+        Tensor::assemble(self.0.storage.clone(), self.0.layout.clone(), None)
     }
 
-    /// A view of the same storage with another layout and no tape node (internal building block).
-    pub(crate) fn with_layout(&self, layout: Layout) -> Tensor {
-        Tensor::from_parts(self.0.storage.clone(), layout)
+    /// A view of the same storage with another layout and no tape node (internal building
+    /// block). The layout is checked against the storage like `from_parts`: the view helpers
+    /// trust their normalised arguments, and this is the last check before kernels do pointer
+    /// arithmetic with the result.
+    pub(crate) fn with_layout(&self, layout: Layout) -> Result<Tensor> {
+        layout.check_within("view", self.0.storage.len())?;
+        Ok(Tensor::assemble(self.0.storage.clone(), layout, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage(n: usize) -> Arc<Storage> {
+        Arc::new(Storage::zeros(DType::F32, n).unwrap())
+    }
+
+    #[test]
+    fn from_parts_accepts_layouts_inside_the_storage() {
+        let t = Tensor::from_parts(storage(6), Layout::contiguous(&[2, 3])).unwrap();
+        assert_eq!(t.to_vec::<f32>().unwrap(), vec![0.0; 6]);
+        // Transposed, reversed, broadcast and offset views of the same six elements.
+        for (shape, strides, offset) in [
+            (vec![3, 2], vec![1, 3], 0),
+            (vec![6], vec![-1], 5),
+            (vec![4, 3], vec![0, 1], 3),
+            (vec![0, 9], vec![9, 1], 6),
+        ] {
+            let l = Layout::new(&shape, &strides, offset).unwrap();
+            assert!(
+                Tensor::from_parts(storage(6), l).is_ok(),
+                "{shape:?} {strides:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn from_parts_refuses_layouts_outside_the_storage() {
+        for (shape, strides, offset) in [
+            (vec![2, 3], vec![3, 1], 1), // one past the end
+            (vec![7], vec![1], 0),       // too many elements
+            (vec![3], vec![3], 0),       // stride steps past the end
+            (vec![3], vec![-1], 1),      // negative stride walks below 0
+            (vec![2], vec![1], 1 << 62), // offset far outside
+            (vec![0], vec![1], 7),       // empty but offset past the end
+        ] {
+            let l = Layout::new(&shape, &strides, offset).unwrap();
+            let e = Tensor::from_parts(storage(6), l).unwrap_err();
+            assert!(matches!(e, Error::Value { .. }), "{e}");
+            assert!(e.to_string().contains("from_parts"), "{e}");
+            assert!(
+                e.to_string().contains("outside a storage of 6 elements"),
+                "{e}"
+            );
+        }
+        // Overflowing spans are refused when the layout is built.
+        assert!(Layout::new(&[1 << 40, 1 << 40], &[1 << 40, 1], 0).is_err());
+    }
+
+    #[test]
+    fn with_layout_checks_too() {
+        let t = Tensor::from_parts(storage(6), Layout::contiguous(&[6])).unwrap();
+        assert!(t.with_layout(Layout::contiguous(&[2, 3])).is_ok());
+        let e = t.with_layout(Layout::contiguous(&[2, 4])).unwrap_err();
+        assert!(e.to_string().contains("view"), "{e}");
+    }
+
+    #[test]
+    fn views_share_the_version_counter() {
+        let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).unwrap();
+        let v = t.with_layout(Layout::contiguous(&[1, 3])).unwrap();
+        let d = t.detach();
+        assert_eq!(t.version(), 0);
+        v.bump_version();
+        assert_eq!((t.version(), d.version()), (1, 1));
+        let c = crate::ops::copy_owned(&t).unwrap();
+        assert_eq!(c.version(), 0);
     }
 }

@@ -66,6 +66,16 @@ CASES = [
     ("unknown_unary", "fg._core.unary(fg.ones((2,)), 'frobnicate')", "ValueError", ["frobnicate"]),
     ("int_overflow", "fg.ones((2,), dtype='int64') + 2**70", "OverflowError", ["int64"]),
     ("grad_assign_shape", "x = fg.ones((2,)); x.grad = fg.ones((3,))", "ValueError", ["gradient", "(2,)"]),
+    ("inplace_saved_input", "x = fg.ones((2,)); x.requires_grad = True; w = fg.ones((2,)); y = (x * w).sum(); "
+     "w.assign(fg.zeros((2,))); y.backward()", "RuntimeError",
+     ["backward", "in-place", "input 1 of 'multiply'", "(2,)", "version 1", "version 0"]),
+    ("inplace_saved_setitem", "x = fg.ones((3,)); x.requires_grad = True; y = ops.exp(x); s = (y * y).sum(); "
+     "y2 = y.detach(); y2[1] = 0.0; s.backward()", "RuntimeError", ["input 0 of 'multiply'", "version 1"]),
+    ("assign_broadcast_view", "ops.broadcast_to(fg.ones((1, 2)), (3, 2)).assign(0.0)", "ValueError",
+     ["assign", "share memory", "(3, 2)"]),
+    ("optimizer_shared_variable", "w = fg.ones((2,)); fg._core.optimizer_step('sgd', [w, w.detach()], "
+     "[fg.ones((2,)), fg.ones((2,))], [[], []], 0.1, 1)", "ValueError", ["optimizer", "variables 0 and 1",
+                                                                        "share memory"]),
     ("backward_twice", "x = fg.ones((2,)); x.requires_grad = True; y = (x * x).sum(); y.backward(); y.backward()",
      "RuntimeError", ["second time", "retain_graph"]),
 ]

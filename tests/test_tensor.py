@@ -51,6 +51,27 @@ def test_from_numpy_copies_when_needed():
     assert fg.from_numpy(np.zeros((0, 3), np.float32)).shape == (0, 3)
 
 
+def test_bool_arrays_with_bytes_other_than_0_and_1_are_normalised():
+    # NumPy reads any nonzero byte as True; Rust's bool must be 0 or 1, so such an array is
+    # copied with nonzero -> True instead of shared (ferrograd/src/py/numpy.rs explains why).
+    raw = np.array([0, 1, 2, 255, 0], np.uint8)
+    a = raw.view(bool)
+    for t in (fg.from_numpy(a), fg._core.from_numpy(a, copy=True), fg.tensor(a), fg.as_tensor(a)):
+        assert t.dtype == "bool"
+        np.testing.assert_array_equal(t.numpy().view(np.uint8), [0, 1, 1, 1, 0])
+        np.testing.assert_array_equal(ops.logical_not(t).numpy(), [True, False, False, False, True])
+        np.testing.assert_array_equal(t.astype("int32").numpy(), [0, 1, 1, 1, 0])
+    assert not np.shares_memory(fg.from_numpy(a).numpy(), a)
+    np.testing.assert_array_equal(ops.where(a, 1.0, 0.0).numpy(), [0, 1, 1, 1, 0])
+    big = np.zeros(100_003, np.uint8)
+    big[-1] = 7  # found past any vector-width prefix
+    assert fg.from_numpy(big.view(bool)).numpy().view(np.uint8)[-1] == 1
+    # Valid bool arrays are still shared.
+    ok = np.array([True, False, True])
+    t = fg.from_numpy(ok)
+    assert np.shares_memory(t.numpy(), ok)
+
+
 def test_tensor_constructor_copies():
     a = np.ones(3, np.float32)
     t = fg.tensor(a)

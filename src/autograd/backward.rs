@@ -172,6 +172,51 @@ pub(super) fn rule(
     }
 }
 
+/// Whether `rule(op, ..)` reads the values of input `i` (saved tensors are always read). The
+/// version check in `backward` compares only these, so an in-place write to an input whose
+/// values the gradient does not depend on (the operands of `add`, the source of a reshape) is
+/// allowed, as in PyTorch, which saves only what the formula needs. Exhaustive like `rule`, and
+/// kept next to it: a rule that starts reading an input must say so here.
+pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
+    let needs = |k: usize| need.get(k).copied().unwrap_or(false);
+    match op {
+        Op::Unary(u) => i == 0 && u.backward_reads_input(),
+        Op::Binary(b) => match b {
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::FloorDiv => false,
+            // ga = g * b, gb = g * a
+            BinaryOp::Mul => i < 2 && needs(1 - i),
+            // ga = g / b (also used by gb); gb reads a
+            BinaryOp::Div => i == 1 || (i == 0 && needs(1)),
+            BinaryOp::Pow | BinaryOp::Maximum | BinaryOp::Minimum => i < 2,
+            BinaryOp::Mod => i < 2 && needs(1),
+        },
+        Op::Where => i == 0,
+        Op::MaxMin { .. } | Op::Prod { .. } => i == 0,
+        Op::Cast { .. }
+        | Op::Copy
+        | Op::Sum { .. }
+        | Op::Softmax { .. }
+        | Op::LogSoftmax { .. }
+        | Op::Cumsum { .. }
+        | Op::Reshape
+        | Op::Permute { .. }
+        | Op::BroadcastTo
+        | Op::View(_)
+        | Op::Concat { .. }
+        | Op::Pad { .. }
+        | Op::AvgPool2d { .. }
+        | Op::MaxPool2d { .. } => false,
+        // the indices
+        Op::Take { .. } | Op::TakeAlongAxis { .. } => i == 1,
+        // gx reads w, gw reads x; the bias gradient reads nothing
+        Op::MatMul | Op::Conv2d { .. } | Op::Conv2dTranspose { .. } => i < 2 && needs(1 - i),
+        // x and gamma (beta's gradient is a sum of g)
+        Op::BatchNorm => i < 2,
+        // the logits gradient reads the labels/targets; the target gradient only the saved probs
+        Op::SoftmaxXent { .. } => i == 1 && needs(0),
+    }
+}
+
 fn binary_rule(
     op: BinaryOp,
     a: &Tensor,

@@ -7,6 +7,17 @@
 //! several consumers (shared weights, RNN steps), and frees each node's saved state afterwards
 //! unless asked to keep the graph. The rules live in one exhaustive `match` (`backward.rs`), so a
 //! new `Op` variant does not compile without its gradient.
+//!
+//! In-place writes and the tape: a node keeps its inputs and saved tensors by reference, not by
+//! copy, so a later in-place write (`assign`, `__setitem__`, an optimizer step) would silently
+//! change what its backward rule reads. As in PyTorch, each storage carries a version counter
+//! bumped by every in-place write (`storage.rs`); `record` notes the version of every input and
+//! saved tensor, and `backward` first checks, for every node it will run, the tensors its rule
+//! reads (`backward::reads_input`, plus all saved tensors) and fails with the node's name and
+//! the expected and found versions before any gradient is touched. Writes to a tensor that no
+//! live node reads stay allowed, and the usual loop (forward, backward, which frees the nodes,
+//! then the optimizer's in-place step) never trips the check. Cost: one atomic load per recorded
+//! tensor and one compare per checked tensor; nothing per element.
 
 mod backward;
 mod op;
@@ -60,6 +71,41 @@ pub struct NodeState {
     pub op: Op,
     pub inputs: Vec<Tensor>,
     pub saved: Vec<Tensor>,
+    /// Storage versions of `inputs` then `saved` when the node was recorded.
+    pub versions: Vec<u64>,
+}
+
+impl NodeState {
+    /// Fails when a tensor this node's rule reads was written in place after recording.
+    fn check_versions(&self, name: &str, need: &[bool]) -> Result<()> {
+        if !need.iter().any(|&b| b) {
+            return Ok(()); // the rule returns early without reading anything
+        }
+        let tensors = self.inputs.iter().chain(&self.saved);
+        for (k, (t, &recorded)) in tensors.zip(&self.versions).enumerate() {
+            let is_input = k < self.inputs.len();
+            if is_input && !backward::reads_input(&self.op, k, need) {
+                continue;
+            }
+            let now = t.version();
+            if now != recorded {
+                let what = if is_input {
+                    format!("input {k}")
+                } else {
+                    format!("saved tensor {}", k - self.inputs.len())
+                };
+                return Err(Error::autograd(
+                    "backward",
+                    format!(
+                        "a tensor needed to compute gradients was modified by an in-place operation: {what} of '{name}' (shape {:?}, {}) is at version {now}, but '{name}' recorded it at version {recorded}; do the in-place write (assign, item assignment, optimizer step) after backward(), or write into a copy",
+                        t.shape(),
+                        t.dtype()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One recorded op.
@@ -81,12 +127,18 @@ pub fn record(op: Op, inputs: &[&Tensor], saved: Vec<Tensor>) -> Option<Arc<Node
     if !is_grad_enabled() || !inputs.iter().any(|t| t.requires_grad()) {
         return None;
     }
+    let versions = inputs
+        .iter()
+        .map(|t| t.version())
+        .chain(saved.iter().map(|t| t.version()))
+        .collect();
     Some(Arc::new(Node {
         name: op.name(),
         state: Mutex::new(Some(NodeState {
             op,
             inputs: inputs.iter().map(|t| (*t).clone()).collect(),
             saved,
+            versions,
         })),
     }))
 }
@@ -141,7 +193,8 @@ pub fn backward(root: &Tensor, grad: Option<Tensor>, retain_graph: bool) -> Resu
         return root.accumulate_grad(seed);
     };
 
-    // Reverse topological order by iterative post-order DFS.
+    // Reverse topological order by iterative post-order DFS; checks every node's saved versions
+    // on the way, so a stale node fails the call before any gradient is accumulated.
     let mut order: Vec<Arc<Node>> = Vec::new();
     let mut visited: HashMap<usize, ()> = HashMap::new();
     let mut stack: Vec<(Arc<Node>, bool)> = vec![(root_node.clone(), false)];
@@ -167,6 +220,8 @@ pub fn backward(root: &Tensor, grad: Option<Tensor>, retain_graph: bool) -> Resu
                 ),
             ));
         };
+        let need: Vec<bool> = st.inputs.iter().map(|t| t.requires_grad()).collect();
+        st.check_versions(node.name, &need)?;
         for inp in &st.inputs {
             if let Some(n) = inp.grad_fn() {
                 if !visited.contains_key(&node_key(n)) {
@@ -232,3 +287,6 @@ pub fn backward(root: &Tensor, grad: Option<Tensor>, retain_graph: bool) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -109,6 +109,27 @@ impl UnaryOp {
                 | UnaryOp::Selu
         )
     }
+
+    /// Whether the backward rule reads the input's values (the autograd version check needs to
+    /// know: an in-place write to an input the rule never reads cannot change the gradient).
+    /// Must agree with `unary_backward_impl`.
+    pub fn backward_reads_input(&self) -> bool {
+        !matches!(
+            self,
+            UnaryOp::Neg
+                | UnaryOp::Exp
+                | UnaryOp::Expm1
+                | UnaryOp::Sqrt
+                | UnaryOp::Rsqrt
+                | UnaryOp::Reciprocal
+                | UnaryOp::Tanh
+                | UnaryOp::Sigmoid
+                | UnaryOp::Sign
+                | UnaryOp::Floor
+                | UnaryOp::Ceil
+                | UnaryOp::Round
+        )
+    }
 }
 
 #[inline(always)]

@@ -337,12 +337,26 @@ pub fn clip(x: &Tensor, lo: f64, hi: f64) -> Result<Tensor> {
 
 /// Copies `src` (broadcast to `dst`'s shape) into the view `dst` in place.
 ///
-/// Refused when `dst` is part of the tape (an in-place write would corrupt a saved value).
+/// Refused in grad mode when `dst` requires grad (the write would not be differentiated), and
+/// when `dst` is a view whose elements overlap (a broadcast view: several elements share one
+/// address, so the write is ambiguous and two tasks could race on it). Bumps `dst`'s storage
+/// version, so a tape node that saved any view of it fails at backward instead of computing
+/// gradients from the new values (`autograd/mod.rs`).
 pub fn assign(dst: &Tensor, src: &Tensor) -> Result<()> {
     if dst.requires_grad() && crate::autograd::is_grad_enabled() {
         return Err(Error::autograd(
             "assign",
             "in-place write to a tensor that requires grad; wrap it in no_grad() or detach() first",
+        ));
+    }
+    if !dst.layout().is_non_overlapping() {
+        return Err(Error::value(
+            "assign",
+            format!(
+                "cannot write into a view whose elements share memory (shape {:?}, strides {:?}, e.g. a broadcast); write into a copy instead",
+                dst.shape(),
+                dst.strides()
+            ),
         ));
     }
     let src = cast_nograd(src, dst.dtype())?;
@@ -361,14 +375,18 @@ pub fn assign(dst: &Tensor, src: &Tensor) -> Result<()> {
     }
     // Copy through a contiguous temporary when the source shares storage (overlap safety).
     let src = if src.shares_storage(dst) {
-        contiguous_nograd(&src.with_layout(ls.clone()))?
+        contiguous_nograd(&src.with_layout(ls.clone())?)?
     } else {
-        src.with_layout(ls)
+        src.with_layout(ls)?
     };
     with_dtype!(dst.dtype(), T => {
         let plan = Plan::new(dst.shape(), [src.strides(), dst.strides()]);
         let [ss, sd] = plan.inner_strides();
         let (sp, dp) = (SendPtr(src.data_ptr::<T>()), SendPtr(dst.data_ptr::<T>()));
+        // SAFETY: both layouts were checked against their storages, and the plan hands each
+        // task its own offsets and run length within dst's index space; dst's elements have
+        // distinct addresses (checked above), so tasks write disjoint elements, and src does
+        // not alias dst (copied above when it shared the storage).
         plan.run([0, 0], GRAIN, |o, n| unsafe {
             let s = sp.get().offset(o[0]);
             let d = dp.get().offset(o[1]);
@@ -377,6 +395,7 @@ pub fn assign(dst: &Tensor, src: &Tensor) -> Result<()> {
             }
         });
     });
+    dst.bump_version();
     Ok(())
 }
 

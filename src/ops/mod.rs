@@ -34,8 +34,6 @@ pub use reduce::*;
 pub use resize::*;
 pub use shape_ops::*;
 
-use std::sync::Arc;
-
 use crate::autograd::{record, Op};
 use crate::tensor::Tensor;
 
@@ -43,6 +41,6 @@ use crate::tensor::Tensor;
 pub(crate) fn finish(buf: Tensor, op: Op, inputs: &[&Tensor], saved: Vec<Tensor>) -> Tensor {
     match record(op, inputs, saved) {
         None => buf,
-        Some(node) => Tensor::from_op(Arc::clone(buf.storage()), buf.layout().clone(), Some(node)),
+        Some(node) => Tensor::with_grad_fn(&buf, node),
     }
 }

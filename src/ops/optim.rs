@@ -1,5 +1,7 @@
 //! Fused optimizer step over a list of parameters (in place), with gradient clipping.
 
+use std::cell::RefCell;
+
 use crate::autograd::NoGradGuard;
 use crate::error::{Error, Result};
 use crate::kernels::iter::SendPtr;
@@ -30,6 +32,95 @@ fn sum_squares(g: &Tensor) -> Result<f64> {
     let _ng = NoGradGuard::new();
     let s = super::sum(&super::mul(g, g)?, None, false)?;
     s.item_f64()
+}
+
+/// The bytes a contiguous tensor covers.
+fn byte_range(t: &Tensor) -> (usize, usize) {
+    let s = t.data_byte_ptr() as usize;
+    (s, s + t.numel() * t.dtype().size())
+}
+
+/// Byte ranges `[start, end)` of tensors, in call order and sorted.
+type RangeCache = (Vec<(usize, usize)>, Vec<(usize, usize)>);
+
+thread_local! {
+    /// The byte ranges (call order, then sorted) of the last step on this thread whose written
+    /// tensors were found disjoint. A training loop passes the same tensors every step, so the
+    /// sort runs once and later steps only compare in place. Measured (200 variables of 10
+    /// elements with two slots each, the worst case: per-tensor cost, no arithmetic): the sort
+    /// and check 10 us, the in-place compare 2.9 us, against a 24 us step; for real variables
+    /// (thousands of elements and up) the kernel dominates and the check is noise.
+    static LAST_DISJOINT: RefCell<RangeCache> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The tensors a step writes, in call order: each variable, then its slots (empty ones skipped).
+fn written<'a>(
+    params: &'a [Tensor],
+    slots: &'a [Vec<Tensor>],
+) -> impl Iterator<Item = (usize, &'a Tensor)> {
+    params
+        .iter()
+        .zip(slots)
+        .enumerate()
+        .flat_map(|(i, (p, s))| std::iter::once(p).chain(s).map(move |t| (i, t)))
+        .filter(|(_, t)| t.numel() > 0)
+}
+
+/// Every tensor a step writes (variables and slots) must own its bytes: two tasks writing one
+/// address would race, and a gradient read while its bytes are written would alias the kernel's
+/// `&mut` slice. Calls `f` with the written byte ranges sorted (for the gradient look-ups), or
+/// returns an error naming the variables that share memory. O(k log k) in the number of tensors
+/// the first time a set of ranges is seen on a thread, O(k) without allocating after; nothing
+/// per element.
+fn with_disjoint_written<R>(
+    params: &[Tensor],
+    slots: &[Vec<Tensor>],
+    f: impl FnOnce(&[(usize, usize)]) -> Result<R>,
+) -> Result<R> {
+    LAST_DISJOINT.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let (order, sorted) = &mut *cache;
+        let mut n = 0usize;
+        let same = written(params, slots).all(|(_, t)| {
+            n += 1;
+            order.get(n - 1) == Some(&byte_range(t))
+        }) && n == order.len();
+        if !same {
+            order.clear();
+            order.extend(written(params, slots).map(|(_, t)| byte_range(t)));
+            sorted.clone_from(order);
+            sorted.sort_unstable();
+            if sorted.windows(2).any(|w| w[1].0 < w[0].1) {
+                order.clear(); // never reuse a failed set
+                sorted.clear();
+                // Error path: find which variables, by index.
+                let mut owned: Vec<(usize, usize, usize)> = written(params, slots)
+                    .map(|(i, t)| {
+                        let (a, b) = byte_range(t);
+                        (a, b, i)
+                    })
+                    .collect();
+                owned.sort_unstable();
+                let which = match owned.windows(2).find(|w| w[1].0 < w[0].1) {
+                    Some(w) if w[0].2 == w[1].2 => {
+                        format!("variable {} and one of its slots share memory", w[0].2)
+                    }
+                    Some(w) => format!(
+                        "variables {} and {} (or their slots) share memory",
+                        w[0].2.min(w[1].2),
+                        w[0].2.max(w[1].2)
+                    ),
+                    None => "two variables or slots share memory".to_string(),
+                };
+                return Err(Error::value(
+                    "optimizer",
+                    format!("{which}; every variable and slot must own its buffer"),
+                ));
+            }
+        }
+        f(sorted)
+    })
 }
 
 /// Applies one step of `rule` to every parameter. `slots[i]` holds `rule.slots()` tensors shaped
@@ -121,12 +212,22 @@ pub fn optimizer_step(
         }
         None => 1.0,
     };
-    // Contiguous gradients in the parameter dtype.
-    let grads: Vec<Tensor> = grads
-        .iter()
-        .zip(params)
-        .map(|(g, p)| super::contiguous_nograd(&super::cast_nograd(g, p.dtype())?))
-        .collect::<Result<_>>()?;
+    // Contiguous gradients in the parameter dtype, copied when they overlap a written tensor.
+    let grads: Vec<Tensor> = with_disjoint_written(params, slots, |written| {
+        grads
+            .iter()
+            .zip(params)
+            .map(|(g, p)| {
+                let g = super::contiguous_nograd(&super::cast_nograd(g, p.dtype())?)?;
+                let (a, b) = byte_range(&g);
+                let k = written.partition_point(|w| w.0 < b);
+                if g.numel() > 0 && k > 0 && written[k - 1].1 > a {
+                    return super::copy_owned(&g);
+                }
+                Ok(g)
+            })
+            .collect::<Result<_>>()
+    })?;
     let mut steps = Vec::with_capacity(params.len());
     for g in &grads {
         let mut scale = global;
@@ -170,8 +271,9 @@ pub fn optimizer_step(
         let run = |&(i, s, e): &(usize, usize, usize)| {
             let pp = &ptrs[i];
             let len = e - s;
-            // SAFETY: validated above: distinct contiguous buffers of the parameter's length;
-            // tasks cover disjoint ranges. Unused slots are zero-length.
+            // SAFETY: validated above: contiguous buffers of the parameter's length whose byte
+            // ranges do not overlap (variables and slots), gradients copied where they overlapped
+            // one; tasks cover disjoint ranges. Unused slots are zero-length.
             unsafe {
                 let sl = |k: usize| -> &mut [T] {
                     if pp.s[k].get().is_null() { &mut [] } else { std::slice::from_raw_parts_mut(pp.s[k].get().add(s), len) }
@@ -193,5 +295,12 @@ pub fn optimizer_step(
             tasks.iter().for_each(run);
         }
     }, _ => unreachable!());
+    // In-place writes: a tape node that still holds a parameter (a graph built before this
+    // step and not yet backpropagated) fails at backward instead of using the new values. One
+    // atomic add per tensor per step.
+    for (p, s) in params.iter().zip(slots) {
+        p.bump_version();
+        s.iter().for_each(Tensor::bump_version);
+    }
     Ok(())
 }

@@ -97,7 +97,7 @@ pub(crate) fn reduce_raw(
             // Bring the reduced axes last and contiguous, then reduce rows.
             let mut perm = kept.clone();
             perm.extend_from_slice(axes);
-            let xp = contiguous_nograd(&x.with_layout(x.layout().permute(&perm)?))?;
+            let xp = contiguous_nograd(&x.with_layout(x.layout().permute(&perm)?)?)?;
             let offs: Vec<isize> = (0..o as isize).map(|i| i * r as isize).collect();
             reduce_rows(op, xp.data_ptr::<T>(), &offs, r, out.data_ptr::<T>(), T::default());
         }
@@ -194,7 +194,7 @@ pub(crate) fn prod_backward(
     let mut perm = kept.clone();
     perm.extend_from_slice(axes);
     let r: usize = axes.iter().map(|&d| x.shape()[d]).product();
-    let xp = contiguous_nograd(&x.with_layout(x.layout().permute(&perm)?))?;
+    let xp = contiguous_nograd(&x.with_layout(x.layout().permute(&perm)?)?)?;
     let gk = contiguous_nograd(&reshape(g, &reduced_shape(x.shape(), axes, false))?)?;
     let rows = xp.numel().checked_div(r).unwrap_or(0);
     let out = Tensor::empty(xp.shape(), x.dtype())?;
@@ -221,7 +221,7 @@ pub(crate) fn prod_backward(
     for (i, &p) in perm.iter().enumerate() {
         inv[p] = i;
     }
-    Ok(out.with_layout(out.layout().permute(&inv)?))
+    out.with_layout(out.layout().permute(&inv)?)
 }
 
 /// Population variance over `axes`.
@@ -333,7 +333,7 @@ fn arg_extreme(x: &Tensor, axis: Option<isize>, keepdims: bool, is_max: bool) ->
         Some(a) => {
             let a = normalize_axis(name, a, x.ndim())?;
             let xp = match axis_last_perm(x.ndim(), a) {
-                Some(p) => x.with_layout(x.layout().permute(&p)?),
+                Some(p) => x.with_layout(x.layout().permute(&p)?)?,
                 None => x.clone(),
             };
             (

@@ -68,14 +68,14 @@ pub fn reshape(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
         return Ok(x.clone());
     }
     let view = match x.layout().reshape_view(shape) {
-        Some(l) => x.with_layout(l),
+        Some(l) => x.with_layout(l)?,
         None => {
             let c = contiguous_nograd(x)?;
             c.with_layout(Layout {
                 shape: shape.to_vec(),
                 strides: crate::shape::contiguous_strides(shape),
                 offset: c.offset(),
-            })
+            })?
         }
     };
     Ok(finish(view, Op::Reshape, &[x], vec![]))
@@ -88,7 +88,7 @@ pub fn permute(x: &Tensor, perm: &[usize]) -> Result<Tensor> {
         return Ok(x.clone());
     }
     Ok(finish(
-        x.with_layout(l),
+        x.with_layout(l)?,
         Op::Permute {
             perm: perm.to_vec(),
         },
@@ -145,7 +145,7 @@ pub fn moveaxis(x: &Tensor, src: isize, dst: isize) -> Result<Tensor> {
 pub fn expand_dims(x: &Tensor, axis: isize) -> Result<Tensor> {
     let a = normalize_axis("expand_dims", axis, x.ndim() + 1)?;
     let l = x.layout().expand_dims(a);
-    Ok(finish(x.with_layout(l), Op::Reshape, &[x], vec![]))
+    Ok(finish(x.with_layout(l)?, Op::Reshape, &[x], vec![]))
 }
 
 /// Removes size-1 axes (all of them when `axes` is None).
@@ -155,7 +155,7 @@ pub fn squeeze(x: &Tensor, axes: Option<&[isize]>) -> Result<Tensor> {
         Some(a) => normalize_axes("squeeze", Some(a), x.ndim())?,
     };
     let l = x.layout().squeeze(&axes)?;
-    Ok(finish(x.with_layout(l), Op::Reshape, &[x], vec![]))
+    Ok(finish(x.with_layout(l)?, Op::Reshape, &[x], vec![]))
 }
 
 /// Broadcasts to `shape` (a view with zero strides).
@@ -164,7 +164,7 @@ pub fn broadcast_to(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
         return Ok(x.clone());
     }
     let l = x.layout().broadcast_to(shape)?;
-    Ok(finish(x.with_layout(l), Op::BroadcastTo, &[x], vec![]))
+    Ok(finish(x.with_layout(l)?, Op::BroadcastTo, &[x], vec![]))
 }
 
 /// One item of a basic (view-producing) or integer-array index.
@@ -212,8 +212,8 @@ pub fn slice_bounds(
 }
 
 /// A recorded view of `x` described by `map` (whose layout the caller computed).
-fn view(x: &Tensor, layout: Layout, map: ViewMap) -> Tensor {
-    finish(x.with_layout(layout), Op::View(map), &[x], vec![])
+fn view(x: &Tensor, layout: Layout, map: ViewMap) -> Result<Tensor> {
+    Ok(finish(x.with_layout(layout)?, Op::View(map), &[x], vec![]))
 }
 
 /// NumPy-style indexing: ints, slices, None, Ellipsis and at most one integer array.
@@ -252,7 +252,7 @@ pub fn index_assign(x: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(
                 value.shape()
             ),
         )
-    })?);
+    })?)?;
     for (k, &i) in ids.iter().enumerate() {
         let j = if i < 0 { i + dim as i64 } else { i };
         if j < 0 || j >= dim as i64 {
@@ -261,8 +261,8 @@ pub fn index_assign(x: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(
                 format!("index {i} is out of bounds for axis {axis} with size {dim}"),
             ));
         }
-        let dst = v.with_layout(v.layout().select(axis, j as usize));
-        let src = val.with_layout(val.layout().select(axis, k));
+        let dst = v.with_layout(v.layout().select(axis, j as usize))?;
+        let src = val.with_layout(val.layout().select(axis, k))?;
         assign(&dst, &src)?;
     }
     Ok(())
@@ -372,7 +372,7 @@ fn index_view(x: &Tensor, items: &[IndexItem]) -> Result<(Tensor, Option<(usize,
     let v = if is_identity {
         x.clone()
     } else {
-        view(x, layout, map)
+        view(x, layout, map)?
     };
     Ok((v, array))
 }
@@ -421,7 +421,7 @@ pub(crate) fn view_backward(
         shape: g.shape().to_vec(),
         strides,
         offset: if empty { 0 } else { offset as usize },
-    });
+    })?;
     assign(&target, g)?;
     Ok(z)
 }
@@ -489,7 +489,7 @@ pub fn concatenate(xs: &[Tensor], axis: isize) -> Result<Tensor> {
         for t in &xs {
             let len = t.shape()[a];
             let l = out.layout().slice(a, start, len, 1);
-            assign(&out.with_layout(l), t)?;
+            assign(&out.with_layout(l)?, t)?;
             start += len;
         }
     }
@@ -651,7 +651,7 @@ pub fn pad(x: &Tensor, widths: &[(usize, usize)], mode: PadMode, value: f64) -> 
         {
             let _g = crate::autograd::NoGradGuard::new();
             if x.numel() > 0 {
-                assign(&out.with_layout(l), x)?;
+                assign(&out.with_layout(l)?, x)?;
             }
         }
         let before = widths.iter().map(|w| w.0).collect();

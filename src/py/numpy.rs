@@ -1,5 +1,15 @@
 //! NumPy interop: tensors as arrays that share memory, arrays as tensors that share memory when
 //! they are C-contiguous, aligned, writeable, native-endian and of a supported dtype.
+//!
+//! Bool arrays: Rust's `bool` must be the byte 0 or 1, but a NumPy bool array can hold any byte
+//! (`np.array([0, 1, 2], np.uint8).view(bool)`, ctypes, a memory-mapped file). NumPy itself
+//! reads such bytes as "nonzero is True" (`bool(a[2])`, boolean indexing), so `from_numpy`
+//! checks every byte of a bool array (one vectorised pass over a mask, far cheaper than the copy
+//! it may save) and, when one is neither 0 nor 1, returns a private copy with every nonzero byte
+//! turned into True instead of sharing the memory. We normalise rather than raise because the
+//! array is valid NumPy and has one obvious meaning; a ValueError would make users hunt for a
+//! problem NumPy does not see. The limit, as in PyTorch: bytes written later through NumPy into
+//! memory shared with a tensor (in either direction) are not re-checked.
 
 use std::ffi::c_void;
 use std::ptr::NonNull;
@@ -90,6 +100,24 @@ fn target_dtype(arr: &Bound<'_, PyUntypedArray>) -> PyResult<(DType, bool)> {
     })
 }
 
+/// `None` when every byte is 0 or 1 (the memory can be shared as `bool`); otherwise a fresh
+/// bool tensor of `shape` holding `byte != 0` (see the module docs).
+fn normalised_bool_copy(bytes: &[u8], shape: &[usize]) -> PyResult<Option<Tensor>> {
+    // `fold` with `|` rather than `any`: no early exit, so the loop vectorises.
+    if bytes.iter().fold(0u8, |acc, &b| acc | (b & !1)) == 0 {
+        return Ok(None);
+    }
+    let t = Tensor::empty(shape, DType::Bool)?;
+    let out = t.data_ptr::<bool>();
+    for (i, &b) in bytes.iter().enumerate() {
+        // SAFETY: `t` is a fresh contiguous buffer of bytes.len() bools that nothing else sees
+        // yet; raw writes (no reference to the stale bytes) fill every element with a valid
+        // bool before the tensor is returned.
+        unsafe { out.add(i).write(b != 0) };
+    }
+    Ok(Some(t))
+}
+
 /// Holds the NumPy array whose memory a tensor borrows.
 struct ArrayOwner(#[allow(dead_code)] Py<PyAny>);
 
@@ -119,7 +147,11 @@ pub fn from_numpy(
     } else {
         let np = py.import("numpy")?;
         let d = descr(py, want);
-        let conv = np.call_method1("array", (arr, d))?;
+        // order="C": the default order="K" keeps a transposed (Fortran-ordered) array Fortran-
+        // ordered, and reading that buffer as C-contiguous transposed the values.
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("order", "C")?;
+        let conv = np.call_method("array", (arr, d), Some(&kwargs))?;
         // np.array copies into a fresh C-contiguous, aligned, native array of `want`.
         conv.cast_into::<PyUntypedArray>()
             .map_err(|e| PyTypeError::new_err(e.to_string()))?
@@ -131,6 +163,14 @@ pub fn from_numpy(
     if n == 0 || data.is_null() {
         return Ok(Tensor::empty(&shape, want)?);
     }
+    if want == DType::Bool {
+        // SAFETY: the array is C-contiguous and holds n one-byte elements at `data`; we hold
+        // the GIL, so no Python code writes them while we read.
+        let bytes = unsafe { std::slice::from_raw_parts(data as *const u8, n) };
+        if let Some(t) = normalised_bool_copy(bytes, &shape)? {
+            return Ok(t);
+        }
+    }
     let owner = ArrayOwner(arr.clone().into_any().unbind());
     // SAFETY: the array is C-contiguous, aligned, of dtype `want`, holds n elements, and the
     // owner keeps it alive as long as the storage.
@@ -139,5 +179,5 @@ pub fn from_numpy(
     Ok(Tensor::from_parts(
         Arc::new(storage),
         Layout::contiguous(&shape),
-    ))
+    )?)
 }

@@ -36,7 +36,7 @@ pub fn run<T: Send>(
 }
 
 /// An n-dimensional array with autograd (see `ferrograd.tensor`).
-#[pyclass(name = "Tensor", module = "ferrograd", frozen, weakref, subclass)]
+#[pyclass(name = "Tensor", module = "ferrograd", frozen, weakref, dict, subclass)]
 pub struct PyTensor {
     pub t: Tensor,
 }
@@ -280,6 +280,13 @@ impl PyTensor {
             Some(o) => Some(to_tensor(o, Some(self.t.dtype()))?),
         };
         Ok(self.t.set_grad(g)?)
+    }
+
+    /// How many in-place writes this tensor's storage has seen (shared by all its views), as
+    /// PyTorch's `Tensor._version`; backward fails when a tensor it needs changed version.
+    #[getter(_version)]
+    fn version(&self) -> u64 {
+        self.t.version()
     }
 
     #[getter]
