@@ -94,7 +94,7 @@ def test_fit_logs_one_line_per_epoch_when_not_a_terminal(capsys):
 def test_errors():
     x, y = toy_data(50)
     model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(3)])
-    with pytest.raises(RuntimeError, match="compile"):
+    with pytest.raises(ValueError, match="compile"):
         model.fit(x, y)
     with pytest.raises(ValueError, match="adamm"):
         model.compile(optimizer="adamm", loss="mse")

@@ -518,3 +518,29 @@ def test_embedding_gradient_scatters_over_repeated_ids():
     np.testing.assert_array_equal(g[1], 2.0)
     np.testing.assert_array_equal(g[4], 1.0)
     np.testing.assert_array_equal(g[[0, 2, 3]], 0.0)
+
+
+def test_subclass_with_two_positional_arguments_is_not_functional():
+    class GAN(keras.Model):
+        def __init__(self, discriminator, generator, latent_dim):
+            super().__init__()
+            self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
+
+        def call(self, z):
+            return self.discriminator(self.generator(z))
+
+    gan = GAN(layers.Dense(1), layers.Dense(3), 2)
+    assert not isinstance(gan, keras.models.Functional)
+    assert gan(np.ones((4, 2), np.float32)).shape == (4, 1)
+
+
+def test_constraints_apply_inside_optimizer_apply():
+    # A custom step that never mentions constraints still gets them (Keras applies them in apply()).
+    d = layers.Dense(3, kernel_constraint="non_neg", kernel_initializer="ones")
+    d(np.ones((1, 2), np.float32))
+    opt = keras.optimizers.SGD(10.0)
+    out = ops.sum(d(np.ones((4, 2), np.float32)))
+    out.backward()
+    opt.apply([w.grad for w in d.trainable_weights], d.trainable_weights)
+    assert float(d.kernel.numpy().min()) == 0.0  # 1 - 10 * 4 < 0, projected back to 0
+    assert float(d.bias.numpy().min()) < 0  # unconstrained

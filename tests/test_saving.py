@@ -464,3 +464,18 @@ def test_config_asking_for_huge_weights_is_refused_before_allocating(tmp_path):
     with pytest.raises(ValueError, match="more than the file's weights hold"):
         keras.saving.load_model(bad)
     assert time.perf_counter() - t < 1.0
+
+
+def test_weighted_metrics_survive_save_and_load(tmp_path):
+    import ferrograd as keras
+    from ferrograd import layers
+
+    m = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    m.compile(optimizer="sgd", loss="mse", metrics=["mae"], weighted_metrics=["mse"])
+    x, y = np.ones((8, 3), np.float32), np.zeros((8, 1), np.float32)
+    m.fit(x, y, sample_weight=np.arange(8, dtype=np.float32), epochs=1, verbose=0)
+    m.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras")
+    assert again._weighted_metric_ids == ["mse"]
+    assert again.evaluate(x, y, sample_weight=np.arange(8, dtype=np.float32), verbose=0, return_dict=True) == \
+        m.evaluate(x, y, sample_weight=np.arange(8, dtype=np.float32), verbose=0, return_dict=True)

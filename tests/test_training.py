@@ -197,7 +197,7 @@ def test_custom_metric_attributes_are_tracked_and_missing_loss_is_an_error():
     assert c2.metrics_names == KERAS["noloss_names"]
     with pytest.raises(ValueError, match="No loss to compute"):
         c2.fit(x, y, verbose=0)
-    with pytest.raises(RuntimeError, match="compile"):
+    with pytest.raises(ValueError, match="compile"):
         Custom().fit(x, y, verbose=0)
 
 

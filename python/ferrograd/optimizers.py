@@ -172,6 +172,7 @@ class Optimizer:
         self.name = name or _snake(type(self).__name__)
         self._iterations = 0
         self._slots = {}  # id(variable) -> (variable, [slot tensors])
+        self._constraints = {}  # id(variable) -> (variable, constraint), for constrained variables
 
     # ---- state -------------------------------------------------------------------------------
     @property
@@ -219,6 +220,9 @@ class Optimizer:
         for v in var_list:
             if id(v) not in self._slots:
                 self._slots[id(v)] = (v, [_core.full(v.shape, 0.0, v.dtype) for _ in range(self._n_slots())])
+                constraint = getattr(v, "constraint", None)  # set by Layer.add_weight, as on Keras variables
+                if constraint is not None:
+                    self._constraints[id(v)] = (v, constraint)
 
     def _slots_for(self, variable):
         """The slot tensors of ``variable`` (``_slot_names()`` order), or None before its first update.
@@ -262,7 +266,21 @@ class Optimizer:
                 weight_decay=float(self.weight_decay or 0.0), clipnorm=self.clipnorm, clipvalue=self.clipvalue,
                 global_clipnorm=self.global_clipnorm, **self._hyper())
         self._iterations = step
+        if self._constraints:
+            self._apply_constraints(pairs)
         return self._iterations
+
+    def _apply_constraints(self, pairs):
+        """Projects each updated variable that has a constraint (Keras applies ``variable.constraint``
+        after the update, inside ``apply``, so custom training steps get it too)."""
+        prev = _core.set_grad_enabled(False)
+        try:
+            for _, v in pairs:
+                entry = self._constraints.get(id(v))
+                if entry is not None and entry[0] is v:
+                    v.assign(entry[1](v))
+        finally:
+            _core.set_grad_enabled(prev)
 
     def _hyper(self):
         return {}

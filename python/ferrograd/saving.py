@@ -432,9 +432,15 @@ def _model_config(model, with_compile=True):
             "optimizer": optimizers.serialize(model.optimizer),
             "loss": _nested(model.loss, lambda v: None if v is None else losses.serialize(v)),
             "loss_weights": model._loss_weights,
-            "metrics": _nested(model._metric_ids, lambda m: m if isinstance(m, str) else getattr(m, "name", str(m))),
+            "metrics": _nested(model._metric_ids, _metric_id),
+            "weighted_metrics": (None if model._weighted_metric_ids is None else
+                                 _nested(model._weighted_metric_ids, _metric_id)),
         }
     return cfg
+
+
+def _metric_id(m):
+    return m if isinstance(m, str) else getattr(m, "name", str(m))
 
 
 def _symbolic_inputs(shape):
@@ -555,7 +561,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             elif loss is not None:
                 loss = losses.deserialize(loss)
             model.compile(optimizer=optimizers.deserialize(cc["optimizer"]), loss=loss,
-                          loss_weights=cc.get("loss_weights"), metrics=cc.get("metrics"))
+                          loss_weights=cc.get("loss_weights"), metrics=cc.get("metrics"),
+                          weighted_metrics=cc.get("weighted_metrics"))
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{filepath}: cannot restore the compile settings ({e}); load with compile=False "
                              "to skip them") from None

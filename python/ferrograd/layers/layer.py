@@ -200,9 +200,12 @@ class Layer:
             raise ValueError(f"{self.name}: initializer returned shape {tuple(w.shape)}, expected {shape}")
         w = w.contiguous() if not w.is_contiguous() else w
         w.requires_grad = bool(trainable) and w.dtype.startswith("float")
+        constraint = constraints.get(constraint)
+        if constraint is not None:
+            # As on a Keras variable: the optimizer projects the weight after each update.
+            w.constraint = constraint
         self._weights.append({"tensor": w, "trainable": bool(trainable), "name": name or f"weight_{len(self._weights)}",
-                              "regularizer": regularizers.get(regularizer),
-                              "constraint": constraints.get(constraint)})
+                              "regularizer": regularizers.get(regularizer), "constraint": constraint})
         return w
 
     def _sublayers(self):
@@ -306,15 +309,6 @@ class Layer:
         for layer in self._flatten_layers():
             if layer._losses:
                 layer._losses = []
-
-    def _apply_constraints(self):
-        """Projects constrained weights in place (called after each optimizer step)."""
-        entries = [e for e in self._all_weight_entries() if e["constraint"] is not None]
-        if not entries:
-            return
-        with _NoGrad():
-            for e in entries:
-                e["tensor"].assign(e["constraint"](e["tensor"]))
 
     # ---- build and call ----------------------------------------------------------------------
     def build(self, input_shape):

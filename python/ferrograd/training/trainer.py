@@ -1,7 +1,7 @@
 """Trainer: the Keras 3 training API (compile / fit / evaluate / predict and the step override points).
 
 A mixin: ``class Model(Trainer, Layer)``. It asks the model core for ``self(x, training=...)``,
-``self.trainable_weights``, ``self.losses`` (regularization penalties), ``self._apply_constraints()``,
+``self.trainable_weights``, ``self.losses`` (regularization penalties),
 ``self.input_names`` / ``self.output_names`` and ``self._n_inputs()`` / ``self._n_outputs()`` (None
 for subclassed models), and nothing else.
 
@@ -76,6 +76,7 @@ class Trainer:
     _loss_tracker = None
     _loss_weights = None
     _metric_ids = None
+    _weighted_metric_ids = None
     _initial_epoch = None
     _eval_epoch_iterator = None
 
@@ -105,6 +106,8 @@ class Trainer:
         self.loss = resolved
         self._loss_weights = loss_weights
         self._metric_ids = metrics if isinstance(metrics, dict) else list(metrics or [])
+        self._weighted_metric_ids = (weighted_metrics if isinstance(weighted_metrics, dict) or weighted_metrics is None
+                                     else list(weighted_metrics))
         self._compile_loss = CompileLoss(resolved, loss_weights, output_names) if loss is not None else None
         self._compile_metrics = (CompileMetrics(metrics, weighted_metrics, output_names, loss=resolved)
                                  if metrics is not None or weighted_metrics is not None else None)
@@ -116,8 +119,8 @@ class Trainer:
 
     def _assert_compile_called(self, method_name=None):
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before using the model."
-                               + (f" (called `{method_name}()`)" if method_name else ""))
+            raise ValueError("You must call `compile()` before using the model." if method_name is None else
+                             f"You must call `compile()` before calling `{method_name}()`.")
 
     # ---- metrics -----------------------------------------------------------------------------
     @property
@@ -260,8 +263,7 @@ class Trainer:
         ``compile(optimizer, loss, metrics)`` then ``fit`` as usual: the loop, callbacks,
         validation and ``History`` are unchanged. Several optimizers (a GAN) work the same way:
         each ``opt.apply(grads, sub_model.trainable_weights)`` updates only those weights. Weight
-        constraints are applied by the default step; a custom step calls
-        ``self._apply_constraints()`` after the update if the model has any.
+        constraints are applied inside ``optimizer.apply``, as in Keras, so custom steps get them.
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
@@ -274,7 +276,6 @@ class Trainer:
             scale = getattr(self.optimizer, "loss_scale_factor", None)
             (loss * scale if scale else loss).backward()
             self.optimizer.apply([w.grad for w in trainable], trainable)
-            self._apply_constraints()
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
