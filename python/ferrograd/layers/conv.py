@@ -10,6 +10,7 @@ rejected as a second code path for a layout Keras itself discourages on CPU.
 from __future__ import annotations
 
 from .. import activations, constraints, initializers, ops, regularizers
+from ..symbolic.shapes import deconv_length
 from .layer import Layer
 
 
@@ -83,16 +84,8 @@ def conv_output_length(length, k, padding, stride, dilation=1):
 
 
 def deconv_output_length(length, k, padding, output_padding, stride, dilation=1):
-    """Keras' deconv_output_length."""
-    if length is None:
-        return None
-    k = k + (k - 1) * (dilation - 1)
-    if output_padding is None:
-        if padding == "valid":
-            return length * stride + max(k - stride, 0)
-        return length * stride
-    pad = k // 2 if padding == "same" else 0
-    return (length - 1) * stride + k - 2 * pad + output_padding
+    """Keras' deconv_output_length (one rule with the ops' symbolic shapes)."""
+    return deconv_length(length, k, padding, output_padding, stride, dilation)
 
 
 def _reject_lora(layer, kwargs):
