@@ -9,10 +9,15 @@ from . import _core, ops
 from ._core import Tensor
 
 __all__ = [
-    "Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy", "CategoricalCrossentropy",
-    "SparseCategoricalCrossentropy", "Huber", "mean_squared_error", "mean_absolute_error", "binary_crossentropy",
-    "categorical_crossentropy", "sparse_categorical_crossentropy", "huber", "mse", "mae", "get", "serialize",
-    "deserialize",
+    "Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
+    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Huber", "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError", "CosineSimilarity", "LogCosh", "Hinge", "SquaredHinge", "CategoricalHinge",
+    "KLDivergence", "Poisson", "CategoricalFocalCrossentropy", "BinaryFocalCrossentropy", "Dice", "Tversky",
+    "mean_squared_error", "mean_absolute_error", "binary_crossentropy", "categorical_crossentropy",
+    "sparse_categorical_crossentropy", "huber", "hinge", "squared_hinge", "categorical_hinge",
+    "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "cosine_similarity", "log_cosh",
+    "kl_divergence", "poisson", "categorical_focal_crossentropy", "binary_focal_crossentropy", "dice", "tversky",
+    "mse", "mae", "get", "serialize", "deserialize",
 ]
 
 EPSILON = 1e-7  # Keras' backend.epsilon()
@@ -104,25 +109,196 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return loss
 
 
+def _same_rank(a, b):
+    """Keras' ``squeeze_or_expand_to_same_rank``: when ranks differ by one and the longer tensor
+    ends in a 1, that axis is squeezed (or the rank-1 tensor expanded)."""
+    if a.ndim == b.ndim + 1 and a.shape[-1] == 1:
+        return (a, ops.expand_dims(b, -1)) if b.ndim == 1 else (ops.squeeze(a, -1), b)
+    if b.ndim == a.ndim + 1 and b.shape[-1] == 1:
+        return (ops.expand_dims(a, -1), b) if a.ndim == 1 else (a, ops.squeeze(b, -1))
+    return a, b
+
+
+def _pair(y_true, y_pred):
+    """(y_true, y_pred) as tensors of y_pred's float dtype and the same rank."""
+    y_pred = _t(y_pred)
+    if not y_pred.dtype.startswith("float"):
+        y_pred = _core.cast(y_pred, "float32")
+    return _same_rank(_t(y_true, y_pred), y_pred)
+
+
+def _check_axis(axis):
+    if isinstance(axis, bool):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+
+
+def _hinge_labels(y_true):
+    """{0, 1} labels become {-1, 1}; other labels are used as they are (Keras' rule)."""
+    binary = ops.all(ops.logical_or(ops.equal(y_true, 0.0), ops.equal(y_true, 1.0)))
+    return 2.0 * y_true - 1.0 if bool(binary.item()) else y_true
+
+
+def hinge(y_true, y_pred):
+    """``mean(maximum(1 - y_true * y_pred, 0), axis=-1)``; {0, 1} labels are mapped to {-1, 1}."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return ops.mean(ops.relu(1.0 - _hinge_labels(y_true) * y_pred), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """``mean(square(maximum(1 - y_true * y_pred, 0)), axis=-1)``; {0, 1} labels become {-1, 1}."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return ops.mean(ops.square(ops.relu(1.0 - _hinge_labels(y_true) * y_pred)), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """``maximum(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)`` over the last axis."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    pos = ops.sum(y_true * y_pred, axis=-1)
+    neg = ops.max((1.0 - y_true) * y_pred, axis=-1)
+    return ops.relu(neg - pos + 1.0)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """``100 * mean(abs((y_true - y_pred) / maximum(abs(y_true), epsilon)), axis=-1)``."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return 100.0 * ops.mean(ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), EPSILON)), axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """``mean(square(log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1)), axis=-1)``."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    first = ops.log(ops.maximum(y_pred, EPSILON) + 1.0)
+    second = ops.log(ops.maximum(y_true, EPSILON) + 1.0)
+    return ops.mean(ops.square(first - second), axis=-1)
+
+
+def _l2_normalize(x, axis):
+    # Keras' ops.normalize(order=2): x * min(rsqrt(sum(x^2)), 1 / epsilon)
+    return x * ops.minimum(ops.rsqrt(ops.sum(ops.square(x), axis=axis, keepdims=True)), 1.0 / EPSILON)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """``-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)``: -1 for aligned vectors, 0 when
+    either is a zero vector."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return -ops.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
+
+
+def log_cosh(y_true, y_pred):
+    """``mean(log(cosh(y_pred - y_true)), axis=-1)``, computed as ``x + softplus(-2x) - log 2``
+    (exact and finite for large errors, where cosh overflows)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    x = y_pred - y_true
+    return ops.mean(x + ops.softplus(-2.0 * x) - _LOG2, axis=-1)
+
+
+_LOG2 = 0.6931471805599453
+
+
+def kl_divergence(y_true, y_pred):
+    """``sum(y_true * log(y_true / y_pred), axis=-1)`` with both clipped to ``[epsilon, 1]``."""
+    y_pred = _t(y_pred)
+    y_true = ops.clip(_t(y_true, y_pred), EPSILON, 1.0)
+    y_pred = ops.clip(y_pred, EPSILON, 1.0)
+    return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """``mean(y_pred - y_true * log(y_pred + epsilon), axis=-1)``."""
+    y_pred = _t(y_pred)
+    y_true = _t(y_true, y_pred)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+                                   axis=-1):
+    """``sum(alpha * (1 - p)^gamma * -y_true * log(p), axis)`` with ``p`` the renormalised, clipped
+    probabilities (Lin et al., 2018)."""
+    _check_axis(axis)
+    y_pred = _t(y_pred)
+    y_true = _t(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    if from_logits:
+        y_pred = ops.softmax(y_pred, axis=axis)
+    p = ops.clip(y_pred / ops.sum(y_pred, axis=axis, keepdims=True), EPSILON, 1.0 - EPSILON)
+    return ops.sum(alpha * ops.power(1.0 - p, gamma) * (-y_true * ops.log(p)), axis=axis)
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                              label_smoothing=0.0, axis=-1):
+    """``mean((1 - p_t)^gamma * bce, axis)`` with ``p_t = y p + (1 - y)(1 - p)``; with
+    ``apply_class_balancing`` each term is weighted by ``alpha`` (positives) or ``1 - alpha``."""
+    y_pred = _t(y_pred)
+    y_true = _t(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:
+        y_pred = ops.sigmoid(y_pred)
+    p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    bce = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
+    p_t = y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred)
+    focal = ops.power(1.0 - p_t, gamma) * bce
+    if apply_class_balancing:
+        focal = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal
+    return ops.mean(focal, axis=axis)
+
+
+def _axis_arg(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def dice(y_true, y_pred, axis=None):
+    """``1 - 2 sum(y_true * y_pred) / (sum(y_true) + sum(y_pred) + epsilon)`` over ``axis``
+    (all axes when None: one value for the batch)."""
+    y_pred = _t(y_pred)
+    y_true = _t(y_true, y_pred)
+    axis = _axis_arg(axis)
+    inter = ops.sum(y_true * y_pred, axis=axis)
+    return 1.0 - 2.0 * inter / (ops.sum(y_true, axis=axis) + ops.sum(y_pred, axis=axis) + EPSILON)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """``1 - tp / (tp + alpha fp + beta fn + epsilon)`` with soft counts over ``axis``
+    (Salehi et al., 2017); alpha = beta = 0.5 is the Dice loss."""
+    y_pred = _t(y_pred)
+    y_true = _t(y_true, y_pred)
+    axis = _axis_arg(axis)
+    inter = ops.sum(y_true * y_pred, axis=axis)
+    fp = ops.sum((1.0 - y_pred) * y_true, axis=axis)
+    fn = ops.sum(y_pred * (1.0 - y_true), axis=axis)
+    return 1.0 - inter / (inter + fp * alpha + fn * beta + EPSILON)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+bce = BCE = binary_crossentropy
+logcosh = log_cosh
 
 
 # ---- Loss classes ---------------------------------------------------------------------------------
 
 def _reduce(losses, sample_weight, reduction):
+    """Keras' ``reduce_weighted_values``: weights brought to the losses' rank and multiplied in;
+    "sum_over_batch_size" and "mean" divide the sum by the number of loss values,
+    "mean_with_sample_weight" by the sum of the weights (0 when that sum is 0)."""
+    w = None
     if sample_weight is not None:
         w = _t(sample_weight, losses)
-        while w.ndim > losses.ndim and w.shape[-1] == 1:
-            w = ops.squeeze(w, -1)
+        losses, w = _same_rank(losses, w)
         losses = losses * w
-    if reduction in ("none", None):
+    if reduction in ("none", None) or losses.ndim == 0 or tuple(losses.shape) == (0,):
         return losses
     total = ops.sum(losses)
     if reduction == "sum":
         return total
-    if reduction in ("mean", "mean_with_sample_weight") and sample_weight is not None:
-        return total / ops.maximum(ops.sum(ops.broadcast_to(_t(sample_weight, losses), losses.shape)), EPSILON)
+    if reduction == "mean_with_sample_weight" and w is not None:
+        wsum = ops.sum(w)
+        zero = ops.equal(wsum, 0.0)
+        return ops.where(zero, 0.0, total / ops.where(zero, 1.0, wsum))
     return total / max(losses.size, 1)
 
 
@@ -169,6 +345,7 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
+        y_true, y_pred = _same_rank(_t(y_true), _t(y_pred))
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
@@ -214,14 +391,112 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         self.from_logits = from_logits
 
 
-_CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy,
-                                     CategoricalCrossentropy, SparseCategoricalCrossentropy)}
-_FUNCTIONS = {
-    "mean_squared_error": mean_squared_error, "mse": mean_squared_error, "MSE": mean_squared_error,
-    "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error, "MAE": mean_absolute_error,
-    "binary_crossentropy": binary_crossentropy, "categorical_crossentropy": categorical_crossentropy,
-    "sparse_categorical_crossentropy": sparse_categorical_crossentropy, "huber": huber,
-}
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+
+
+class LogCosh(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
+        super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+class Hinge(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
+        super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
+        super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
+        super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class KLDivergence(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class Poisson(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
+
+
+def _check_unit(name, value, low_open=False):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not (
+            (0.0 < value if low_open else 0.0 <= value) and value <= 1.0):
+        raise ValueError(f"Argument `{name}` must be a float in [0, 1]. Received: {name}={value}")
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
+        _check_axis(axis)
+        if gamma < 0:
+            raise ValueError(f"Argument `gamma` must be >= 0. Received: gamma={gamma}")
+        _check_unit("label_smoothing", label_smoothing)
+        super().__init__(categorical_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis, alpha=alpha,
+                         gamma=gamma)
+        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+        self.alpha, self.gamma = alpha, gamma
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+                 axis=-1, reduction="sum_over_batch_size", name="binary_focal_crossentropy", dtype=None):
+        if gamma < 0:
+            raise ValueError(f"Argument `gamma` must be >= 0. Received: gamma={gamma}")
+        _check_unit("label_smoothing", label_smoothing)
+        super().__init__(binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
+                         apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma)
+        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+        self.apply_class_balancing, self.alpha, self.gamma = apply_class_balancing, alpha, gamma
+
+
+class Dice(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class Tversky(LossFunctionWrapper):
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None):
+        super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
+        self.alpha, self.beta, self.axis = alpha, beta, axis
+
+
+_CLASSES = {c.__name__: c for c in (
+    MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, CosineSimilarity, LogCosh, Hinge, SquaredHinge, CategoricalHinge, KLDivergence,
+    Poisson, CategoricalFocalCrossentropy, BinaryFocalCrossentropy, Dice, Tversky)}
+_FUNCTIONS = {fn.__name__: fn for fn in (
+    mean_squared_error, mean_absolute_error, binary_crossentropy, categorical_crossentropy,
+    sparse_categorical_crossentropy, huber, hinge, squared_hinge, categorical_hinge, mean_absolute_percentage_error,
+    mean_squared_logarithmic_error, cosine_similarity, log_cosh, kl_divergence, poisson,
+    categorical_focal_crossentropy, binary_focal_crossentropy, dice, tversky)}
+# Keras' short ids (keras.losses.get("kld") and so on)
+_FUNCTIONS.update({"mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_absolute_error,
+                   "MAE": mean_absolute_error, "mape": mean_absolute_percentage_error,
+                   "MAPE": mean_absolute_percentage_error, "msle": mean_squared_logarithmic_error,
+                   "MSLE": mean_squared_logarithmic_error, "kld": kl_divergence, "KLD": kl_divergence,
+                   "bce": binary_crossentropy, "BCE": binary_crossentropy})
 
 
 def serialize(loss):
