@@ -651,6 +651,327 @@ def upsample_bilinear(inputs, size=(2, 2)):
     return _core.upsample(_t(inputs), _int_tuple("upsample_bilinear", "size", size, 2), "bilinear")
 
 
+# ---- transformer ops: attention, einsum, triangles, sorting, normalization -------------------
+# Composed from the Rust primitives above (each step one kernel call, recorded on the tape);
+# ``dot_product_attention`` is one fused kernel call.
+
+__all__ += ["dot_product_attention", "einsum", "tril", "triu", "sort", "argsort", "top_k",
+            "layer_normalization", "rms_normalization", "normalize", "moments"]
+
+_FLOATS = ("float32", "float64")
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
+                          flash_attention=None, attn_logits_soft_cap=None):
+    """Scaled dot-product attention, Keras' layout: ``softmax(q k^T * scale + bias, masked) v``.
+
+    ``query`` is (B, T, N, H), ``key`` and ``value`` (B, S, K, H) with K dividing N (grouped-query
+    attention: query head n reads key/value head ``n // (N // K)``). ``mask`` (bool, True = attend)
+    and ``bias`` (additive) broadcast to (B, N, T, S). ``is_causal`` lets query i see keys j <= i
+    (aligned at the top left, as Keras). ``scale`` defaults to ``1 / sqrt(H)``. The result is
+    (B, T, N, H); a row with every key masked gives zeros. One fused kernel (online softmax: the
+    T x S scores are never stored); ``flash_attention`` is accepted for Keras compatibility, the
+    kernel is always the tiled one.
+
+    Example: ``dot_product_attention(q, k, v, is_causal=True)`` with q, k, v (2, 16, 4, 32).
+    """
+    op = "dot_product_attention"
+    q, k, v = _t(query), _t(key), _t(value)
+    for name, t in (("query", q), ("key", k), ("value", v)):
+        if t.ndim != 4:
+            raise ValueError(f"{op}: {name} must be 4-D (B, T|S, heads, head_dim), received shape {tuple(t.shape)}")
+        if t.dtype not in _FLOATS:
+            raise TypeError(f"{op}: {name} must be a floating-point tensor, received dtype {t.dtype}")
+    if not (q.dtype == k.dtype == v.dtype):
+        raise TypeError(f"{op}: query, key and value must share a dtype, received {q.dtype}, {k.dtype}, {v.dtype}")
+    (b, t_len, n, h), (bk, s_len, kh, hk) = q.shape, k.shape
+    if tuple(k.shape) != tuple(v.shape):
+        raise ValueError(f"{op}: key and value must have the same shape (B, S, K, H), received "
+                         f"{tuple(k.shape)} and {tuple(v.shape)}")
+    if bk != b:
+        raise ValueError(f"{op}: query and key batch sizes differ: {tuple(q.shape)} and {tuple(k.shape)}")
+    if hk != h:
+        raise ValueError(f"{op}: query and key head_dim differ (H={h} vs {hk}): {tuple(q.shape)} and "
+                         f"{tuple(k.shape)}")
+    if kh == 0 or n % kh:
+        raise ValueError(f"{op}: the number of key/value heads ({kh}) must divide the number of query heads "
+                         f"({n}); received query {tuple(q.shape)} and key {tuple(k.shape)}")
+    target = (b, n, t_len, s_len)
+    if mask is not None:
+        mask = _t(mask)
+        if mask.dtype != "bool":
+            raise TypeError(f"{op}: mask must be a boolean tensor (True = attend), received dtype {mask.dtype}")
+        _check_broadcast(op, "mask", mask.shape, target)
+    if bias is not None:
+        bias = _t(bias)
+        if bias.dtype not in _FLOATS:
+            raise TypeError(f"{op}: bias must be a floating-point tensor, received dtype {bias.dtype}")
+        _check_broadcast(op, "bias", bias.shape, target)
+    if scale is not None:
+        if isinstance(scale, bool) or not isinstance(scale, (int, float, _np.floating, _np.integer)):
+            raise TypeError(f"{op}: scale must be a Python number or None, received scale={scale!r}")
+        scale = float(scale)
+        if not _math.isfinite(scale):
+            raise ValueError(f"{op}: scale must be finite, received scale={scale}")
+    if flash_attention not in (None, True, False):
+        raise ValueError(f"{op}: flash_attention must be None, True or False, received {flash_attention!r}")
+    if attn_logits_soft_cap is not None:
+        raise NotImplementedError(f"{op}: attn_logits_soft_cap is not supported by ferrograd. Received: "
+                                  f"attn_logits_soft_cap={attn_logits_soft_cap}")
+    fused = getattr(_core, "dot_product_attention", None)
+    if fused is None:
+        raise NotImplementedError(f"{op}: this build of ferrograd._core has no fused attention kernel yet")
+    return fused(q, k, v, bias, mask, scale, bool(is_causal))
+
+
+def _check_broadcast(op, name, shape, target):
+    shape = tuple(shape)
+    ok = len(shape) <= len(target) and _builtins.all(
+        d in (1, t) for d, t in zip(reversed(shape), reversed(target)))
+    if not ok:
+        raise ValueError(f"{op}: {name} of shape {shape} does not broadcast to (B, N, T, S) = {target}")
+
+
+# -- einsum
+# The subscript parser is shared with the shape rule (symbolic/shapes.py, below this module).
+from .symbolic.shapes import parse_einsum  # noqa: E402
+
+
+def _sum_out(x, s, keep):
+    """Sums the axes of ``x`` (subscripts ``s``) whose letters are not in ``keep``."""
+    drop = tuple(i for i, c in enumerate(s) if c not in keep)
+    if drop:
+        x = _core.reduce(x, "sum", drop, False)
+        s = "".join(c for c in s if c in keep)
+    return x, s
+
+
+def _contract(a, sa, b, sb, keep):
+    """``einsum(f"{sa},{sb}->..")`` of two operands as one batched matmul, keeping the letters in
+    ``keep``; returns the result and its subscripts (batch letters, then a's free, then b's)."""
+    a, sa = _sum_out(a, sa, keep + sb)
+    b, sb = _sum_out(b, sb, keep + sa)
+    batch = [c for c in sa if c in sb and c in keep]
+    contr = [c for c in sa if c in sb and c not in keep]
+    fa = [c for c in sa if c not in sb]
+    fb = [c for c in sb if c not in sa]
+    dims = {}
+    for t, s in ((a, sa), (b, sb)):
+        for c, d in zip(s, t.shape):
+            if dims.get(c, 1) == 1:
+                dims[c] = d
+            elif d not in (1, dims[c]):
+                raise ValueError(f"einsum: subscript {c!r} has sizes {dims[c]} and {d}")
+    a = _core.transpose(a, [sa.index(c) for c in batch + fa + contr])
+    b = _core.transpose(b, [sb.index(c) for c in batch + contr + fb])
+    nb = len(batch)
+    bshape = tuple(dims[c] for c in batch)
+    if tuple(a.shape[:nb]) != bshape:
+        a = _core.broadcast_to(a, bshape + tuple(a.shape[nb:]))
+    if tuple(b.shape[:nb]) != bshape:
+        b = _core.broadcast_to(b, bshape + tuple(b.shape[nb:]))
+    m = _math.prod(dims[c] for c in fa)
+    kk = _math.prod(dims[c] for c in contr)
+    n = _math.prod(dims[c] for c in fb)
+    a = _core.reshape(a, bshape + (m, kk))
+    b = _core.reshape(b, bshape + (kk, n))
+    y = _core.binary(a, b, "matmul")  # (*batch, m, n)
+    y = _core.reshape(y, bshape + tuple(dims[c] for c in fa) + tuple(dims[c] for c in fb))
+    return y, "".join(batch + fa + fb)
+
+
+def einsum(subscripts, *operands):
+    """Einstein summation (``keras.ops.einsum``) over one or more operands.
+
+    Runs as transposes, reshapes and one batched matmul per pair of operands (folded left to
+    right), so every Keras EinsumDense / MultiHeadAttention equation (``"abc,cde->abde"``,
+    ``"aecd,abcd->acbe"``, ``"...b,bc->...c"``) is a GEMM. Letters in one operand only are summed
+    first; repeated letters inside one operand (traces, diagonals) raise ValueError.
+
+    Example: ``einsum("btd,dnh->btnh", x, w)`` projects (B, T, D) by (D, N, H) to (B, T, N, H).
+    """
+    if not operands:
+        raise ValueError("einsum: expected at least one operand")
+    ts = [_t(o) for o in operands]
+    terms, out = parse_einsum(subscripts, [t.ndim for t in ts])
+    for t, s in zip(ts, terms):
+        if t.dtype == "bool":
+            raise TypeError(f"einsum: boolean operands are not supported (subscripts {s!r})")
+    x, sx = ts[0], terms[0]
+    for i in range(1, len(ts)):
+        later = out + "".join(terms[i + 1:])
+        x, sx = _contract(x, sx, ts[i], terms[i], later)
+    x, sx = _sum_out(x, sx, out)
+    if sx != out:
+        x = _core.transpose(x, [sx.index(c) for c in out])
+    return x
+
+
+# -- triangles
+def _tri_mask(x, k, lower):
+    rows, cols = x.shape[-2], x.shape[-1]
+    r = _core.reshape(_core.arange(0.0, float(rows), 1.0, "int64"), (rows, 1))
+    c = _core.reshape(_core.arange(0.0, float(cols), 1.0, "int64"), (1, cols))
+    d = _core.binary(c, r, "subtract")  # (rows, cols): column - row
+    return _core.binary(d, int(k), "less_equal" if lower else "greater_equal")
+
+
+def tril(x, k=0):
+    """The lower triangle of the last two axes (``j - i <= k``), zeros above."""
+    x = _t(x)
+    if x.ndim < 2:
+        raise ValueError(f"tril: expected a tensor of rank >= 2, received shape {tuple(x.shape)}")
+    return _core.where(_tri_mask(x, k, True), x, _core.full((), 0.0, x.dtype))
+
+
+def triu(x, k=0):
+    """The upper triangle of the last two axes (``j - i >= k``), zeros below."""
+    x = _t(x)
+    if x.ndim < 2:
+        raise ValueError(f"triu: expected a tensor of rank >= 2, received shape {tuple(x.shape)}")
+    return _core.where(_tri_mask(x, k, False), x, _core.full((), 0.0, x.dtype))
+
+
+# -- sorting
+# There is no sort kernel in the Rust core yet: the order is computed from pairwise comparisons
+# (an element's rank is the number of elements before it, ties broken by position, so the order
+# is stable), which costs O(n^2) time and memory per row. Rows longer than _SORT_MAX_N raise rather
+# than allocate n^2; a Rust sort kernel lifts the limit.
+_SORT_MAX_N = 4096
+
+
+def _argsort_last(x, descending):
+    """Stable argsort along the last axis (int64), from pairwise comparisons."""
+    n = x.shape[-1]
+    if n > _SORT_MAX_N:
+        raise NotImplementedError(f"sort/argsort/top_k: rows of {n} elements are longer than the composed "
+                                  f"sort supports ({_SORT_MAX_N}); ferrograd has no sort kernel yet")
+    if n == 0:
+        return _core.full(tuple(x.shape), 0.0, "int64")
+    xi = _core.expand_dims(x, -1)  # (..., n_i, 1)
+    xj = _core.expand_dims(x, -2)  # (..., 1, n_j)
+    before = _core.binary(xj, xi, "greater" if descending else "less")  # j strictly ahead of i
+    idx = _core.arange(0.0, float(n), 1.0, "int64")
+    j_lt_i = _core.binary(_core.reshape(idx, (1, n)), _core.reshape(idx, (n, 1)), "less")  # (n_i, n_j)
+    tie = _core.binary(_core.binary(xj, xi, "equal"), j_lt_i, "logical_and")
+    rank = _core.reduce(_core.binary(before, tie, "logical_or"), "sum", -1, False)  # (..., n_i) int64
+    hit = _core.binary(_core.expand_dims(rank, -1), idx, "equal")  # (..., n_i, n_r)
+    zero = _core.full((), 0.0, "int64")
+    return _core.reduce(_core.where(hit, _core.reshape(idx, (n, 1)), zero), "sum", -2, False)  # (..., n_r)
+
+
+def argsort(x, axis=-1):
+    """Indices that sort ``x`` ascending along ``axis`` (stable; int32)."""
+    x = _t(x)
+    if x.ndim == 0:
+        return _core.full((), 0.0, "int32")
+    xm = _core.moveaxis(x, axis, -1)
+    out = _core.moveaxis(_argsort_last(xm, False), -1, axis)
+    return _core.cast(out, "int32")
+
+
+def sort(x, axis=-1):
+    """``x`` sorted ascending along ``axis`` (differentiable: gradients follow the elements)."""
+    x = _t(x)
+    if x.ndim == 0:
+        return x
+    xm = _core.moveaxis(x, axis, -1)
+    out = _core.take_along_axis(xm, _argsort_last(xm, False), -1)
+    return _core.moveaxis(out, -1, axis)
+
+
+def top_k(x, k, sorted=True):  # noqa: A002 - keras.ops argument name
+    """The ``k`` largest values along the last axis and their indices (int32), largest first
+    (earlier index first among equal values)."""
+    x = _t(x)
+    if isinstance(k, bool) or not isinstance(k, (int, _np.integer)) or k < 0:
+        raise ValueError(f"top_k: k must be a non-negative integer, received k={k!r}")
+    if x.ndim == 0:
+        raise ValueError("top_k: expected a tensor of rank >= 1, received a scalar")
+    n = x.shape[-1]
+    if k > n:
+        raise ValueError(f"top_k: k={k} is larger than the last axis ({n}) of shape {tuple(x.shape)}")
+    idx = _argsort_last(x, True)
+    idx = _core.split(idx, [int(k)], -1)[0] if k < n else idx
+    return _core.take_along_axis(x, idx, -1), _core.cast(idx, "int32")
+
+
+# -- normalization
+def _axes(axis, nd):
+    axes = [axis] if isinstance(axis, (int, _np.integer)) else list(axis)
+    return sorted(int(a) % nd for a in axes)
+
+
+def moments(x, axes, keepdims=False, synchronized=False):
+    """Mean and (population) variance over ``axes``."""
+    if synchronized:
+        raise NotImplementedError("moments: synchronized=True is not supported")
+    axes = tuple(axes) if isinstance(axes, (list, tuple)) else axes
+    return _core.reduce(x, "mean", axes, keepdims), _core.reduce(x, "var", axes, keepdims)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` over ``axis`` (Keras' op; epsilon 1e-7 by
+    default). ``rms_scaling`` reproduces Keras' deprecated path: ``x / sqrt(var + eps) * gamma``."""
+    x = _t(x)
+    eps = 1e-7 if epsilon is None else float(epsilon)
+    axes = _axes(axis, x.ndim)
+    bshape = [1] * x.ndim
+    for a in axes:
+        bshape[a] = x.shape[a]
+
+    def bc(w):
+        return None if w is None else _core.reshape(w, bshape)
+
+    gamma, beta = bc(gamma), bc(beta)
+    red = tuple(axes)
+    var = _core.reduce(x, "var", red, True)
+    inv = _core.unary(_core.binary(var, eps, "add"), "rsqrt")  # (.., 1)
+    if rms_scaling:
+        y = _core.binary(x, inv, "multiply")
+        return y if gamma is None else _core.binary(y, gamma, "multiply")
+    mean = _core.reduce(x, "mean", red, True)
+    y = _core.binary(_core.binary(x, mean, "subtract"), inv, "multiply")
+    if gamma is not None:
+        y = _core.binary(y, gamma, "multiply")
+    if beta is not None:
+        y = _core.binary(y, beta, "add")
+    return y
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """``x / sqrt(mean(x^2) + epsilon) * scale`` over ``axis`` (epsilon 1e-7 by default, as Keras)."""
+    x = _t(x)
+    eps = 1e-7 if epsilon is None else float(epsilon)
+    axes = _axes(axis, x.ndim)
+    ms = _core.reduce(_core.unary(x, "square"), "mean", tuple(axes), True)
+    y = _core.binary(x, _core.unary(_core.binary(ms, eps, "add"), "rsqrt"), "multiply")
+    if scale is not None:
+        bshape = [1] * x.ndim
+        for a in axes:
+            bshape[a] = x.shape[a]
+        y = _core.binary(y, _core.reshape(scale, bshape), "multiply")
+    return y
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """``x`` divided by its ``order``-norm over ``axis`` (L2: ``x * min(rsqrt(sum(x^2)), 1/eps)``)."""
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
+    x = _t(x)
+    eps = 1e-7 if epsilon is None else float(epsilon)
+    axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+    if order == 2:
+        inv = _core.unary(_core.reduce(_core.unary(x, "square"), "sum", axis, True), "rsqrt")
+        return _core.binary(x, _core.binary(inv, 1.0 / eps, "minimum"), "multiply")
+    if order == 1:
+        norm = _core.reduce(_core.unary(x, "abs"), "sum", axis, True)
+    else:
+        norm = _core.binary(_core.reduce(_core.binary(_core.unary(x, "abs"), float(order), "power"), "sum", axis,
+                                         True), 1.0 / order, "power")
+    return _core.binary(x, _core.binary(norm, eps, "maximum"), "divide")
+
+
 # ---- symbolic use ----------------------------------------------------------------------------
 # In a functional model, ``ops.relu(x)`` on a KerasTensor records a node, as in Keras, with the
 # output shape from the op's shape rule (``symbolic/shapes.py``). The check for symbolic arguments
@@ -705,3 +1026,6 @@ for _name in __all__:
     if _name not in _NOT_SYMBOLIC:
         globals()[_name] = _symbolic_aware(globals()[_name], _name)
 del _name
+
+# keras.ops.nn: the neural-network names (a module of its own, importable as ferrograd.ops.nn).
+from . import _ops_nn as nn  # noqa: E402, F401

@@ -1,4 +1,6 @@
 """Layers (``keras.layers`` names and arguments)."""
+from .activation_layers import ELU, PReLU, ReLU, LeakyReLU, Softmax
+from .attention import AdditiveAttention, Attention
 from .conv import (
     Conv1D,
     Conv1DTranspose,
@@ -10,11 +12,27 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Masking, Reshape
+from .dot import Dot, Identity
+from .einsum_dense import EinsumDense
 from .embedding import Embedding
+from .functions import (
+    add,
+    average,
+    concatenate,
+    deserialize,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    serialize,
+    subtract,
+)
 from .input_layer import Input, InputLayer
 from .layer import Layer
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from .multi_head_attention import GroupedQueryAttention, MultiHeadAttention
 from .normalization import BatchNormalization
+from .normalization_extra import GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -24,6 +42,24 @@ from .pooling import (
     GlobalMaxPooling2D,
     MaxPooling1D,
     MaxPooling2D,
+)
+from .preprocessing import (
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    Rescaling,
+    Resizing,
+)
+from .regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
 )
 from .reshaping import (
     Cropping1D,
@@ -46,6 +82,8 @@ __all__ = [
     "BatchNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D",
     "Cropping2D", "Permute",
     "RepeatVector", "Lambda", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+    "LayerNormalization", "RMSNormalization", "GroupNormalization", "UnitNormalization", "EinsumDense",
+    "MultiHeadAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention",
 ]
 
 

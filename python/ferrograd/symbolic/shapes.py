@@ -545,4 +545,119 @@ RULES.update({
     "__getitem__": _getitem,
 })
 
-__all__ = ["RULES", "broadcast_shapes", "deconv_length"]
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def parse_einsum(subscripts, ranks):
+    """Splits ``subscripts`` into one letter string per operand and the output's, with ``...`` replaced
+    by letters of its own; shared by :func:`einsum` and its shape rule."""
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: subscripts must be a string, received {subscripts!r}")
+    eq = subscripts.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(ranks):
+        raise ValueError(f"einsum: {subscripts!r} names {len(ins)} operands, received {len(ranks)}")
+    used = set(eq) - set(".,->")
+    bad = [c for c in used if c not in _LETTERS]
+    if bad:
+        raise ValueError(f"einsum: subscripts may hold letters and '...' only; received {subscripts!r}")
+    spare = [c for c in _LETTERS if c not in used]
+    n_ell = 0
+    for s, r in zip(ins, ranks):
+        if "..." in s:
+            n_ell = max(n_ell, r - (len(s) - 3))
+    ell = "".join(spare[:n_ell])
+    terms = []
+    for s, r in zip(ins, ranks):
+        if "..." in s:
+            k = r - (len(s) - 3)
+            s = s.replace("...", ell[n_ell - k:] if k else "")
+        if "." in s or len(s) != r:
+            raise ValueError(f"einsum: operand subscripts {s!r} do not match an operand of rank {r} in "
+                             f"{subscripts!r}")
+        if len(set(s)) != len(s):
+            raise ValueError(f"einsum: repeated subscripts within one operand (diagonals/traces) are not "
+                             f"supported; received {subscripts!r}")
+        terms.append(s)
+    if arrow:
+        out = out.replace("...", ell)
+        if "." in out or len(set(out)) != len(out):
+            raise ValueError(f"einsum: invalid output subscripts in {subscripts!r}")
+        missing = [c for c in out if not any(c in s for s in terms)]
+        if missing:
+            raise ValueError(f"einsum: output subscript {missing[0]!r} appears in no operand of {subscripts!r}")
+    else:
+        counts = {}
+        for s in terms:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return terms, out
+
+
+# ---- transformer ops ---------------------------------------------------------------------------
+def _dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
+                           flash_attention=None, attn_logits_soft_cap=None):
+    q, k, v = _shape(query), _shape(key), _shape(value)
+    if len(q) != 4 or len(k) != 4 or len(v) != 4:
+        raise ValueError(f"dot_product_attention: query, key and value must be 4-D, received shapes {q}, {k}, {v}")
+    for a, b, what in ((q[0], k[0], "batch sizes"), (q[3], k[3], "head_dim"), (k[3], v[3], "head_dim")):
+        if a is not None and b is not None and a != b:
+            raise ValueError(f"dot_product_attention: {what} differ, received shapes {q}, {k}, {v}")
+    if q[2] is not None and k[2] is not None and (k[2] == 0 or q[2] % k[2]):
+        raise ValueError(f"dot_product_attention: the number of key/value heads ({k[2]}) must divide the number "
+                         f"of query heads ({q[2]})")
+    return _spec(q, _dtype(query))
+
+
+def _einsum(subscripts, *operands):
+    terms, out = parse_einsum(subscripts, [len(_shape(o)) for o in operands])
+    sizes = {}
+    for o, s in zip(operands, terms):
+        for c, d in zip(s, _shape(o)):
+            sizes.setdefault(c, []).append(d)
+    dims = {}
+    for c, ds in sizes.items():
+        known = {d for d in ds if d is not None and d != 1}
+        if len(known) > 1:
+            raise ValueError(f"einsum: subscript {c!r} has sizes {sorted(known)} in {subscripts!r}")
+        dims[c] = known.pop() if known else (None if None in ds else 1)
+    return _spec(tuple(dims.get(c) for c in out), _promote(*operands))
+
+
+def _tri(x, k=0):
+    if len(_shape(x)) < 2:
+        raise ValueError(f"tril/triu: expected a tensor of rank >= 2, received shape {_shape(x)}")
+    return _same(x)
+
+
+def _argsort(x, axis=-1):
+    return _spec(_shape(x), "int32")
+
+
+def _sort(x, axis=-1):
+    return _same(x)
+
+
+def _top_k(x, k, sorted=True):  # noqa: A002 - keras.ops argument name
+    shape = _shape(x)
+    if not shape:
+        raise ValueError("top_k: expected a tensor of rank >= 1, received a scalar")
+    out = shape[:-1] + (int(k),)
+    return _spec(out, _dtype(x)), _spec(out, "int32")
+
+
+def _moments(x, axes, keepdims=False, synchronized=False):
+    shape = _reduced("moments", x, axes, keepdims)
+    return _spec(shape, _floating(x).dtype), _spec(shape, _floating(x).dtype)
+
+
+RULES.update({
+    "dot_product_attention": _dot_product_attention, "einsum": _einsum, "tril": _tri, "triu": _tri,
+    "argsort": _argsort, "sort": _sort, "top_k": _top_k, "moments": _moments,
+    "layer_normalization": _floating, "rms_normalization": _floating, "normalize": _floating,
+})
+
+
+__all__ = ["RULES", "broadcast_shapes", "deconv_length", "parse_einsum"]
