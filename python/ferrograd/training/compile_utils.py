@@ -148,6 +148,8 @@ def _get_metric(identifier, y_true, y_pred, loss):
             m = metrics_mod.CategoricalAccuracy(name=identifier)
         return m
     m = metrics_mod.get(identifier, loss, tuple(y_true.shape), tuple(y_pred.shape))
+    if not isinstance(m, metrics_mod.Metric):  # a plain function (keras.losses.log_cosh): Keras wraps it
+        m = metrics_mod.MeanMetricWrapper(m, name=getattr(m, "__name__", None) or type(m).__name__)
     if isinstance(identifier, str):
         m.name = identifier
     return m
