@@ -135,8 +135,99 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
-for _cls in (LearningRateSchedule, ExponentialDecay, InverseTimeDecay, CosineDecay, PiecewiseConstantDecay):
+class PolynomialDecay(LearningRateSchedule):
+    """``(initial - end) * (1 - step / decay_steps) ** power + end``, held at ``end`` after
+    ``decay_steps``; with ``cycle`` the horizon grows to the next multiple of ``decay_steps``."""
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
+                 name="PolynomialDecay"):
+        if decay_steps <= 0:
+            raise ValueError(f"Argument `decay_steps` must be > 0. Received: decay_steps={decay_steps}")
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.end_learning_rate = end_learning_rate
+        self.power = power
+        self.cycle = cycle
+        self.name = name
+
+    def __call__(self, step):
+        step = float(step)
+        horizon = float(self.decay_steps)
+        if self.cycle:
+            horizon *= 1.0 if step == 0 else math.ceil(step / self.decay_steps)
+        else:
+            step = min(step, horizon)
+        p = step / horizon
+        return (self.initial_learning_rate - self.end_learning_rate) * (1.0 - p) ** self.power + \
+            self.end_learning_rate
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
+                "name": self.name}
+
+
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter 2016): period ``i`` lasts
+    ``first_decay_steps * t_mul ** i`` steps and starts at ``initial_learning_rate * m_mul ** i``;
+    each decays to ``alpha`` times its start."""
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay"):
+        if first_decay_steps <= 0:
+            raise ValueError("Argument `first_decay_steps` must be > 0. Received: "
+                             f"first_decay_steps={first_decay_steps}")
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self._t_mul = t_mul
+        self._m_mul = m_mul
+        self.alpha = alpha
+        self.name = name
+
+    def __call__(self, step):
+        fraction = float(step) / self.first_decay_steps
+        t_mul = float(self._t_mul)
+        if t_mul == 1.0:
+            i_restart = math.floor(fraction)
+            fraction -= i_restart
+        else:
+            # the number of whole periods before ``step``: sum_{k<i} t_mul^k <= fraction
+            i_restart = math.floor(math.log(1.0 - fraction * (1.0 - t_mul)) / math.log(t_mul))
+            sum_r = (1.0 - t_mul ** i_restart) / (1.0 - t_mul)
+            fraction = (fraction - sum_r) / t_mul ** i_restart
+        cosine = 0.5 * self._m_mul ** i_restart * (1.0 + math.cos(math.pi * fraction))
+        return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
+                "t_mul": self._t_mul, "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+
+
+_SCHEDULES = {c.__name__: c for c in (ExponentialDecay, InverseTimeDecay, CosineDecay, PiecewiseConstantDecay,
+                                      PolynomialDecay, CosineDecayRestarts)}
+
+
+def _serialize_schedule(schedule):
+    """Keras' dict for a schedule: ``{"module", "class_name", "config", "registered_name"}``."""
+    from ._serialization import serialize_object
+
+    if not isinstance(schedule, LearningRateSchedule):
+        raise ValueError(f"Expected a LearningRateSchedule, received {schedule!r}")
+    return serialize_object(schedule, "keras.optimizers.schedules", "learning rate schedule")
+
+
+def _deserialize_schedule(config, custom_objects=None):
+    """The schedule described by ``serialize``'s output (or the older ``{"class_name", "config"}``);
+    classes come from this module or the classes registered with ``keras.saving``."""
+    from ._serialization import deserialize_object
+
+    table = {**_SCHEDULES, **(custom_objects or {})}
+    return deserialize_object(config, table, "learning rate schedule")
+
+
+for _cls in (LearningRateSchedule, *_SCHEDULES.values()):
     setattr(schedules, _cls.__name__, _cls)
+schedules.serialize = _serialize_schedule
+schedules.deserialize = _deserialize_schedule
 
 
 class Optimizer:
@@ -289,7 +380,7 @@ class Optimizer:
     def get_config(self):
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
-            lr = {"class_name": type(lr).__name__, "config": lr.get_config()}
+            lr = _serialize_schedule(lr)
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
                 "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
@@ -300,10 +391,7 @@ class Optimizer:
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, dict) and "class_name" in lr:
-            sched = getattr(schedules, lr["class_name"], None)
-            if sched is None:
-                raise ValueError(f"Unknown learning rate schedule: {lr['class_name']}")
-            config["learning_rate"] = sched.from_config(lr["config"])
+            config["learning_rate"] = _deserialize_schedule(lr)
         return cls(**config)
 
 
