@@ -20,6 +20,7 @@ from . import (
     activations,
     backend,
     callbacks,
+    config,
     constraints,
     datasets,
     initializers,
@@ -45,7 +46,8 @@ __all__ = [
     "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "activations", "backend", "callbacks", "datasets", "utils", "initializers", "layers", "losses", "metrics", "models",
+    "activations", "backend", "callbacks", "config", "datasets", "utils", "initializers", "layers", "losses",
+    "metrics", "models",
     "ops", "optimizers", "regularizers", "constraints", "saving",
     "Layer", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
 ]
@@ -124,3 +126,9 @@ if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(after_in_child=_core._after_fork_child)
 
 del _functools
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"keras.{name} is not available in ferrograd yet")

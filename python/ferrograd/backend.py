@@ -1,12 +1,12 @@
 """``keras.backend``: session state and the few global settings Keras scripts read."""
 from __future__ import annotations
 
-from . import _core
+from . import _core, config
 from .layers.layer import get_keras_mask, reset_names, set_keras_mask
 from .symbolic import is_keras_tensor
 
 __all__ = ["clear_session", "floatx", "epsilon", "image_data_format", "is_keras_tensor", "get_keras_mask",
-           "set_keras_mask", "backend"]
+           "set_keras_mask", "backend", "set_floatx", "set_epsilon", "set_image_data_format"]
 
 
 def clear_session(free_memory=True):
@@ -18,21 +18,16 @@ def clear_session(free_memory=True):
         _core.empty_cache()
 
 
-def floatx():
-    """The default float dtype: ``"float32"``."""
-    return "float32"
+floatx = config.floatx
+set_floatx = config.set_floatx
+epsilon = config.epsilon
+set_epsilon = config.set_epsilon
+image_data_format = config.image_data_format
+set_image_data_format = config.set_image_data_format
+backend = config.backend
 
 
-def epsilon():
-    """The fuzz factor Keras adds to denominators: ``1e-7``."""
-    return 1e-7
-
-
-def image_data_format():
-    """The default image layout: ``"channels_last"`` (NHWC)."""
-    return "channels_last"
-
-
-def backend():
-    """The name of the engine: ``"ferrograd"``."""
-    return "ferrograd"
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"keras.backend.{name} is not available in ferrograd yet")

@@ -35,6 +35,7 @@ _MAP = {
     "keras.datasets.fashion_mnist": "ferrograd.datasets.fashion_mnist",
     "keras.random": "ferrograd.random",
     "keras.backend": "ferrograd.backend",
+    "keras.config": "ferrograd.config",
 }
 
 

@@ -72,3 +72,9 @@ def shuffle(x, axis=0, seed=None):
     n = x.shape[axis]
     perm = _core.permutation(n, _seed_value(seed))
     return _core.take(x, perm, axis)
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")

@@ -595,3 +595,9 @@ def load_weights(model, filepath):
     if len(data) > cap:
         raise ValueError(f"{filepath}: the file grew past {cap} bytes while being read")
     _load_weights_bytes(model, data, filepath)
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")

@@ -190,3 +190,9 @@ class PyDataset:
 
 
 Sequence = PyDataset
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")

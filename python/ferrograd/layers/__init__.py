@@ -1,5 +1,5 @@
 """Layers (``keras.layers`` names and arguments)."""
-from .activation_layers import ELU, PReLU, ReLU, LeakyReLU, Softmax
+from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import AdditiveAttention, Attention
 from .conv import (
     Conv1D,
@@ -30,7 +30,7 @@ from .functions import (
 from .input_layer import Input, InputLayer
 from .layer import Layer
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
-from .multi_head_attention import GroupedQueryAttention, MultiHeadAttention
+from .multi_head_attention import GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention
 from .normalization import BatchNormalization
 from .normalization_extra import GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization
 from .pooling import (
@@ -83,8 +83,32 @@ __all__ = [
     "Cropping2D", "Permute",
     "RepeatVector", "Lambda", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
     "LayerNormalization", "RMSNormalization", "GroupNormalization", "UnitNormalization", "EinsumDense",
-    "MultiHeadAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention",
+    "MultiHeadAttention", "GroupQueryAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention",
 ]
+
+# activation, regularization, preprocessing and misc layers; the function forms; Keras' aliases
+__all__ += [
+    "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Dot", "Identity",
+    "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "Rescaling", "Resizing",
+    "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize",
+    "AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",
+    "SeparableConvolution1D", "SeparableConvolution2D",
+]
+AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
+MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+
+
+def __dir__():
+    # the public names only: the family modules (core, conv, normalization...) stay internal
+    return sorted(__all__)
 
 
 def __getattr__(name):

@@ -22,3 +22,14 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
 __all__ = ["Model", "Sequential", "Functional", "Input", "InputLayer", "KerasTensor", "clone_model", "load_model",
            "save_model"]
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")
+
+
+def __dir__():
+    # the public names only: the implementation modules stay internal
+    return sorted(__all__)

@@ -1,0 +1,351 @@
+"""Image preprocessing and augmentation layers: Rescaling, Resizing, CenterCrop, RandomFlip,
+RandomCrop, RandomContrast, RandomBrightness (``keras.layers`` names, arguments and configs).
+
+Images are (batch, height, width, channels) for channels_last (or a single (h, w, c) image);
+channels_first is (batch, channels, height, width). Resizing is composed from ``ops.take`` along
+the height and width axes: each output row/column reads its two source rows/columns (bilinear,
+half-pixel centres, no antialiasing) or its one nearest source (``nearest-exact``: the source of
+output ``i`` is ``floor((i + 0.5) * in / out)``), as Keras' torch backend computes them. The
+indices and interpolation weights are geometry (from the shapes), computed once per call; the
+image data goes through the Rust kernels.
+
+The random layers act only in training (``training=True`` or inside ``fit``) and return their
+inputs unchanged at inference; with ``seed``
+their draws are reproducible. The transforms that need an affine resampler (RandomRotation,
+RandomZoom, RandomTranslation...) are not available yet.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from .. import random as _random
+from .conv import standardize_data_format
+from .layer import Layer
+
+
+def _hw_axes(ndim, data_format):
+    """The (height, width) axes of an image batch or single image."""
+    return (ndim - 2, ndim - 1) if data_format == "channels_first" else (ndim - 3, ndim - 2)
+
+
+def _resize_axis(x, axis, out, interpolation):
+    """``x`` resized along ``axis`` to ``out`` entries (see the module note for the rules)."""
+    n = x.shape[axis]
+    if n == out:
+        return x
+    scale = n / out
+    dst = np.arange(out, dtype=np.float64)
+    if interpolation == "nearest":
+        idx = np.minimum(np.floor((dst + 0.5) * scale), n - 1).astype(np.int64)
+        return ops.take(x, ops.convert_to_tensor(idx), axis=axis)
+    src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src), n - 1).astype(np.int64)
+    i1 = np.minimum(i0 + 1, n - 1)
+    w1 = (src - i0).astype(np.float32)
+    bshape = [1] * x.ndim
+    bshape[axis] = out
+    w1 = ops.convert_to_tensor(w1.reshape(bshape))
+    a = ops.take(x, ops.convert_to_tensor(i0), axis=axis)
+    b = ops.take(x, ops.convert_to_tensor(i1), axis=axis)
+    return ops.add(a, ops.multiply(ops.subtract(b, a), w1))  # a + (b - a) * w1
+
+
+def _crop(x, axes, top, left, height, width):
+    index = [slice(None)] * x.ndim
+    index[axes[0]] = slice(top, top + height)
+    index[axes[1]] = slice(left, left + width)
+    return x[tuple(index)]
+
+
+def _resize(x, height, width, interpolation, crop_to_aspect_ratio, data_format):
+    axes = _hw_axes(x.ndim, data_format)
+    if crop_to_aspect_ratio:
+        h, w = x.shape[axes[0]], x.shape[axes[1]]
+        ratio = width / height
+        crop_h = min(h, int(w / ratio))
+        crop_w = min(w, int(h * ratio))
+        x = _crop(x, axes, (h - crop_h) // 2, (w - crop_w) // 2, crop_h, crop_w)
+    x = _resize_axis(x, axes[0], height, interpolation)
+    return _resize_axis(x, axes[1], width, interpolation)
+
+
+def _check_size(layer, height, width):
+    for arg, v in (("height", height), ("width", width)):
+        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+            raise ValueError(f"{layer}: `{arg}` must be a positive integer. Received: {arg}={v!r}")
+
+
+def _image_output_shape(input_shape, height, width, data_format):
+    shape = list(input_shape)
+    axes = _hw_axes(len(shape), data_format)
+    shape[axes[0]], shape[axes[1]] = height, width
+    return tuple(shape)
+
+
+class Rescaling(Layer):
+    """``inputs * scale + offset``; ``scale`` and ``offset`` may be lists broadcast over the last axis.
+
+    Example: ``Rescaling(1.0 / 255)`` maps [0, 255] pixels to [0, 1].
+
+    Args: scale, offset (default 0.0).
+    """
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+        self.offset = offset
+        self.supports_masking = True
+
+    def call(self, inputs):
+        if not inputs.dtype.startswith("float"):
+            inputs = ops.cast(inputs, self.dtype)
+        scale = self.scale if isinstance(self.scale, (int, float)) else ops.convert_to_tensor(
+            np.asarray(self.scale, np.float32))
+        offset = self.offset if isinstance(self.offset, (int, float)) else ops.convert_to_tensor(
+            np.asarray(self.offset, np.float32))
+        return ops.add(ops.multiply(inputs, scale), offset)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+class Resizing(Layer):
+    """Resizes images to ``(height, width)``.
+
+    Example: ``Resizing(64, 64)`` on (N, 32, 48, 3) gives (N, 64, 64, 3).
+
+    Args:
+        height, width: the output size.
+        interpolation: "bilinear" (default) or "nearest"; the others Keras offers ("bicubic",
+            "lanczos3", ...) raise NotImplementedError.
+        crop_to_aspect_ratio: first crop the largest centred window of the target aspect ratio.
+        pad_to_aspect_ratio, fill_mode, fill_value: padding instead of cropping; only the defaults
+            (no padding) are implemented.
+        antialias: only False is implemented.
+        data_format: "channels_last" or "channels_first".
+    """
+
+    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, pad_to_aspect_ratio=False,
+                 fill_mode="constant", fill_value=0.0, antialias=False, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_size("Resizing", height, width)
+        if interpolation not in ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5", "area"):
+            raise ValueError(f"Invalid value for argument `interpolation`: {interpolation!r}. Expected one of "
+                             "'bilinear', 'nearest', 'bicubic', 'lanczos3', 'lanczos5', 'area'")
+        if interpolation not in ("bilinear", "nearest"):
+            raise NotImplementedError(f"Resizing: interpolation={interpolation!r} is not implemented in ferrograd "
+                                      "(bilinear and nearest are)")
+        for arg, value in (("pad_to_aspect_ratio", pad_to_aspect_ratio), ("antialias", antialias)):
+            if value:
+                raise NotImplementedError(f"Resizing: `{arg}` is not implemented in ferrograd. Received: "
+                                          f"{arg}={value!r}")
+        if pad_to_aspect_ratio and crop_to_aspect_ratio:
+            raise ValueError("Only one of `pad_to_aspect_ratio` and `crop_to_aspect_ratio` can be True.")
+        self.height, self.width = height, width
+        self.interpolation = interpolation
+        self.crop_to_aspect_ratio = crop_to_aspect_ratio
+        self.pad_to_aspect_ratio = pad_to_aspect_ratio
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.antialias = antialias
+        self.data_format = standardize_data_format(data_format)
+
+    def call(self, inputs):
+        if not inputs.dtype.startswith("float"):
+            inputs = ops.cast(inputs, self.dtype)
+        return _resize(inputs, self.height, self.width, self.interpolation, self.crop_to_aspect_ratio,
+                       self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        return _image_output_shape(input_shape, self.height, self.width, self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "height": self.height, "width": self.width,
+                "interpolation": self.interpolation, "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value, "antialias": self.antialias}
+
+
+class CenterCrop(Layer):
+    """Crops the central ``(height, width)`` window of each image; an image smaller than the
+    target is first resized (bilinear, cropped to the target aspect ratio), as Keras does.
+
+    Args: height, width, data_format.
+    """
+
+    def __init__(self, height, width, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_size("CenterCrop", height, width)
+        self.height, self.width = height, width
+        self.data_format = standardize_data_format(data_format)
+
+    def call(self, inputs):
+        if not inputs.dtype.startswith("float"):
+            inputs = ops.cast(inputs, self.dtype)
+        axes = _hw_axes(inputs.ndim, self.data_format)
+        h, w = inputs.shape[axes[0]], inputs.shape[axes[1]]
+        if h < self.height or w < self.width:
+            return _resize(inputs, self.height, self.width, "bilinear", True, self.data_format)
+        return _crop(inputs, axes, (h - self.height) // 2, (w - self.width) // 2, self.height, self.width)
+
+    def compute_output_shape(self, input_shape):
+        return _image_output_shape(input_shape, self.height, self.width, self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "height": self.height, "width": self.width}
+
+
+class _RandomImageLayer(Layer):
+    def __init__(self, seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self._seed_gen = _random.SeedGenerator(seed) if seed is not None else None
+        self.data_format = standardize_data_format(data_format)
+
+    def _per_image(self, inputs, minval, maxval):
+        """One uniform draw per image, shaped to broadcast over it: (B, 1, 1, 1) or (1, 1, 1)."""
+        if inputs.ndim not in (3, 4):
+            raise ValueError(f"Expected the input image to be rank 3 or 4. Received inputs.shape={tuple(inputs.shape)}")
+        shape = (inputs.shape[0], 1, 1, 1) if inputs.ndim == 4 else (1, 1, 1)
+        return _random.uniform(shape, minval, maxval, "float32", self._seed_gen)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class RandomFlip(_RandomImageLayer):
+    """In training, flips each image left-right and/or up-down with probability 1/2.
+
+    Args: mode ("horizontal", "vertical" or "horizontal_and_vertical"), seed, data_format.
+    """
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
+            raise ValueError(f"RandomFlip layer {self.name} received an unknown mode argument {mode}")
+        self.mode = mode
+
+    def call(self, inputs, training=True):
+        if not training:
+            return inputs
+        axes = _hw_axes(inputs.ndim, self.data_format)
+        out = inputs
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            out = ops.where(self._per_image(out, 0.0, 1.0) > 0.5, ops.flip(out, axis=axes[1]), out)
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            out = ops.where(self._per_image(out, 0.0, 1.0) > 0.5, ops.flip(out, axis=axes[0]), out)
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "seed": self.seed, "mode": self.mode}
+
+
+class RandomCrop(_RandomImageLayer):
+    """In training, crops a random ``(height, width)`` window (one offset per batch; an image not
+    larger than the target on both sides is cropped from the corner and resized to the target).
+    At inference the images pass unchanged, as Keras 3.15 does (its ``compute_output_shape`` still
+    says ``(height, width)``).
+
+    Args: height, width, seed, data_format.
+    """
+
+    def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, name=name, **kwargs)
+        _check_size("RandomCrop", height, width)
+        self.height, self.width = height, width
+
+    def call(self, inputs, training=True):
+        if not training:
+            return inputs
+        if not inputs.dtype.startswith("float"):
+            inputs = ops.cast(inputs, self.dtype)
+        axes = _hw_axes(inputs.ndim, self.data_format)
+        h, w = inputs.shape[axes[0]], inputs.shape[axes[1]]
+        top = left = 0
+        if h > self.height and w > self.width:
+            offs = _random.randint((2,), 0, 1 << 30, "int64", self._seed_gen).numpy()  # two ints: the offsets
+            top, left = int(offs[0]) % (h - self.height + 1), int(offs[1]) % (w - self.width + 1)
+        out = _crop(inputs, axes, top, left, self.height, self.width)
+        if out.shape[axes[0]] != self.height or out.shape[axes[1]] != self.width:
+            out = _resize(out, self.height, self.width, "bilinear", False, self.data_format)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return _image_output_shape(input_shape, self.height, self.width, self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "height": self.height, "width": self.width,
+                "seed": self.seed}
+
+
+def _factor(layer, factor, bounds):
+    msg = (f"The `factor` argument should be a number (or a list of two numbers) in the range "
+           f"[{bounds[0]}, {bounds[1]}]. Received: factor={factor}")
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2 or factor[0] > bounds[1] or factor[1] < bounds[0]:
+            raise ValueError(msg)
+        return tuple(sorted(factor))
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        if factor < bounds[0] or factor > bounds[1]:
+            raise ValueError(msg)
+        factor = abs(factor)
+        return (max(-factor, bounds[0]), factor)
+    raise ValueError(msg)
+
+
+class RandomContrast(_RandomImageLayer):
+    """In training, scales each image's deviation from its per-channel mean by a factor drawn from
+    ``[1 - lower, 1 + upper]``, then clips to ``value_range``.
+
+    Args: factor (a number in [0, 1] or a pair), value_range (default (0, 255)), seed.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = _factor(self, factor, (0, 1))
+        self.value_range = value_range
+
+    def call(self, inputs, training=True):
+        if not training:
+            return inputs
+        axes = _hw_axes(inputs.ndim, self.data_format)
+        f = self._per_image(inputs, 1.0 - self.factor[0], 1.0 + self.factor[1])
+        mean = ops.mean(ops.mean(inputs, axis=axes[0], keepdims=True), axis=axes[1], keepdims=True)
+        out = ops.add(ops.multiply(ops.subtract(inputs, mean), f), mean)
+        return ops.clip(out, self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
+
+
+class RandomBrightness(_RandomImageLayer):
+    """In training, adds to each image a delta drawn from ``factor`` (a fraction of the value
+    range, in [-1, 1]) times ``value_range[1] - value_range[0]``, then clips to ``value_range``.
+
+    Args: factor (a number or a pair in [-1, 1]), value_range (default (0, 255)), seed.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = _factor(self, factor, (-1, 1))
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError(f"The `value_range` argument should be a list of two numbers. "
+                             f"Received: value_range={value_range}")
+        self.value_range = sorted(value_range)
+
+    def call(self, inputs, training=True):
+        if not training:
+            return inputs
+        delta = ops.multiply(self._per_image(inputs, self.factor[0], self.factor[1]),
+                             float(self.value_range[1] - self.value_range[0]))
+        return ops.clip(ops.add(inputs, delta), self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
+

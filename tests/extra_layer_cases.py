@@ -1,0 +1,47 @@
+"""Cases (NON-DEFAULT arguments) for the activation, regularization, preprocessing and Dot/Identity
+layers, shared by tests/test_extra_layers.py and the script that measured real Keras on the same
+cases (tests/fixtures/make_keras_extra_layer_fixtures.py).
+
+``cases(K)`` takes the module playing ``keras`` and returns ``{case: (make, input_shapes)}`` as
+tests/layer_cases.py does. The random layers are measured at inference (where they are
+deterministic); their training behaviour is tested against its definition in the test file.
+"""
+
+
+def cases(K):
+    L, init, reg, con = K.layers, K.initializers, K.regularizers, K.constraints
+    cf = {"data_format": "channels_first"}
+    return {
+        "ReLU": (lambda: L.ReLU(max_value=1.5, negative_slope=0.25, threshold=0.5), [(3, 4)]),
+        "ReLU6": (lambda: L.ReLU(max_value=6.0), [(5,)]),
+        "LeakyReLU": (lambda: L.LeakyReLU(negative_slope=0.125), [(3, 4)]),
+        "PReLU": (lambda: L.PReLU(alpha_initializer=init.Constant(0.25), alpha_regularizer=reg.L2(0.25),
+                                  alpha_constraint=con.NonNeg(), shared_axes=[1]), [(3, 4)]),
+        "ELU": (lambda: L.ELU(alpha=0.5), [(3, 4)]),
+        "Softmax": (lambda: L.Softmax(axis=1), [(3, 4)]),
+        "Softmax_axes": (lambda: L.Softmax(axis=(1, 2)), [(3, 4)]),
+        "Identity": (lambda: L.Identity(name="my_identity"), [(3, 4)]),
+        "Dot": (lambda: L.Dot(axes=(2, 2), normalize=True), [(3, 5), (4, 5)]),
+        "Dot_2d": (lambda: L.Dot(axes=1), [(5,), (5,)]),
+        "Dot_mixed": (lambda: L.Dot(axes=(1, 2)), [(3, 4), (2, 3)]),
+        "ActivityRegularization": (lambda: L.ActivityRegularization(l1=0.25, l2=0.5), [(3, 4)]),
+        "SpatialDropout1D": (lambda: L.SpatialDropout1D(0.25, seed=3), [(3, 4)]),
+        "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.25, seed=3, **cf), [(2, 3, 4)]),
+        "SpatialDropout3D": (lambda: L.SpatialDropout3D(0.25, seed=3, **cf), [(2, 3, 4, 2)]),
+        "GaussianNoise": (lambda: L.GaussianNoise(0.25, seed=3), [(3, 4)]),
+        "GaussianDropout": (lambda: L.GaussianDropout(0.25, seed=3), [(3, 4)]),
+        "AlphaDropout": (lambda: L.AlphaDropout(0.25, noise_shape=(None, 1, 4), seed=3), [(3, 4)]),
+        "Rescaling": (lambda: L.Rescaling(0.5, offset=-1.0), [(3, 4)]),
+        "Rescaling_per_channel": (lambda: L.Rescaling([0.5, 2.0, 4.0], offset=[1.0, 0.0, -1.0]), [(2, 2, 3)]),
+        "CenterCrop": (lambda: L.CenterCrop(3, 2, **cf), [(2, 5, 5)]),
+        "CenterCrop_upsize": (lambda: L.CenterCrop(6, 4), [(3, 5, 2)]),
+        "Resizing": (lambda: L.Resizing(7, 3), [(4, 5, 2)]),
+        "Resizing_down": (lambda: L.Resizing(3, 2, **cf), [(2, 7, 5)]),
+        "Resizing_nearest": (lambda: L.Resizing(5, 9, interpolation="nearest", crop_to_aspect_ratio=True),
+                             [(4, 6, 2)]),
+        "Resizing_nearest_down": (lambda: L.Resizing(3, 4, interpolation="nearest"), [(7, 9, 1)]),
+        "RandomFlip": (lambda: L.RandomFlip("horizontal", seed=3, **cf), [(2, 4, 5)]),
+        "RandomCrop": (lambda: L.RandomCrop(3, 2, seed=3), [(4, 5, 2)]),
+        "RandomContrast": (lambda: L.RandomContrast((0.25, 0.5), value_range=(0, 1), seed=3), [(4, 5, 2)]),
+        "RandomBrightness": (lambda: L.RandomBrightness((-0.25, 0.5), value_range=(-1, 1), seed=3), [(4, 5, 2)]),
+    }
