@@ -78,6 +78,41 @@ CASES = [
                                                                         "share memory"]),
     ("backward_twice", "x = fg.ones((2,)); x.requires_grad = True; y = (x * x).sum(); y.backward(); y.backward()",
      "RuntimeError", ["second time", "retain_graph"]),
+    ("attention_heads", "ops.dot_product_attention(fg.ones((1, 3, 4, 8)), fg.ones((1, 5, 3, 8)), "
+     "fg.ones((1, 5, 3, 8)))", "ValueError", ["dot_product_attention", "(3)", "must divide", "(4)"]),
+    ("attention_head_dim", "ops.dot_product_attention(fg.ones((1, 3, 4, 8)), fg.ones((1, 5, 4, 6)), "
+     "fg.ones((1, 5, 4, 6)))", "ValueError", ["dot_product_attention", "head_dim", "H=8"]),
+    ("attention_rank", "ops.dot_product_attention(fg.ones((3, 4, 8)), fg.ones((3, 4, 8)), fg.ones((3, 4, 8)))",
+     "ValueError", ["dot_product_attention", "query", "4-D", "(3, 4, 8)"]),
+    ("attention_int", "ops.dot_product_attention(fg.ones((1, 3, 2, 4), dtype='int32'), fg.ones((1, 3, 2, 4)), "
+     "fg.ones((1, 3, 2, 4)))", "TypeError", ["dot_product_attention", "floating-point", "int32"]),
+    ("attention_mask_shape", "q = fg.ones((2, 3, 2, 4)); ops.dot_product_attention(q, q, q, "
+     "mask=fg.ones((2, 1, 4, 3), dtype='bool'))", "ValueError", ["mask", "(2, 1, 4, 3)", "(2, 2, 3, 3)"]),
+    ("attention_mask_dtype", "q = fg.ones((2, 3, 2, 4)); ops.dot_product_attention(q, q, q, mask=fg.ones((3, 3)))",
+     "TypeError", ["mask", "boolean", "float32"]),
+    ("attention_kv_shape", "ops.dot_product_attention(fg.ones((1, 3, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 6, 2, 4)))", "ValueError", ["key and value", "(1, 5, 2, 4)", "(1, 6, 2, 4)"]),
+    ("einsum_trace", "ops.einsum('ii->i', fg.ones((3, 3)))", "ValueError", ["einsum", "repeated subscripts"]),
+    ("einsum_rank", "ops.einsum('abc,cd->abd', fg.ones((2, 3)), fg.ones((3, 4)))", "ValueError",
+     ["einsum", "'abc'", "rank 2"]),
+    ("einsum_sizes", "ops.einsum('ab,bc->ac', fg.ones((2, 3)), fg.ones((4, 5)))", "ValueError",
+     ["einsum", "'b'", "3", "4"]),
+    ("top_k_large", "ops.top_k(fg.ones((2, 3)), 4)", "ValueError", ["top_k", "k=4", "(2, 3)"]),
+    ("tril_rank", "ops.tril(fg.ones((3,)))", "ValueError", ["tril", "rank >= 2", "(3,)"]),
+    ("mha_heads", "fg.layers.MultiHeadAttention(num_heads=0, key_dim=4)", "ValueError",
+     ["num_heads", "positive integer", "num_heads=0"]),
+    ("gqa_heads", "fg.layers.GroupedQueryAttention(head_dim=4, num_query_heads=6, num_key_value_heads=4)",
+     "ValueError", ["num_query_heads", "divisible", "num_key_value_heads=4"]),
+    ("attention_score_mode", "fg.layers.Attention(score_mode='sum')", "ValueError", ["score_mode", "score_mode=sum",
+                                                                                     "dot", "concat"]),
+    ("attention_not_list", "fg.layers.Attention()(fg.ones((2, 3, 4)))", "ValueError",
+     ["Attention", "list of inputs", "[query, value]"]),
+    ("mha_flash_dropout", "fg.layers.MultiHeadAttention(2, 4, dropout=0.5, flash_attention=True)", "ValueError",
+     ["Dropout", "flash attention"]),
+    ("group_norm_groups", "fg.layers.GroupNormalization(groups=3)(fg.ones((2, 4)))", "ValueError",
+     ["groups (3)", "channels (4)"]),
+    ("einsum_dense_equation", "fg.layers.EinsumDense('ab->b', 3)(fg.ones((2, 4)))", "ValueError",
+     ["Invalid einsum equation", "'ab->b'"]),
 ]
 
 SCRIPT = textwrap.dedent(

@@ -30,7 +30,7 @@ from .functions import (
 from .input_layer import Input, InputLayer
 from .layer import Layer
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
-from .multi_head_attention import GroupedQueryAttention, MultiHeadAttention
+from .multi_head_attention import GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention
 from .normalization import BatchNormalization
 from .normalization_extra import GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization
 from .pooling import (
@@ -83,7 +83,7 @@ __all__ = [
     "Cropping2D", "Permute",
     "RepeatVector", "Lambda", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
     "LayerNormalization", "RMSNormalization", "GroupNormalization", "UnitNormalization", "EinsumDense",
-    "MultiHeadAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention",
+    "MultiHeadAttention", "GroupQueryAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention",
 ]
 
 # activation, regularization, preprocessing and misc layers; the function forms; Keras' aliases

@@ -46,6 +46,8 @@ def analyze_einsum(equation, bias_axes, input_shape, output_shape):
             if o is not None and o != input_shape[in_map[d]]:
                 raise ValueError(f"Input shape and output shape do not match at shared dimension '{d}'. Input shape "
                                  f"is {input_shape[in_map[d]]}, and output shape is {o}.")
+            if o is None:  # a size the output shares with the input (Keras leaves it None)
+                out[out_map[d]] = input_shape[in_map[d]]
     for d in out_spec:
         if d not in in_spec and d not in w_spec:
             raise ValueError(f"Dimension '{d}' was specified in the output '{out_spec}' but has no corresponding dim "
@@ -114,10 +116,10 @@ class EinsumDense(Layer):
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, lora_rank=None, lora_alpha=None, gptq_unpacked_column_size=None,
-                 quantization_config=None, **kwargs):
+                 bias_constraint=None, lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
+        # Keras lists gptq_unpacked_column_size in a config only once set; ferrograd refuses it.
         for arg, val in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha),
-                         ("gptq_unpacked_column_size", gptq_unpacked_column_size),
+                         ("gptq_unpacked_column_size", kwargs.pop("gptq_unpacked_column_size", None)),
                          ("quantization_config", quantization_config)):
             if val is not None:
                 raise NotImplementedError(f"EinsumDense: `{arg}` is not supported by ferrograd. Received: "

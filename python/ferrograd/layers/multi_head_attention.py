@@ -498,3 +498,6 @@ class GroupedQueryAttention(_AttentionBase):
                 "activity_regularizer": regularizers.serialize(self._activity_regularizer_arg),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "bias_constraint": constraints.serialize(self.bias_constraint), "seed": self.seed}
+
+
+GroupQueryAttention = GroupedQueryAttention  # the name Keras exports (keras.layers.GroupQueryAttention)
