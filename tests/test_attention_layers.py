@@ -341,3 +341,37 @@ def test_transformer_block_trains():
     hist = model.fit(ids, np.roll(ids, -1, axis=1), epochs=4, batch_size=8, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
     assert np.isfinite(ops.convert_to_numpy(model(keras.tensor(ids[:2])))).all()
+
+
+def test_fused_and_composed_paths_agree():
+    """Without dropout or weights asked for, the layers run the fused kernel; with
+    return_attention_scores they run Keras' composed path: same outputs, masks included."""
+    from ferrograd import _core
+
+    if not hasattr(_core, "dot_product_attention"):
+        pytest.skip("the fused attention binding is not in this build of _core yet")
+    rng = np.random.default_rng(9)
+    q = keras.tensor(rng.standard_normal((2, 6, 8)).astype(np.float32))
+    v = keras.tensor(rng.standard_normal((2, 9, 8)).astype(np.float32))
+    qm, vm = np.ones((2, 6), bool), np.ones((2, 9), bool)
+    qm[1, 4:], vm[0, 7:] = False, False
+    set_keras_mask(q, keras.tensor(qm))
+    set_keras_mask(v, keras.tensor(vm))
+    calls = []
+    real = _core.dot_product_attention
+
+    def spy(*args):
+        calls.append(1)
+        return real(*args)
+
+    for layer in (layers.MultiHeadAttention(num_heads=4, key_dim=3),
+                  layers.GroupedQueryAttention(head_dim=3, num_query_heads=4, num_key_value_heads=2)):
+        for causal in (False, True):
+            _core.dot_product_attention = spy
+            try:
+                fused = layer(q, v, use_causal_mask=causal).numpy()
+            finally:
+                _core.dot_product_attention = real
+            composed, _ = layer(q, v, use_causal_mask=causal, return_attention_scores=True)
+            np.testing.assert_allclose(fused, composed.numpy(), rtol=1e-5, atol=1e-5)
+    assert len(calls) == 4
