@@ -1,11 +1,22 @@
 """Callbacks (``keras.callbacks``): hooks called by the fit/evaluate/predict loops in Keras order."""
 from __future__ import annotations
 
+import csv
+import io
+import json
+import os
+import shutil
 import sys
 import time
+import warnings
+
+import numpy as np
+
+from ._fileio import atomic_write
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "LambdaCallback", "TerminateOnNaN",
-           "EarlyStopping", "ModelCheckpoint", "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau"]
+           "EarlyStopping", "ModelCheckpoint", "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau",
+           "BackupAndRestore", "RemoteMonitor", "TensorBoard"]
 
 
 class Callback:
@@ -284,11 +295,18 @@ class LambdaCallback(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stops training when the loss becomes NaN or infinite."""
+    """Stops training when the loss becomes NaN or infinite (``raise_error=True``: raises instead)."""
 
-    def on_train_batch_end(self, batch, logs=None):
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = raise_error
+
+    def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and (loss != loss or loss in (float("inf"), float("-inf"))):
+        if loss is not None and (np.isnan(loss) or np.isinf(loss)):
+            if self.raise_error:
+                raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. Terminating "
+                                   "training immediately.")
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
 
@@ -399,31 +417,62 @@ class ModelCheckpoint(Callback):
 
 
 class CSVLogger(Callback):
-    """Streams epoch results to a CSV file."""
+    """Writes one CSV row per epoch (``epoch`` then the sorted log keys, ``val_*`` columns added as
+    "NA" when there is no validation), in Keras' format (the ``excel`` dialect with ``separator``).
+
+    Unlike Keras, which streams into an open file, the whole file is rewritten atomically after
+    every epoch (the old rows, from before ``fit`` when ``append=True``, and the new ones): a
+    reader, or a crash, never sees a half-written row, and an interrupted run leaves the rows of the
+    epochs it finished.
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
-        self.filename, self.sep, self.append = str(filename), separator, append
-        self._keys = None
+        self.sep = separator
+        self.filename = os.fspath(filename)
+        self.append = append
+        self.keys = None
+        self.append_header = True
 
     def on_train_begin(self, logs=None):
-        import os
-
-        self._header = not (self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0)
-        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._prefix = ""
+        self.append_header = True
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename, newline="") as f:
+                self._prefix = f.read()
+            self.append_header = not self._prefix
+        self._rows = io.StringIO()
+        self._writer = None
+        self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        if self._keys is None:
-            self._keys = sorted(logs)
-            if self._header:
-                self._file.write(self.sep.join(["epoch", *self._keys]) + "\n")
-        self._file.write(self.sep.join([str(epoch), *(repr(float(logs.get(k, float("nan")))) for k in self._keys)])
-                         + "\n")
-        self._file.flush()
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys.extend([f"val_{k}" for k in self.keys])
+        if self._writer is None:
+            dialect = type("CustomDialect", (csv.excel,), {"delimiter": self.sep})
+            self._writer = csv.DictWriter(self._rows, fieldnames=["epoch", *self.keys], dialect=dialect)
+            if self.append_header:
+                self._writer.writeheader()
+        self._writer.writerow({"epoch": epoch, **{k: _csv_value(logs.get(k, "NA")) for k in self.keys}})
+        atomic_write(self.filename, self._prefix + self._rows.getvalue())
 
     def on_train_end(self, logs=None):
-        self._file.close()
+        self._writer = None
+
+
+def _csv_value(v):
+    if isinstance(v, str):
+        return v
+    if hasattr(v, "numpy") and not isinstance(v, np.ndarray):
+        v = v.numpy()
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        return v.item()
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return f'"[{", ".join(map(str, np.asarray(v).ravel().tolist()))}]"'
+    return v
 
 
 class LearningRateScheduler(Callback):
@@ -489,6 +538,232 @@ class ReduceLROnPlateau(Callback):
                         print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
+
+
+class BackupAndRestore(Callback):
+    """Backs up the training state so that a ``fit`` that was interrupted (an exception, a killed
+    process) resumes where it stopped when ``fit`` is called again with this callback.
+
+    At the end of every epoch (or every ``save_freq`` batches) it writes
+    ``{backup_dir}/latest.weights.h5`` (the model weights and the optimizer state, slots and
+    iteration count, in the same safetensors form as a ``.keras`` file's weights) and
+    ``training_metadata.json`` (the epoch to resume at), each atomically. ``on_train_begin``
+    restores both when present and makes ``fit`` start at that epoch (batch-level backups resume at
+    the start of their epoch, as in Keras). ``double_checkpoint`` keeps the previous pair as
+    ``*.bkp``, used when the latest cannot be read; ``delete_checkpoint`` removes ``backup_dir``
+    once training finishes.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("Empty `backup_dir` argument passed")
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)
+                                     or save_freq <= 0):
+            raise ValueError(f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. Expected "
+                             "either 'epoch' or an integer value.")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq, self.double_checkpoint, self.delete_checkpoint = save_freq, double_checkpoint, \
+            delete_checkpoint
+        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
+        self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._prev_weights_path = self._weights_path + ".bkp"
+        self._prev_training_metadata_path = self._training_metadata_path + ".bkp"
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
+
+    def on_train_begin(self, logs=None):
+        if not getattr(self.model, "built", True):
+            raise ValueError("To use the BackupAndRestore callback, you model must be built before you call `fit()`. "
+                             f"Model {self.model} is unbuilt. You can build it beforehand by calling it on a batch "
+                             "of data.")
+        try:
+            self._load(self._weights_path, self._training_metadata_path)
+        except (OSError, ValueError):
+            if not os.path.exists(self._prev_weights_path):
+                raise
+            self._load(self._prev_weights_path, self._prev_training_metadata_path)
+
+    def _load(self, weights_path, metadata_path):
+        from . import saving
+
+        if os.path.exists(weights_path):
+            cap = saving._weights_cap(self.model)
+            with open(weights_path, "rb") as f:
+                data = f.read(cap + 1)
+            if len(data) > cap:
+                raise ValueError(f"{weights_path}: the file has more than the {cap} bytes the weights and optimizer "
+                                 f"state of {self.model.name} can need; it is not their backup")
+            opt_state = saving._load_weights_bytes(self.model, data, weights_path)
+            if opt_state and getattr(self.model, "optimizer", None) is not None:
+                saving._restore_optimizer(self.model, opt_state, weights_path)
+        if os.path.exists(metadata_path):
+            with open(metadata_path, "rb") as f:
+                raw = f.read(1 << 16)
+            try:
+                epoch = json.loads(raw)["epoch"]
+            except (ValueError, KeyError, TypeError):
+                raise ValueError(f"{metadata_path}: not a training metadata file (expected {{\"epoch\": int, ...}})"
+                                 ) from None
+            if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+                raise ValueError(f"{metadata_path}: the epoch must be an integer >= 0, received {epoch!r}")
+            self.model._initial_epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
+        if self.save_freq == "epoch":
+            self._save()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        added = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += added
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            self._save()
+
+    def _save(self):
+        from . import saving
+
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint:
+            for src, dst in ((self._weights_path, self._prev_weights_path),
+                             (self._training_metadata_path, self._prev_training_metadata_path)):
+                if os.path.exists(src):
+                    with open(src, "rb") as f:
+                        atomic_write(dst, f.read())
+        atomic_write(self._weights_path, saving._weights_bytes(self.model, with_optimizer=True))
+        atomic_write(self._training_metadata_path,
+                     json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+
+    def on_train_end(self, logs=None):
+        # the restored start epoch served this fit; a later fit starts where its caller says
+        self.model._initial_epoch = None
+        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+            shutil.rmtree(self.backup_dir)
+
+
+class RemoteMonitor(Callback):
+    """POSTs the epoch logs to ``root + path`` at the end of every epoch (form field ``field``
+    holding JSON, or a JSON body with ``send_as_json``), through the ``requests`` library, which
+    must be installed (it is not a ferrograd dependency)."""
+
+    def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data", headers=None,
+                 send_as_json=False):
+        super().__init__()
+        try:
+            import requests  # noqa: F401
+        except ImportError:
+            raise ImportError("RemoteMonitor requires the `requests` library (pip install requests); it is not a "
+                              "dependency of ferrograd.") from None
+        self.root, self.path, self.field, self.headers, self.send_as_json = root, path, field, headers, send_as_json
+
+    def on_epoch_end(self, epoch, logs=None):
+        import requests
+
+        send = {"epoch": epoch}
+        for k, v in (logs or {}).items():
+            send[k] = v.item() if isinstance(v, (np.ndarray, np.generic)) else v
+        try:
+            if self.send_as_json:
+                requests.post(self.root + self.path, json=send, headers=self.headers)
+            else:
+                requests.post(self.root + self.path, {self.field: json.dumps(send)}, headers=self.headers)
+        except requests.exceptions.RequestException:
+            warnings.warn(f"Could not reach RemoteMonitor root server at {self.root}", stacklevel=2)
+
+
+def _summary_writer_class():
+    """A TensorBoard event writer from a well-kept library: tensorboardX, else PyTorch's (which
+    needs the tensorboard package); None when neither is installed."""
+    try:
+        from tensorboardX import SummaryWriter
+        return SummaryWriter
+    except ImportError:
+        pass
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+        return SummaryWriter
+    except ImportError:
+        return None
+
+
+class TensorBoard(Callback):
+    """Writes the epoch logs (and batch logs with ``update_freq``) as TensorBoard scalars under
+    ``log_dir/train`` and ``log_dir/validation``, tagged ``epoch_<metric>`` / ``batch_<metric>`` as
+    Keras does. The event files are written by tensorboardX or ``torch.utils.tensorboard``; without
+    either this raises ImportError. Histograms, images, embeddings and profiling are not available
+    (a non-default value raises); there is no graph to write (``write_graph`` has no effect).
+    """
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
+                 embeddings_metadata=None):
+        super().__init__()
+        for arg, value, default in (("histogram_freq", histogram_freq, 0), ("write_images", write_images, False),
+                                    ("profile_batch", profile_batch, 0), ("embeddings_freq", embeddings_freq, 0),
+                                    ("embeddings_metadata", embeddings_metadata, None)):
+            if value != default:
+                raise ValueError(f"TensorBoard({arg}={value!r}) is not available in ferrograd; only scalar logs "
+                                 "are written")
+        if update_freq not in ("epoch", "batch") and (not isinstance(update_freq, int) or update_freq <= 0):
+            raise ValueError(f"Unrecognized update_freq: {update_freq}")
+        self._writer_cls = _summary_writer_class()
+        if self._writer_cls is None:
+            raise ImportError("TensorBoard needs an event-file writer: install tensorboardX (pip install "
+                              "tensorboardX) or tensorboard for torch.utils.tensorboard; neither is a dependency of "
+                              "ferrograd.")
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq, self.write_graph, self.write_images = histogram_freq, write_graph, write_images
+        self.write_steps_per_second = write_steps_per_second
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self.profile_batch, self.embeddings_freq = profile_batch, embeddings_freq
+        self.embeddings_metadata = embeddings_metadata
+        self._writers = {}
+        self._global_step = 0
+
+    def _writer(self, which):
+        if which not in self._writers:
+            self._writers[which] = self._writer_cls(os.path.join(self.log_dir, which))
+        return self._writers[which]
+
+    def on_train_begin(self, logs=None):
+        self._global_step = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+        self._epoch_steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._global_step += 1
+        self._epoch_steps += 1
+        if self.update_freq != "epoch" and self._global_step % self.update_freq == 0:
+            w = self._writer("train")
+            for k, v in (logs or {}).items():
+                if isinstance(v, (int, float)):
+                    w.add_scalar(f"batch_{k}", v, self._global_step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        if self.write_steps_per_second:
+            dt = time.perf_counter() - self._epoch_start
+            logs["steps_per_second"] = self._epoch_steps / dt if dt > 0 else 0.0
+        for k, v in logs.items():
+            if not isinstance(v, (int, float)):
+                continue
+            which, name = ("validation", k[4:]) if k.startswith("val_") else ("train", k)
+            self._writer(which).add_scalar(f"epoch_{name}", v, epoch)
+        for w in self._writers.values():
+            w.flush()
+
+    def on_train_end(self, logs=None):
+        for w in self._writers.values():
+            w.close()
+        self._writers = {}
 
 
 def __getattr__(name):
