@@ -183,6 +183,14 @@ def test_sort_argsort_top_k_equal_numpy():
     assert v.shape == (None, None, 4) and i.dtype == "int32"
 
 
+def test_sort_puts_nan_last_and_top_k_first():
+    x = np.array([[1.0, np.nan, -2.0, np.nan, 0.5]], np.float32)
+    np.testing.assert_array_equal(ops.argsort(x).numpy(), np.argsort(x, kind="stable"))
+    np.testing.assert_array_equal(ops.sort(x).numpy(), np.sort(x))
+    _, idx = ops.top_k(x, 3)
+    np.testing.assert_array_equal(idx.numpy(), torch.topk(torch.tensor(x), 3).indices.numpy())
+
+
 def test_sort_and_top_k_gradients_follow_the_elements():
     x = keras.tensor(np.array([[0.3, -1.0, 2.0, 0.5]], np.float32), requires_grad=True)
     v, _ = ops.top_k(x, 2)

@@ -851,9 +851,15 @@ def _argsort_last(x, descending):
     xi = _core.expand_dims(x, -1)  # (..., n_i, 1)
     xj = _core.expand_dims(x, -2)  # (..., 1, n_j)
     before = _core.binary(xj, xi, "greater" if descending else "less")  # j strictly ahead of i
+    same = _core.binary(xj, xi, "equal")
+    if x.dtype in _FLOATS:  # NaN counts as the largest value (NumPy's sort, torch's topk)
+        nan_i, nan_j = _core.binary(xi, xi, "not_equal"), _core.binary(xj, xj, "not_equal")
+        first, second = (nan_j, nan_i) if descending else (nan_i, nan_j)
+        before = _core.binary(before, _core.binary(first, _core.logical_not(second), "logical_and"), "logical_or")
+        same = _core.binary(same, _core.binary(nan_i, nan_j, "logical_and"), "logical_or")
     idx = _core.arange(0.0, float(n), 1.0, "int64")
     j_lt_i = _core.binary(_core.reshape(idx, (1, n)), _core.reshape(idx, (n, 1)), "less")  # (n_i, n_j)
-    tie = _core.binary(_core.binary(xj, xi, "equal"), j_lt_i, "logical_and")
+    tie = _core.binary(same, j_lt_i, "logical_and")
     rank = _core.reduce(_core.binary(before, tie, "logical_or"), "sum", -1, False)  # (..., n_i) int64
     hit = _core.binary(_core.expand_dims(rank, -1), idx, "equal")  # (..., n_i, n_r)
     zero = _core.full((), 0.0, "int64")
