@@ -198,6 +198,19 @@ def test_sort_and_top_k_gradients_follow_the_elements():
     np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.0, 1.0, 10.0]])
 
 
+def test_top_k_on_long_rows_takes_k_passes():
+    x = np.random.default_rng(5).standard_normal((2, 50_000)).astype(np.float32)
+    t = keras.tensor(x, requires_grad=True)
+    values, idx = ops.top_k(t, 5)
+    want = np.argsort(-x, axis=-1, kind="stable")[:, :5]
+    np.testing.assert_array_equal(idx.numpy(), want)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(x, want, -1))
+    values.sum().backward()
+    assert t.grad.numpy().sum() == 10.0
+    with pytest.raises(NotImplementedError, match="sort kernel"):
+        ops.sort(t)
+
+
 def test_top_k_errors():
     with pytest.raises(ValueError, match="larger than"):
         ops.top_k(keras.ones((2, 3)), 4)
