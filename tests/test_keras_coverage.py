@@ -20,10 +20,10 @@ with open(os.path.join(HERE, "fixtures", "keras_public_names.json")) as _f:
 
 # Names present at the last count (raise these as names are added; never lower them).
 FLOORS = {
-    "layers": 0, "ops": 0, "ops.nn": 0, "ops.numpy": 0, "ops.image": 0, "ops.linalg": 0, "losses": 0,
-    "metrics": 0, "optimizers": 0, "optimizers.schedules": 0, "callbacks": 0, "activations": 0,
-    "initializers": 0, "regularizers": 0, "constraints": 0, "utils": 0, "models": 0, "saving": 0,
-    "random": 0, "config": 0,
+    "layers": 97, "ops": 124, "ops.nn": 24, "ops.numpy": 0, "ops.image": 0, "ops.linalg": 0, "losses": 42,
+    "metrics": 72, "optimizers": 8, "optimizers.schedules": 9, "callbacks": 14, "activations": 19,
+    "initializers": 19, "regularizers": 10, "constraints": 10, "utils": 26, "models": 5, "saving": 6,
+    "random": 11, "config": 25,
 }
 
 
@@ -86,7 +86,7 @@ def test_coverage_per_namespace_never_drops():
 
 # Namespaces whose module has no __getattr__ with the house message yet (their modules belong to
 # other work in progress); strict, so the entry must go once the message is there.
-WITHOUT_HOUSE_ERROR = {"activations", "ops", "optimizers.schedules"}
+WITHOUT_HOUSE_ERROR = {"activations", "ops"}
 
 
 @pytest.mark.parametrize("ns", [pytest.param(ns, marks=pytest.mark.xfail(

@@ -56,7 +56,8 @@ def test_every_exported_layer_of_these_modules_has_a_case():
     for name in layers.__all__:
         cls = getattr(layers, name)
         if isinstance(cls, type) and cls.__module__.rsplit(".", 1)[-1] in mine and name != "Lambda":
-            assert name in covered, f"no non-default config case for layers.{name}"
+            # Keras' aliases (MaxPool2D, Convolution2D...) are covered by their class's case
+            assert cls.__name__ in covered, f"no non-default config case for layers.{name}"
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

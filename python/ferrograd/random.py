@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from . import _core
 
-__all__ = ["seed", "normal", "uniform", "truncated_normal", "randint", "shuffle", "SeedGenerator"]
+__all__ = ["seed", "normal", "uniform", "truncated_normal", "randint", "shuffle", "SeedGenerator", "dropout",
+           "categorical", "binomial", "gamma", "beta"]
 
 
 class SeedGenerator:
@@ -72,6 +73,74 @@ def shuffle(x, axis=0, seed=None):
     n = x.shape[axis]
     perm = _core.permutation(n, _seed_value(seed))
     return _core.take(x, perm, axis)
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Zeroes each entry with probability ``rate`` and scales the others by ``1 / (1 - rate)``;
+    ``noise_shape`` (None entries take the input's size) broadcasts one draw over several entries."""
+    from . import ops
+
+    inputs = _core.as_tensor(inputs)
+    if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
+                         f"Received: rate={rate}")
+    if rate == 1:
+        return ops.multiply(inputs, 0.0)
+    shape = tuple(inputs.shape) if noise_shape is None else tuple(
+        inputs.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    keep = ops.cast(ops.greater_equal(uniform(shape, 0.0, 1.0, inputs.dtype, seed), rate), inputs.dtype)
+    return ops.multiply(ops.multiply(inputs, keep), 1.0 / (1.0 - rate))
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """Draws ``num_samples`` class indices per row of ``logits`` (batch, classes): (batch, num_samples).
+
+    Gumbel-max sampling: ``argmax(logits + g)`` with ``g = -log(-log(u))`` picks class ``k`` with
+    probability ``softmax(logits)[k]`` exactly.
+    """
+    from . import ops
+
+    logits = _core.as_tensor(logits)
+    if logits.ndim != 2:
+        raise ValueError(f"`logits` should be a 2D tensor (batch_size, num_classes). Received: "
+                         f"logits.shape={tuple(logits.shape)}")
+    b, k = logits.shape
+    u = uniform((b, int(num_samples), k), 1e-20, 1.0, "float32", seed)  # (B, S, K)
+    g = ops.negative(ops.log(ops.negative(ops.log(u))))
+    scores = ops.add(ops.expand_dims(ops.cast(logits, "float32"), 1), g)  # (B, S, K)
+    return ops.cast(ops.argmax(scores, axis=-1), dtype)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Samples the number of successes of ``counts`` trials of success probability ``probabilities``
+    (both broadcast to ``shape``): the sum of ``counts`` Bernoulli draws (O(max(counts)) work per
+    entry)."""
+    from . import ops
+
+    shape = _shape(shape)
+    counts_t = _core.as_tensor(counts, "float32")
+    n_max = int(ops.max(counts_t).item()) if counts_t.ndim else int(counts_t.item())
+    if n_max < 0:
+        raise ValueError(f"`counts` must be non-negative. Received: counts={counts!r}")
+    if n_max == 0:
+        return ops.zeros(shape, dtype or "float32")
+    u = uniform((n_max,) + shape, 0.0, 1.0, "float32", seed)  # (N, *shape)
+    success = ops.cast(ops.less(u, _core.as_tensor(probabilities, "float32")), "float32")
+    trial = ops.reshape(ops.arange(n_max, dtype="float32"), (n_max,) + (1,) * len(shape))
+    success = ops.multiply(success, ops.cast(ops.less(trial, counts_t), "float32"))
+    return ops.cast(ops.sum(success, axis=0), dtype or "float32")
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Not available yet: gamma sampling needs a rejection sampler in the Rust random module."""
+    raise NotImplementedError("keras.random.gamma is not available in ferrograd yet (the Rust random module has "
+                              "no gamma sampler)")
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Not available yet: beta draws are built from gamma draws."""
+    raise NotImplementedError("keras.random.beta is not available in ferrograd yet (it needs gamma sampling, "
+                              "which the Rust random module does not have)")
 
 
 def __getattr__(name):

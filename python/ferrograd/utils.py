@@ -7,8 +7,20 @@ import warnings
 
 import numpy as np
 
+from . import config as _config
+from ._data_utils import get_file, split_dataset, timeseries_dataset_from_array
+from ._progbar import Progbar
+
 __all__ = ["to_categorical", "pad_sequences", "set_random_seed", "PyDataset", "Sequence",
-           "pack_x_y_sample_weight", "unpack_x_y_sample_weight"]
+           "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "normalize", "get_file", "split_dataset",
+           "timeseries_dataset_from_array", "Progbar", "plot_model", "model_to_dot", "is_keras_tensor",
+           "clear_session", "register_keras_serializable", "get_registered_object", "standardize_dtype",
+           "is_interactive_logging_enabled", "enable_interactive_logging", "disable_interactive_logging",
+           "img_to_array", "array_to_img", "load_img", "save_img"]
+
+is_interactive_logging_enabled = _config.is_interactive_logging_enabled
+enable_interactive_logging = _config.enable_interactive_logging
+disable_interactive_logging = _config.disable_interactive_logging
 
 
 def to_categorical(x, num_classes=None):
@@ -190,6 +202,172 @@ class PyDataset:
 
 
 Sequence = PyDataset
+
+
+def normalize(x, axis=-1, order=2):
+    """``x`` divided by its ``order``-norm along ``axis`` (zero norms left as 1), computed by the
+    engine's ops; a NumPy array in gives a NumPy array out, a tensor a tensor (as Keras)."""
+    from . import ops
+    from ._core import Tensor
+
+    is_numpy = not isinstance(x, Tensor)
+    t = ops.convert_to_tensor(np.asarray(x, dtype=np.float32) if is_numpy else x)
+    if order == 2:
+        norm = ops.sqrt(ops.sum(ops.square(t), axis=axis, keepdims=True))
+    elif order == 1:
+        norm = ops.sum(ops.abs(t), axis=axis, keepdims=True)
+    elif isinstance(order, (int, float)) and order > 0:
+        norm = ops.power(ops.sum(ops.power(ops.abs(t), float(order)), axis=axis, keepdims=True), 1.0 / order)
+    else:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
+    norm = ops.where(ops.equal(norm, 0.0), 1.0, norm)
+    out = ops.divide(t, norm)
+    return out.numpy() if is_numpy else out
+
+
+def _require_pydot(what):
+    try:
+        import pydot  # noqa: F401
+    except ImportError:
+        raise ImportError(f"You must install pydot (`pip install pydot`) for `{what}` to work.") from None
+    raise NotImplementedError(f"keras.utils.{what} is not available in ferrograd yet (pydot is installed, but "
+                              "ferrograd does not draw model graphs yet); use model.summary()")
+
+
+def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=False, rankdir="TB",
+               expand_nested=False, dpi=200, show_layer_activations=False, show_trainable=False, splines="ortho",
+               **kwargs):
+    """Keras draws the model graph with pydot/graphviz; without pydot this raises Keras' ImportError,
+    with it a NotImplementedError (not drawn by ferrograd yet)."""
+    _require_pydot("plot_model")
+
+
+def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True, rankdir="TB",
+                 expand_nested=False, dpi=200, subgraph=False, show_layer_activations=False, show_trainable=False,
+                 splines="ortho", **kwargs):
+    """See :func:`plot_model`."""
+    _require_pydot("model_to_dot")
+
+
+def is_keras_tensor(x):
+    """Whether ``x`` is a symbolic ``KerasTensor`` (an ``Input`` or a layer output on one)."""
+    from .symbolic import is_keras_tensor as _is
+
+    return _is(x)
+
+
+def clear_session(free_memory=True):
+    """``keras.backend.clear_session``: resets the automatic layer names and frees cached buffers."""
+    from .backend import clear_session as _clear
+
+    _clear(free_memory)
+
+
+def register_keras_serializable(package="Custom", name=None):
+    """Registers a class so that saved models referring to it load (``keras.saving``'s decorator)."""
+    from .saving import register_keras_serializable as _register
+
+    return _register(package=package, name=name)
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The class registered (or passed in ``custom_objects``/``module_objects``) under ``name``."""
+    from .saving import get_registered_object as _get
+
+    if module_objects and name in module_objects:
+        return module_objects[name]
+    return _get(name, custom_objects)
+
+
+_DTYPE_ALIASES = {"float": "float32", "int": "int64", "double": "float64", "bool": "bool"}
+
+
+def standardize_dtype(dtype):
+    """The canonical dtype name (``"float32"``...) of a name, NumPy dtype or Python type."""
+    if dtype is None:
+        return _config.floatx()
+    if isinstance(dtype, type) and dtype in (float, int, bool):
+        return {float: "float32", int: "int64", bool: "bool"}[dtype]
+    name = _DTYPE_ALIASES.get(dtype, dtype) if isinstance(dtype, str) else getattr(dtype, "name", None)
+    if name is None:
+        name = np.dtype(dtype).name
+    try:
+        return np.dtype(name).name if name != "bfloat16" else name
+    except TypeError:
+        raise ValueError(f"Invalid dtype: {dtype}") from None
+
+
+def img_to_array(img, data_format=None, dtype=None):
+    """An image (a Pillow image or an array) as a float32 (H, W, C) array ((C, H, W) for
+    channels_first); a 2D grayscale image gets a channel axis."""
+    data_format = data_format or _config.image_data_format()
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(f"Unknown data_format: {data_format}")
+    x = np.asarray(img, dtype=dtype or _config.floatx())
+    if x.ndim == 2:
+        x = x[:, :, None]
+    elif x.ndim != 3:
+        raise ValueError(f"Unsupported image shape: {x.shape}")
+    return x.transpose(2, 0, 1) if data_format == "channels_first" else x
+
+
+def _require_pil(what):
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(f"Could not import PIL.Image. The use of `{what}` requires PIL "
+                          "(pip install pillow).") from None
+    return Image
+
+
+def array_to_img(x, data_format=None, scale=True, dtype=None):
+    """A (H, W, C) array as a Pillow image (needs Pillow); ``scale`` maps its range to [0, 255]."""
+    image = _require_pil("array_to_img")
+    data_format = data_format or _config.image_data_format()
+    x = np.asarray(x, dtype=dtype or _config.floatx())
+    if x.ndim != 3:
+        raise ValueError(f"Expected image array to have rank 3 (single image). Got array with shape: {x.shape}")
+    if data_format == "channels_first":
+        x = x.transpose(1, 2, 0)
+    if scale:
+        x = x - np.min(x)
+        peak = np.max(x)
+        if peak != 0:
+            x = x / peak
+        x = x * 255
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}.get(x.shape[2])
+    if mode is None:
+        raise ValueError(f"Unsupported channel number: {x.shape[2]}")
+    x = x.astype(np.uint8)
+    return image.fromarray(x[:, :, 0] if mode == "L" else x, mode)
+
+
+def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", keep_aspect_ratio=False):
+    """Loads an image file as a Pillow image (needs Pillow)."""
+    image = _require_pil("load_img")
+    img = image.open(path)
+    modes = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
+    if color_mode not in modes:
+        raise ValueError('color_mode must be "grayscale", "rgb", or "rgba"')
+    if img.mode != modes[color_mode]:
+        img = img.convert(modes[color_mode])
+    if target_size is not None and img.size != (target_size[1], target_size[0]):
+        if keep_aspect_ratio:
+            raise NotImplementedError("load_img: keep_aspect_ratio=True is not implemented in ferrograd")
+        methods = {"nearest": image.NEAREST, "bilinear": image.BILINEAR, "bicubic": image.BICUBIC}
+        if interpolation not in methods:
+            raise ValueError(f"Invalid interpolation method {interpolation} specified. Supported methods are "
+                             f"{', '.join(methods)}")
+        img = img.resize((target_size[1], target_size[0]), methods[interpolation])
+    return img
+
+
+def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
+    """Saves an image array to a file (needs Pillow)."""
+    img = array_to_img(x, data_format=data_format, scale=scale)
+    if img.mode == "RGBA" and (file_format == "jpg" or file_format == "jpeg"):
+        img = img.convert("RGB")
+    img.save(path, format=file_format, **kwargs)
 
 
 def __getattr__(name):

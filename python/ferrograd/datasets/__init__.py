@@ -1,7 +1,7 @@
 """Datasets with Keras' loaders and return values."""
-from . import fashion_mnist, mnist
+from . import boston_housing, cifar10, cifar100, fashion_mnist, mnist, reuters
 
-__all__ = ["mnist", "fashion_mnist"]
+__all__ = ["mnist", "fashion_mnist", "cifar10", "cifar100", "boston_housing", "reuters"]
 
 
 def __getattr__(name):

@@ -22,8 +22,16 @@ def cache_dir():
     return pathlib.Path(home) / "datasets"
 
 
-def _sha256(path):
-    h = hashlib.sha256()
+_LABEL = {"sha256": "SHA-256", "md5": "MD5"}
+
+
+def _algorithm(expected):
+    """Keras' ``hash_algorithm="auto"``: a 64-hex-digit hash is SHA-256, a 32-digit one MD5."""
+    return "md5" if len(expected) == 32 else "sha256"
+
+
+def _sha256(path, algorithm="sha256"):
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
@@ -31,17 +39,18 @@ def _sha256(path):
 
 
 def locate(name, filename, sha256, mirrors):
-    """The path of a verified copy of ``name/filename``, downloading it if needed."""
+    """The path of a verified copy of ``name/filename``, downloading it if needed. ``sha256`` is the
+    file's SHA-256 (or, 32 hex digits, its MD5, where Keras publishes only that)."""
     candidates = []
     if os.environ.get("FERROGRAD_DATA"):
         candidates.append(pathlib.Path(os.environ["FERROGRAD_DATA"]) / name / filename)
     candidates.append(cache_dir() / name / filename)
     for path in candidates:
         if path.is_file():
-            got = _sha256(path)
+            got = _sha256(path, _algorithm(sha256))
             if got != sha256:
-                raise ValueError(f"{path}: SHA-256 mismatch (expected {sha256}, got {got}); the file is corrupt "
-                                 "or not the published one. Delete it to download again.")
+                raise ValueError(f"{path}: {_LABEL[_algorithm(sha256)]} mismatch (expected {sha256}, got {got}); "
+                                 "the file is corrupt or not the published one. Delete it to download again.")
             return path
     target = cache_dir() / name / filename
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -52,14 +61,14 @@ def locate(name, filename, sha256, mirrors):
             # Written through the one atomic writer: a failed or corrupt download never leaves a
             # partial file, and the cached file gets the user's umask.
             with atomic_open(target) as f:
-                digest = hashlib.sha256()
+                digest = hashlib.new(_algorithm(sha256))
                 with urllib.request.urlopen(url, timeout=60) as r:
                     for chunk in iter(lambda: r.read(1 << 20), b""):
                         digest.update(chunk)
                         f.write(chunk)
                 got = digest.hexdigest()
                 if got != sha256:
-                    raise ValueError(f"SHA-256 mismatch for {url}: expected {sha256}, got {got}")
+                    raise ValueError(f"{_LABEL[_algorithm(sha256)]} mismatch for {url}: expected {sha256}, got {got}")
             return target
         except Exception as e:  # noqa: BLE001 - try the next mirror, report all at the end
             errors.append(f"{url}: {e}")
