@@ -14,7 +14,9 @@ from ferrograd import losses
 
 FIX = json.load(open(os.path.join(os.path.dirname(__file__), "fixtures", "keras_loss_metric.json")))
 CASES = FIX["losses"]
-FN_KW = {"cosine_similarity": ("axis",), "huber": ("delta",), "dice": ("axis",), "tversky": ("alpha", "beta", "axis"),
+FN_KW = {"sparse_categorical_crossentropy": ("from_logits", "ignore_class"),
+         "categorical_generalized_cross_entropy": ("q",), "circle": ("gamma", "margin", "remove_diagonal"),
+         "cosine_similarity": ("axis",), "huber": ("delta",), "dice": ("axis",), "tversky": ("alpha", "beta", "axis"),
          "categorical_focal_crossentropy": ("alpha", "gamma", "from_logits", "label_smoothing"),
          "binary_focal_crossentropy": ("apply_class_balancing", "alpha", "gamma", "from_logits", "label_smoothing")}
 
@@ -108,13 +110,37 @@ DIST = POS / POS.sum(-1, keepdims=True)
      LAB, rng.normal(size=(3, 4))),
     ("dice", losses.dice, LAB, POS),
     ("tversky", lambda t, p: losses.tversky(t, p, alpha=0.3, beta=0.7, axis=(1,)), LAB, POS),
+    ("cgce", lambda t, p: losses.categorical_generalized_cross_entropy(t, p, q=0.3), np.array([1, 0, 3]), DIST),
+    ("circle", lambda t, p: losses.circle(t, p, gamma=4.0), np.array([0, 1, 0]), POS / np.linalg.norm(POS, axis=1,
+                                                                                                  keepdims=True)),
 ])
 def test_gradcheck(name, fn, target, pred):
-    t = fg.tensor(np.asarray(target, np.float64))
+    t = fg.tensor(np.asarray(target, np.float64 if np.asarray(target).dtype.kind == "f" else np.int64))
     gradcheck(lambda p: fn(t, p), pred)
     if name in ("kl_divergence", "cosine_similarity", "msle", "dice", "tversky", "log_cosh"):
         p = fg.tensor(np.asarray(pred, np.float64))
         gradcheck(lambda tt: fn(tt, p), target)
+
+
+def test_masks_reach_the_reduction():
+    """ignore_class and Circle's positive-entry mask: the averaging reductions average over the
+    kept entries (Keras' apply_mask), also inside compile/fit."""
+    logits = np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)
+    labels = np.array([0, 1, 2, 1])
+    per = losses.sparse_categorical_crossentropy(labels, logits, from_logits=True, ignore_class=1).numpy()
+    got = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=1)(labels, logits).item()
+    assert got == pytest.approx(per.sum() / 2, rel=1e-6)
+    got = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=1, reduction="sum")(labels, logits)
+    assert got.item() == pytest.approx(per.sum(), rel=1e-6)
+    # a mask riding on y_pred counts too
+    pred = fg.tensor(logits)
+    pred._keras_mask = fg.tensor(np.array([True, False, True, True]))
+    full = losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")(labels, logits).numpy()
+    got = losses.SparseCategoricalCrossentropy(from_logits=True)(labels, pred).item()
+    assert got == pytest.approx(full[[0, 2, 3]].mean(), rel=1e-6)
+    fn = losses._compiled_call(lambda t, p: losses.sparse_categorical_crossentropy(t, p, from_logits=True),
+                               labels, pred, None).item()
+    assert fn == pytest.approx(got, rel=1e-6)
 
 
 def test_log_cosh_is_finite_for_large_errors():
@@ -133,5 +159,7 @@ def test_bad_arguments():
         losses.Dice(reduction="average")
     with pytest.raises(ValueError, match="Could not interpret loss"):
         losses.get("kldd")
+    with pytest.raises(ValueError, match=r"q must be in the interval \(0, 1\)"):
+        losses.CategoricalGeneralizedCrossEntropy(q=1.0)
     with pytest.raises(AttributeError, match="not available in ferrograd yet"):
         losses.NoSuchLoss  # noqa: B018

@@ -13,6 +13,7 @@ __all__ = [
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Huber", "MeanAbsolutePercentageError",
     "MeanSquaredLogarithmicError", "CosineSimilarity", "LogCosh", "Hinge", "SquaredHinge", "CategoricalHinge",
     "KLDivergence", "Poisson", "CategoricalFocalCrossentropy", "BinaryFocalCrossentropy", "Dice", "Tversky",
+    "CategoricalGeneralizedCrossEntropy", "Circle", "categorical_generalized_cross_entropy", "circle",
     "mean_squared_error", "mean_absolute_error", "binary_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "huber", "hinge", "squared_hinge", "categorical_hinge",
     "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "cosine_similarity", "log_cosh",
@@ -35,20 +36,20 @@ def _t(x, like=None):
 
 def mean_squared_error(y_true, y_pred):
     """``mean(square(y_pred - y_true), axis=-1)``."""
-    y_pred = _t(y_pred)
-    return ops.mean(ops.square(y_pred - _t(y_true, y_pred)), axis=-1)
+    y_true, y_pred = _pair(y_true, y_pred)
+    return ops.mean(ops.square(y_pred - y_true), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
     """``mean(abs(y_pred - y_true), axis=-1)``."""
-    y_pred = _t(y_pred)
-    return ops.mean(ops.abs(y_pred - _t(y_true, y_pred)), axis=-1)
+    y_true, y_pred = _pair(y_true, y_pred)
+    return ops.mean(ops.abs(y_pred - y_true), axis=-1)
 
 
 def huber(y_true, y_pred, delta=1.0):
     """Quadratic below ``delta``, linear above; mean over the last axis."""
-    y_pred = _t(y_pred)
-    err = ops.abs(y_pred - _t(y_true, y_pred))
+    y_true, y_pred = _pair(y_true, y_pred)
+    err = ops.abs(y_pred - y_true)
     quad = ops.minimum(err, delta)
     return ops.mean(0.5 * quad * quad + delta * (err - quad), axis=-1)
 
@@ -106,6 +107,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         loss = -ops.squeeze(ops.take_along_axis(ops.log(p), ops.expand_dims(y_true, -1), axis=-1), -1)
     if mask is not None:
         loss = ops.where(mask, loss, 0.0)
+        loss._keras_mask = mask  # the reduction then averages over the kept entries only, as in Keras
     return loss
 
 
@@ -270,6 +272,43 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return 1.0 - inter / (inter + fp * alpha + fn * beta + EPSILON)
 
 
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """``(1 - p ** q) / q`` with ``p`` the predicted probability of the integer label (Zhang &
+    Sabuncu, 2018): cross-entropy as ``q -> 0``, MAE at ``q = 1``; robust to noisy labels."""
+    y_pred = _t(y_pred)
+    labels = _t(y_true)
+    labels = labels if not labels.dtype.startswith("float") else ops.cast(labels, "int64")
+    p = ops.sum(y_pred * ops.one_hot(labels, y_pred.shape[-1], dtype=y_pred.dtype), axis=-1)
+    return (1.0 - ops.power(p, q)) / q
+
+
+_NO_PAIR = -1e30  # stands for -inf in the masked log-sum-exp: the same value, but a zero (not NaN) gradient
+
+
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4):
+    """Circle loss (Sun et al., 2020) over the pairwise cosine distances of L2-normalised
+    embeddings ``y_pred`` (B, D) with integer labels ``y_true`` (B,): pairs of the same label are
+    pulled under ``margin``, the others pushed over ``1 - margin``. The per-sample losses carry a
+    mask of the positive entries, so the averaging reductions average over those (as Keras)."""
+    y_pred = _t(y_pred)
+    labels = ops.reshape(ops.cast(_t(y_true), "int64"), (-1, 1))
+    ref = y_pred if ref_embeddings is None else _t(ref_embeddings, y_pred)
+    ref_labels = labels if ref_labels is None else ops.reshape(ops.cast(_t(ref_labels), "int64"), (-1, 1))
+    dist = ops.maximum(1.0 - ops.matmul(y_pred, ops.transpose(ref)), 0.0)  # (B, R)
+    positive = ops.equal(labels, ops.transpose(ref_labels))
+    negative = ops.logical_not(positive)
+    if remove_diagonal:
+        positive = ops.logical_and(positive, ops.logical_not(ops.eye(labels.shape[0], ref_labels.shape[0],
+                                                                      dtype="bool")))
+    pos_w = ops.relu((margin + dist) * ops.cast(positive, dist.dtype))
+    neg_w = ops.relu((1.0 + margin - dist) * ops.cast(negative, dist.dtype))
+    p_loss = ops.logsumexp(ops.where(positive, -gamma * pos_w * (margin - dist), _NO_PAIR), axis=1)
+    n_loss = ops.logsumexp(ops.where(negative, gamma * neg_w * (1.0 - margin - dist), _NO_PAIR), axis=1)
+    loss = ops.softplus(p_loss + n_loss)
+    loss._keras_mask = ops.greater(loss, 0.0)
+    return loss
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
@@ -302,6 +341,37 @@ def _reduce(losses, sample_weight, reduction):
     return total / max(losses.size, 1)
 
 
+def _apply_mask(sample_weight, mask, like, reduction):
+    """Keras' ``apply_mask``: the mask becomes weights; for the averaging reductions the kept
+    entries weigh ``total / kept`` so that the mean runs over them only."""
+    if mask is None:
+        return sample_weight
+    mask = ops.cast(_t(mask), like.dtype)
+    if reduction in ("mean", "sum_over_batch_size"):
+        kept = ops.sum(mask)
+        none = ops.equal(kept, 0.0)
+        scale = ops.where(none, 0.0, float(mask.size) / ops.where(none, 1.0, kept))
+        mask = mask * scale
+    if sample_weight is None:
+        return mask
+    mask, w = _same_rank(mask, _t(sample_weight, like))
+    return w * mask
+
+
+def _masked_reduce(losses, y_pred, sample_weight, reduction):
+    """The reduction of ``losses`` under the masks riding on ``y_pred`` and on ``losses`` (both
+    ``_keras_mask``, as Keras' ``Loss.__call__`` reads them)."""
+    in_mask, out_mask = getattr(y_pred, "_keras_mask", None), getattr(losses, "_keras_mask", None)
+    mask = in_mask if out_mask is None else out_mask if in_mask is None else ops.logical_and(in_mask, out_mask)
+    return _reduce(losses, _apply_mask(sample_weight, mask, losses, reduction), reduction)
+
+
+def _compiled_call(fn, y_true, y_pred, sample_weight):
+    """A loss function given to ``compile``, applied as Keras' ``LossFunctionWrapper`` applies it."""
+    y_true, y_pred = _same_rank(_t(y_true), _t(y_pred))
+    return _masked_reduce(fn(y_true, y_pred), y_pred, sample_weight, "sum_over_batch_size")
+
+
 class Loss:
     """Base class: ``loss(y_true, y_pred, sample_weight=None)`` applies ``call`` then the reduction."""
 
@@ -317,7 +387,7 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        return _reduce(self.call(y_true, y_pred), sample_weight, self.reduction)
+        return _masked_reduce(self.call(y_true, y_pred), y_pred, sample_weight, self.reduction)
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
@@ -481,16 +551,35 @@ class Tversky(LossFunctionWrapper):
         self.alpha, self.beta, self.axis = alpha, beta, axis
 
 
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    def __init__(self, q=0.5, reduction="sum_over_batch_size", name="categorical_generalized_cross_entropy",
+                 dtype=None):
+        if not 0 < q < 1:
+            raise ValueError("q must be in the interval (0, 1)")
+        super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name, dtype=dtype, q=q)
+        self.q = q
+
+
+class Circle(LossFunctionWrapper):
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction="sum_over_batch_size", name="circle",
+                 dtype=None):
+        super().__init__(circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+        self.gamma, self.margin, self.remove_diagonal = gamma, margin, remove_diagonal
+
+
 _CLASSES = {c.__name__: c for c in (
     MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy,
     CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, CosineSimilarity, LogCosh, Hinge, SquaredHinge, CategoricalHinge, KLDivergence,
-    Poisson, CategoricalFocalCrossentropy, BinaryFocalCrossentropy, Dice, Tversky)}
+    Poisson, CategoricalFocalCrossentropy, BinaryFocalCrossentropy, Dice, Tversky,
+    CategoricalGeneralizedCrossEntropy, Circle)}
 _FUNCTIONS = {fn.__name__: fn for fn in (
     mean_squared_error, mean_absolute_error, binary_crossentropy, categorical_crossentropy,
     sparse_categorical_crossentropy, huber, hinge, squared_hinge, categorical_hinge, mean_absolute_percentage_error,
     mean_squared_logarithmic_error, cosine_similarity, log_cosh, kl_divergence, poisson,
-    categorical_focal_crossentropy, binary_focal_crossentropy, dice, tversky)}
+    categorical_focal_crossentropy, binary_focal_crossentropy, dice, tversky, categorical_generalized_cross_entropy,
+    circle)}
 # Keras' short ids (keras.losses.get("kld") and so on)
 _FUNCTIONS.update({"mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_absolute_error,
                    "MAE": mean_absolute_error, "mape": mean_absolute_percentage_error,

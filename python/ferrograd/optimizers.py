@@ -25,6 +25,14 @@ __all__ = [
 class _Schedules:
     """Namespace object for ``optimizers.schedules`` (filled below)."""
 
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(f"keras.optimizers.schedules.{name} is not available in ferrograd yet")
+
+    def __dir__(self):
+        return sorted(self.__dict__)
+
 
 schedules = _Schedules()
 

@@ -127,7 +127,7 @@ class CompileLoss:
             if isinstance(fn, losses_mod.Loss):
                 value = fn(yt, yp, sw)
             else:
-                value = losses_mod._reduce(fn(yt, yp), sw, "sum_over_batch_size")
+                value = losses_mod._compiled_call(fn, yt, yp, sw)
             if self.metrics:
                 self.metrics[j].update_state(value.detach(), sample_weight=float(yp.shape[0]))
             if w is not None and w != 1.0:
