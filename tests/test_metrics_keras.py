@@ -13,9 +13,10 @@ from ferrograd import metrics
 
 FIX = json.load(open(os.path.join(os.path.dirname(__file__), "fixtures", "keras_loss_metric.json")))
 CASES = FIX["metrics"]
-# Keras numbers auto-named metrics (mean_io_u_1) and writes its default dtype; ferrograd keeps the
-# plain snake-case name and dtype None (the computation dtype stays float32 either way).
-IGNORED_CONFIG_KEYS = ("name", "dtype")
+# Keras numbers auto-named metrics (mean_io_u_1); ferrograd keeps the plain snake-case name.
+IGNORED_CONFIG_KEYS = ("name",)
+# ferrograd writes these arguments too (Keras leaves them out, so its round trip loses them)
+SUPERSET = {"losses.CosineSimilarity": {"axis"}, "losses.Huber": {"delta"}, "metrics.CosineSimilarity": {"axis"}}
 
 
 def _id(case):
@@ -64,6 +65,32 @@ def test_config_matches_keras_and_round_trips(case):
     assert again.get_config() == m.get_config()
     back = metrics.deserialize(metrics.serialize(m))
     assert type(back) is type(m) and back.get_config() == m.get_config()
+
+
+@pytest.mark.parametrize("key", sorted(FIX["default_configs"]))
+def test_default_configs_match_keras(key):
+    ns, name = key.split(".")
+    entry = FIX["default_configs"][key]
+    cls = getattr(getattr(fg, ns), name)
+    obj = cls(**entry["args"])
+    cfg = json.loads(json.dumps(obj.get_config()))
+    assert set(cfg) - set(entry["config"]) == SUPERSET.get(key, set())
+    assert {k: cfg[k] for k in entry["config"]} == entry["config"]
+    assert cls.from_config(obj.get_config()).get_config() == obj.get_config()
+
+
+def test_masks_weigh_metric_values():
+    logits = np.random.default_rng(2).normal(size=(4, 3)).astype(np.float32)
+    labels = np.array([0, 1, 2, 1])
+    per = fg.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True).numpy()
+    m = metrics.SparseCategoricalCrossentropy(from_logits=True, ignore_class=1)
+    m.update_state(labels, logits)
+    assert m.result() == pytest.approx(per[[0, 2]].mean(), rel=1e-6)
+    pred = fg.tensor(logits)
+    pred._keras_mask = fg.tensor(np.array([True, True, False, True]))
+    m = metrics.SparseCategoricalCrossentropy(from_logits=True)
+    m.update_state(labels, pred, sample_weight=np.array([1.0, 2.0, 3.0, 1.0], np.float32))
+    assert m.result() == pytest.approx((per[0] + 2 * per[1] + per[3]) / 4, rel=1e-6)
 
 
 def test_default_names_are_keras_snake_case():

@@ -46,8 +46,10 @@ class Metric:
     def result(self):
         return self._total / self._count if self._count else 0.0
 
+    _default_dtype = "float32"  # what Keras writes for dtype=None (the computations run in float32)
+
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
+        return {"name": self.name, "dtype": self.dtype or self._default_dtype}
 
     @classmethod
     def from_config(cls, config):
@@ -71,8 +73,11 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         v = _t(values)
+        mask = getattr(v, "_keras_mask", None)  # e.g. sparse_categorical_crossentropy(ignore_class=...)
         if not v.dtype.startswith("float"):
             v = ops.cast(v, "float32")
+        if mask is not None:
+            sample_weight = losses._apply_mask(sample_weight, mask, v, "sum")
         w = None
         if sample_weight is not None:
             w = _t(sample_weight)
@@ -168,6 +173,9 @@ class BinaryAccuracy(Mean):
     def update_state(self, y_true, y_pred, sample_weight=None):
         super().update_state(_bin_acc(y_true, y_pred, self.threshold), sample_weight)
 
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
 
 class TopKCategoricalAccuracy(Mean):
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
@@ -176,6 +184,9 @@ class TopKCategoricalAccuracy(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         super().update_state(_top_k(ops.argmax(_t(y_true), axis=-1), y_pred, self.k), sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}
 
 
 class SparseTopKCategoricalAccuracy(Mean):
@@ -188,6 +199,9 @@ class SparseTopKCategoricalAccuracy(Mean):
         if y_true.ndim == _t(y_pred).ndim:
             y_true = ops.squeeze(y_true, -1)
         super().update_state(_top_k(y_true, y_pred, self.k), sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}
 
 
 class MeanSquaredError(_MeanFn):
@@ -257,6 +271,7 @@ class AUC(Metric):
         if summation_method not in ("interpolation", "minoring", "majoring"):
             raise ValueError(f'Invalid AUC summation method value: "{summation_method}". Expected values are '
                              '["interpolation", "majoring", "minoring"]')
+        self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
             inner = sorted(float(t) for t in thresholds)
             if any(not 0.0 <= t <= 1.0 for t in inner):
@@ -326,9 +341,14 @@ class AUC(Metric):
         return float(area)
 
     def get_config(self):
-        return {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
-                "summation_method": self.summation_method, "multi_label": self.multi_label,
-                "from_logits": self.from_logits}
+        cfg = {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
+               "summation_method": self.summation_method, "multi_label": self.multi_label,
+               "num_labels": self.num_labels,
+               "label_weights": None if self.label_weights is None else self.label_weights.tolist(),
+               "from_logits": self.from_logits}
+        if self._init_from_thresholds:
+            cfg["thresholds"] = self.thresholds[1:-1]
+        return cfg
 
 
 class _Thresholded(Metric):
@@ -341,7 +361,12 @@ class _Thresholded(Metric):
         self.thresholds = [0.5 if thresholds is None else float(thresholds)] if self._single else \
             [float(t) for t in thresholds]
         self.class_id = class_id
+        self.init_thresholds, self.top_k = thresholds, top_k
         super().__init__(name, dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
+                "class_id": self.class_id}
 
     def reset_state(self):
         self._tp = self._other = 0.0
@@ -448,7 +473,11 @@ class MeanMetricWrapper(Mean):
         self._fn, self._fn_kwargs = fn, kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        mask = getattr(y_pred, "_keras_mask", None)  # the model output's mask, as Keras reads it
+        if mask is not None:
+            sample_weight = losses._apply_mask(sample_weight, mask, _float(values), "sum")
+        super().update_state(values, sample_weight)
 
     def get_config(self):
         return {**super().get_config(), **self._fn_kwargs}
@@ -615,6 +644,8 @@ class _IoUBase(Metric):
     """Accumulates a (num_classes, num_classes) confusion matrix, rows true and columns predicted
     classes. As in Keras the default dtype is integer: sample weights are truncated to integers."""
 
+    _default_dtype = "int32"
+
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True, sparse_y_pred=True,
                  axis=-1):
         if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
@@ -691,7 +722,7 @@ class BinaryIoU(IoU):
 
     def get_config(self):
         return {"target_class_ids": self.target_class_ids, "threshold": self.threshold, "name": self.name,
-                "dtype": self.dtype}
+                "dtype": self.dtype or self._default_dtype}
 
 
 class MeanIoU(IoU):
@@ -703,7 +734,7 @@ class MeanIoU(IoU):
                          sparse_y_pred, axis)
 
     def get_config(self):
-        return {"num_classes": self.num_classes, "name": self.name, "dtype": self.dtype,
+        return {"num_classes": self.num_classes, "name": self.name, "dtype": self.dtype or self._default_dtype,
                 "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
                 "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
 
@@ -717,8 +748,8 @@ class OneHotIoU(IoU):
 
     def get_config(self):
         return {"num_classes": self.num_classes, "target_class_ids": self.target_class_ids, "name": self.name,
-                "dtype": self.dtype, "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred,
-                "axis": self.axis}
+                "dtype": self.dtype or self._default_dtype, "ignore_class": self.ignore_class,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
 
 
 class OneHotMeanIoU(MeanIoU):
@@ -728,7 +759,7 @@ class OneHotMeanIoU(MeanIoU):
         super().__init__(num_classes, name, dtype, ignore_class, False, sparse_y_pred, axis)
 
     def get_config(self):
-        return {"num_classes": self.num_classes, "name": self.name, "dtype": self.dtype,
+        return {"num_classes": self.num_classes, "name": self.name, "dtype": self.dtype or self._default_dtype,
                 "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
 
 
