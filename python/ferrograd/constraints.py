@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from . import _serialization, ops
 
-__all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "max_norm", "non_neg", "unit_norm", "get", "serialize",
-           "deserialize"]
+__all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "max_norm", "min_max_norm", "non_neg",
+           "unit_norm", "get", "serialize", "deserialize"]
 
 
 class Constraint:
@@ -50,11 +50,31 @@ class UnitNorm(Constraint):
         return {"axis": self.axis}
 
 
-max_norm, non_neg, unit_norm = MaxNorm, NonNeg, UnitNorm
+class MinMaxNorm(Constraint):
+    """Moves the norm of the weights along ``axis`` into ``[min_value, max_value]``:
+    ``w * (rate * clip(norm, min, max) + (1 - rate) * norm) / (epsilon + norm)``; ``rate < 1``
+    moves it only part of the way each step.
+
+    Args: min_value, max_value, rate, axis.
+    """
+
+    def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, w):
+        norms = ops.sqrt(ops.sum(ops.square(w), axis=self.axis, keepdims=True))
+        desired = self.rate * ops.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
+        return w * (desired / (1e-7 + norms))
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
 
 
-_BY_NAME = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "MaxNorm": MaxNorm, "NonNeg": NonNeg,
-            "UnitNorm": UnitNorm}
+max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNorm
+
+
+_BY_NAME = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm,
+            "MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm}
 
 
 def serialize(constraint):

@@ -206,6 +206,18 @@ for _cls in list(_BY_NAME.values()):
 _BY_NAME.update({"uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones})
 
 
+# Keras' lower-case and long aliases of the classes
+constant, zeros, ones, identity, orthogonal = Constant, Zeros, Ones, Identity, Orthogonal
+random_normal, random_uniform, truncated_normal, variance_scaling = (RandomNormal, RandomUniform, TruncatedNormal,
+                                                                     VarianceScaling)
+glorot_normal, glorot_uniform, he_normal, he_uniform = GlorotNormal, GlorotUniform, HeNormal, HeUniform
+lecun_normal, lecun_uniform = LecunNormal, LecunUniform
+IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
+__all__ += ["constant", "zeros", "ones", "identity", "orthogonal", "random_normal", "random_uniform",
+            "truncated_normal", "variance_scaling", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
+            "lecun_normal", "lecun_uniform", "IdentityInitializer", "OrthogonalInitializer"]
+
+
 def serialize(init):
     """Keras 3's form: ``{"module": "keras.initializers", "class_name", "config", "registered_name"}``."""
     return _serialization.serialize_object(init, "keras.initializers", "initializer")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from . import _serialization, ops
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2", "orthogonal_regularizer",
+           "get", "serialize", "deserialize"]
 
 
 class Regularizer:
@@ -58,10 +59,43 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-l1, l2, l1_l2 = L1, L2, L1L2
+class OrthogonalRegularizer(Regularizer):
+    """Encourages the rows (``mode="rows"``) or columns of a 2-D weight to be orthogonal:
+    ``factor * 0.5 * sum(|G - diag(G)|) / (n (n - 1) / 2)`` where ``G`` is the Gram matrix of the
+    L2-normalized rows (columns) and ``n`` their count.
+
+    Args: factor (default 0.01), mode ("rows" or "columns").
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _check("factor", factor)
+        if mode not in {"rows", "columns"}:
+            raise ValueError(f"Invalid value for argument `mode`. Expected one of {{'rows', 'columns'}}. "
+                             f"Received: mode={mode}")
+        self.mode = mode
+
+    def __call__(self, inputs):
+        if len(inputs.shape) != 2:
+            raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={inputs.shape}")
+        axis = 1 if self.mode == "rows" else 0
+        unit = inputs * ops.rsqrt(ops.maximum(ops.sum(ops.square(inputs), axis=axis, keepdims=True), 1e-12))
+        if self.mode == "rows":
+            product, size = ops.matmul(unit, ops.transpose(unit)), inputs.shape[0]  # (R, R)
+        else:
+            product, size = ops.matmul(ops.transpose(unit), unit), inputs.shape[1]  # (C, C)
+        off_diagonal = product * (1.0 - ops.eye(size, dtype=inputs.dtype))
+        num_pairs = size * (size - 1.0) / 2.0
+        return self.factor * 0.5 * ops.sum(ops.abs(off_diagonal)) / num_pairs
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
 
 
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
+
+
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2,
+            "orthogonal_regularizer": OrthogonalRegularizer, "OrthogonalRegularizer": OrthogonalRegularizer}
 
 
 def serialize(regularizer):

@@ -49,7 +49,8 @@ from .layers.layer import weight_budget
 __version__ = _core.__version__
 
 __all__ = ["save_model", "load_model", "register_keras_serializable", "get_registered_object",
-           "save_weights", "load_weights"]
+           "save_weights", "load_weights", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
+           "get_registered_name"]
 
 _CUSTOM = {}
 _CONFIG = "config.json"
@@ -78,6 +79,43 @@ def register_keras_serializable(package="Custom", name=None):
         return cls
 
     return deco
+
+
+def get_custom_objects():
+    """The global ``{name: class}`` table that loading consults (registered classes included); add
+    entries to it to make classes loadable by name."""
+    return _CUSTOM
+
+
+class CustomObjectScope:
+    """Within the ``with`` block, the given ``{name: class}`` (or list of such dicts) are known to
+    loading as if registered; the table is restored on exit."""
+
+    def __init__(self, custom_objects):
+        if isinstance(custom_objects, dict):
+            custom_objects = [custom_objects]
+        self.custom_objects = list(custom_objects or [])
+        self._backup = None
+
+    def __enter__(self):
+        self._backup = dict(_CUSTOM)
+        for objects in self.custom_objects:
+            _CUSTOM.update(objects)
+        return self
+
+    def __exit__(self, *exc):
+        _CUSTOM.clear()
+        _CUSTOM.update(self._backup)
+        return False
+
+
+custom_object_scope = CustomObjectScope
+
+
+def get_registered_name(obj):
+    """The name ``obj`` is registered under (``"package>Name"``), else its ``__name__``."""
+    cls = obj if isinstance(obj, type) or callable(obj) and hasattr(obj, "__name__") else type(obj)
+    return getattr(cls, "_registered_name", None) or cls.__name__
 
 
 def get_registered_object(name, custom_objects=None):

@@ -16,7 +16,8 @@ __all__ = ["to_categorical", "pad_sequences", "set_random_seed", "PyDataset", "S
            "timeseries_dataset_from_array", "Progbar", "plot_model", "model_to_dot", "is_keras_tensor",
            "clear_session", "register_keras_serializable", "get_registered_object", "standardize_dtype",
            "is_interactive_logging_enabled", "enable_interactive_logging", "disable_interactive_logging",
-           "img_to_array", "array_to_img", "load_img", "save_img"]
+           "img_to_array", "array_to_img", "load_img", "save_img", "get_custom_objects", "custom_object_scope",
+           "CustomObjectScope", "get_registered_name"]  # noqa: F822 - CustomObjectScope: see __getattr__
 
 is_interactive_logging_enabled = _config.is_interactive_logging_enabled
 enable_interactive_logging = _config.enable_interactive_logging
@@ -270,6 +271,27 @@ def register_keras_serializable(package="Custom", name=None):
     return _register(package=package, name=name)
 
 
+def get_custom_objects():
+    """``keras.saving.get_custom_objects``."""
+    from .saving import get_custom_objects as _get
+
+    return _get()
+
+
+def custom_object_scope(custom_objects):
+    """``keras.saving.custom_object_scope``."""
+    from .saving import CustomObjectScope as _Scope
+
+    return _Scope(custom_objects)
+
+
+def get_registered_name(obj):
+    """``keras.saving.get_registered_name``."""
+    from .saving import get_registered_name as _get
+
+    return _get(obj)
+
+
 def get_registered_object(name, custom_objects=None, module_objects=None):
     """The class registered (or passed in ``custom_objects``/``module_objects``) under ``name``."""
     from .saving import get_registered_object as _get
@@ -371,6 +393,10 @@ def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
 
 
 def __getattr__(name):
+    if name == "CustomObjectScope":  # keras.saving's class; imported late (saving imports the layers)
+        from .saving import CustomObjectScope
+
+        return CustomObjectScope
     if name.startswith("__"):
         raise AttributeError(name)
     raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")
