@@ -355,11 +355,11 @@ class _Thresholded(Metric):
     """Precision/Recall at one threshold (or several: the result is then a list)."""
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
-        if top_k is not None:
-            raise ValueError(f"{type(self).__name__}(top_k=...) is not supported yet")
+        if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1):
+            raise ValueError(f"Argument `top_k` must be a positive integer. Received: top_k={top_k}")
         self._single = thresholds is None or isinstance(thresholds, (int, float))
-        self.thresholds = [0.5 if thresholds is None else float(thresholds)] if self._single else \
-            [float(t) for t in thresholds]
+        # with top_k the default threshold is Keras' NEG_INF: every prediction in the top k counts
+        self.thresholds = _parse_thresholds(thresholds, default=0.5 if top_k is None else _NEG_INF)
         self.class_id = class_id
         self.init_thresholds, self.top_k = thresholds, top_k
         super().__init__(name, dtype)
@@ -373,7 +373,15 @@ class _Thresholded(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true, y_pred = _t(y_true), _t(y_pred)
+        if self.top_k is not None:
+            # predictions outside each row's top k become NEG_INF (never above a threshold)
+            _, idx = ops.top_k(y_pred, self.top_k)
+            keep = ops.greater(ops.sum(ops.one_hot(idx, y_pred.shape[-1], dtype="float32"), axis=-2), 0.0)
+            y_pred = ops.where(keep, ops.cast(y_pred, "float32"), _NEG_INF)
         if self.class_id is not None:
+            if y_pred.ndim == 1:
+                raise ValueError("When class_id is provided, y_pred must be a 2D array with shape (num_samples, "
+                                 f"num_classes), found shape: {tuple(y_pred.shape)}")
             y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
         tp, fp, fn, _ = _confusion(y_true, y_pred, self.thresholds, sample_weight, False)
         self._tp = self._tp + tp
@@ -836,11 +844,15 @@ class R2Score(Metric):
 
 # ---- confusion counts -----------------------------------------------------------------------------
 
+_NEG_INF = -1e10  # Keras' metrics_utils.NEG_INF
+
+
 def _parse_thresholds(thresholds, default=0.5):
     values = [default] if thresholds is None else (
         [thresholds] if isinstance(thresholds, (int, float)) else list(thresholds))
-    if thresholds is not None and any(not 0.0 <= float(t) <= 1.0 for t in values):
-        raise ValueError(f"Threshold values must be in [0, 1]. Received: {values}")
+    bad = [t for t in values if t is None or not 0.0 <= float(t) <= 1.0] if thresholds is not None else []
+    if bad:
+        raise ValueError(f"Threshold values must be in [0, 1]. Received: {bad}")
     return [float(t) for t in values]
 
 
