@@ -162,3 +162,24 @@ def test_bad_arguments():
         metrics.F1Score().update_state(np.zeros(3), np.zeros(3))
     with pytest.raises(ValueError, match="expects 2D inputs"):
         metrics.R2Score().update_state(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))
+
+
+def test_new_losses_and_metrics_survive_model_save(tmp_path):
+    rng = np.random.default_rng(4)
+    x = rng.random((20, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 20)]
+    model = fg.Sequential([fg.layers.Input((4,)), fg.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=fg.optimizers.SGD(fg.optimizers.schedules.PolynomialDecay(0.1, 10)),
+                  loss=fg.losses.CategoricalFocalCrossentropy(gamma=1.0),
+                  metrics=[metrics.F1Score(average="macro"), "kl_divergence",
+                           metrics.MeanIoU(3, sparse_y_true=False, sparse_y_pred=False, name="miou")])
+    model.fit(x, y, epochs=1, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = fg.saving.load_model(path)
+    assert loaded.loss.get_config() == model.loss.get_config()
+    want = model.evaluate(x, y, verbose=0, return_dict=True)
+    got = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(got) == {"loss", "f1_score", "kl_divergence", "miou"}
+    for k in want:
+        assert got[k] == pytest.approx(want[k], rel=1e-6), k

@@ -478,7 +478,16 @@ def _model_config(model, with_compile=True):
 
 
 def _metric_id(m):
-    return m if isinstance(m, str) else getattr(m, "name", str(m))
+    """A compiled metric as saved: its id string, Keras' dict for a built-in metric object (so that
+    its arguments, e.g. MeanIoU's num_classes, come back), else its name."""
+    from . import metrics
+
+    if isinstance(m, str):
+        return m
+    if isinstance(m, metrics.Metric) and metrics._CLASSES.get(type(m).__name__) is type(m) and \
+            type(m) is not metrics.MeanMetricWrapper:
+        return metrics.serialize(m)
+    return getattr(m, "name", str(m))
 
 
 def _symbolic_inputs(shape):
