@@ -246,3 +246,24 @@ def test_learning_rate_scheduler_and_reduce_lr_on_plateau():
 def test_missing_callbacks_name_themselves():
     with pytest.raises(AttributeError, match="keras.callbacks.SwapEMAWeights is not available in ferrograd yet"):
         callbacks.SwapEMAWeights  # noqa: B018
+
+
+def test_model_checkpoint_batch_frequency_and_best_only(tmp_path):
+    model = _model()
+    pattern = str(tmp_path / "ck" / "e{epoch:02d}-b{batch}.weights.h5")
+    model.fit(X, Y, batch_size=8, epochs=2, verbose=0, callbacks=[callbacks.ModelCheckpoint(
+        pattern, save_weights_only=True, save_freq=3)])
+    # 4 batches per epoch: saves after global batches 3, 6 (epoch 2, batch 2)
+    assert sorted(os.listdir(tmp_path / "ck")) == ["e01-b3.weights.h5", "e02-b2.weights.h5"]
+    with pytest.warns(UserWarning, match="Can save best model only with val_loss available"):
+        model.fit(X, Y, epochs=1, verbose=0,
+                  callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "b.keras"), save_best_only=True)])
+    assert os.path.exists(tmp_path / "b.keras")
+    ck = callbacks.ModelCheckpoint(str(tmp_path / "best-{epoch}.keras"), monitor="loss", save_best_only=True,
+                                   initial_value_threshold=-1.0)
+    model.fit(X, Y, epochs=2, verbose=0, callbacks=[ck])
+    assert not any(p.startswith("best-") for p in os.listdir(tmp_path))  # never below the threshold
+    with pytest.raises(KeyError, match="Failed to format this callback filepath"):
+        model.fit(X, Y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "{nope}.keras"))])
+    with pytest.raises(ValueError, match="Unrecognized save_freq"):
+        callbacks.ModelCheckpoint(str(tmp_path / "m.keras"), save_freq="batch")

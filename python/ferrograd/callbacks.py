@@ -377,39 +377,90 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Saves the model (or weights) each epoch; ``filepath`` may use ``{epoch:02d}`` and log keys."""
+    """Saves the model (or its weights) at the end of every epoch, or every ``save_freq`` batches;
+    ``filepath`` may use ``{epoch:02d}``, ``{batch}`` (batch-level saves) and log keys. With
+    ``save_best_only`` only improvements of ``monitor`` are saved (a missing monitor warns and
+    saves, as Keras does). Files are written atomically."""
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
         super().__init__()
-        filepath = str(filepath)
+        filepath = os.fspath(filepath)
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)):
+            raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or integer values")
         if save_weights_only and not (filepath.endswith(".weights.h5") or filepath.endswith(".safetensors")):
             raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must "
-                             f"end in `.weights.h5`. Received: filepath={filepath}")
+                             f"end in `.weights.h5` (Keras weights format). Received: filepath={filepath}")
         if not save_weights_only and not filepath.endswith(".keras"):
             raise ValueError("The filepath provided must end in `.keras` (Keras model format). Received: "
                              f"filepath={filepath}")
-        if save_freq != "epoch":
-            raise ValueError(f"ModelCheckpoint supports save_freq='epoch' only. Received: save_freq={save_freq}")
         self.filepath, self.monitor, self.verbose = filepath, monitor, verbose
-        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.save_best_only, self.save_weights_only, self.save_freq = save_best_only, save_weights_only, save_freq
         self.mode = _monitor_mode(monitor, mode)
         self.best = initial_value_threshold
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = None
+        self._current_epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        if self._last_batch_seen is None or batch <= self._last_batch_seen:
+            added = batch + 1
+        else:
+            added = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += added
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            self._save_model(self._current_epoch, batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
-        if self.save_best_only:
-            current = logs.get(self.monitor)
-            if current is None:
-                print(f"Can save best model only with {self.monitor} available, skipping.")
-                return
-            if self.best is not None and not (current > self.best if self.mode == "max" else current < self.best):
-                return
-            if self.verbose:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to {current:.5f}, saving model "
+        if self.save_freq == "epoch":
+            self._save_model(epoch, None, logs)
+
+    def _file_path(self, epoch, batch, logs):
+        try:
+            if batch is None or "batch" in logs:
+                return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
+        except KeyError as e:
+            raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". Reason: {e}') from None
+
+    def _should_save(self, epoch, logs, path):
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            return True
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
+            return True
+        best_str = "None" if self.best is None else f"{self.best:.5f}"
+        if self.best is None or (current > self.best if self.mode == "max" else current < self.best):
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to {current:.5f}, saving model "
                       f"to {path}")
             self.best = current
+            return True
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
+        return False
+
+    def _save_model(self, epoch, batch, logs):
+        logs = logs or {}
+        path = self._file_path(epoch, batch, logs)
+        if os.path.isdir(path):
+            raise OSError(f"Please specify a non-directory filepath for ModelCheckpoint. Filepath used is an existing "
+                          f"directory: {path}")
+        if not self._should_save(epoch, logs, path):
+            return
+        dirname = os.path.dirname(path)
+        if dirname:
+            os.makedirs(dirname, exist_ok=True)
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
