@@ -241,6 +241,11 @@ def test_learning_rate_scheduler_and_reduce_lr_on_plateau():
     np.testing.assert_allclose(hist.history["learning_rate"], [1e-9, 1e-9, 5e-10], rtol=1e-6)
     with pytest.raises(ValueError, match="factor"):
         callbacks.ReduceLROnPlateau(factor=1.5)
+    hist = _model().fit(X, Y, epochs=2, verbose=0,
+                        callbacks=[callbacks.LearningRateScheduler(lambda epoch: np.float32(0.5) ** (epoch + 1))])
+    np.testing.assert_allclose(hist.history["learning_rate"], [0.5, 0.25])
+    with pytest.raises(ValueError, match="The output of the `schedule` function should be a float. Got: 1"):
+        _model().fit(X, Y, epochs=1, verbose=0, callbacks=[callbacks.LearningRateScheduler(lambda e, lr: 1)])
 
 
 def test_missing_callbacks_name_themselves():

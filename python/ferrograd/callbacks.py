@@ -534,11 +534,16 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        lr = float(self.model.optimizer.learning_rate)
-        new = self.schedule(epoch, lr)
-        if not isinstance(new, (int, float)):
-            raise ValueError(f'The output of the "schedule" function should be a float. Got: {new}')
-        self.model.optimizer.learning_rate = float(new)
+        optimizer = self.model.optimizer
+        if not hasattr(optimizer, "learning_rate"):
+            raise ValueError('Optimizer must have a "learning_rate" attribute.')
+        try:
+            new = self.schedule(epoch, float(optimizer.learning_rate))
+        except TypeError:  # the older one-argument form, schedule(epoch), as Keras still accepts
+            new = self.schedule(epoch)
+        if isinstance(new, bool) or not isinstance(new, (float, np.floating)):
+            raise ValueError(f"The output of the `schedule` function should be a float. Got: {new}")
+        optimizer.learning_rate = float(new)
         if self.verbose:
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {new}.")
 

@@ -99,10 +99,25 @@ class Mean(Metric):
 
 
 class Sum(Metric):
+    """Weighted sum of the values passed to ``update_state`` (weights of lower rank weigh whole
+    samples, as Keras' ``reduce_to_samplewise_values`` brings them)."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name, dtype)
+
     def update_state(self, values, sample_weight=None):
-        v = _t(values)
-        self._total += float(ops.sum(v if sample_weight is None else v * _t(sample_weight)).item())
+        v = _float(values)
+        if sample_weight is not None:
+            w = ops.cast(_t(sample_weight), v.dtype)
+            v, w = losses._same_rank(v, w)
+            if v.ndim > w.ndim:
+                v = ops.sum(v, axis=tuple(range(w.ndim, v.ndim)))
+            v = v * ops.broadcast_to(w, v.shape)
+        self._total += float(ops.sum(v).item())
         self._count = 1.0
+
+    def result(self):
+        return self._total
 
 
 class _MeanFn(Mean):
