@@ -61,7 +61,7 @@ def test_outputs_equal_keras(case):
     assert set(entries) == set(KERAS[case]["weights"])
     for name, v in KERAS[case]["weights"].items():
         with keras.no_grad():
-            entries[name].assign(np.asarray(v, np.float32))
+            entries[name].assign(np.asarray(v, entries[name].dtype))
     y = layer(_call_arg(xs), training=False)
     np.testing.assert_allclose(y.numpy(), np.asarray(KERAS[case]["output"], np.float32), rtol=1e-5, atol=1e-4)
     sym = [(None,) + tuple(s) for s in shapes]
@@ -88,6 +88,31 @@ def test_random_layer_config_round_trip_and_save(case, tmp_path):
     again = keras.saving.load_model(tmp_path / "m.keras")
     x = np.random.default_rng(0).uniform(0, 1, (2,) + shape).astype(np.float32)
     np.testing.assert_array_equal(again.predict(x, verbose=0), x)  # inactive at inference
+
+
+@pytest.mark.parametrize("label,axis", [("axis-1", -1), ("axis12", (1, 2))])
+def test_normalization_adapt_equals_keras(label, axis):
+    data = np.asarray(FIXTURE["normalization_adapt"]["data"], np.float32)
+    want = FIXTURE["normalization_adapt"][label]
+    for source in (data, keras.tensor(data), [data[:15], data[15:]], (b for b in [data[:7], data[7:]])):
+        n = layers.Normalization(axis=axis)
+        n.adapt(source)
+        np.testing.assert_allclose(n.adapt_mean.numpy(), want["mean"], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(n.adapt_variance.numpy(), want["variance"], rtol=1e-4, atol=1e-5)
+        assert int(n.count.numpy()) == want["count"]
+        np.testing.assert_allclose(n(keras.tensor(data[:2])).numpy(), want["output"], rtol=1e-4, atol=1e-4)
+
+
+def test_normalization_in_a_model_saves_its_adapted_statistics(tmp_path):
+    x = np.random.default_rng(0).standard_normal((64, 3)).astype(np.float32) * 4 + 2
+    norm = layers.Normalization()
+    norm.adapt(x)
+    model = keras.Sequential([keras.Input((3,)), norm, layers.Dense(1)])
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    with pytest.raises(ValueError, match="both `mean` and `variance`"):
+        layers.Normalization(mean=1.0)
 
 
 def test_dot_in_a_functional_model_and_function_forms():

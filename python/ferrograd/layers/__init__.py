@@ -15,6 +15,7 @@ from .core import Activation, Dense, Dropout, Flatten, Masking, Reshape
 from .dot import Dot, Identity
 from .einsum_dense import EinsumDense
 from .embedding import Embedding
+from .feature_normalization import Normalization
 from .functions import (
     add,
     average,
@@ -88,7 +89,7 @@ __all__ = [
 
 # activation, regularization, preprocessing and misc layers; the function forms; Keras' aliases
 __all__ += [
-    "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Dot", "Identity",
+    "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Dot", "Identity", "Normalization",
     "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "Rescaling", "Resizing",
