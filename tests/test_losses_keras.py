@@ -163,3 +163,13 @@ def test_bad_arguments():
         losses.CategoricalGeneralizedCrossEntropy(q=1.0)
     with pytest.raises(AttributeError, match="not available in ferrograd yet"):
         losses.NoSuchLoss  # noqa: B018
+
+
+def test_loss_dtype_sets_the_computation_dtype():
+    yt, yp = np.ones((2, 3), np.float32), np.full((2, 3), 0.25, np.float32)
+    out = losses.LogCosh(dtype="float64")(yt, yp)
+    assert out.dtype == "float64"
+    np.testing.assert_allclose(out.item(), np.log(np.cosh(0.75)), rtol=1e-12)
+    assert losses.LogCosh()(yt, yp).dtype == "float32"
+    with pytest.raises(ValueError, match="Invalid dtype for a loss"):
+        losses.Dice(dtype="int32")

@@ -183,3 +183,16 @@ def test_new_losses_and_metrics_survive_model_save(tmp_path):
     assert set(got) == {"loss", "f1_score", "kl_divergence", "miou"}
     for k in want:
         assert got[k] == pytest.approx(want[k], rel=1e-6), k
+
+
+def test_sum_and_mean_weigh_whole_samples():
+    values = np.arange(12, dtype=np.float32).reshape(4, 3)
+    w = np.array([1.0, 0.0, 2.0, 1.0], np.float32)
+    s = metrics.Sum()
+    s.update_state(values, sample_weight=w)
+    assert s.result() == pytest.approx(float((values.sum(1) * w).sum()))
+    m = metrics.Mean()
+    m.update_state(values, sample_weight=w)
+    assert m.result() == pytest.approx(float((values.mean(1) * w).sum() / w.sum()))
+    m.update_state(values)  # unweighted: one count per sample
+    assert m.result() == pytest.approx(float(((values.mean(1) * w).sum() + values.mean(1).sum()) / (w.sum() + 4)))

@@ -379,6 +379,9 @@ class Loss:
         if reduction not in _REDUCTIONS:
             raise ValueError(f"Invalid value for argument `reduction`. Expected one of {_REDUCTIONS[:-1]}. "
                              f"Received: reduction={reduction}")
+        if dtype is not None and dtype not in ("float16", "bfloat16", "float32", "float64"):
+            raise ValueError(f"Invalid dtype for a loss: {dtype!r}; expected a floating-point dtype name such as "
+                             "'float32' or 'float64'")
         self.name = name or _snake(type(self).__name__)
         self.reduction = reduction
         self.dtype = dtype
@@ -387,6 +390,11 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.dtype is not None:  # Keras computes the loss in ``dtype`` (float inputs are cast to it)
+            mask = getattr(y_pred, "_keras_mask", None)
+            y_true, y_pred = (_in_dtype(v, self.dtype) for v in (y_true, y_pred))
+            if mask is not None:
+                y_pred._keras_mask = mask
         return _masked_reduce(self.call(y_true, y_pred), y_pred, sample_weight, self.reduction)
 
     def get_config(self):
@@ -395,6 +403,11 @@ class Loss:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _in_dtype(x, dtype):
+    t = _t(x)
+    return _core.cast(t, dtype) if t.dtype.startswith("float") and t.dtype != dtype else t
 
 
 def _snake(name):
