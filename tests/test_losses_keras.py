@@ -173,3 +173,33 @@ def test_loss_dtype_sets_the_computation_dtype():
     assert losses.LogCosh()(yt, yp).dtype == "float32"
     with pytest.raises(ValueError, match="Invalid dtype for a loss"):
         losses.Dice(dtype="int32")
+
+
+def test_serialized_form_and_custom_losses(tmp_path):
+    assert losses.serialize(losses.Tversky(alpha=0.2, beta=0.8)) == {
+        "module": "keras.losses", "class_name": "Tversky", "registered_name": None,
+        "config": {"name": "tversky", "reduction": "sum_over_batch_size", "alpha": 0.2, "beta": 0.8, "axis": None}}
+
+    @fg.saving.register_keras_serializable(package="test17")
+    class ScaledMSE(losses.Loss):
+        def __init__(self, scale=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.scale = scale
+
+        def call(self, y_true, y_pred):
+            return self.scale * losses.mean_squared_error(y_true, y_pred)
+
+        def get_config(self):
+            return {**super().get_config(), "scale": self.scale}
+
+    cfg = losses.serialize(ScaledMSE(3.0))
+    assert cfg["registered_name"] == "test17>ScaledMSE"
+    back = losses.deserialize(cfg)
+    assert isinstance(back, ScaledMSE) and back.scale == 3.0
+    model = fg.Sequential([fg.layers.Input((2,)), fg.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss=ScaledMSE(3.0))
+    x = np.ones((4, 2), np.float32)
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    model.save(str(tmp_path / "m.keras"))
+    loaded = fg.saving.load_model(str(tmp_path / "m.keras"))
+    assert isinstance(loaded.loss, ScaledMSE) and loaded.loss.scale == 3.0

@@ -602,18 +602,30 @@ _FUNCTIONS.update({"mse": mean_squared_error, "MSE": mean_squared_error, "mae": 
 
 
 def serialize(loss):
+    """Keras' dict for a Loss object (``{"module", "class_name", "config", "registered_name"}``);
+    a loss function is written as its name."""
     if isinstance(loss, Loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+        if type(loss).__module__ == __name__:
+            return {"module": "keras.losses", "class_name": type(loss).__name__, "config": loss.get_config(),
+                    "registered_name": None}
+        return {"module": None, "class_name": type(loss).__name__, "config": loss.get_config(),
+                "registered_name": getattr(type(loss), "_registered_name", None) or type(loss).__name__}
     return getattr(loss, "__name__", str(loss))
 
 
-def deserialize(config):
+def deserialize(config, custom_objects=None):
+    """The loss described by ``serialize``'s output (or the older ``{"class_name", "config"}``, or
+    a name); user classes come from ``custom_objects`` or ``keras.saving`` registration."""
+    from . import saving
+
     if isinstance(config, str):
         return get(config)
-    cls = _CLASSES.get(config.get("class_name"))
+    name = config.get("class_name")
+    cls = (custom_objects or {}).get(name) or saving._CUSTOM.get(config.get("registered_name") or "") or \
+        _CLASSES.get(name) or saving._CUSTOM.get(name)
     if cls is None:
-        raise ValueError(f"Could not interpret loss class name: {config.get('class_name')!r}")
-    return cls.from_config(config.get("config", {}))
+        raise ValueError(f"Could not interpret loss class name: {name!r}")
+    return cls.from_config(dict(config.get("config") or {}))
 
 
 def get(identifier):
