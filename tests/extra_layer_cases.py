@@ -44,8 +44,34 @@ def cases(K):
         "Normalization_given": (lambda: L.Normalization(axis=(1, 2), mean=[[1.0, 2.0, 3.0, 4.0]] * 3,
                                                         variance=[[1.0, 4.0, 9.0, 16.0]] * 3, invert=True), [(3, 4)]),
         "Normalization_scalar": (lambda: L.Normalization(axis=None, mean=2.0, variance=0.25), [(3, 4)]),
+        "RandomTranslation": (lambda: L.RandomTranslation(0.25, (-0.5, 0.25), fill_mode="wrap",
+                                                          interpolation="nearest", seed=3, fill_value=1.0, **cf),
+                              [(2, 4, 5)]),
+        "RandomZoom": (lambda: L.RandomZoom((-0.5, 0.25), width_factor=0.25, fill_mode="constant", seed=3,
+                                            fill_value=0.5), [(4, 5, 2)]),
+        "RandomRotation": (lambda: L.RandomRotation((-0.25, 0.5), fill_mode="nearest", interpolation="nearest",
+                                                    seed=3, fill_value=1.0), [(4, 5, 2)]),
         "RandomFlip": (lambda: L.RandomFlip("horizontal", seed=3, **cf), [(2, 4, 5)]),
         "RandomCrop": (lambda: L.RandomCrop(3, 2, seed=3), [(4, 5, 2)]),
         "RandomContrast": (lambda: L.RandomContrast((0.25, 0.5), value_range=(0, 1), seed=3), [(4, 5, 2)]),
         "RandomBrightness": (lambda: L.RandomBrightness((-0.25, 0.5), value_range=(-1, 1), seed=3), [(4, 5, 2)]),
     }
+
+
+def affine_cases(K):
+    """Translation, zoom and rotation with degenerate ranges (lower == upper), so that even in
+    training the transform is fixed and Keras' outputs can be compared: {case: (make, input shape)}."""
+    L = K.layers
+    out = {}
+    for fill in ("reflect", "wrap", "constant", "nearest"):
+        for interp in ("bilinear", "nearest"):
+            kw = {"fill_mode": fill, "interpolation": interp, "fill_value": 0.5}
+            out[f"translation_{fill}_{interp}"] = (
+                lambda kw=kw: L.RandomTranslation((0.3, 0.3), (-0.45, -0.45), **kw), (6, 7, 2))
+            out[f"zoom_{fill}_{interp}"] = (
+                lambda kw=kw: L.RandomZoom((0.3, 0.3), (-0.25, -0.25), **kw), (6, 7, 2))
+            out[f"rotation_{fill}_{interp}"] = (
+                lambda kw=kw: L.RandomRotation((0.1, 0.1), **kw), (6, 7, 2))
+    out["rotation_channels_first"] = (lambda: L.RandomRotation((-0.2, -0.2), data_format="channels_first"), (2, 5, 6))
+    out["zoom_unbatched"] = (lambda: L.RandomZoom((0.5, 0.5)), None)
+    return out

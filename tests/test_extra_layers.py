@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 import pytest
-from extra_layer_cases import cases
+from extra_layer_cases import affine_cases, cases
 from test_layers import check_layer
 
 import ferrograd as keras
@@ -115,6 +115,20 @@ def test_normalization_in_a_model_saves_its_adapted_statistics(tmp_path):
         layers.Normalization(mean=1.0)
 
 
+AFFINE = affine_cases(keras)
+
+
+def test_affine_fixture_covers_every_case():
+    assert set(AFFINE) == set(FIXTURE["affine"])
+
+
+@pytest.mark.parametrize("case", sorted(AFFINE))
+def test_affine_layers_in_training_equal_keras(case):
+    x = np.asarray(FIXTURE["affine"][case]["input"], np.float32)
+    y = AFFINE[case][0]()(keras.tensor(x), training=True)
+    np.testing.assert_allclose(y.numpy(), np.asarray(FIXTURE["affine"][case]["output"]), rtol=1e-4, atol=1e-4)
+
+
 def test_dot_in_a_functional_model_and_function_forms():
     a, b = keras.Input((3, 5)), keras.Input((4, 5))
     out = layers.dot([a, b], axes=(2, 2))
@@ -167,7 +181,8 @@ RANDOM = [
     lambda: layers.SpatialDropout3D(0.5, seed=1), lambda: layers.GaussianNoise(0.5, seed=1),
     lambda: layers.GaussianDropout(0.5, seed=1), lambda: layers.AlphaDropout(0.5, seed=1),
     lambda: layers.RandomFlip(seed=1), lambda: layers.RandomContrast(0.5, seed=1),
-    lambda: layers.RandomBrightness(0.5, seed=1),
+    lambda: layers.RandomBrightness(0.5, seed=1), lambda: layers.RandomTranslation(0.3, 0.3, seed=1),
+    lambda: layers.RandomZoom(0.3, seed=1), lambda: layers.RandomRotation(0.2, seed=1),
 ]
 SHAPES = {"SpatialDropout1D": (4, 6, 8), "SpatialDropout3D": (4, 3, 3, 3, 8)}
 

@@ -50,6 +50,9 @@ from .preprocessing import (
     RandomContrast,
     RandomCrop,
     RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
     Rescaling,
     Resizing,
 )
@@ -93,6 +96,7 @@ __all__ += [
     "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "Rescaling", "Resizing",
+    "RandomRotation", "RandomTranslation", "RandomZoom",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize",
     "AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",

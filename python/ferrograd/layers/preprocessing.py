@@ -1,5 +1,6 @@
 """Image preprocessing and augmentation layers: Rescaling, Resizing, CenterCrop, RandomFlip,
-RandomCrop, RandomContrast, RandomBrightness (``keras.layers`` names, arguments and configs).
+RandomCrop, RandomContrast, RandomBrightness, RandomTranslation, RandomZoom, RandomRotation
+(``keras.layers`` names, arguments and configs).
 
 Images are (batch, height, width, channels) for channels_last (or a single (h, w, c) image);
 channels_first is (batch, channels, height, width). Resizing is composed from ``ops.take`` along
@@ -11,10 +12,12 @@ image data goes through the Rust kernels.
 
 The random layers act only in training (``training=True`` or inside ``fit``) and return their
 inputs unchanged at inference; with ``seed``
-their draws are reproducible. The transforms that need an affine resampler (RandomRotation,
-RandomZoom, RandomTranslation...) are not available yet.
+their draws are reproducible. Translation, zoom and rotation resample through one affine sampler
+(see its section note).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -349,3 +352,201 @@ class RandomBrightness(_RandomImageLayer):
         return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
                 "value_range": self.value_range, "seed": self.seed}
 
+
+
+# ---- affine resampling (RandomTranslation, RandomZoom, RandomRotation) ---------------------------
+# Keras' affine_transform + map_coordinates (order 0 or 1), composed from ops: output pixel (y, x) of
+# image b reads the input at (b0 x + b1 y + b2, a0 x + a1 y + a2); bilinear takes the four
+# neighbours with their weights, nearest rounds half to even; out-of-range indices are folded back
+# by the fill mode ("reflect": (d c b a | a b c d | d c b a), "wrap", "nearest"), or, for
+# "constant", read as fill_value. The gather is one ops.take on the flattened images.
+_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+_INTERPOLATIONS = ("nearest", "bilinear")
+
+
+def _mirror(index, size):
+    s = size - 1
+    return ops.abs(ops.subtract(ops.mod(ops.add(index, s), 2 * s), s))
+
+
+def _fix_index(index, size, fill_mode):
+    if fill_mode in ("constant", "nearest"):
+        return ops.clip(index, 0, size - 1)
+    if fill_mode == "wrap":
+        return ops.mod(index, size)
+    # reflect
+    return ops.floor_divide(ops.subtract(_mirror(ops.add(ops.multiply(index, 2.0), 1.0), 2 * size + 1), 1.0), 2.0)
+
+
+def _nodes(coord, interpolation):
+    """``[(index, weight)]`` of one coordinate grid (float tensors)."""
+    if interpolation == "nearest":
+        return [(ops.round(coord), None)]
+    lower = ops.floor(coord)
+    upper_w = ops.subtract(coord, lower)
+    return [(lower, ops.subtract(1.0, upper_w)), (ops.add(lower, 1.0), upper_w)]
+
+
+def _affine_transform(images, coeffs, interpolation, fill_mode, fill_value, data_format):
+    """``images`` (B, H, W, C) or channels_first (B, C, H, W) resampled through ``coeffs``, six
+    (B, 1, 1) tensors a0, a1, a2, b0, b1, b2 (see the section note)."""
+    if data_format == "channels_first":
+        images = ops.transpose(images, (0, 2, 3, 1))
+    b, h, w, c = images.shape
+    a0, a1, a2, b0, b1, b2 = coeffs
+    yy, xx = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32), indexing="ij")
+    yy, xx = ops.convert_to_tensor(yy[None]), ops.convert_to_tensor(xx[None])  # (1, H, W)
+    src_y = ops.add(ops.add(ops.multiply(b0, xx), ops.multiply(b1, yy)), b2)  # (B, H, W)
+    src_x = ops.add(ops.add(ops.multiply(a0, xx), ops.multiply(a1, yy)), a2)
+    flat = ops.reshape(images, (b * h * w, c))
+    base = ops.convert_to_tensor(np.arange(b, dtype=np.float32).reshape(b, 1, 1) * (h * w))
+    out = None
+    for iy, wy in _nodes(src_y, interpolation):
+        for ix, wx in _nodes(src_x, interpolation):
+            fy, fx = _fix_index(iy, h, fill_mode), _fix_index(ix, w, fill_mode)
+            idx = ops.cast(ops.add(ops.add(base, ops.multiply(fy, float(w))), fx), "int64")  # (B, H, W)
+            value = ops.reshape(ops.take(flat, ops.reshape(idx, (-1,)), axis=0), (b, h, w, c))
+            if fill_mode == "constant":
+                valid = ops.logical_and(ops.logical_and(ops.greater_equal(iy, 0.0), ops.less(iy, float(h))),
+                                        ops.logical_and(ops.greater_equal(ix, 0.0), ops.less(ix, float(w))))
+                value = ops.where(ops.expand_dims(valid, -1), value, float(fill_value))
+            weight = None if wy is None else ops.expand_dims(ops.multiply(wy, wx), -1)
+            term = value if weight is None else ops.multiply(weight, value)
+            out = term if out is None else ops.add(out, term)
+    if data_format == "channels_first":
+        out = ops.transpose(out, (0, 3, 1, 2))
+    return out
+
+
+def _pair_factor(factor, name, low_inclusive=True):
+    msg = ("The `factor` argument should be a number (or a list of two numbers) in the range [-1.0, 1.0]. "
+           f"Received: {name}={factor}")
+    def check(v):
+        if v > 1.0 or (v < -1.0 if low_inclusive else v <= -1.0):
+            raise ValueError(msg)
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2:
+            raise ValueError(msg)
+        check(factor[0])
+        check(factor[1])
+        return tuple(sorted(factor))
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        check(factor)
+        return (-abs(factor), abs(factor))
+    raise ValueError(msg)
+
+
+class _AffineLayer(_RandomImageLayer):
+    def _init_affine(self, fill_mode, interpolation, fill_value):
+        if fill_mode not in _FILL_MODES:
+            raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {_FILL_MODES}.")
+        if interpolation not in _INTERPOLATIONS:
+            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one {_INTERPOLATIONS}.")
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+
+    def _draw(self, batch, low, high):
+        """One uniform draw per image, (B, 1, 1)."""
+        return _random.uniform((batch, 1, 1), low, high, "float32", self._seed_gen)
+
+    def call(self, inputs, training=True):
+        if not training:
+            return inputs
+        if inputs.ndim not in (3, 4):
+            raise ValueError(f"Expected the input image to be rank 3 or 4. Received inputs.shape={tuple(inputs.shape)}")
+        if not inputs.dtype.startswith("float"):
+            inputs = ops.cast(inputs, self.dtype)
+        single = inputs.ndim == 3
+        x = ops.expand_dims(inputs, 0) if single else inputs
+        h, w = (x.shape[2], x.shape[3]) if self.data_format == "channels_first" else (x.shape[1], x.shape[2])
+        out = _affine_transform(x, self._coefficients(x.shape[0], h, w), self.interpolation, self.fill_mode,
+                                self.fill_value, self.data_format)
+        return out[0] if single else out
+
+
+class RandomTranslation(_AffineLayer):
+    """In training, shifts each image by a random fraction of its height and width.
+
+    Args:
+        height_factor, width_factor: a fraction in [-1, 1] (the shift is drawn from
+            [-f, f]) or a pair (lower, upper).
+        fill_mode: "reflect" (default), "wrap", "constant" or "nearest".
+        interpolation: "bilinear" (default) or "nearest".
+        seed, fill_value, data_format.
+    """
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self._h = _pair_factor(height_factor, "height_factor")
+        self._w = _pair_factor(width_factor, "width_factor")
+        self._init_affine(fill_mode, interpolation, fill_value)
+
+    def _coefficients(self, batch, h, w):
+        dy = ops.multiply(self._draw(batch, *self._h), float(h))
+        dx = ops.multiply(self._draw(batch, *self._w), float(w))
+        one, zero = ops.ones((batch, 1, 1)), ops.zeros((batch, 1, 1))
+        return one, zero, ops.negative(dx), zero, one, ops.negative(dy)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "height_factor": self.height_factor,
+                "width_factor": self.width_factor, "fill_mode": self.fill_mode, "interpolation": self.interpolation,
+                "seed": self.seed, "fill_value": self.fill_value}
+
+
+class RandomZoom(_AffineLayer):
+    """In training, zooms each image about its centre by a random factor: ``height_factor`` f
+    draws the zoom from ``[1 + lower, 1 + upper]`` (f alone: [1 - f, 1 + f]; positive values zoom
+    out); ``width_factor=None`` keeps the aspect ratio.
+
+    Args: height_factor, width_factor, fill_mode, interpolation, seed, fill_value, data_format.
+    """
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self._h = _pair_factor(height_factor, "height_factor", low_inclusive=False)
+        self._w = None if width_factor is None else _pair_factor(width_factor, "width_factor", low_inclusive=False)
+        self._init_affine(fill_mode, interpolation, fill_value)
+
+    def _coefficients(self, batch, h, w):
+        zy = self._draw(batch, 1.0 + self._h[0], 1.0 + self._h[1])
+        zx = zy if self._w is None else self._draw(batch, 1.0 + self._w[0], 1.0 + self._w[1])
+        zero = ops.zeros((batch, 1, 1))
+        x_off = ops.multiply(ops.subtract(1.0, zx), (w - 1.0) / 2.0)
+        y_off = ops.multiply(ops.subtract(1.0, zy), (h - 1.0) / 2.0)
+        return zx, zero, x_off, zero, zy, y_off
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "height_factor": self.height_factor,
+                "width_factor": self.width_factor, "fill_mode": self.fill_mode, "interpolation": self.interpolation,
+                "seed": self.seed, "fill_value": self.fill_value}
+
+
+class RandomRotation(_AffineLayer):
+    """In training, rotates each image about its centre by a random angle of ``factor`` turns
+    (f alone: [-f, f] x 360 degrees; a pair: [lower, upper] x 360).
+
+    Args: factor, fill_mode, interpolation, seed, fill_value, data_format.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
+                 data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(self, factor, (-1, 1))
+        self._init_affine(fill_mode, interpolation, fill_value)
+
+    def _coefficients(self, batch, h, w):
+        angle = ops.multiply(self._draw(batch, self.factor[0] * 360.0, self.factor[1] * 360.0), math.pi / 180.0)
+        cos, sin = ops.cos(angle), ops.sin(angle)
+        cx, cy = 0.5 * (w - 1), 0.5 * (h - 1)
+        a0, a1, b0, b1 = cos, ops.negative(sin), sin, cos
+        a2 = ops.subtract(ops.subtract(cx, ops.multiply(a0, cx)), ops.multiply(a1, cy))
+        b2 = ops.subtract(ops.subtract(cy, ops.multiply(b0, cx)), ops.multiply(b1, cy))
+        return a0, a1, a2, b0, b1, b2
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "fill_mode": self.fill_mode, "fill_value": self.fill_value, "interpolation": self.interpolation,
+                "seed": self.seed}
