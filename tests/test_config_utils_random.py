@@ -226,3 +226,26 @@ def test_random_binomial_moments_and_errors():
         keras.random.gamma((2,), 1.0)
     with pytest.raises(NotImplementedError, match="beta"):
         keras.random.beta((2,), 1.0, 1.0)
+
+
+def test_random_ops_on_symbolic_inputs():
+    inp = keras.Input((4,))
+    out = keras.random.dropout(inp, 0.5, seed=3)
+    assert out.shape == (None, 4)
+    model = keras.Model(inp, out)
+    y = model(np.ones((8, 4), np.float32)).numpy()
+    assert set(np.unique(y)) <= {0.0, 2.0}
+    logits = keras.Input((3,))
+    assert keras.random.categorical(logits, 5).shape == (None, 5)
+
+    class MyDropout(keras.layers.Layer):  # keras.io's backend-agnostic layer
+        def __init__(self, rate, **kwargs):
+            super().__init__(**kwargs)
+            self.rate = rate
+            self.seed_generator = keras.random.SeedGenerator(1337)
+
+        def call(self, inputs):
+            return keras.random.dropout(inputs, self.rate, seed=self.seed_generator)
+
+    sym = MyDropout(0.5)(keras.Input((6,)))
+    assert sym.shape == (None, 6)

@@ -75,11 +75,25 @@ def shuffle(x, axis=0, seed=None):
     return _core.take(x, perm, axis)
 
 
+def _symbolic(fn, args, kwargs, shape, dtype):
+    """The KerasTensor of a random op on a symbolic input (a node records it outside a trace)."""
+    from .symbolic import KerasTensor, Node, in_trace
+
+    out = KerasTensor(shape, dtype)
+    if not in_trace():
+        Node(fn, args, kwargs, [out])
+    return out
+
+
 def dropout(inputs, rate, noise_shape=None, seed=None):
     """Zeroes each entry with probability ``rate`` and scales the others by ``1 / (1 - rate)``;
     ``noise_shape`` (None entries take the input's size) broadcasts one draw over several entries."""
     from . import ops
+    from .symbolic import KerasTensor
 
+    if isinstance(inputs, KerasTensor):
+        return _symbolic(dropout, (inputs, rate), {"noise_shape": noise_shape, "seed": seed}, inputs.shape,
+                         inputs.dtype)
     inputs = _core.as_tensor(inputs)
     if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
         raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
@@ -99,7 +113,11 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     probability ``softmax(logits)[k]`` exactly.
     """
     from . import ops
+    from .symbolic import KerasTensor
 
+    if isinstance(logits, KerasTensor):
+        return _symbolic(categorical, (logits, num_samples), {"dtype": dtype, "seed": seed},
+                         (logits.shape[0], int(num_samples)), dtype)
     logits = _core.as_tensor(logits)
     if logits.ndim != 2:
         raise ValueError(f"`logits` should be a 2D tensor (batch_size, num_classes). Received: "
