@@ -111,6 +111,7 @@ DIST = POS / POS.sum(-1, keepdims=True)
     ("dice", losses.dice, LAB, POS),
     ("tversky", lambda t, p: losses.tversky(t, p, alpha=0.3, beta=0.7, axis=(1,)), LAB, POS),
     ("cgce", lambda t, p: losses.categorical_generalized_cross_entropy(t, p, q=0.3), np.array([1, 0, 3]), DIST),
+    ("ctc", losses.ctc, np.array([[1, 1, 2], [3, 0, 0]]), rng.normal(size=(2, 5, 4))),
     ("circle", lambda t, p: losses.circle(t, p, gamma=4.0), np.array([0, 1, 0]), POS / np.linalg.norm(POS, axis=1,
                                                                                                   keepdims=True)),
 ])
@@ -159,6 +160,10 @@ def test_bad_arguments():
         losses.Dice(reduction="average")
     with pytest.raises(ValueError, match="Could not interpret loss"):
         losses.get("kldd")
+    with pytest.raises(ValueError, match=r"Targets `y_true` are expected to be a tensor of shape"):
+        losses.ctc(np.zeros((2, 3, 1)), np.zeros((2, 4, 3)))
+    with pytest.raises(ValueError, match=r"Logits `y_pred` are expected to be a tensor of shape"):
+        losses.ctc(np.zeros((2, 3)), np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"q must be in the interval \(0, 1\)"):
         losses.CategoricalGeneralizedCrossEntropy(q=1.0)
     with pytest.raises(AttributeError, match="not available in ferrograd yet"):
@@ -203,3 +208,16 @@ def test_serialized_form_and_custom_losses(tmp_path):
     model.save(str(tmp_path / "m.keras"))
     loaded = fg.saving.load_model(str(tmp_path / "m.keras"))
     assert isinstance(loaded.loss, ScaledMSE) and loaded.loss.scale == 3.0
+
+
+def test_ctc_trains_through_fit():
+    r = np.random.default_rng(5)
+    x = r.normal(size=(16, 10, 3)).astype(np.float32)
+    y = r.integers(1, 4, size=(16, 3)).astype(np.int32)
+    y[::3, 2] = 0  # some shorter labels
+    model = fg.Sequential([fg.layers.Input((10, 3)), fg.layers.Dense(16, activation="relu"), fg.layers.Dense(4)])
+    model.compile(optimizer=fg.optimizers.Adam(0.02), loss=losses.CTC())
+    hist = model.fit(x, y, batch_size=8, epochs=8, verbose=0)
+    assert np.isfinite(hist.history["loss"]).all() and hist.history["loss"][-1] < hist.history["loss"][0]
+    model.compile(optimizer="adam", loss="ctc")
+    assert np.isfinite(model.evaluate(x, y, verbose=0))

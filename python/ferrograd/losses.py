@@ -13,7 +13,7 @@ __all__ = [
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Huber", "MeanAbsolutePercentageError",
     "MeanSquaredLogarithmicError", "CosineSimilarity", "LogCosh", "Hinge", "SquaredHinge", "CategoricalHinge",
     "KLDivergence", "Poisson", "CategoricalFocalCrossentropy", "BinaryFocalCrossentropy", "Dice", "Tversky",
-    "CategoricalGeneralizedCrossEntropy", "Circle", "categorical_generalized_cross_entropy", "circle",
+    "CategoricalGeneralizedCrossEntropy", "Circle", "CTC", "categorical_generalized_cross_entropy", "circle", "ctc",
     "mean_squared_error", "mean_absolute_error", "binary_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "huber", "hinge", "squared_hinge", "categorical_hinge",
     "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "cosine_similarity", "log_cosh",
@@ -309,6 +309,54 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
     return loss
 
 
+def ctc(y_true, y_pred):
+    """Connectionist temporal classification loss (Graves et al., 2006) per sample: ``y_true``
+    (B, S) integer labels padded with 0, which is also the blank class; ``y_pred`` (B, T, C) logits.
+    Every sample uses all T steps (as Keras' ``ctc``); the label length is the number of non-zero
+    labels.
+
+    The forward (alpha) recursion runs in log space over the extended label sequence (a blank
+    between and around the labels), one step of ops per time step; ``-1e30`` stands for log 0 so
+    that impossible paths get zero gradients, not NaN.
+    """
+    y_true, y_pred = _t(y_true), _t(y_pred)
+    if y_true.ndim != 2:
+        raise ValueError("Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in integer "
+                         f"format. Received: y_true.shape={tuple(y_true.shape)}")
+    if y_pred.ndim != 3:
+        raise ValueError("Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
+                         f"num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}")
+    if not y_pred.dtype.startswith("float"):
+        y_pred = _core.cast(y_pred, "float32")
+    labels = ops.cast(y_true, "int64") if y_true.dtype != "int64" else y_true
+    b, s = labels.shape
+    t_steps = y_pred.shape[1]
+    label_len = ops.sum(ops.cast(ops.not_equal(labels, 0), "int64"), axis=1)  # (B,)
+    blanks = ops.zeros((b, s), dtype="int64")
+    ext = ops.concatenate([ops.reshape(ops.stack([blanks, labels], axis=-1), (b, 2 * s)),
+                           ops.zeros((b, 1), dtype="int64")], axis=1)  # (B, L) blank, l1, blank, l2, ..., blank
+    n = 2 * s + 1
+    log_probs = ops.log_softmax(y_pred, axis=-1)  # (B, T, C)
+    emit = ops.take_along_axis(log_probs, ops.broadcast_to(ops.expand_dims(ext, 1), (b, t_steps, n)), axis=2)
+    shifted2 = ops.concatenate([ops.full((b, 2), -1, dtype="int64"), ext[:, :-2]], axis=1)
+    can_skip = ops.logical_and(ops.not_equal(ext, 0), ops.not_equal(ext, shifted2))  # (B, L)
+    neg = ops.full((b, n), _NO_PAIR, dtype=y_pred.dtype)
+    start = ops.less(ops.arange(n), 2)  # alpha_0 lives on the first blank and the first label
+    alpha = ops.where(ops.expand_dims(start, 0), emit[:, 0], neg)  # (B, L)
+    pad1 = ops.full((b, 1), _NO_PAIR, dtype=y_pred.dtype)
+    pad2 = ops.full((b, 2), _NO_PAIR, dtype=y_pred.dtype)
+    for t in range(1, t_steps):
+        stay = alpha
+        step = ops.concatenate([pad1, alpha[:, :-1]], axis=1)
+        skip = ops.where(can_skip, ops.concatenate([pad2, alpha[:, :-2]], axis=1), neg)
+        alpha = ops.logsumexp(ops.stack([stay, step, skip], axis=-1), axis=-1) + emit[:, t]
+    last = ops.expand_dims(2 * label_len, 1)  # (B, 1): the final blank
+    before = ops.maximum(last - 1, 0)  # the last label (none when the label is empty)
+    end_blank = ops.take_along_axis(alpha, last, axis=1)
+    end_label = ops.where(ops.greater(last, 0), ops.take_along_axis(alpha, before, axis=1), _NO_PAIR)
+    return -ops.logsumexp(ops.concatenate([end_blank, end_label], axis=1), axis=1)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
@@ -581,18 +629,23 @@ class Circle(LossFunctionWrapper):
         self.gamma, self.margin, self.remove_diagonal = gamma, margin, remove_diagonal
 
 
+class CTC(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+
 _CLASSES = {c.__name__: c for c in (
     MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy,
     CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, CosineSimilarity, LogCosh, Hinge, SquaredHinge, CategoricalHinge, KLDivergence,
     Poisson, CategoricalFocalCrossentropy, BinaryFocalCrossentropy, Dice, Tversky,
-    CategoricalGeneralizedCrossEntropy, Circle)}
+    CategoricalGeneralizedCrossEntropy, Circle, CTC)}
 _FUNCTIONS = {fn.__name__: fn for fn in (
     mean_squared_error, mean_absolute_error, binary_crossentropy, categorical_crossentropy,
     sparse_categorical_crossentropy, huber, hinge, squared_hinge, categorical_hinge, mean_absolute_percentage_error,
     mean_squared_logarithmic_error, cosine_similarity, log_cosh, kl_divergence, poisson,
     categorical_focal_crossentropy, binary_focal_crossentropy, dice, tversky, categorical_generalized_cross_entropy,
-    circle)}
+    circle, ctc)}
 # Keras' short ids (keras.losses.get("kld") and so on)
 _FUNCTIONS.update({"mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_absolute_error,
                    "MAE": mean_absolute_error, "mape": mean_absolute_percentage_error,
