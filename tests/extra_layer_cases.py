@@ -51,6 +51,13 @@ def cases(K):
                                             fill_value=0.5), [(4, 5, 2)]),
         "RandomRotation": (lambda: L.RandomRotation((-0.25, 0.5), fill_mode="nearest", interpolation="nearest",
                                                     seed=3, fill_value=1.0), [(4, 5, 2)]),
+        "AutoContrast": (lambda: L.AutoContrast(value_range=(0, 1)), [(4, 5, 3)]),
+        "Solarization": (lambda: L.Solarization(addition_factor=(0.25, 0.5), threshold_factor=0.5,
+                                                value_range=(0, 1), seed=3), [(4, 5, 3)]),
+        "RandomInvert": (lambda: L.RandomInvert(factor=0.5, value_range=(0, 1), seed=3, **cf), [(3, 4, 5)]),
+        "RandomGrayscale": (lambda: L.RandomGrayscale(factor=0.25, seed=3, **cf), [(3, 4, 5)]),
+        "RandomColorDegeneration": (lambda: L.RandomColorDegeneration((-0.5, 0.25), value_range=(0, 1), seed=3),
+                                    [(4, 5, 3)]),
         "RandomFlip": (lambda: L.RandomFlip("horizontal", seed=3, **cf), [(2, 4, 5)]),
         "RandomCrop": (lambda: L.RandomCrop(3, 2, seed=3), [(4, 5, 2)]),
         "RandomContrast": (lambda: L.RandomContrast((0.25, 0.5), value_range=(0, 1), seed=3), [(4, 5, 2)]),
@@ -75,3 +82,22 @@ def affine_cases(K):
     out["rotation_channels_first"] = (lambda: L.RandomRotation((-0.2, -0.2), data_format="channels_first"), (2, 5, 6))
     out["zoom_unbatched"] = (lambda: L.RandomZoom((0.5, 0.5)), None)
     return out
+
+
+def color_cases(K):
+    """Colour layers in training with draws that cannot change the result (fixed ranges, certain
+    probabilities): {case: (make, input shape, (low, high) of the uniform inputs)}."""
+    L = K.layers
+    cf = {"data_format": "channels_first"}
+    return {
+        "autocontrast": (lambda: L.AutoContrast(), (2, 4, 5, 3), (20, 200)),
+        "autocontrast_unit": (lambda: L.AutoContrast(value_range=(0, 1)), (2, 4, 5, 3), (0.2, 0.6)),
+        "solarization_default": (lambda: L.Solarization(), (2, 4, 5, 3), (0, 255)),
+        "solarization_unit": (lambda: L.Solarization(value_range=(0, 1)), (2, 4, 5, 3), (0, 1)),
+        "invert_always": (lambda: L.RandomInvert(factor=(1.0, 1.0), value_range=(0, 1)), (2, 4, 5, 3), (0, 1)),
+        "grayscale_always": (lambda: L.RandomGrayscale(factor=1.0), (2, 4, 5, 3), (0, 255)),
+        "grayscale_channels_first": (lambda: L.RandomGrayscale(factor=1.0, **cf), (2, 3, 4, 5), (0, 255)),
+        "degeneration_fixed": (lambda: L.RandomColorDegeneration((0.25, 0.25)), (2, 4, 5, 3), (0, 255)),
+        "degeneration_clipped": (lambda: L.RandomColorDegeneration((-0.75, -0.75), value_range=(0, 1)),
+                                 (2, 4, 5, 3), (0, 1)),
+    }

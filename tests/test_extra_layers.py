@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 import pytest
-from extra_layer_cases import affine_cases, cases
+from extra_layer_cases import affine_cases, cases, color_cases
 from test_layers import check_layer
 
 import ferrograd as keras
@@ -68,16 +68,20 @@ def test_outputs_equal_keras(case):
     assert _json(layer.compute_output_shape(sym[0] if len(sym) == 1 else sym)) == KERAS[case]["output_shape"]
 
 
-# The Random* layers default to training=True in call (as Keras' preprocessing layers), so the
+# The Random* layers (and Solarization) default to training=True in call (as Keras' preprocessing layers), so the
 # helper's unseeded comparisons do not apply; their config round trip is tested below.
-@pytest.mark.parametrize("case", sorted(c for c in CASES if len(CASES[c][1]) == 1 and not c.startswith("Random")))
+def _random(case):
+    return case.startswith("Random") or case == "Solarization"
+
+
+@pytest.mark.parametrize("case", sorted(c for c in CASES if len(CASES[c][1]) == 1 and not _random(c)))
 def test_layer_helper(case, tmp_path):
     make, shapes = CASES[case]
     n_weights = len(KERAS[case]["weights"])
     check_layer(make, shapes[0], n_weights, tuple(KERAS[case]["output_shape"][1:]), tmp_path=tmp_path)
 
 
-@pytest.mark.parametrize("case", sorted(c for c in CASES if c.startswith("Random")))
+@pytest.mark.parametrize("case", sorted(c for c in CASES if _random(c)))
 def test_random_layer_config_round_trip_and_save(case, tmp_path):
     layer = CASES[case][0]()
     cfg = layer.get_config()
@@ -127,6 +131,17 @@ def test_affine_layers_in_training_equal_keras(case):
     x = np.asarray(FIXTURE["affine"][case]["input"], np.float32)
     y = AFFINE[case][0]()(keras.tensor(x), training=True)
     np.testing.assert_allclose(y.numpy(), np.asarray(FIXTURE["affine"][case]["output"]), rtol=1e-4, atol=1e-4)
+
+
+COLOR = color_cases(keras)
+
+
+@pytest.mark.parametrize("case", sorted(COLOR))
+def test_color_layers_in_training_equal_keras(case):
+    assert set(COLOR) == set(FIXTURE["color"])
+    x = np.asarray(FIXTURE["color"][case]["input"], np.float32)
+    y = COLOR[case][0]()(keras.tensor(x), training=True)
+    np.testing.assert_allclose(y.numpy(), np.asarray(FIXTURE["color"][case]["output"]), rtol=1e-4, atol=1e-4)
 
 
 def test_dot_in_a_functional_model_and_function_forms():
@@ -183,8 +198,11 @@ RANDOM = [
     lambda: layers.RandomFlip(seed=1), lambda: layers.RandomContrast(0.5, seed=1),
     lambda: layers.RandomBrightness(0.5, seed=1), lambda: layers.RandomTranslation(0.3, 0.3, seed=1),
     lambda: layers.RandomZoom(0.3, seed=1), lambda: layers.RandomRotation(0.2, seed=1),
+    lambda: layers.Solarization(0.5, 0.5, seed=1), lambda: layers.RandomInvert(seed=1),
+    lambda: layers.RandomGrayscale(0.5, seed=1), lambda: layers.RandomColorDegeneration(0.5, seed=1),
 ]
-SHAPES = {"SpatialDropout1D": (4, 6, 8), "SpatialDropout3D": (4, 3, 3, 3, 8)}
+SHAPES = {"SpatialDropout1D": (4, 6, 8), "SpatialDropout3D": (4, 3, 3, 3, 8), "RandomGrayscale": (8, 6, 5, 3),
+          "RandomColorDegeneration": (8, 6, 5, 3), "RandomInvert": (8, 6, 5, 3)}
 
 
 @pytest.mark.parametrize("make", RANDOM, ids=lambda m: type(m()).__name__)

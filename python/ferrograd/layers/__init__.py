@@ -1,6 +1,13 @@
 """Layers (``keras.layers`` names and arguments)."""
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import AdditiveAttention, Attention
+from .color_augmentation import (
+    AutoContrast,
+    RandomColorDegeneration,
+    RandomGrayscale,
+    RandomInvert,
+    Solarization,
+)
 from .conv import (
     Conv1D,
     Conv1DTranspose,
@@ -96,7 +103,8 @@ __all__ += [
     "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "Rescaling", "Resizing",
-    "RandomRotation", "RandomTranslation", "RandomZoom",
+    "RandomRotation", "RandomTranslation", "RandomZoom", "AutoContrast", "RandomColorDegeneration",
+    "RandomGrayscale", "RandomInvert", "Solarization",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize",
     "AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",

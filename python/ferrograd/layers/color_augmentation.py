@@ -1,0 +1,192 @@
+"""Colour preprocessing layers: AutoContrast, Solarization, RandomInvert, RandomGrayscale,
+RandomColorDegeneration (``keras.layers`` names, arguments, configs and formulas).
+
+Values are mapped from ``value_range`` to [0, 255] and back where Keras does so. The random
+layers draw one value per image, act only in training and pass their inputs at inference.
+Solarization keeps Keras' draw ranges as written: the addition is drawn from
+``[addition_factor[0], addition_factor[1] * 255]`` (the lower bound is not scaled) and likewise the
+threshold.
+"""
+from __future__ import annotations
+
+from .. import ops
+from .conv import standardize_data_format
+from .layer import Layer
+from .preprocessing import _factor, _RandomImageLayer
+
+_GRAY = (0.2989, 0.587, 0.114)  # torchvision's luma weights, as Keras' torch backend
+
+
+def _value_range(value_range):
+    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+        raise ValueError("The `value_range` argument should be a list of two numbers. "
+                         f"Received: value_range={value_range}")
+    return sorted(value_range)
+
+
+def _to_range(images, source, target):
+    if source[0] == target[0] and source[1] == target[1]:
+        return images
+    unit = ops.divide(ops.subtract(images, float(source[0])), float(source[1] - source[0]))
+    return ops.add(ops.multiply(unit, float(target[1] - target[0])), float(target[0]))
+
+
+def _grayscale(images, data_format):
+    """The luma of RGB images (kept with one channel); one-channel images are returned as they are."""
+    axis = -3 if data_format == "channels_first" else -1
+    c = images.shape[axis]
+    if c not in (1, 3):
+        raise ValueError(f"Invalid channel size: expected 3 (RGB) or 1 (Grayscale). Received input with shape: "
+                         f"images.shape={tuple(images.shape)}")
+    if c == 1:
+        return images
+    r, g, b = ops.split(images, 3, axis=axis)
+    return ops.add(ops.add(ops.multiply(r, _GRAY[0]), ops.multiply(g, _GRAY[1])), ops.multiply(b, _GRAY[2]))
+
+
+def _float(x, dtype):
+    return x if x.dtype.startswith("float") else ops.cast(x, dtype)
+
+
+class AutoContrast(Layer):
+    """Stretches each image so that its darkest value maps to the bottom of ``value_range`` and its
+    brightest to the top (per channel, over height and width); a flat image is left unchanged.
+
+    Args: value_range (default (0, 255)).
+    """
+
+    def __init__(self, value_range=(0, 255), **kwargs):
+        data_format = kwargs.pop("data_format", None)
+        super().__init__(**kwargs)
+        self.value_range = _value_range(value_range)
+        self.data_format = standardize_data_format(data_format)
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        images = _to_range(inputs, self.value_range, (0, 255))
+        # Keras reduces axes (1, 2) whatever the data format
+        low = ops.min(images, axis=(1, 2), keepdims=True)
+        high = ops.max(images, axis=(1, 2), keepdims=True)
+        flat = ops.equal(high, low)
+        scale = ops.divide(255.0, ops.where(flat, 1.0, ops.subtract(high, low)))
+        out = ops.clip(ops.multiply(ops.subtract(images, low), scale), 0.0, 255.0)
+        out = _to_range(out, (0, 255), self.value_range)
+        return ops.where(flat, inputs, out)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "value_range": self.value_range}
+
+
+class Solarization(_RandomImageLayer):
+    """In training, adds a random amount to each image and inverts (255 - x, on the [0, 255]
+    scale) the values at or above a random threshold.
+
+    Args: addition_factor, threshold_factor (numbers or pairs in [0, 1]), value_range, seed.
+    """
+
+    def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.addition_factor = self._pair(addition_factor, "addition_factor")
+        self.threshold_factor = self._pair(threshold_factor, "threshold_factor")
+        self.value_range = _value_range(value_range)
+
+    @staticmethod
+    def _pair(factor, name):
+        msg = ("The `factor` argument should be a number (or a list of two numbers) in the range [0.0, 1.0]. "
+               f"Received: {name}={factor}")
+        values = list(factor) if isinstance(factor, (tuple, list)) else [factor]
+        if len(values) not in (1, 2) or any(not isinstance(v, (int, float)) or not 0 <= v <= 1 for v in values):
+            raise ValueError(msg)
+        return tuple(sorted(values)) if len(values) == 2 else (0, values[0])
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        if not training:
+            return inputs
+        additions = self._per_image(inputs, self.addition_factor[0], self.addition_factor[1] * 255)
+        thresholds = self._per_image(inputs, self.threshold_factor[0], self.threshold_factor[1] * 255)
+        images = _to_range(inputs, self.value_range, (0, 255))
+        out = ops.clip(ops.add(images, additions), 0.0, 255.0)
+        out = ops.where(ops.less(out, thresholds), out, ops.subtract(255.0, out))
+        return _to_range(out, (0, 255), self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "value_range": self.value_range,
+                "addition_factor": self.addition_factor, "threshold_factor": self.threshold_factor,
+                "seed": self.seed}
+
+
+class RandomInvert(_RandomImageLayer):
+    """In training, replaces each image by ``value_range[1] - x`` with a probability drawn from
+    ``factor`` (a number p: [0, p]; a pair: [lower, upper]).
+
+    Args: factor (default 1.0), value_range, seed, data_format.
+    """
+
+    def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(self, factor, (0, 1))
+        self.value_range = value_range
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        if not training:
+            return inputs
+        probability = self._per_image(inputs, self.factor[0], self.factor[1])
+        threshold = self._per_image(inputs, 0.0, 1.0)
+        return ops.where(ops.less(threshold, probability), ops.subtract(float(self.value_range[1]), inputs), inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
+
+
+class RandomGrayscale(_RandomImageLayer):
+    """In training, turns each image grey (the luma, repeated over the channels) with probability
+    ``factor``.
+
+    Args: factor (in [0, 1], default 0.5), data_format, seed.
+    """
+
+    def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if factor < 0 or factor > 1:
+            raise ValueError(f"`factor` should be between 0 and 1. Received: factor={factor}")
+        self.factor = factor
+
+    def call(self, inputs, training=True):
+        if not training:
+            return inputs
+        apply = ops.less(self._per_image(inputs, 0.0, 1.0), self.factor)
+        return ops.where(apply, _grayscale(inputs, self.data_format), inputs)
+
+    def get_config(self):  # Keras lists no seed here
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor}
+
+
+class RandomColorDegeneration(_RandomImageLayer):
+    """In training, blends each image towards its greyscale version by a random factor
+    (``x + f * (gray - x)``), then clips to ``value_range``.
+
+    Args: factor (a number or pair in [-1, 1]), value_range, data_format, seed.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(self, factor, (-1, 1))
+        self.value_range = _value_range(value_range)
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        if not training:
+            return inputs
+        f = self._per_image(inputs, self.factor[0], self.factor[1])
+        out = ops.add(inputs, ops.multiply(f, ops.subtract(_grayscale(inputs, self.data_format), inputs)))
+        return ops.clip(out, self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
