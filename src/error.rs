@@ -25,6 +25,8 @@ pub enum Error {
     Format { op: String, msg: String },
     /// An operating-system I/O failure (Python `OSError`).
     Io { op: String, msg: String },
+    /// A valid request this build does not implement (Python `NotImplementedError`).
+    Unsupported { op: String, msg: String },
 }
 
 /// The crate-wide result alias.
@@ -73,6 +75,12 @@ impl Error {
             msg: msg.into(),
         }
     }
+    pub fn unsupported(op: &str, msg: impl Into<String>) -> Self {
+        Error::Unsupported {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
+    }
 
     /// The operation that failed.
     pub fn op(&self) -> &str {
@@ -83,7 +91,8 @@ impl Error {
             | Error::Value { op, .. }
             | Error::Autograd { op, .. }
             | Error::Format { op, .. }
-            | Error::Io { op, .. } => op,
+            | Error::Io { op, .. }
+            | Error::Unsupported { op, .. } => op,
         }
     }
 
@@ -96,7 +105,8 @@ impl Error {
             | Error::Value { msg, .. }
             | Error::Autograd { msg, .. }
             | Error::Format { msg, .. }
-            | Error::Io { msg, .. } => msg,
+            | Error::Io { msg, .. }
+            | Error::Unsupported { msg, .. } => msg,
         }
     }
 }

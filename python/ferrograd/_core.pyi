@@ -166,6 +166,25 @@ def conv_transpose(
 ) -> Tensor: ...
 def pool(x: _TensorLike, kind: str, pool_size: Sequence[int], strides: Sequence[int], padding: str) -> Tensor: ...
 def upsample(x: _TensorLike, size: Tuple[int, int], interpolation: str) -> Tensor: ...
+def dot_product_attention(
+    query: _TensorLike,
+    key: _TensorLike,
+    value: _TensorLike,
+    bias: Optional[_TensorLike] = None,
+    mask: Optional[_TensorLike] = None,
+    scale: Optional[float] = None,
+    is_causal: bool = False,
+    dropout_rate: float = 0.0,
+    seed: Optional[int] = None,
+) -> Tensor:
+    """Fused (flash) scaled dot-product attention: query (B, T, N, H), key/value (B, S, K, H), K divides N.
+
+    bias: float, mask: bool (True = attend), both broadcastable to (B, N, T, S); is_causal: row i
+    sees keys j <= i. float32 or float64; fully masked rows give zeros. Gradients for query, key,
+    value and bias. dropout_rate > 0 raises NotImplementedError.
+    """
+    ...
+
 def batch_norm_train(x: _TensorLike, gamma: _TensorLike, beta: _TensorLike, epsilon: float) -> Tuple[Tensor, Tensor, Tensor]:
     """Fused training-mode batch normalization over every axis but the last: ``(y, mean, biased var)``."""
     ...

@@ -96,6 +96,9 @@ pub enum Op {
     },
     /// inputs: [x, gamma, beta]; saved: [batch mean, 1 / sqrt(var + eps)] (f64, per channel)
     BatchNorm,
+    /// inputs: [q, k, v] then the bias and the mask when given (all as the kernel read them);
+    /// saved: [output, log-sum-exp per row (B, N, T)]
+    Attention(crate::ops::AttentionSpec),
 }
 
 impl Op {
@@ -128,6 +131,7 @@ impl Op {
             Op::SoftmaxXent { sparse: true } => "sparse_categorical_crossentropy",
             Op::SoftmaxXent { sparse: false } => "categorical_crossentropy",
             Op::BatchNorm => "batch_norm",
+            Op::Attention(_) => "dot_product_attention",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Compute kernels. Each kernel states its math, layout and aliasing contract at the top of its
 //! file; each SIMD path has a scalar reference that the tests compare against.
 
+pub mod attention;
 pub mod binary;
 pub mod conv;
 pub mod conv_direct;

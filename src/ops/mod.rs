@@ -4,6 +4,7 @@
 //! keras.ops semantics. Kernels never see user input unchecked: shapes, axes, dtypes and indices
 //! are validated here and errors name the op and what it received.
 
+mod attention;
 mod conv;
 mod conv_transpose;
 mod creation;
@@ -19,6 +20,7 @@ mod reduce;
 mod resize;
 mod shape_ops;
 
+pub use attention::*;
 pub use conv::*;
 pub use conv_transpose::*;
 pub use creation::*;

@@ -1,6 +1,8 @@
 //! Maps core errors to Python exceptions, one class per kind, keeping the op name and message.
 
-use pyo3::exceptions::{PyIndexError, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyIndexError, PyNotImplementedError, PyOSError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::PyErr;
 
 use crate::error::Error;
@@ -50,6 +52,7 @@ pub fn to_py(e: Error) -> PyErr {
         Error::Index { .. } => PyIndexError::new_err(text),
         Error::Autograd { .. } => PyRuntimeError::new_err(text),
         Error::Io { .. } => PyOSError::new_err(text),
+        Error::Unsupported { .. } => PyNotImplementedError::new_err(text),
     }
 }
 

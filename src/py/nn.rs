@@ -139,7 +139,51 @@ fn batch_norm_train(
     Ok((PyTensor::wrap(y), PyTensor::wrap(mean), PyTensor::wrap(var)))
 }
 
+/// Fused scaled dot-product attention, keras.ops layout: query (B, T, N, H), key/value
+/// (B, S, K, H) with K dividing N; bias (float) and mask (bool, True = attend) broadcastable
+/// to (B, N, T, S). Dropout is not implemented: `dropout_rate > 0` raises NotImplementedError
+/// (`seed` is accepted for the future signature and unused).
+#[pyfunction]
+#[pyo3(signature = (query, key, value, bias=None, mask=None, scale=None, is_causal=false, dropout_rate=0.0, seed=None))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python call one to one
+fn dot_product_attention(
+    py: Python<'_>,
+    query: &Bound<'_, PyAny>,
+    key: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+    bias: Option<&Bound<'_, PyAny>>,
+    mask: Option<&Bound<'_, PyAny>>,
+    scale: Option<f64>,
+    is_causal: bool,
+    dropout_rate: f64,
+    seed: Option<u64>,
+) -> PyResult<PyTensor> {
+    let _ = seed;
+    let q = to_tensor(query, None)?;
+    let k = to_tensor(key, None)?;
+    let v = to_tensor(value, None)?;
+    let bias = bias.map(|b| to_tensor(b, None)).transpose()?;
+    let mask = mask.map(|m| to_tensor(m, None)).transpose()?;
+    let work = q
+        .numel()
+        .saturating_mul(k.shape().get(1).copied().unwrap_or(1));
+    let y = run(py, work, || {
+        ops::dot_product_attention(
+            &q,
+            &k,
+            &v,
+            bias.as_ref(),
+            mask.as_ref(),
+            scale,
+            is_causal,
+            dropout_rate,
+        )
+    })?;
+    Ok(PyTensor::wrap(y))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(dot_product_attention, m)?)?;
     m.add_function(wrap_pyfunction!(batch_norm_train, m)?)?;
     m.add_function(wrap_pyfunction!(conv, m)?)?;
     m.add_function(wrap_pyfunction!(conv_transpose, m)?)?;

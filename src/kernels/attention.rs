@@ -1,0 +1,1308 @@
+//! Fused scaled dot-product attention (flash style): forward, backward and a decode split.
+//!
+//! Math, per batch b, query head n (key/value head `n / G`, `G = N / K`), query row i:
+//! `s_ij = scale * q_i . k_j + bias_ij` (`-inf` where the mask is false or, causal, `j > i`),
+//! `p_ij = exp(s_ij - lse_i)`, `lse_i = log sum_j exp(s_ij)`, `o_i = sum_j p_ij v_j`.
+//! Backward, with `D_i = do_i . o_i`: `dv_j = sum_i p_ij do_i`, `dp_ij = do_i . v_j`,
+//! `ds_ij = p_ij (dp_ij - D_i)` (= dbias_ij), `dq_i = scale sum_j ds_ij k_j`,
+//! `dk_j = scale sum_i ds_ij q_i`. A row with every key masked has `lse = -inf`, output 0 and
+//! zero gradients (not NaN).
+//!
+//! Layout: q, out, dq (B, T, N, H); k, v, dk, dv (B, S, K, H), all contiguous; lse (B, N, T);
+//! bias and mask are read through strides of their broadcast to (B, N, T, S) (stride 0 on
+//! broadcast axes), so a (T, S) bias is never expanded. Outputs never alias inputs.
+//!
+//! Tiling: query blocks of `BR` rows against key blocks of `BC` keys; the forward keeps a
+//! running max, sum and unnormalised output per row (online softmax) and stores only the
+//! output and `lse`, so the extra memory is O(BR * (BC + H)) per task, never T x S. The
+//! backward recomputes `p` block by block from `lse`.
+//!
+//! Threads and determinism: the forward runs one task per (b, n, query block); with few query
+//! rows and a long cache (decode: `T <= DECODE_T`, `S >= 2 * DECODE_CHUNK`) it also splits the
+//! keys into fixed chunks of `DECODE_CHUNK`, whose partial (max, sum, output) are merged in chunk
+//! order. The backward computes dk/dv per (b, kv head, key block), looping over the group's query
+//! heads and query blocks in order; dq is either accumulated by the same task (one task per
+//! (b, kv head), when there are enough of them to feed the threads) or by a second pass with one
+//! task per (b, n, query block) that loops over key blocks in order. Both forms run the same
+//! block functions on the same block grid, so every element sees the same operations in the same
+//! order whichever form or thread count runs: results are bit-identical for any thread count.
+//!
+//! Precision: f32 (or f64) throughout, products accumulated with fused multiply-adds in a fixed
+//! order over at most H (q.k, do.v) or BC/BR (p v, ds q) terms per block, the softmax sum in
+//! `LANES` partial sums; the online rescaling adds one rounding per key block. f32 results match
+//! a float64 reference to ~1e-6 relative for unit-scale inputs.
+//!
+//! SIMD: the block products are register-tiled loops (`R` rows x `W` columns of accumulators,
+//! columns contiguous) compiled three times: AVX-512 (6 x 32), AVX2+FMA (6 x 16) and a plain
+//! scalar build (4 x 8, `a * b + c` instead of FMA) chosen at run time; tests compare the SIMD
+//! builds against the scalar one. Performance note: the composed version (matmul, softmax,
+//! matmul) writes and re-reads the T x S scores and probabilities (B=4 N=8 S=2048: 1 GiB each)
+//! and runs bandwidth-bound; the fused form stays in L1/L2 (figures in benches/bench_attention.py).
+
+use super::iter::SendPtr;
+use super::math::exp_f32;
+use crate::dtype::Element;
+
+/// Query rows per block.
+pub const BR: usize = 64;
+/// Keys per block.
+pub const BC: usize = 64;
+/// The decode split: at most this many query rows ...
+pub const DECODE_T: usize = 16;
+/// ... and keys cut into chunks of this many (fixed, so the merge order never depends on threads).
+pub const DECODE_CHUNK: usize = 512;
+/// Partial sums of the softmax denominator (a fixed reduction tree the vector builds can use).
+const LANES: usize = 16;
+
+/// Float types of the attention kernel.
+pub trait AttnScalar:
+    Element
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+{
+    const ZERO: Self;
+    const ONE: Self;
+    const NEG_INF: Self;
+    fn exp_(self) -> Self;
+    fn ln_(self) -> Self;
+    fn fma_(self, b: Self, c: Self) -> Self;
+    fn max_(self, b: Self) -> Self;
+}
+
+impl AttnScalar for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const NEG_INF: Self = f32::NEG_INFINITY;
+    #[inline(always)]
+    fn exp_(self) -> Self {
+        exp_f32(self)
+    }
+    #[inline(always)]
+    fn ln_(self) -> Self {
+        self.ln()
+    }
+    #[inline(always)]
+    fn fma_(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn max_(self, b: Self) -> Self {
+        if b > self {
+            b
+        } else {
+            self
+        }
+    }
+}
+
+impl AttnScalar for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const NEG_INF: Self = f64::NEG_INFINITY;
+    #[inline(always)]
+    fn exp_(self) -> Self {
+        self.exp()
+    }
+    #[inline(always)]
+    fn ln_(self) -> Self {
+        self.ln()
+    }
+    #[inline(always)]
+    fn fma_(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn max_(self, b: Self) -> Self {
+        if b > self {
+            b
+        } else {
+            self
+        }
+    }
+}
+
+/// Which build of the block loops runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttnIsa {
+    Scalar,
+    Avx2,
+    Avx512,
+}
+
+/// The build for this CPU (scalar when tests force the scalar reference kernels).
+pub fn attn_isa() -> AttnIsa {
+    use super::matmul::isa::Isa;
+    if super::simd::isa() == super::simd::Isa::Scalar {
+        return AttnIsa::Scalar;
+    }
+    match super::matmul::isa::detect() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => AttnIsa::Avx512,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => AttnIsa::Avx2,
+        _ => AttnIsa::Scalar,
+    }
+}
+
+/// A strided (B, N, T, S) view: element (b, n, i, j) at `ptr + b*st[0] + n*st[1] + i*st[2] + j*st[3]`.
+#[derive(Clone, Copy)]
+pub struct Strided<P> {
+    pub ptr: P,
+    pub st: [isize; 4],
+}
+
+/// One attention problem (all pointers valid for the shapes below for the call's duration).
+#[derive(Clone, Copy)]
+pub struct Problem<T> {
+    pub b: usize,
+    pub t: usize,
+    pub s: usize,
+    pub n: usize,
+    pub kh: usize,
+    pub h: usize,
+    pub scale: T,
+    pub causal: bool,
+    pub q: SendPtr<T>,
+    pub k: SendPtr<T>,
+    pub v: SendPtr<T>,
+    pub bias: Option<Strided<SendPtr<T>>>,
+    pub mask: Option<Strided<SendPtr<u8>>>,
+}
+
+// SAFETY: the pointers are only read (or written in disjoint parts) inside the kernels, whose
+// callers guarantee validity for the duration of the call.
+unsafe impl<T: Send> Send for Problem<T> {}
+unsafe impl<T: Sync> Sync for Problem<T> {}
+
+impl<T: AttnScalar> Problem<T> {
+    fn group(&self) -> usize {
+        self.n / self.kh
+    }
+    /// Offset of query row (b, i, n) in q/out/dq.
+    fn qoff(&self, b: usize, i: usize, n: usize) -> usize {
+        ((b * self.t + i) * self.n + n) * self.h
+    }
+    /// Offset of key row (b, j, kv head) in k/v/dk/dv.
+    fn koff(&self, b: usize, j: usize, kvh: usize) -> usize {
+        ((b * self.s + j) * self.kh + kvh) * self.h
+    }
+    fn ldq(&self) -> isize {
+        (self.n * self.h) as isize
+    }
+    fn ldk(&self) -> isize {
+        (self.kh * self.h) as isize
+    }
+    /// Whether the forward splits the keys into decode chunks.
+    pub fn decode_split(&self) -> usize {
+        if self.t <= DECODE_T && self.s >= 2 * DECODE_CHUNK {
+            self.s.div_ceil(DECODE_CHUNK)
+        } else {
+            1
+        }
+    }
+}
+
+#[inline(always)]
+fn madd<T: AttnScalar, const F: bool>(a: T, b: T, c: T) -> T {
+    if F {
+        a.fma_(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// `c[r*ldc + x] += sum_p a[r*rsa + p*csa] * b[p*ldb + x]` for r < m, x < n, p < k ascending
+/// (each element starts from its value in c and adds the k products in order, whatever tile
+/// computes it).
+///
+/// # Safety
+/// Every addressed element must be valid; c must not overlap a or b.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn mm<T: AttnScalar, const F: bool, const R: usize, const W: usize>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: *const T,
+    rsa: isize,
+    csa: isize,
+    b: *const T,
+    ldb: isize,
+    c: *mut T,
+    ldc: isize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if F && std::mem::size_of::<T>() == 4 && (W == 32 || W == 16) {
+        // The f32 builds run explicit register tiles (the compiler left the generic tile
+        // scalar); T is f32 here, so the casts only restate the type.
+        let (a, b, c) = (a as *const f32, b as *const f32, c as *mut f32);
+        if W == 32 {
+            x86::mm512(m, n, k, a, rsa, csa, b, ldb, c, ldc);
+        } else {
+            x86::mm256(m, n, k, a, rsa, csa, b, ldb, c, ldc);
+        }
+        return;
+    }
+    let mut r0 = 0;
+    while r0 + R <= m {
+        mm_rows::<T, F, R, W>(
+            n,
+            k,
+            a.offset(r0 as isize * rsa),
+            rsa,
+            csa,
+            b,
+            ldb,
+            c.offset(r0 as isize * ldc),
+            ldc,
+        );
+        r0 += R;
+    }
+    while r0 < m {
+        mm_rows::<T, F, 1, W>(
+            n,
+            k,
+            a.offset(r0 as isize * rsa),
+            rsa,
+            csa,
+            b,
+            ldb,
+            c.offset(r0 as isize * ldc),
+            ldc,
+        );
+        r0 += 1;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn mm_rows<T: AttnScalar, const F: bool, const R: usize, const W: usize>(
+    n: usize,
+    k: usize,
+    a: *const T,
+    rsa: isize,
+    csa: isize,
+    b: *const T,
+    ldb: isize,
+    c: *mut T,
+    ldc: isize,
+) {
+    let mut c0 = 0usize;
+    while c0 + W <= n {
+        let mut acc = [[T::ZERO; W]; R];
+        for (r, row) in acc.iter_mut().enumerate() {
+            let cr = c.offset(r as isize * ldc).add(c0);
+            for (x, v) in row.iter_mut().enumerate() {
+                *v = *cr.add(x);
+            }
+        }
+        for p in 0..k {
+            let bp = b.offset(p as isize * ldb).add(c0);
+            for (r, row) in acc.iter_mut().enumerate() {
+                let av = *a.offset(r as isize * rsa + p as isize * csa);
+                for (x, v) in row.iter_mut().enumerate() {
+                    *v = madd::<T, F>(av, *bp.add(x), *v);
+                }
+            }
+        }
+        for (r, row) in acc.iter().enumerate() {
+            let cr = c.offset(r as isize * ldc).add(c0);
+            for (x, v) in row.iter().enumerate() {
+                *cr.add(x) = *v;
+            }
+        }
+        c0 += W;
+    }
+    for x in c0..n {
+        for r in 0..R {
+            let cr = c.offset(r as isize * ldc).add(x);
+            let mut acc = *cr;
+            for p in 0..k {
+                acc = madd::<T, F>(
+                    *a.offset(r as isize * rsa + p as isize * csa),
+                    *b.offset(p as isize * ldb).add(x),
+                    acc,
+                );
+            }
+            *cr = acc;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    //! f32 register tiles of `mm` (same contract, same per-element order: each element starts
+    //! from c and adds its k products with FMA in order).
+    use std::arch::x86_64::*;
+
+    macro_rules! rows_dispatch {
+        ($tile:ident, $m:expr, $n:expr, $k:expr, $a:expr, $rsa:expr, $csa:expr, $b:expr, $ldb:expr, $c:expr, $ldc:expr) => {{
+            let mut r0 = 0usize;
+            while r0 < $m {
+                let ar = $a.offset(r0 as isize * $rsa);
+                let cr = $c.offset(r0 as isize * $ldc);
+                let rows = ($m - r0).min(6);
+                match rows {
+                    6 => $tile::<6>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc),
+                    5 => $tile::<5>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc),
+                    4 => $tile::<4>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc),
+                    3 => $tile::<3>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc),
+                    2 => $tile::<2>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc),
+                    _ => $tile::<1>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc),
+                }
+                r0 += rows;
+            }
+        }};
+    }
+
+    /// # Safety
+    /// As `mm`; the CPU supports AVX-512F (the caller is compiled for it).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub unsafe fn mm512(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        ldb: isize,
+        c: *mut f32,
+        ldc: isize,
+    ) {
+        rows_dispatch!(tile512, m, n, k, a, rsa, csa, b, ldb, c, ldc)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn tile512<const R: usize>(
+        n: usize,
+        k: usize,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        ldb: isize,
+        c: *mut f32,
+        ldc: isize,
+    ) {
+        let mut c0 = 0usize;
+        while c0 + 32 <= n {
+            let mut acc = [[_mm512_setzero_ps(); 2]; R];
+            for (r, row) in acc.iter_mut().enumerate() {
+                let cr = c.offset(r as isize * ldc).add(c0);
+                row[0] = _mm512_loadu_ps(cr);
+                row[1] = _mm512_loadu_ps(cr.add(16));
+            }
+            for p in 0..k {
+                let bp = b.offset(p as isize * ldb).add(c0);
+                let b0 = _mm512_loadu_ps(bp);
+                let b1 = _mm512_loadu_ps(bp.add(16));
+                for (r, row) in acc.iter_mut().enumerate() {
+                    let av = _mm512_set1_ps(*a.offset(r as isize * rsa + p as isize * csa));
+                    row[0] = _mm512_fmadd_ps(av, b0, row[0]);
+                    row[1] = _mm512_fmadd_ps(av, b1, row[1]);
+                }
+            }
+            for (r, row) in acc.iter().enumerate() {
+                let cr = c.offset(r as isize * ldc).add(c0);
+                _mm512_storeu_ps(cr, row[0]);
+                _mm512_storeu_ps(cr.add(16), row[1]);
+            }
+            c0 += 32;
+        }
+        while c0 < n {
+            let rem = n - c0;
+            let mk: __mmask16 = if rem >= 16 {
+                0xffff
+            } else {
+                ((1u32 << rem) - 1) as u16
+            };
+            let mut acc = [_mm512_setzero_ps(); R];
+            for (r, v) in acc.iter_mut().enumerate() {
+                *v = _mm512_maskz_loadu_ps(mk, c.offset(r as isize * ldc).add(c0));
+            }
+            for p in 0..k {
+                let b0 = _mm512_maskz_loadu_ps(mk, b.offset(p as isize * ldb).add(c0));
+                for (r, v) in acc.iter_mut().enumerate() {
+                    let av = _mm512_set1_ps(*a.offset(r as isize * rsa + p as isize * csa));
+                    *v = _mm512_fmadd_ps(av, b0, *v);
+                }
+            }
+            for (r, v) in acc.iter().enumerate() {
+                _mm512_mask_storeu_ps(c.offset(r as isize * ldc).add(c0), mk, *v);
+            }
+            c0 += 16;
+        }
+    }
+
+    /// # Safety
+    /// As `mm`; the CPU supports AVX2 and FMA (the caller is compiled for them).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub unsafe fn mm256(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        ldb: isize,
+        c: *mut f32,
+        ldc: isize,
+    ) {
+        rows_dispatch!(tile256, m, n, k, a, rsa, csa, b, ldb, c, ldc)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn tile256<const R: usize>(
+        n: usize,
+        k: usize,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        ldb: isize,
+        c: *mut f32,
+        ldc: isize,
+    ) {
+        let mut c0 = 0usize;
+        while c0 + 16 <= n {
+            let mut acc = [[_mm256_setzero_ps(); 2]; R];
+            for (r, row) in acc.iter_mut().enumerate() {
+                let cr = c.offset(r as isize * ldc).add(c0);
+                row[0] = _mm256_loadu_ps(cr);
+                row[1] = _mm256_loadu_ps(cr.add(8));
+            }
+            for p in 0..k {
+                let bp = b.offset(p as isize * ldb).add(c0);
+                let b0 = _mm256_loadu_ps(bp);
+                let b1 = _mm256_loadu_ps(bp.add(8));
+                for (r, row) in acc.iter_mut().enumerate() {
+                    let av = _mm256_set1_ps(*a.offset(r as isize * rsa + p as isize * csa));
+                    row[0] = _mm256_fmadd_ps(av, b0, row[0]);
+                    row[1] = _mm256_fmadd_ps(av, b1, row[1]);
+                }
+            }
+            for (r, row) in acc.iter().enumerate() {
+                let cr = c.offset(r as isize * ldc).add(c0);
+                _mm256_storeu_ps(cr, row[0]);
+                _mm256_storeu_ps(cr.add(8), row[1]);
+            }
+            c0 += 16;
+        }
+        // Remaining columns one at a time with scalar FMA (the same rounding as the vector FMA).
+        for x in c0..n {
+            for r in 0..R {
+                let cr = c.offset(r as isize * ldc).add(x);
+                let mut acc = *cr;
+                for p in 0..k {
+                    acc = (*a.offset(r as isize * rsa + p as isize * csa))
+                        .mul_add(*b.offset(p as isize * ldb).add(x), acc);
+                }
+                *cr = acc;
+            }
+        }
+    }
+}
+
+/// `x . y` over `h` terms in `LANES` partial sums added in a fixed tree (same in every build).
+#[inline(always)]
+unsafe fn dot<T: AttnScalar, const F: bool>(x: *const T, y: *const T, h: usize) -> T {
+    let mut acc = [T::ZERO; LANES];
+    let mut p = 0;
+    while p + LANES <= h {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a = madd::<T, F>(*x.add(p + l), *y.add(p + l), *a);
+        }
+        p += LANES;
+    }
+    for (l, a) in acc.iter_mut().enumerate().take(h - p) {
+        *a = madd::<T, F>(*x.add(p + l), *y.add(p + l), *a);
+    }
+    lane_sum(&acc)
+}
+
+#[inline(always)]
+fn lane_sum<T: AttnScalar>(acc: &[T; LANES]) -> T {
+    let mut w = *acc;
+    let mut half = LANES / 2;
+    while half > 0 {
+        for l in 0..half {
+            w[l] = w[l] + w[l + half];
+        }
+        half /= 2;
+    }
+    w[0]
+}
+
+/// Per-task buffers.
+struct Scratch<T> {
+    /// scores / probabilities, BR x BC
+    s: Vec<T>,
+    /// dp / ds, BR x BC
+    dp: Vec<T>,
+    /// K block transposed, H x BC
+    kt: Vec<T>,
+    /// V block transposed, H x BC
+    vt: Vec<T>,
+    /// output accumulator BR x H (forward); dk accumulator BC x H (backward)
+    acc: Vec<T>,
+    /// dv accumulator BC x H
+    acc2: Vec<T>,
+    m: Vec<T>,
+    l: Vec<T>,
+    d: Vec<T>,
+    part: Vec<T>,
+}
+
+impl<T: AttnScalar> Scratch<T> {
+    fn new(h: usize) -> Self {
+        Scratch {
+            s: vec![T::ZERO; BR * BC],
+
+            dp: vec![T::ZERO; BR * BC],
+            kt: vec![T::ZERO; h * BC.max(BR)],
+            vt: vec![T::ZERO; h * BC],
+            acc: vec![T::ZERO; BR.max(BC) * h],
+            acc2: vec![T::ZERO; BC * h],
+            m: vec![T::ZERO; BR],
+            l: vec![T::ZERO; BR],
+            d: vec![T::ZERO; BR],
+            part: vec![T::ZERO; BR],
+        }
+    }
+}
+
+/// Transposes `c` rows of `h` values (row stride `ld`) into `dst[x * BC + j]`.
+#[inline(always)]
+unsafe fn pack_t<T: AttnScalar>(src: *const T, ld: isize, c: usize, h: usize, dst: &mut [T]) {
+    for j in 0..c {
+        let row = src.offset(j as isize * ld);
+        for x in 0..h {
+            dst[x * BC + j] = *row.add(x);
+        }
+    }
+}
+
+/// Fills `s` (r x c, row stride BC) with the masked scores of rows i0.. against keys j0..
+/// (`s` enters holding the raw products q.k).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn finish_scores<T: AttnScalar>(
+    pb: &Problem<T>,
+    b: usize,
+    n: usize,
+    i0: usize,
+    j0: usize,
+    r: usize,
+    c: usize,
+    s: &mut [T],
+) {
+    for ii in 0..r {
+        let i = i0 + ii;
+        let row = &mut s[ii * BC..ii * BC + c];
+        for v in row.iter_mut() {
+            *v = *v * pb.scale;
+        }
+        if let Some(bias) = pb.bias {
+            let base = bias.ptr.get().offset(
+                b as isize * bias.st[0] + n as isize * bias.st[1] + i as isize * bias.st[2],
+            );
+            for (jj, v) in row.iter_mut().enumerate() {
+                *v = *v + *base.offset((j0 + jj) as isize * bias.st[3]);
+            }
+        }
+        if let Some(mask) = pb.mask {
+            let base = mask.ptr.get().offset(
+                b as isize * mask.st[0] + n as isize * mask.st[1] + i as isize * mask.st[2],
+            );
+            for (jj, v) in row.iter_mut().enumerate() {
+                if *base.offset((j0 + jj) as isize * mask.st[3]) == 0 {
+                    *v = T::NEG_INF;
+                }
+            }
+        }
+        if pb.causal && j0 + c > i + 1 {
+            let from = (i + 1).saturating_sub(j0);
+            for v in row[from..].iter_mut() {
+                *v = T::NEG_INF;
+            }
+        }
+    }
+}
+
+/// Like [`finish_scores`] on the transposed block `st` (c x r, row stride BR: `st[jj*BR + ii]`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn finish_scores_t<T: AttnScalar>(
+    pb: &Problem<T>,
+    b: usize,
+    n: usize,
+    i0: usize,
+    j0: usize,
+    r: usize,
+    c: usize,
+    st: &mut [T],
+) {
+    for jj in 0..c {
+        let j = j0 + jj;
+        let row = &mut st[jj * BR..jj * BR + r];
+        for v in row.iter_mut() {
+            *v = *v * pb.scale;
+        }
+        if let Some(bias) = pb.bias {
+            let base = bias.ptr.get().offset(
+                b as isize * bias.st[0] + n as isize * bias.st[1] + j as isize * bias.st[3],
+            );
+            for (ii, v) in row.iter_mut().enumerate() {
+                *v = *v + *base.offset((i0 + ii) as isize * bias.st[2]);
+            }
+        }
+        if let Some(mask) = pb.mask {
+            let base = mask.ptr.get().offset(
+                b as isize * mask.st[0] + n as isize * mask.st[1] + j as isize * mask.st[3],
+            );
+            for (ii, v) in row.iter_mut().enumerate() {
+                if *base.offset((i0 + ii) as isize * mask.st[2]) == 0 {
+                    *v = T::NEG_INF;
+                }
+            }
+        }
+        // causal: key j is hidden from rows i < j
+        if pb.causal && j > i0 {
+            let upto = (j - i0).min(r);
+            row[..upto].fill(T::NEG_INF);
+        }
+    }
+}
+
+/// Forward over query rows `i0..i0+r` of (b, n) against keys `j_lo..j_hi`: leaves the
+/// unnormalised output in `sc.acc` (r x H), the running max in `sc.m` and sum in `sc.l`.
+/// Works on the transposed scores (keys x rows) so that the softmax statistics run along
+/// contiguous rows of r values, and on Q^T packed once per call (K is read in place).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn fwd_rows<T: AttnScalar, const F: bool, const R: usize, const W: usize>(
+    pb: &Problem<T>,
+    b: usize,
+    n: usize,
+    i0: usize,
+    r: usize,
+    j_lo: usize,
+    j_hi: usize,
+    direct: bool,
+    sc: &mut Scratch<T>,
+) {
+    let h = pb.h;
+    let kvh = n / pb.group();
+    sc.acc[..r * h].fill(T::ZERO);
+    sc.m[..r].fill(T::NEG_INF);
+    sc.l[..r].fill(T::ZERO);
+    let q0 = pb.q.get().add(pb.qoff(b, i0, n)) as *const T;
+    if !direct {
+        // Q^T: kt[x * BR + ii] = q[i0 + ii][x] (kt holds H x max(BR, BC))
+        for ii in 0..r {
+            let row = q0.offset(ii as isize * pb.ldq());
+            for x in 0..h {
+                *sc.kt.get_unchecked_mut(x * BR + ii) = *row.add(x);
+            }
+        }
+    }
+    let mut j0 = j_lo;
+    while j0 < j_hi {
+        if pb.causal && j0 > i0 + r - 1 {
+            break;
+        }
+        let c = BC.min(j_hi - j0);
+        let k0 = pb.k.get().add(pb.koff(b, j0, kvh)) as *const T;
+        let v0 = pb.v.get().add(pb.koff(b, j0, kvh)) as *const T;
+        let st = &mut sc.s;
+        if direct {
+            for jj in 0..c {
+                let kj = k0.offset(jj as isize * pb.ldk());
+                for ii in 0..r {
+                    st[jj * BR + ii] = dot::<T, F>(q0.offset(ii as isize * pb.ldq()), kj, h);
+                }
+            }
+        } else {
+            for jj in 0..c {
+                st[jj * BR..jj * BR + r].fill(T::ZERO);
+            }
+            mm::<T, F, R, W>(
+                c,
+                r,
+                h,
+                k0,
+                pb.ldk(),
+                1,
+                sc.kt.as_ptr(),
+                BR as isize,
+                st.as_mut_ptr(),
+                BR as isize,
+            );
+        }
+        finish_scores_t(pb, b, n, i0, j0, r, c, st);
+        // Online softmax, vectorised along the r rows.
+        let (m, l, alpha, part) = (
+            &mut sc.m[..r],
+            &mut sc.l[..r],
+            &mut sc.d[..r],
+            &mut sc.part[..r],
+        );
+        alpha.copy_from_slice(m);
+        for jj in 0..c {
+            for (mv, &v) in m.iter_mut().zip(&st[jj * BR..jj * BR + r]) {
+                *mv = mv.max_(v);
+            }
+        }
+        part.fill(T::ZERO);
+        for jj in 0..c {
+            for ((v, &mx), pv) in st[jj * BR..jj * BR + r]
+                .iter_mut()
+                .zip(m.iter())
+                .zip(part.iter_mut())
+            {
+                let e = (*v - mx).exp_();
+                let p = if *v == T::NEG_INF { T::ZERO } else { e };
+                *v = p;
+                *pv = *pv + p;
+            }
+        }
+        for ii in 0..r {
+            let (old, mx) = (alpha[ii], m[ii]);
+            let a = if old == T::NEG_INF {
+                T::ZERO
+            } else {
+                (old - mx).exp_()
+            };
+            l[ii] = l[ii] * a + part[ii];
+            if a != T::ONE {
+                for v in sc.acc[ii * h..(ii + 1) * h].iter_mut() {
+                    *v = *v * a;
+                }
+            }
+        }
+        mm::<T, F, R, W>(
+            r,
+            h,
+            c,
+            sc.s.as_ptr(),
+            1,
+            BR as isize,
+            v0,
+            pb.ldk(),
+            sc.acc.as_mut_ptr(),
+            h as isize,
+        );
+        j0 += c;
+    }
+}
+
+/// Forward task outputs.
+#[derive(Clone, Copy)]
+pub struct FwdOut<T> {
+    pub out: SendPtr<T>,
+    pub lse: SendPtr<T>,
+    /// decode partials: per (b, n, chunk, row) H outputs then max and sum
+    pub part: SendPtr<T>,
+}
+// SAFETY: as for Problem: tasks write disjoint parts.
+unsafe impl<T: Send> Send for FwdOut<T> {}
+unsafe impl<T: Sync> Sync for FwdOut<T> {}
+
+#[inline(always)]
+unsafe fn fwd_task_impl<T: AttnScalar, const F: bool, const R: usize, const W: usize>(
+    pb: &Problem<T>,
+    o: &FwdOut<T>,
+    task: usize,
+) {
+    let h = pb.h;
+    let split = pb.decode_split();
+    let nqb = pb.t.div_ceil(BR);
+    let mut sc = Scratch::<T>::new(h);
+    let chunk = task % split;
+    let rest = task / split;
+    let qb = rest % nqb;
+    let bn = rest / nqb;
+    let (b, n) = (bn / pb.n, bn % pb.n);
+    let i0 = qb * BR;
+    let r = BR.min(pb.t - i0);
+    if split == 1 {
+        fwd_rows::<T, F, R, W>(pb, b, n, i0, r, 0, pb.s, false, &mut sc);
+        for ii in 0..r {
+            let dst = o.out.get().add(pb.qoff(b, i0 + ii, n));
+            let l = sc.l[ii];
+            let inv = if l == T::ZERO { T::ZERO } else { T::ONE / l };
+            for x in 0..h {
+                *dst.add(x) = sc.acc[ii * h + x] * inv;
+            }
+            *o.lse.get().add((b * pb.n + n) * pb.t + i0 + ii) = if l == T::ZERO {
+                T::NEG_INF
+            } else {
+                sc.m[ii] + l.ln_()
+            };
+        }
+    } else {
+        let j_lo = chunk * DECODE_CHUNK;
+        let j_hi = (j_lo + DECODE_CHUNK).min(pb.s);
+        fwd_rows::<T, F, R, W>(pb, b, n, i0, r, j_lo, j_hi, true, &mut sc);
+        for ii in 0..r {
+            let dst = o
+                .part
+                .get()
+                .add((((b * pb.n + n) * split + chunk) * pb.t + i0 + ii) * (h + 2));
+            for x in 0..h {
+                *dst.add(x) = sc.acc[ii * h + x];
+            }
+            *dst.add(h) = sc.m[ii];
+            *dst.add(h + 1) = sc.l[ii];
+        }
+    }
+}
+
+/// Merges the decode partials of (b, n) = `task` in chunk order.
+unsafe fn merge_task<T: AttnScalar>(pb: &Problem<T>, o: &FwdOut<T>, task: usize) {
+    let h = pb.h;
+    let split = pb.decode_split();
+    let (b, n) = (task / pb.n, task % pb.n);
+    let mut acc = vec![T::ZERO; h];
+    for i in 0..pb.t {
+        let part = |c: usize| {
+            o.part
+                .get()
+                .add((((b * pb.n + n) * split + c) * pb.t + i) * (h + 2)) as *const T
+        };
+        let mut mx = T::NEG_INF;
+        for c in 0..split {
+            mx = mx.max_(*part(c).add(h));
+        }
+        acc.fill(T::ZERO);
+        let mut l = T::ZERO;
+        if mx != T::NEG_INF {
+            for c in 0..split {
+                let p = part(c);
+                let mc = *p.add(h);
+                if mc == T::NEG_INF {
+                    continue;
+                }
+                let a = (mc - mx).exp_();
+                l = l + *p.add(h + 1) * a;
+                for (x, v) in acc.iter_mut().enumerate() {
+                    *v = *v + *p.add(x) * a;
+                }
+            }
+        }
+        let inv = if l == T::ZERO { T::ZERO } else { T::ONE / l };
+        let dst = o.out.get().add(pb.qoff(b, i, n));
+        for (x, v) in acc.iter().enumerate() {
+            *dst.add(x) = *v * inv;
+        }
+        *o.lse.get().add((b * pb.n + n) * pb.t + i) = if l == T::ZERO {
+            T::NEG_INF
+        } else {
+            mx + l.ln_()
+        };
+    }
+}
+
+/// Backward buffers and the forward's saved values.
+#[derive(Clone, Copy)]
+pub struct Bwd<T> {
+    pub out: SendPtr<T>,
+    pub lse: SendPtr<T>,
+    pub dout: SendPtr<T>,
+    pub dq: SendPtr<T>,
+    pub dk: SendPtr<T>,
+    pub dv: SendPtr<T>,
+    /// full (B, N, T, S) contiguous, zero-filled, when the bias needs a gradient
+    pub dbias: Option<SendPtr<T>>,
+}
+// SAFETY: as for Problem: tasks write disjoint parts.
+unsafe impl<T: Send> Send for Bwd<T> {}
+unsafe impl<T: Sync> Sync for Bwd<T> {}
+
+/// The shared middle of both backward passes for one (query block, key block) pair: leaves p
+/// in `sc.s` and `scale * ds` in `sc.dp` (r x c), and writes ds to dbias when asked.
+/// Expects `sc.kt` / `sc.vt` to hold the transposed K and V blocks.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn block_ds<T: AttnScalar, const F: bool, const R: usize, const W: usize>(
+    pb: &Problem<T>,
+    bw: &Bwd<T>,
+    b: usize,
+    n: usize,
+    i0: usize,
+    r: usize,
+    j0: usize,
+    c: usize,
+    write_dbias: bool,
+    sc: &mut Scratch<T>,
+) {
+    let h = pb.h;
+    let q0 = pb.q.get().add(pb.qoff(b, i0, n)) as *const T;
+    let do0 = bw.dout.get().add(pb.qoff(b, i0, n)) as *const T;
+    for ii in 0..r {
+        sc.s[ii * BC..ii * BC + c].fill(T::ZERO);
+        sc.dp[ii * BC..ii * BC + c].fill(T::ZERO);
+    }
+    mm::<T, F, R, W>(
+        r,
+        c,
+        h,
+        q0,
+        pb.ldq(),
+        1,
+        sc.kt.as_ptr(),
+        BC as isize,
+        sc.s.as_mut_ptr(),
+        BC as isize,
+    );
+    finish_scores(pb, b, n, i0, j0, r, c, &mut sc.s);
+    let lse0 = bw.lse.get().add((b * pb.n + n) * pb.t + i0);
+    for ii in 0..r {
+        let lse = *lse0.add(ii);
+        let row = &mut sc.s[ii * BC..ii * BC + c];
+        if lse == T::NEG_INF {
+            row.fill(T::ZERO);
+        } else {
+            for v in row.iter_mut() {
+                let e = (*v - lse).exp_();
+                *v = if *v == T::NEG_INF { T::ZERO } else { e };
+            }
+        }
+        sc.d[ii] = dot::<T, F>(
+            do0.offset(ii as isize * pb.ldq()),
+            bw.out.get().add(pb.qoff(b, i0 + ii, n)),
+            h,
+        );
+    }
+    mm::<T, F, R, W>(
+        r,
+        c,
+        h,
+        do0,
+        pb.ldq(),
+        1,
+        sc.vt.as_ptr(),
+        BC as isize,
+        sc.dp.as_mut_ptr(),
+        BC as isize,
+    );
+    for ii in 0..r {
+        let d = sc.d[ii];
+        let prow = &sc.s[ii * BC..ii * BC + c];
+        let drow = &mut sc.dp[ii * BC..ii * BC + c];
+        for (g, &p) in drow.iter_mut().zip(prow) {
+            *g = p * (*g - d);
+        }
+        if write_dbias {
+            if let Some(db) = bw.dbias {
+                let dst = db.get().add(((b * pb.n + n) * pb.t + i0 + ii) * pb.s + j0);
+                for (jj, &g) in drow.iter().enumerate() {
+                    *dst.add(jj) = g;
+                }
+            }
+        }
+        for g in drow.iter_mut() {
+            *g = *g * pb.scale;
+        }
+    }
+}
+
+/// dk and dv of key block `kb` of (b, kv head); with `with_dq`, also adds this block's share
+/// to dq of every query head of the group (the caller owns all of them).
+#[inline(always)]
+unsafe fn kv_task_impl<T: AttnScalar, const F: bool, const R: usize, const W: usize>(
+    pb: &Problem<T>,
+    bw: &Bwd<T>,
+    b: usize,
+    kvh: usize,
+    kb: usize,
+    with_dq: bool,
+    sc: &mut Scratch<T>,
+) {
+    let h = pb.h;
+    let j0 = kb * BC;
+    let c = BC.min(pb.s - j0);
+    let k0 = pb.k.get().add(pb.koff(b, j0, kvh)) as *const T;
+    let v0 = pb.v.get().add(pb.koff(b, j0, kvh)) as *const T;
+    pack_t(k0, pb.ldk(), c, h, &mut sc.kt);
+    pack_t(v0, pb.ldk(), c, h, &mut sc.vt);
+    sc.acc[..c * h].fill(T::ZERO);
+    sc.acc2[..c * h].fill(T::ZERO);
+    let g = pb.group();
+    for n in kvh * g..(kvh + 1) * g {
+        let mut i0 = 0;
+        while i0 < pb.t {
+            let r = BR.min(pb.t - i0);
+            if pb.causal && j0 > i0 + r - 1 {
+                i0 += r;
+                continue;
+            }
+            block_ds::<T, F, R, W>(pb, bw, b, n, i0, r, j0, c, true, sc);
+            let do0 = bw.dout.get().add(pb.qoff(b, i0, n)) as *const T;
+            let q0 = pb.q.get().add(pb.qoff(b, i0, n)) as *const T;
+            // dv += p^T do, dk += (scale ds)^T q
+            mm::<T, F, R, W>(
+                c,
+                h,
+                r,
+                sc.s.as_ptr(),
+                1,
+                BC as isize,
+                do0,
+                pb.ldq(),
+                sc.acc2.as_mut_ptr(),
+                h as isize,
+            );
+            mm::<T, F, R, W>(
+                c,
+                h,
+                r,
+                sc.dp.as_ptr(),
+                1,
+                BC as isize,
+                q0,
+                pb.ldq(),
+                sc.acc.as_mut_ptr(),
+                h as isize,
+            );
+            if with_dq {
+                let dq0 = bw.dq.get().add(pb.qoff(b, i0, n));
+                mm::<T, F, R, W>(
+                    r,
+                    h,
+                    c,
+                    sc.dp.as_ptr(),
+                    BC as isize,
+                    1,
+                    k0,
+                    pb.ldk(),
+                    dq0,
+                    pb.ldq(),
+                );
+            }
+            i0 += r;
+        }
+    }
+    for jj in 0..c {
+        let dk = bw.dk.get().add(pb.koff(b, j0 + jj, kvh));
+        let dv = bw.dv.get().add(pb.koff(b, j0 + jj, kvh));
+        for x in 0..h {
+            *dk.add(x) = sc.acc[jj * h + x];
+            *dv.add(x) = sc.acc2[jj * h + x];
+        }
+    }
+}
+
+/// dq of query block `qb` of (b, n), over the key blocks in order (the second pass).
+#[inline(always)]
+unsafe fn q_task_impl<T: AttnScalar, const F: bool, const R: usize, const W: usize>(
+    pb: &Problem<T>,
+    bw: &Bwd<T>,
+    b: usize,
+    n: usize,
+    qb: usize,
+    sc: &mut Scratch<T>,
+) {
+    let h = pb.h;
+    let kvh = n / pb.group();
+    let i0 = qb * BR;
+    let r = BR.min(pb.t - i0);
+    let mut j0 = 0;
+    while j0 < pb.s {
+        if pb.causal && j0 > i0 + r - 1 {
+            break;
+        }
+        let c = BC.min(pb.s - j0);
+        let k0 = pb.k.get().add(pb.koff(b, j0, kvh)) as *const T;
+        let v0 = pb.v.get().add(pb.koff(b, j0, kvh)) as *const T;
+        pack_t(k0, pb.ldk(), c, h, &mut sc.kt);
+        pack_t(v0, pb.ldk(), c, h, &mut sc.vt);
+        block_ds::<T, F, R, W>(pb, bw, b, n, i0, r, j0, c, false, sc);
+        let dq0 = bw.dq.get().add(pb.qoff(b, i0, n));
+        mm::<T, F, R, W>(
+            r,
+            h,
+            c,
+            sc.dp.as_ptr(),
+            BC as isize,
+            1,
+            k0,
+            pb.ldk(),
+            dq0,
+            pb.ldq(),
+        );
+        j0 += c;
+    }
+}
+
+/// The backward task kinds.
+#[derive(Clone, Copy)]
+pub(crate) enum BwdTask {
+    /// (b, kv head) with dq accumulated in the same task
+    Head(usize),
+    /// key block task index over (b, kv head, key block), dk/dv only
+    KeyBlock(usize),
+    /// query block task index over (b, n, query block), dq only
+    QueryBlock(usize),
+}
+
+#[inline(always)]
+unsafe fn bwd_task_impl<T: AttnScalar, const F: bool, const R: usize, const W: usize>(
+    pb: &Problem<T>,
+    bw: &Bwd<T>,
+    task: BwdTask,
+) {
+    let mut sc = Scratch::<T>::new(pb.h);
+    let nkb = pb.s.div_ceil(BC);
+    let nqb = pb.t.div_ceil(BR);
+    match task {
+        BwdTask::Head(t) => {
+            let (b, kvh) = (t / pb.kh, t % pb.kh);
+            for kb in 0..nkb {
+                kv_task_impl::<T, F, R, W>(pb, bw, b, kvh, kb, true, &mut sc);
+            }
+        }
+        BwdTask::KeyBlock(t) => {
+            let kb = t % nkb;
+            let bk = t / nkb;
+            kv_task_impl::<T, F, R, W>(pb, bw, bk / pb.kh, bk % pb.kh, kb, false, &mut sc);
+        }
+        BwdTask::QueryBlock(t) => {
+            let qb = t % nqb;
+            let bn = t / nqb;
+            q_task_impl::<T, F, R, W>(pb, bw, bn / pb.n, bn % pb.n, qb, &mut sc);
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($isa:expr, $imp:ident, ($($a:expr),*)) => {{
+        match $isa {
+            #[cfg(target_arch = "x86_64")]
+            AttnIsa::Avx512 => $imp::avx512($($a),*),
+            #[cfg(target_arch = "x86_64")]
+            AttnIsa::Avx2 => $imp::avx2($($a),*),
+            _ => $imp::scalar($($a),*),
+        }
+    }};
+}
+
+mod fwd_builds {
+    use super::*;
+    /// # Safety
+    /// As `forward`; the CPU must support AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn avx512<T: AttnScalar>(pb: &Problem<T>, o: &FwdOut<T>, t: usize) {
+        fwd_task_impl::<T, true, 6, 32>(pb, o, t)
+    }
+    /// # Safety
+    /// As `forward`; the CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn avx2<T: AttnScalar>(pb: &Problem<T>, o: &FwdOut<T>, t: usize) {
+        fwd_task_impl::<T, true, 6, 16>(pb, o, t)
+    }
+    /// # Safety
+    /// As `forward`.
+    pub unsafe fn scalar<T: AttnScalar>(pb: &Problem<T>, o: &FwdOut<T>, t: usize) {
+        fwd_task_impl::<T, false, 4, 8>(pb, o, t)
+    }
+}
+
+mod bwd_builds {
+    use super::*;
+    /// # Safety
+    /// As `backward`; the CPU must support AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn avx512<T: AttnScalar>(pb: &Problem<T>, bw: &Bwd<T>, t: BwdTask) {
+        bwd_task_impl::<T, true, 6, 32>(pb, bw, t)
+    }
+    /// # Safety
+    /// As `backward`; the CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn avx2<T: AttnScalar>(pb: &Problem<T>, bw: &Bwd<T>, t: BwdTask) {
+        bwd_task_impl::<T, true, 6, 16>(pb, bw, t)
+    }
+    /// # Safety
+    /// As `backward`.
+    pub unsafe fn scalar<T: AttnScalar>(pb: &Problem<T>, bw: &Bwd<T>, t: BwdTask) {
+        bwd_task_impl::<T, false, 4, 8>(pb, bw, t)
+    }
+}
+
+/// Runs the forward pass: writes `out` (B, T, N, H) and `lse` (B, N, T).
+///
+/// # Safety
+/// All pointers of `pb` valid for reads of their shapes, `out`/`lse` for writes, no overlap
+/// between outputs and inputs; `n % kh == 0`, `h > 0`.
+pub unsafe fn forward<T: AttnScalar>(pb: &Problem<T>, out: *mut T, lse: *mut T, isa: AttnIsa) {
+    if pb.b == 0 || pb.n == 0 || pb.t == 0 {
+        return;
+    }
+    let split = pb.decode_split();
+    let mut part = if split > 1 {
+        vec![T::ZERO; pb.b * pb.n * split * pb.t * (pb.h + 2)]
+    } else {
+        Vec::new()
+    };
+    let o = FwdOut {
+        out: SendPtr(out),
+        lse: SendPtr(lse),
+        part: SendPtr(part.as_mut_ptr()),
+    };
+    let tasks = pb.b * pb.n * pb.t.div_ceil(BR) * split;
+    crate::threading::for_each_task(tasks, |t| {
+        // SAFETY: task t writes only the rows (or decode partials) of its own (b, n, query
+        // block[, chunk]); the caller guarantees the pointers; the ISA was detected at run time.
+        unsafe { dispatch!(isa, fwd_builds, (pb, &o, t)) }
+    });
+    if split > 1 {
+        crate::threading::for_each_task(pb.b * pb.n, |t| {
+            // SAFETY: task t writes only the rows of its own (b, n).
+            unsafe { merge_task(pb, &o, t) }
+        });
+    }
+}
+
+/// Runs the backward pass: writes dq, dk, dv (and dbias when given). `dq` must be zero-filled;
+/// `dbias` zero-filled (B, N, T, S).
+///
+/// # Safety
+/// As [`forward`], plus `bw`'s pointers valid for their shapes and not overlapping each other
+/// or the inputs.
+pub unsafe fn backward<T: AttnScalar>(pb: &Problem<T>, bw: &Bwd<T>, isa: AttnIsa) {
+    if pb.b == 0 || pb.kh == 0 || pb.s == 0 {
+        return;
+    }
+    let heads = pb.b * pb.kh;
+    let threads = crate::threading::num_threads();
+    // Either form gives the same bits (see the module note); the split only feeds the threads.
+    if heads >= 2 * threads || pb.t == 0 {
+        crate::threading::for_each_task(heads, |t| {
+            // SAFETY: task t writes dk/dv/dbias of its (b, kv head) and dq of that head's group.
+            unsafe { dispatch!(isa, bwd_builds, (pb, bw, BwdTask::Head(t))) }
+        });
+    } else {
+        let kt = heads * pb.s.div_ceil(BC);
+        crate::threading::for_each_task(kt, |t| {
+            // SAFETY: task t writes dk/dv/dbias of its own key block only.
+            unsafe { dispatch!(isa, bwd_builds, (pb, bw, BwdTask::KeyBlock(t))) }
+        });
+        let qt = pb.b * pb.n * pb.t.div_ceil(BR);
+        crate::threading::for_each_task(qt, |t| {
+            // SAFETY: task t writes dq of its own query block only.
+            unsafe { dispatch!(isa, bwd_builds, (pb, bw, BwdTask::QueryBlock(t))) }
+        });
+    }
+}
