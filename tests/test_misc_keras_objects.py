@@ -65,3 +65,43 @@ def test_custom_object_scope_and_registered_names():
         pass
 
     assert keras.saving.get_registered_name(Reg) == "pkg>Reg" and keras.utils.get_registered_name(Reg()) == "pkg>Reg"
+
+
+@pytest.mark.parametrize("name", sorted(KERAS["serialized"]))
+def test_serialize_keras_object_equals_keras(name):
+    objs = {"constant": keras.initializers.Constant(2.0), "l2": keras.regularizers.L2(0.5),
+            "mse": keras.losses.MeanSquaredError(), "relu": keras.activations.relu,
+            "non_neg": keras.constraints.NonNeg(), "nested": {"a": [keras.regularizers.L1(0.5), 3, "x"]}}
+    got = json.loads(json.dumps(keras.saving.serialize_keras_object(objs[name])))
+    assert got == KERAS["serialized"][name]
+    again = keras.saving.deserialize_keras_object(got)
+    assert json.loads(json.dumps(keras.saving.serialize_keras_object(again))) == got
+
+
+def test_custom_layer_with_a_serialized_sublayer_saves_and_loads(tmp_path):
+    @keras.saving.register_keras_serializable(package="test_misc")
+    class Wrapped(keras.layers.Layer):
+        def __init__(self, sublayer, **kwargs):
+            super().__init__(**kwargs)
+            self.sublayer = sublayer
+
+        def call(self, x):
+            return self.sublayer(x)
+
+        def get_config(self):
+            return {**super().get_config(), "sublayer": keras.saving.serialize_keras_object(self.sublayer)}
+
+        @classmethod
+        def from_config(cls, config):
+            config["sublayer"] = keras.saving.deserialize_keras_object(config["sublayer"])
+            return cls(**config)
+
+    model = keras.Sequential([keras.Input((4,)), Wrapped(keras.layers.Dense(3, activation="relu"))])
+    assert len(model.weights) == 2
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    with pytest.raises(TypeError, match="Could not locate class 'Nope'"):
+        keras.saving.deserialize_keras_object({"module": None, "class_name": "Nope", "config": {},
+                                               "registered_name": "Nope"})

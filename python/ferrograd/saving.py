@@ -44,13 +44,14 @@ import numpy as np
 
 from . import _core, losses, optimizers, symbolic
 from ._fileio import atomic_open, atomic_write
+from ._keras_objects import deserialize_keras_object, serialize_keras_object
 from .layers.layer import weight_budget
 
 __version__ = _core.__version__
 
 __all__ = ["save_model", "load_model", "register_keras_serializable", "get_registered_object",
            "save_weights", "load_weights", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
-           "get_registered_name"]
+           "get_registered_name", "serialize_keras_object", "deserialize_keras_object"]
 
 _CUSTOM = {}
 _CONFIG = "config.json"
