@@ -101,3 +101,28 @@ def color_cases(K):
         "degeneration_clipped": (lambda: L.RandomColorDegeneration((-0.75, -0.75), value_range=(0, 1)),
                                  (2, 4, 5, 3), (0, 1)),
     }
+
+
+def data_cases(K):
+    """Categorical layers and Pipeline on explicit inputs: {case: (make, inputs, call kwargs)}."""
+    import numpy as np
+
+    L = K.layers
+    ids = np.array([[0, 1, 1], [3, 3, 2]], np.int64)
+    x = np.array([[-1.0, 0.0, 0.5], [1.0, 2.0, 3.0]], np.float32)
+    return {
+        "category_multi_hot": (lambda: L.CategoryEncoding(4), ids, {}),
+        "category_binary_1d": (lambda: L.CategoryEncoding(5, output_mode="binary"), np.array([0, 4, 2]), {}),
+        "category_one_hot": (lambda: L.CategoryEncoding(4, output_mode="one_hot"), np.array([[3], [0]]), {}),
+        "category_one_hot_1d": (lambda: L.CategoryEncoding(4, output_mode="one_hot"), np.array([3, 2, 0, 1]), {}),
+        "category_count": (lambda: L.CategoryEncoding(4, output_mode="count"), ids, {}),
+        "category_count_weights": (lambda: L.CategoryEncoding(4, output_mode="count"), ids,
+                                   {"count_weights": np.array([[0.5, 1.0, 2.0], [1.0, 0.25, 3.0]], np.float32)}),
+        "discretization_int": (lambda: L.Discretization(bin_boundaries=[0.0, 1.0, 2.0]), x, {}),
+        "discretization_one_hot": (lambda: L.Discretization(bin_boundaries=[0.0, 1.0], output_mode="one_hot"),
+                                   x[:, :1], {}),
+        "discretization_multi_hot": (lambda: L.Discretization(bin_boundaries=[0.0, 1.0], output_mode="multi_hot"),
+                                     x, {}),
+        "discretization_count": (lambda: L.Discretization(bin_boundaries=[0.5, 2.5], output_mode="count"), x, {}),
+        "pipeline": (lambda: L.Pipeline([L.Rescaling(2.0, offset=1.0), L.ReLU(max_value=3.0)], name="pipe"), x, {}),
+    }

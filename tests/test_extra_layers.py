@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 import pytest
-from extra_layer_cases import affine_cases, cases, color_cases
+from extra_layer_cases import affine_cases, cases, color_cases, data_cases
 from test_layers import check_layer
 
 import ferrograd as keras
@@ -142,6 +142,42 @@ def test_color_layers_in_training_equal_keras(case):
     x = np.asarray(FIXTURE["color"][case]["input"], np.float32)
     y = COLOR[case][0]()(keras.tensor(x), training=True)
     np.testing.assert_allclose(y.numpy(), np.asarray(FIXTURE["color"][case]["output"]), rtol=1e-4, atol=1e-4)
+
+
+DATA = data_cases(keras)
+
+
+@pytest.mark.parametrize("case", sorted(DATA))
+def test_categorical_layers_and_pipeline_equal_keras(case):
+    assert set(DATA) == set(FIXTURE["data"])
+    make, x, kwargs = DATA[case]
+    layer = make()
+    want = FIXTURE["data"][case]
+    assert type(layer).__name__ == want["class_name"]
+    cfg = _json({k: v for k, v in layer.get_config().items() if k != "dtype"})
+    if case != "pipeline":  # Pipeline's nested layer configs carry Keras' DTypePolicy dicts
+        assert {k: v for k, v in cfg.items() if k != "name"} == {k: v for k, v in want["config"].items()
+                                                                 if k != "name"}
+    else:
+        assert [e["class_name"] for e in cfg["layers"]] == [e["class_name"] for e in want["config"]["layers"]]
+    y = layer(x, **kwargs)
+    np.testing.assert_allclose(np.asarray(y.numpy(), np.float64), np.asarray(want["output"]), rtol=1e-6)
+    again = type(layer).from_config(_json(layer.get_config()))
+    np.testing.assert_allclose(again(x, **kwargs).numpy(), y.numpy())
+    if x.ndim > 1:
+        sym = make()(keras.Input(x.shape[1:]))
+        assert tuple(sym.shape[1:]) == tuple(y.shape[1:])
+
+
+def test_categorical_layers_reject_bad_input():
+    with pytest.raises(ValueError, match="0 <= values < num_tokens"):
+        layers.CategoryEncoding(3)(np.array([[0, 3]]))
+    with pytest.raises(ValueError, match="num_tokens must be set"):
+        layers.CategoryEncoding()
+    with pytest.raises(ValueError, match="either `num_bins` or `bin_boundaries`"):
+        layers.Discretization()
+    with pytest.raises(NotImplementedError, match="adapt"):
+        layers.Discretization(num_bins=3).adapt(np.arange(10.0))
 
 
 def test_dot_in_a_functional_model_and_function_forms():

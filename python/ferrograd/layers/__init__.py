@@ -19,6 +19,7 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Masking, Reshape
+from .data_layers import CategoryEncoding, Discretization, Pipeline
 from .dot import Dot, Identity
 from .einsum_dense import EinsumDense
 from .embedding import Embedding
@@ -104,7 +105,7 @@ __all__ += [
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "Rescaling", "Resizing",
     "RandomRotation", "RandomTranslation", "RandomZoom", "AutoContrast", "RandomColorDegeneration",
-    "RandomGrayscale", "RandomInvert", "Solarization",
+    "RandomGrayscale", "RandomInvert", "Solarization", "CategoryEncoding", "Discretization", "Pipeline",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize",
     "AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",
