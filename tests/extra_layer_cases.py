@@ -58,6 +58,8 @@ def cases(K):
         "RandomGrayscale": (lambda: L.RandomGrayscale(factor=0.25, seed=3, **cf), [(3, 4, 5)]),
         "RandomColorDegeneration": (lambda: L.RandomColorDegeneration((-0.5, 0.25), value_range=(0, 1), seed=3),
                                     [(4, 5, 3)]),
+        "RandomShear": (lambda: L.RandomShear(x_factor=0.25, y_factor=(0.1, 0.5), interpolation="nearest",
+                                              fill_mode="constant", fill_value=0.5, seed=3), [(4, 5, 2)]),
         "RandomFlip": (lambda: L.RandomFlip("horizontal", seed=3, **cf), [(2, 4, 5)]),
         "RandomCrop": (lambda: L.RandomCrop(3, 2, seed=3), [(4, 5, 2)]),
         "RandomContrast": (lambda: L.RandomContrast((0.25, 0.5), value_range=(0, 1), seed=3), [(4, 5, 2)]),
@@ -81,6 +83,8 @@ def affine_cases(K):
                 lambda kw=kw: L.RandomRotation((0.1, 0.1), **kw), (6, 7, 2))
     out["rotation_channels_first"] = (lambda: L.RandomRotation((-0.2, -0.2), data_format="channels_first"), (2, 5, 6))
     out["zoom_unbatched"] = (lambda: L.RandomZoom((0.5, 0.5)), None)
+    for fill in ("reflect", "constant"):
+        out[f"shear_{fill}"] = (lambda fill=fill: L.RandomShear((0.3, 0.3), (0.1, 0.1), fill_mode=fill), (6, 7, 2))
     return out
 
 

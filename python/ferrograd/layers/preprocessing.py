@@ -550,3 +550,47 @@ class RandomRotation(_AffineLayer):
         return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
                 "fill_mode": self.fill_mode, "fill_value": self.fill_value, "interpolation": self.interpolation,
                 "seed": self.seed}
+
+
+class RandomShear(_AffineLayer):
+    """In training, shears each image: the source of output (y, x) is (y + sy x, x + sx y), with
+    sx drawn from ``x_factor``, sy from ``y_factor`` (a number f: [-f, f]; a pair in [0, 1]:
+    [lower, upper]) and both negated for a random half of the images, as Keras does.
+
+    Args: x_factor, y_factor, interpolation, fill_mode, fill_value, data_format, seed.
+    """
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                 data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.x_factor = self._shear_factor(x_factor, "x_factor")
+        self.y_factor = self._shear_factor(y_factor, "y_factor")
+        self._init_affine(fill_mode, interpolation, fill_value)
+
+    @staticmethod
+    def _shear_factor(factor, name):
+        msg = ("The `factor` argument should be a number (or a list of two numbers) in the range [0.0, 1.0]. "
+               f"Received: {name}={factor}")
+        if isinstance(factor, (tuple, list)):
+            # Keras accepts pairs in [0, 1] only, so its own configs ((-f, f) from a number) do not
+            # load back; ferrograd accepts [-1, 1] for pairs so that they do.
+            if len(factor) != 2 or any(not -1.0 <= v <= 1.0 for v in factor):
+                raise ValueError(msg)
+            return tuple(sorted(factor))
+        if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+            if not 0.0 <= factor <= 1.0:
+                raise ValueError(msg)
+            return (-abs(factor), abs(factor))
+        raise ValueError(msg)
+
+    def _coefficients(self, batch, h, w):
+        sign = ops.where(ops.greater(self._draw(batch, 0.0, 1.0), 0.5), -1.0, 1.0)  # (B, 1, 1)
+        sy = ops.multiply(self._draw(batch, *self.y_factor), sign)
+        sx = ops.multiply(self._draw(batch, *self.x_factor), sign)
+        one, zero = ops.ones((batch, 1, 1)), ops.zeros((batch, 1, 1))
+        return one, sx, zero, sy, one, zero
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "x_factor": self.x_factor,
+                "y_factor": self.y_factor, "fill_mode": self.fill_mode, "interpolation": self.interpolation,
+                "seed": self.seed, "fill_value": self.fill_value}
