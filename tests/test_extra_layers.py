@@ -322,3 +322,20 @@ def test_unsupported_resizing_options_raise():
         layers.Resizing(2, 2, antialias=True)
     with pytest.raises(ValueError, match="interpolation"):
         layers.Resizing(2, 2, interpolation="cubic-ish")
+
+
+@pytest.mark.parametrize("mode", ["average", "max"])
+def test_adaptive_pooling_gradients_match_torch(mode):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).standard_normal((2, 7, 5, 3)).astype(np.float32)
+    g = np.random.default_rng(4).standard_normal((2, 3, 2, 3)).astype(np.float32)
+    layer = layers.AdaptiveAveragePooling2D((3, 2)) if mode == "average" else layers.AdaptiveMaxPooling2D((3, 2))
+    xt = keras.tensor(x, requires_grad=True)
+    y = layer(xt)
+    (y * keras.tensor(g)).sum().backward()
+    xp = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
+    pool = torch.nn.functional.adaptive_avg_pool2d if mode == "average" else torch.nn.functional.adaptive_max_pool2d
+    yp = pool(xp, (3, 2))
+    (yp * torch.from_numpy(g.transpose(0, 3, 1, 2))).sum().backward()
+    np.testing.assert_allclose(y.numpy(), yp.detach().numpy().transpose(0, 2, 3, 1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(xt.grad.numpy(), xp.grad.numpy().transpose(0, 2, 3, 1), rtol=1e-5, atol=1e-6)

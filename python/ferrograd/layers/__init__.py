@@ -1,5 +1,13 @@
 """Layers (``keras.layers`` names and arguments)."""
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from .attention import AdditiveAttention, Attention
 from .color_augmentation import (
     AutoContrast,
@@ -107,7 +115,8 @@ __all__ += [
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "Rescaling", "Resizing",
     "RandomRotation", "RandomTranslation", "RandomZoom", "AutoContrast", "RandomColorDegeneration",
     "RandomGrayscale", "RandomInvert", "Solarization", "CategoryEncoding", "Discretization", "Pipeline",
-    "RandomShear",
+    "RandomShear", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize",
     "AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",
