@@ -1,6 +1,7 @@
 """keras.config, the keras.utils additions and the keras.random additions, against Keras 3's
 documented behaviour (messages, defaults, the windows of its docstring examples)."""
 import io
+import os
 import logging
 import sys
 import tarfile
@@ -249,3 +250,42 @@ def test_random_ops_on_symbolic_inputs():
 
     sym = MyDropout(0.5)(keras.Input((6,)))
     assert sym.shape == (None, 6)
+
+
+def _text_tree(root):
+    for cls, texts in {"neg": ["bad", "awful film", "meh"], "pos": ["great", "loved it"]}.items():
+        (root / cls).mkdir(parents=True)
+        for i, t in enumerate(texts):
+            (root / cls / f"{i}.txt").write_text(t)
+    (root / "pos" / "notes.md").write_text("not a .txt file")
+
+
+def test_text_dataset_from_directory(tmp_path, capsys):
+    _text_tree(tmp_path)
+    ds = keras.utils.text_dataset_from_directory(tmp_path, batch_size=2, shuffle=False)
+    assert "Found 5 files belonging to 2 classes." in capsys.readouterr().out
+    assert ds.class_names == ["neg", "pos"] and len(ds) == 3
+    texts, labels = ds[0]
+    assert list(texts) == ["bad", "awful film"] and labels.tolist() == [0, 0] and labels.dtype == np.int32
+    texts, labels = ds[2]
+    assert list(texts) == ["loved it"] and labels.tolist() == [1]
+    # shuffled as Keras: RandomState(seed) over the file list, the same over the labels
+    order = [os.path.join(str(tmp_path), p) for p in ["neg/0.txt", "neg/1.txt", "neg/2.txt", "pos/0.txt",
+                                                      "pos/1.txt"]]
+    np.random.RandomState(7).shuffle(order)
+    ds = keras.utils.text_dataset_from_directory(tmp_path, batch_size=None, seed=7, label_mode="categorical",
+                                                 max_length=3, verbose=False)
+    assert ds.file_paths == order
+    text, label = ds[0]
+    assert len(text.encode()) <= 3 and label.shape == (2,) and label.sum() == 1.0
+    train, val = keras.utils.text_dataset_from_directory(tmp_path, validation_split=0.4, subset="both", seed=1,
+                                                         label_mode="binary", verbose=False)
+    assert len(train.file_paths) == 3 and len(val.file_paths) == 2
+    assert not set(train.file_paths) & set(val.file_paths) and val[0][1].shape == (2, 1)
+    only_text = keras.utils.text_dataset_from_directory(tmp_path, labels=None, shuffle=False, verbose=False)
+    assert isinstance(only_text[0], np.ndarray) and len(only_text[0]) == 5
+    with pytest.raises(ValueError, match="must provide a `seed`"):
+        keras.utils.text_dataset_from_directory(tmp_path, validation_split=0.2, subset="training")
+    with pytest.raises(ValueError, match="exactly 2 class_names"):
+        (tmp_path / "third").mkdir()
+        keras.utils.text_dataset_from_directory(tmp_path, label_mode="binary", verbose=False)

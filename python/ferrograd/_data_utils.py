@@ -17,7 +17,7 @@ import numpy as np
 
 from ._fileio import atomic_open
 
-__all__ = ["get_file", "timeseries_dataset_from_array", "split_dataset"]
+__all__ = ["get_file", "timeseries_dataset_from_array", "split_dataset", "text_dataset_from_directory"]
 
 
 # ---- get_file ----------------------------------------------------------------------------------
@@ -291,3 +291,163 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
         return parts[0]
 
     return pack(li), pack(ri)
+
+
+# ---- text_dataset_from_directory ---------------------------------------------------------------
+def _index_directory(directory, labels, formats, class_names, shuffle, seed, follow_links, verbose):
+    """Keras' index_directory: the files (sorted per class folder, classes in alphanumeric order or
+    the given ``class_names`` order), their labels and the class names; shuffled with
+    ``RandomState(seed)`` as Keras does."""
+    subdirs = [""]
+    if labels == "inferred":
+        subdirs = [d for d in sorted(os.listdir(directory))
+                   if os.path.isdir(os.path.join(directory, d)) and not d.startswith(".")]
+        if class_names is not None:
+            if not set(class_names).issubset(set(subdirs)):
+                raise ValueError("The `class_names` passed did not match the names of the subdirectories of the "
+                                 f"target directory. Expected: {subdirs} (or a subset of it), but received: "
+                                 f"class_names={class_names}")
+            subdirs = list(class_names)
+    elif class_names is not None:
+        raise ValueError("When `labels=None` (no labels), argument `class_names` cannot be specified."
+                         if labels is None else "When argument `labels` is specified, argument `class_names` "
+                         "cannot be specified (the `class_names` will be the sorted list of labels).")
+    filenames, found = [], []
+    for index, subdir in enumerate(subdirs):
+        root_dir = os.path.join(directory, subdir)
+        for root, _, files in sorted(os.walk(root_dir, followlinks=follow_links), key=lambda t: t[0]):
+            for fname in sorted(files):
+                if fname.lower().endswith(formats):
+                    filenames.append(os.path.relpath(os.path.join(root, fname), directory))
+                    found.append(index)
+    if labels == "inferred":
+        label_list = np.asarray(found, dtype="int32")
+        names = subdirs
+    elif labels is None:
+        label_list, names = None, None
+    else:
+        if len(labels) != len(filenames):
+            raise ValueError(f"Expected the lengths of `labels` to match the number of files in the target directory. "
+                             f"len(labels) is {len(labels)} while we found {len(filenames)} files in directory "
+                             f"{directory}.")
+        label_list = np.asarray(labels)
+        names = [str(c) for c in sorted(set(label_list.tolist()))]
+    if verbose:
+        print(f"Found {len(filenames)} files." if label_list is None else
+              f"Found {len(filenames)} files belonging to {len(names)} classes.")
+    paths = [os.path.join(directory, f) for f in filenames]
+    if shuffle:
+        if seed is None:
+            seed = np.random.randint(1e6)
+        np.random.RandomState(seed).shuffle(paths)
+        if label_list is not None:
+            np.random.RandomState(seed).shuffle(label_list)
+    return paths, label_list, names
+
+
+def _split(samples, labels, validation_split, subset, verbose):
+    if not validation_split:
+        return samples, labels
+    n_val = int(validation_split * len(samples))
+    if subset == "training":
+        if verbose:
+            print(f"Using {len(samples) - n_val} files for training.")
+        keep = slice(0, len(samples) - n_val)
+    else:
+        if verbose:
+            print(f"Using {n_val} files for validation.")
+        keep = slice(len(samples) - n_val, len(samples))
+    return samples[keep], None if labels is None else labels[keep]
+
+
+def _text_dataset_class():
+    from .utils import PyDataset
+
+    class TextDataset(PyDataset):
+        """Batches of ``(texts, labels)`` read from files (``text_dataset_from_directory``)."""
+
+        def __init__(self, paths, labels, label_mode, num_classes, batch_size, max_length, class_names):
+            super().__init__()
+            self.paths, self.labels, self.label_mode = paths, labels, label_mode
+            self.num_classes, self.batch_size, self.max_length = num_classes, batch_size, max_length
+            self.class_names = class_names
+            self.file_paths = list(paths)
+
+        def __len__(self):
+            return len(self.paths) if self.batch_size is None else -(-len(self.paths) // self.batch_size)
+
+        def _read(self, path):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            if self.max_length is not None:
+                text = text.encode("utf-8")[:self.max_length].decode("utf-8", errors="ignore")
+            return text
+
+        def _labels(self, lab):
+            if self.label_mode == "categorical":
+                return np.eye(self.num_classes, dtype="float32")[lab]
+            if self.label_mode == "binary":
+                return lab.astype("float32").reshape(-1, 1)
+            return lab.astype("int32")
+
+        def __getitem__(self, index):
+            if not 0 <= index < len(self):
+                raise IndexError(f"batch index {index} out of range [0, {len(self)})")
+            size = 1 if self.batch_size is None else self.batch_size
+            sl = slice(index * size, (index + 1) * size)
+            texts = np.array([self._read(p) for p in self.paths[sl]], dtype=object)
+            if self.labels is None or self.label_mode is None:
+                return texts[0] if self.batch_size is None else texts
+            labels = self._labels(np.asarray(self.labels[sl]))
+            if self.batch_size is None:
+                return texts[0], labels[0]
+            return texts, labels
+
+    return TextDataset
+
+
+def text_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None, batch_size=32,
+                                max_length=None, shuffle=True, seed=None, validation_split=None, subset=None,
+                                follow_links=False, format="tf", verbose=True):
+    """Batches of ``(texts, labels)`` from ``.txt`` files in class subfolders (``labels="inferred"``),
+    with Keras' indexing, shuffling (``RandomState(seed)`` over the file list), label modes
+    ("int", "categorical", "binary", None), ``max_length`` truncation (in bytes, as Keras) and
+    validation splits (``subset`` "training", "validation" or "both"). Returns a ``PyDataset`` of
+    NumPy batches (texts as an object array of str) with ``class_names`` and ``file_paths``
+    (Keras: a ``tf.data.Dataset``; it also reshuffles each epoch, which ``fit(shuffle=True)`` does
+    here by batch)."""
+    if labels not in ("inferred", None) and not isinstance(labels, (list, tuple)):
+        raise ValueError("`labels` argument should be a list/tuple of integer labels, of the same size as the "
+                         "number of text files in the target directory. If you wish to infer the labels from the "
+                         "subdirectory names in the target directory, pass `labels=\"inferred\"`. If you wish to "
+                         f"get a dataset that only contains text samples (no labels), pass `labels=None`. Received: "
+                         f"labels={labels}")
+    if format not in ("tf", "grain"):
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", or None. '
+                         f"Received: label_mode={label_mode}")
+    if labels is None or label_mode is None:
+        labels, label_mode = None, None
+    if validation_split is not None and not 0 < validation_split < 1:
+        raise ValueError(f"`validation_split` must be between 0 and 1, received: {validation_split}")
+    if (validation_split or subset) and not (validation_split and subset in ("training", "validation", "both")):
+        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely; `subset` must be "
+                         f'"training", "validation" or "both". Received: subset={subset}')
+    if validation_split and shuffle and seed is None:
+        raise ValueError("If using `validation_split` and shuffling the data, you must provide a `seed` argument, "
+                         "to make sure that there is no overlap between the training and validation subset.")
+    paths, label_list, names = _index_directory(directory, labels, (".txt",), class_names, shuffle, seed,
+                                                follow_links, verbose)
+    if label_mode == "binary" and len(names) != 2:
+        raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 class_names. Received: '
+                         f"class_names={names}")
+    cls = _text_dataset_class()
+
+    def make(sub):
+        p, lab = _split(np.asarray(paths, dtype=object), label_list, validation_split, sub, verbose)
+        return cls(list(p), lab, label_mode, len(names or []), batch_size, max_length, names)
+
+    if subset == "both":
+        return make("training"), make("validation")
+    return make(subset)

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from . import config as _config
-from ._data_utils import get_file, split_dataset, timeseries_dataset_from_array
+from ._data_utils import get_file, split_dataset, text_dataset_from_directory, timeseries_dataset_from_array
 from ._keras_objects import deserialize_keras_object, serialize_keras_object
 from ._progbar import Progbar
 
@@ -18,7 +18,9 @@ __all__ = ["to_categorical", "pad_sequences", "set_random_seed", "PyDataset", "S
            "clear_session", "register_keras_serializable", "get_registered_object", "standardize_dtype",
            "is_interactive_logging_enabled", "enable_interactive_logging", "disable_interactive_logging",
            "img_to_array", "array_to_img", "load_img", "save_img", "get_custom_objects", "custom_object_scope",
-           "CustomObjectScope", "get_registered_name", "serialize_keras_object", "deserialize_keras_object"]  # noqa: F822 - CustomObjectScope: see __getattr__
+           "get_registered_name", "serialize_keras_object", "deserialize_keras_object",
+           "text_dataset_from_directory",
+           "CustomObjectScope"]  # noqa: F822 - CustomObjectScope: see __getattr__
 
 is_interactive_logging_enabled = _config.is_interactive_logging_enabled
 enable_interactive_logging = _config.enable_interactive_logging
