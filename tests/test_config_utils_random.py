@@ -1,8 +1,8 @@
 """keras.config, the keras.utils additions and the keras.random additions, against Keras 3's
 documented behaviour (messages, defaults, the windows of its docstring examples)."""
 import io
-import os
 import logging
+import os
 import sys
 import tarfile
 
