@@ -1,6 +1,7 @@
 """keras.config, the keras.utils additions and the keras.random additions, against Keras 3's
 documented behaviour (messages, defaults, the windows of its docstring examples)."""
 import io
+import json
 import logging
 import os
 import sys
@@ -289,3 +290,27 @@ def test_text_dataset_from_directory(tmp_path, capsys):
     with pytest.raises(ValueError, match="exactly 2 class_names"):
         (tmp_path / "third").mkdir()
         keras.utils.text_dataset_from_directory(tmp_path, label_mode="binary", verbose=False)
+
+
+def test_utils_config_object():
+    c = keras.utils.Config(learning_rate=0.1, layers=2)
+    assert c.learning_rate == 0.1 and c["layers"] == 2 and list(c) == ["layers", "learning_rate"]
+    c.dropout = 0.5
+    assert c.as_dict() == {"learning_rate": 0.1, "layers": 2, "dropout": 0.5} and len(c) == 3
+    c.freeze()
+    with pytest.raises(ValueError, match="frozen"):
+        c.dropout = 0.2
+    with pytest.raises(AttributeError, match="Did you mean 'dropout'"):
+        c.dropou  # noqa: B018
+    c.unfreeze()
+    c.update(layers=3)
+    assert json.loads(c.to_json())["layers"] == 3
+
+
+def test_get_source_inputs():
+    a, b = keras.Input((3,)), keras.Input((3,))
+    h = keras.layers.Dense(2)(a)
+    out = keras.layers.Concatenate()([h, b, a])
+    src = keras.utils.get_source_inputs(out)
+    assert len(src) == 2 and src[0] is a and src[1] is b
+    assert keras.utils.get_source_inputs(a) == [a]

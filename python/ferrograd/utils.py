@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from . import config as _config
+from ._config_object import Config
 from ._data_utils import get_file, split_dataset, text_dataset_from_directory, timeseries_dataset_from_array
 from ._keras_objects import deserialize_keras_object, serialize_keras_object
 from ._progbar import Progbar
@@ -19,7 +20,7 @@ __all__ = ["to_categorical", "pad_sequences", "set_random_seed", "PyDataset", "S
            "is_interactive_logging_enabled", "enable_interactive_logging", "disable_interactive_logging",
            "img_to_array", "array_to_img", "load_img", "save_img", "get_custom_objects", "custom_object_scope",
            "get_registered_name", "serialize_keras_object", "deserialize_keras_object",
-           "text_dataset_from_directory",
+           "text_dataset_from_directory", "Config", "get_source_inputs",
            "CustomObjectScope"]  # noqa: F822 - CustomObjectScope: see __getattr__
 
 is_interactive_logging_enabled = _config.is_interactive_logging_enabled
@@ -251,6 +252,20 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
                  splines="ortho", **kwargs):
     """See :func:`plot_model`."""
     _require_pydot("model_to_dot")
+
+
+def get_source_inputs(tensor):
+    """The ``Input`` tensors that the symbolic ``tensor`` was computed from (itself when it is one
+    or has no history), each once, in the order the graph reaches them."""
+    node = getattr(tensor, "_node", None)
+    if node is None or node.is_input:
+        return [tensor]
+    out = []
+    for t in node.input_tensors:
+        for source in get_source_inputs(t):
+            if all(source is not o for o in out):
+                out.append(source)
+    return out
 
 
 def is_keras_tensor(x):
