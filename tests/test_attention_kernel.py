@@ -7,11 +7,10 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import gradcheck
 
 import ferrograd as fg
 from ferrograd import _core
-
-from conftest import gradcheck
 
 torch = pytest.importorskip("torch")
 

@@ -47,10 +47,11 @@ use crate::dtype::Element;
 pub const BR: usize = 64;
 /// Keys per block.
 pub const BC: usize = 64;
-/// The decode split: at most this many query rows ...
+/// The decode split (one pass over the cache in address order, split into key chunks): at most
+/// this many query rows ...
 pub const DECODE_T: usize = 16;
 /// ... and keys cut into chunks of this many (fixed, so the merge order never depends on threads).
-pub const DECODE_CHUNK: usize = 512;
+pub const DECODE_CHUNK: usize = 256;
 /// Partial sums of the softmax denominator (a fixed reduction tree the vector builds can use).
 const LANES: usize = 16;
 
@@ -579,13 +580,14 @@ impl<T: AttnScalar> Scratch<T> {
     }
 }
 
-/// Transposes `c` rows of `h` values (row stride `ld`) into `dst[x * BC + j]`.
+/// Transposes `c` rows of `h` values (row stride `ld`) into `dst[x * BC + j]` (`dst` holds at
+/// least h * BC values, `c <= BC`).
 #[inline(always)]
 unsafe fn pack_t<T: AttnScalar>(src: *const T, ld: isize, c: usize, h: usize, dst: &mut [T]) {
     for j in 0..c {
         let row = src.offset(j as isize * ld);
         for x in 0..h {
-            dst[x * BC + j] = *row.add(x);
+            *dst.get_unchecked_mut(x * BC + j) = *row.add(x);
         }
     }
 }
@@ -823,46 +825,166 @@ unsafe fn fwd_task_impl<T: AttnScalar, const F: bool, const R: usize, const W: u
     task: usize,
 ) {
     let h = pb.h;
-    let split = pb.decode_split();
+    if pb.decode_split() > 1 {
+        decode_task_impl::<T, F, W>(pb, o, task);
+        return;
+    }
     let nqb = pb.t.div_ceil(BR);
     let mut sc = Scratch::<T>::new(h);
-    let chunk = task % split;
-    let rest = task / split;
-    let qb = rest % nqb;
-    let bn = rest / nqb;
+    let qb = task % nqb;
+    let bn = task / nqb;
     let (b, n) = (bn / pb.n, bn % pb.n);
     let i0 = qb * BR;
     let r = BR.min(pb.t - i0);
-    if split == 1 {
-        fwd_rows::<T, F, R, W>(pb, b, n, i0, r, 0, pb.s, false, &mut sc);
-        for ii in 0..r {
-            let dst = o.out.get().add(pb.qoff(b, i0 + ii, n));
-            let l = sc.l[ii];
-            let inv = if l == T::ZERO { T::ZERO } else { T::ONE / l };
-            for x in 0..h {
-                *dst.add(x) = sc.acc[ii * h + x] * inv;
-            }
-            *o.lse.get().add((b * pb.n + n) * pb.t + i0 + ii) = if l == T::ZERO {
-                T::NEG_INF
+    fwd_rows::<T, F, R, W>(pb, b, n, i0, r, 0, pb.s, false, &mut sc);
+    for ii in 0..r {
+        let dst = o.out.get().add(pb.qoff(b, i0 + ii, n));
+        let l = sc.l[ii];
+        let inv = if l == T::ZERO { T::ZERO } else { T::ONE / l };
+        for x in 0..h {
+            *dst.add(x) = sc.acc[ii * h + x] * inv;
+        }
+        *o.lse.get().add((b * pb.n + n) * pb.t + i0 + ii) = if l == T::ZERO {
+            T::NEG_INF
+        } else {
+            sc.m[ii] + l.ln_()
+        };
+    }
+}
+
+/// `x . y` for the decode scores: 16-lane AVX-512 accumulators in the AVX-512 f32 build (a
+/// fixed order too), [`dot`] otherwise.
+#[inline(always)]
+unsafe fn dot_w<T: AttnScalar, const F: bool, const W: usize>(
+    x: *const T,
+    y: *const T,
+    h: usize,
+) -> T {
+    #[cfg(target_arch = "x86_64")]
+    if F && W == 32 && std::mem::size_of::<T>() == 4 {
+        use std::arch::x86_64::*;
+        let (x, y) = (x as *const f32, y as *const f32);
+        let mut acc = _mm512_setzero_ps();
+        let mut p = 0;
+        while p < h {
+            let rem = h - p;
+            let mk: __mmask16 = if rem >= 16 {
+                0xffff
             } else {
-                sc.m[ii] + l.ln_()
+                ((1u32 << rem) - 1) as u16
             };
+            acc = _mm512_fmadd_ps(
+                _mm512_maskz_loadu_ps(mk, x.add(p)),
+                _mm512_maskz_loadu_ps(mk, y.add(p)),
+                acc,
+            );
+            p += 16;
         }
-    } else {
-        let j_lo = chunk * DECODE_CHUNK;
-        let j_hi = (j_lo + DECODE_CHUNK).min(pb.s);
-        fwd_rows::<T, F, R, W>(pb, b, n, i0, r, j_lo, j_hi, true, &mut sc);
-        for ii in 0..r {
-            let dst = o
-                .part
-                .get()
-                .add((((b * pb.n + n) * split + chunk) * pb.t + i0 + ii) * (h + 2));
+        let v = _mm512_reduce_add_ps(acc);
+        // T is f32 here
+        return T::from_f64(v as f64);
+    }
+    dot::<T, F>(x, y, h)
+}
+
+/// Decode: task (b, key chunk) runs every head and query row against the chunk's keys, key
+/// by key across heads, so K and V are read in address order (one pass over the cache);
+/// leaves per (b, n, chunk, row) the unnormalised output, max and sum for [`merge_task`].
+#[inline(always)]
+unsafe fn decode_task_impl<T: AttnScalar, const F: bool, const W: usize>(
+    pb: &Problem<T>,
+    o: &FwdOut<T>,
+    task: usize,
+) {
+    let (h, t, nh) = (pb.h, pb.t, pb.n);
+    let split = pb.decode_split();
+    let (b, chunk) = (task / split, task % split);
+    let rows = nh * t;
+    let g = pb.group();
+    let j_lo = chunk * DECODE_CHUNK;
+    let j_hi = (j_lo + DECODE_CHUNK).min(pb.s);
+    let slot = |n: usize, i: usize| {
+        o.part
+            .get()
+            .add((((b * nh + n) * split + chunk) * t + i) * (h + 2))
+    };
+    for n in 0..nh {
+        for i in 0..t {
+            let d = slot(n, i);
             for x in 0..h {
-                *dst.add(x) = sc.acc[ii * h + x];
+                *d.add(x) = T::ZERO;
             }
-            *dst.add(h) = sc.m[ii];
-            *dst.add(h + 1) = sc.l[ii];
+            *d.add(h) = T::NEG_INF;
+            *d.add(h + 1) = T::ZERO;
         }
+    }
+    let mut st = vec![T::ZERO; rows * BC];
+    let mut j0 = j_lo;
+    while j0 < j_hi {
+        let c = BC.min(j_hi - j0);
+        for jj in 0..c {
+            for n in 0..nh {
+                let kj = pb.k.get().add(pb.koff(b, j0 + jj, n / g)) as *const T;
+                for i in 0..t {
+                    let qi = pb.q.get().add(pb.qoff(b, i, n)) as *const T;
+                    st[(n * t + i) * BC + jj] = dot_w::<T, F, W>(qi, kj, h);
+                }
+            }
+        }
+        for n in 0..nh {
+            for i in 0..t {
+                let row = &mut st[(n * t + i) * BC..(n * t + i) * BC + BC];
+                finish_scores(pb, b, n, i, j0, 1, c, row);
+                let d = slot(n, i);
+                let old = *d.add(h);
+                let mut mx = old;
+                for &v in row[..c].iter() {
+                    mx = mx.max_(v);
+                }
+                if mx == T::NEG_INF {
+                    row[..c].fill(T::ZERO);
+                    continue;
+                }
+                let mut part = [T::ZERO; LANES];
+                for chunk in row[..c].chunks_mut(LANES) {
+                    for (v, acc) in chunk.iter_mut().zip(part.iter_mut()) {
+                        let e = (*v - mx).exp_();
+                        let p = if *v == T::NEG_INF { T::ZERO } else { e };
+                        *v = p;
+                        *acc = *acc + p;
+                    }
+                }
+                let a = if old == T::NEG_INF {
+                    T::ZERO
+                } else {
+                    (old - mx).exp_()
+                };
+                *d.add(h + 1) = *d.add(h + 1) * a + lane_sum(&part);
+                *d.add(h) = mx;
+                if a != T::ONE {
+                    for x in 0..h {
+                        *d.add(x) = *d.add(x) * a;
+                    }
+                }
+            }
+        }
+        for jj in 0..c {
+            for n in 0..nh {
+                let vj = pb.v.get().add(pb.koff(b, j0 + jj, n / g)) as *const T;
+                for i in 0..t {
+                    let p = st[(n * t + i) * BC + jj];
+                    if p == T::ZERO {
+                        continue;
+                    }
+                    let d = std::slice::from_raw_parts_mut(slot(n, i), h);
+                    let vs = std::slice::from_raw_parts(vj, h);
+                    for (a, &vv) in d.iter_mut().zip(vs) {
+                        *a = madd::<T, F>(p, vv, *a);
+                    }
+                }
+            }
+        }
+        j0 += c;
     }
 }
 
@@ -922,6 +1044,8 @@ pub struct Bwd<T> {
     pub dv: SendPtr<T>,
     /// full (B, N, T, S) contiguous, zero-filled, when the bias needs a gradient
     pub dbias: Option<SendPtr<T>>,
+    /// `D_i = do_i . o_i` per (b, n, row), (B, N, T); filled by [`backward`]
+    pub dvec: SendPtr<T>,
 }
 // SAFETY: as for Problem: tasks write disjoint parts.
 unsafe impl<T: Send> Send for Bwd<T> {}
@@ -976,12 +1100,8 @@ unsafe fn block_ds<T: AttnScalar, const F: bool, const R: usize, const W: usize>
                 *v = if *v == T::NEG_INF { T::ZERO } else { e };
             }
         }
-        sc.d[ii] = dot::<T, F>(
-            do0.offset(ii as isize * pb.ldq()),
-            bw.out.get().add(pb.qoff(b, i0 + ii, n)),
-            h,
-        );
     }
+    let dvec = bw.dvec.get().add((b * pb.n + n) * pb.t + i0) as *const T;
     mm::<T, F, R, W>(
         r,
         c,
@@ -995,7 +1115,7 @@ unsafe fn block_ds<T: AttnScalar, const F: bool, const R: usize, const W: usize>
         BC as isize,
     );
     for ii in 0..r {
-        let d = sc.d[ii];
+        let d = *dvec.add(ii);
         let prow = &sc.s[ii * BC..ii * BC + c];
         let drow = &mut sc.dp[ii * BC..ii * BC + c];
         for (g, &p) in drow.iter_mut().zip(prow) {
@@ -1261,10 +1381,15 @@ pub unsafe fn forward<T: AttnScalar>(pb: &Problem<T>, out: *mut T, lse: *mut T, 
         lse: SendPtr(lse),
         part: SendPtr(part.as_mut_ptr()),
     };
-    let tasks = pb.b * pb.n * pb.t.div_ceil(BR) * split;
+    let tasks = if split > 1 {
+        pb.b * split
+    } else {
+        pb.b * pb.n * pb.t.div_ceil(BR)
+    };
     crate::threading::for_each_task(tasks, |t| {
-        // SAFETY: task t writes only the rows (or decode partials) of its own (b, n, query
-        // block[, chunk]); the caller guarantees the pointers; the ISA was detected at run time.
+        // SAFETY: task t writes only the rows of its own (b, n, query block), or the decode
+        // partials of its own (b, chunk); the caller guarantees the pointers; the ISA was
+        // detected at run time.
         unsafe { dispatch!(isa, fwd_builds, (pb, &o, t)) }
     });
     if split > 1 {
@@ -1285,6 +1410,23 @@ pub unsafe fn backward<T: AttnScalar>(pb: &Problem<T>, bw: &Bwd<T>, isa: AttnIsa
     if pb.b == 0 || pb.kh == 0 || pb.s == 0 {
         return;
     }
+    // D_i once per row (one task per (b, n)), read by every block of the row.
+    let mut dvec = vec![T::ZERO; pb.b * pb.n * pb.t];
+    let bw = &Bwd {
+        dvec: SendPtr(dvec.as_mut_ptr()),
+        ..*bw
+    };
+    crate::threading::for_each_task(pb.b * pb.n, |t| {
+        let (b, n) = (t / pb.n, t % pb.n);
+        for i in 0..pb.t {
+            // SAFETY: rows of (b, n) only; dout/out have the query layout.
+            unsafe {
+                let off = pb.qoff(b, i, n);
+                *bw.dvec.get().add(t * pb.t + i) =
+                    dot::<T, false>(bw.dout.get().add(off), bw.out.get().add(off), pb.h);
+            }
+        }
+    });
     let heads = pb.b * pb.kh;
     let threads = crate::threading::num_threads();
     // Either form gives the same bits (see the module note); the split only feeds the threads.

@@ -317,6 +317,7 @@ pub(crate) fn attention_backward(
                 dk: SendPtr(dk.data_ptr::<$T>()),
                 dv: SendPtr(dv.data_ptr::<$T>()),
                 dbias: dbias.as_ref().map(|d| SendPtr(d.data_ptr::<$T>())),
+                dvec: SendPtr(std::ptr::null_mut()),
             };
             // SAFETY: the inputs are the contiguous tensors the forward ran on, `out`/`lse` its
             // outputs, `g` contiguous of the output's shape; the gradients are fresh buffers.
