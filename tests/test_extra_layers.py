@@ -239,7 +239,8 @@ RANDOM = [
     lambda: layers.RandomBrightness(0.5, seed=1), lambda: layers.RandomTranslation(0.3, 0.3, seed=1),
     lambda: layers.RandomZoom(0.3, seed=1), lambda: layers.RandomRotation(0.2, seed=1),
     lambda: layers.Solarization(0.5, 0.5, seed=1), lambda: layers.RandomShear(0.3, 0.2, seed=1),
-    lambda: layers.RandomInvert(seed=1),
+    lambda: layers.RandomInvert(seed=1), lambda: layers.RandomPosterization(4, seed=1),
+    lambda: layers.RandomSharpness(0.9, seed=1),
     lambda: layers.RandomGrayscale(0.5, seed=1), lambda: layers.RandomColorDegeneration(0.5, seed=1),
 ]
 SHAPES = {"SpatialDropout1D": (4, 6, 8), "SpatialDropout3D": (4, 3, 3, 3, 8), "RandomGrayscale": (8, 6, 5, 3),

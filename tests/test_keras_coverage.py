@@ -20,7 +20,7 @@ with open(os.path.join(HERE, "fixtures", "keras_public_names.json")) as _f:
 
 # Names present at the last count (raise these as names are added; never lower them).
 FLOORS = {
-    "layers": 116, "ops": 124, "ops.nn": 24, "ops.numpy": 0, "ops.image": 0, "ops.linalg": 0, "losses": 42,
+    "layers": 118, "ops": 124, "ops.nn": 24, "ops.numpy": 0, "ops.image": 0, "ops.linalg": 0, "losses": 42,
     "metrics": 72, "optimizers": 8, "optimizers.schedules": 9, "callbacks": 14, "activations": 19,
     "initializers": 36, "regularizers": 12, "constraints": 12, "utils": 35, "models": 5, "saving": 12,
     "random": 11, "config": 25,

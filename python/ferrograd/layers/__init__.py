@@ -14,6 +14,8 @@ from .color_augmentation import (
     RandomColorDegeneration,
     RandomGrayscale,
     RandomInvert,
+    RandomPosterization,
+    RandomSharpness,
     Solarization,
 )
 from .conv import (
@@ -116,7 +118,8 @@ __all__ += [
     "RandomRotation", "RandomTranslation", "RandomZoom", "AutoContrast", "RandomColorDegeneration",
     "RandomGrayscale", "RandomInvert", "Solarization", "CategoryEncoding", "Discretization", "Pipeline",
     "RandomShear", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
-    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "RandomPosterization",
+    "RandomSharpness",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize",
     "AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",

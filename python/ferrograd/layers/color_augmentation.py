@@ -1,5 +1,6 @@
 """Colour preprocessing layers: AutoContrast, Solarization, RandomInvert, RandomGrayscale,
-RandomColorDegeneration (``keras.layers`` names, arguments, configs and formulas).
+RandomColorDegeneration, RandomPosterization, RandomSharpness (``keras.layers`` names, arguments,
+configs and formulas).
 
 Values are mapped from ``value_range`` to [0, 255] and back where Keras does so. The random
 layers draw one value per image, act only in training and pass their inputs at inference.
@@ -8,6 +9,8 @@ Solarization keeps Keras' draw ranges as written: the addition is drawn from
 threshold.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from .. import ops
 from .conv import standardize_data_format
@@ -186,6 +189,81 @@ class RandomColorDegeneration(_RandomImageLayer):
         f = self._per_image(inputs, self.factor[0], self.factor[1])
         out = ops.add(inputs, ops.multiply(f, ops.subtract(_grayscale(inputs, self.data_format), inputs)))
         return ops.clip(out, self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
+
+
+class RandomPosterization(_RandomImageLayer):
+    """In training, keeps only the top ``bits`` bits of each 8-bit value (on the [0, 255] scale),
+    ``bits`` drawn per image from ``[factor[0], factor[1])`` (the lower bound when they are equal;
+    a number f means (1, f)).
+
+    Args: factor (in [1, 8]), value_range, data_format, seed.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(self, factor, (1, 8))
+        self.value_range = _value_range(value_range)
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        if not training:
+            return inputs
+        b = inputs.shape[0] if inputs.ndim == 4 else 1
+        shape = (b, 1, 1, 1) if inputs.ndim == 4 else (1, 1, 1)
+        if self.factor[0] != self.factor[1]:
+            bits = ops.cast(_random_randint(shape, self.factor[0], self.factor[1], self._seed_gen), "float32")
+        else:
+            bits = ops.full(shape, float(self.factor[0]))
+        step = ops.power(2.0, ops.subtract(8.0, bits))  # 2 ** (8 - bits)
+        images = ops.floor(ops.clip(_to_range(inputs, self.value_range, (0, 255)), 0.0, 255.0))  # the uint8 cast
+        images = ops.multiply(ops.floor(ops.divide(images, step)), step)  # (x >> s) << s
+        return _to_range(images, (0, 255), self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
+
+
+def _random_randint(shape, low, high, seed):
+    from .. import random as _random
+
+    return _random.randint(shape, int(low), int(high), "int32", seed)
+
+
+class RandomSharpness(_RandomImageLayer):
+    """In training, blends each image with a 3x3-smoothed copy: ``x + (1 - 2 f) (smooth(x) - x)``
+    with f drawn from ``factor`` (f > 0.5 sharpens, f < 0.5 blurs), then clips to ``value_range``.
+
+    Args: factor (a number or pair in [0, 1]), value_range, data_format, seed.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(self, factor, (0, 1))
+        self.value_range = _value_range(value_range)
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        if not training:
+            return inputs
+        single = inputs.ndim == 3
+        x = ops.expand_dims(inputs, 0) if single else inputs
+        if self.data_format == "channels_first":
+            x = ops.swapaxes(x, -3, -1)
+        f = ops.multiply(self._per_image(x, self.factor[0], self.factor[1]), 2.0)  # (B, 1, 1, 1)
+        c = x.shape[-1]
+        a, b = 1.0 / 13.0, 5.0 / 13.0
+        kernel = np.tile(np.array([[a, a, a], [a, b, a], [a, a, a]], np.float32).reshape(3, 3, 1, 1), (1, 1, c, 1))
+        smooth = ops.depthwise_conv(x, ops.convert_to_tensor(kernel), strides=1, padding="same")
+        out = ops.add(x, ops.multiply(ops.subtract(1.0, f), ops.subtract(smooth, x)))
+        out = ops.clip(out, self.value_range[0], self.value_range[1])
+        if self.data_format == "channels_first":
+            out = ops.swapaxes(out, -3, -1)
+        return out[0] if single else out
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
