@@ -544,3 +544,28 @@ def test_constraints_apply_inside_optimizer_apply():
     opt.apply([w.grad for w in d.trainable_weights], d.trainable_weights)
     assert float(d.kernel.numpy().min()) == 0.0  # 1 - 10 * 4 < 0, projected back to 0
     assert float(d.bias.numpy().min()) < 0  # unconstrained
+
+
+def test_to_json_and_model_from_json():
+    base = _base()
+    text = base.to_json()
+    again = keras.models.model_from_json(text)
+    assert [lyr.name for lyr in again.layers] == [lyr.name for lyr in base.layers]
+    again.set_weights(base.get_weights())
+    x = np.ones((2, 6), np.float32)
+    np.testing.assert_allclose(again(x).numpy(), base(x).numpy(), rtol=1e-6)
+    seq = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    assert isinstance(keras.models.model_from_json(seq.to_json()), keras.Sequential)
+    with pytest.raises(ValueError, match="model_from_json"):
+        keras.models.model_from_json("[" * 10000)
+
+
+def test_input_layer_reads_a_keras_config():
+    # InputLayer config as Keras 3.15 writes it (DTypePolicy dict, ragged flag).
+    cfg = {"batch_shape": [None, None, 8], "dtype": {"module": "keras", "class_name": "DTypePolicy",
+                                                      "config": {"name": "float32"}, "registered_name": None},
+           "sparse": False, "ragged": False, "name": "tokens"}
+    layer = layers.InputLayer.from_config(cfg)
+    assert layer.output.shape == (None, None, 8) and layer.name == "tokens"
+    with pytest.raises(NotImplementedError, match="ragged"):
+        layers.InputLayer(shape=(3,), ragged=True)

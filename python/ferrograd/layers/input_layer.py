@@ -20,8 +20,8 @@ class InputLayer(Layer):
     _is_input_layer = True
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, input_tensor=None,
-                 optional=False, name=None, **kwargs):
-        for arg, val in (("sparse", sparse), ("input_tensor", input_tensor)):
+                 optional=False, name=None, ragged=None, **kwargs):
+        for arg, val in (("sparse", sparse), ("input_tensor", input_tensor), ("ragged", ragged)):
             if val:
                 raise NotImplementedError(f"InputLayer: `{arg}` is not supported by ferrograd. Received: "
                                           f"{arg}={val!r}")
@@ -59,6 +59,8 @@ class InputLayer(Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        if isinstance(config.get("dtype"), dict):  # Keras 3 writes a DTypePolicy
+            config["dtype"] = config["dtype"].get("config", {}).get("name")
         if isinstance(config.get("batch_shape"), list):
             config["batch_shape"] = tuple(config["batch_shape"])
         return cls(**config)

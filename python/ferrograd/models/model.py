@@ -97,6 +97,15 @@ class Model(Trainer, Layer):
     def _n_outputs(self):
         return None
 
+    def to_json(self, **kwargs):
+        """The model's architecture as a JSON string (``keras.models.model_from_json`` rebuilds it,
+        without weights); ``kwargs`` go to ``json.dumps``."""
+        import json
+
+        from .. import saving
+
+        return json.dumps(saving._model_config(self, with_compile=False), **kwargs)
+
     def save(self, filepath, overwrite=True, zipped=True):
         """Saves to a ``.keras`` archive (see :mod:`ferrograd.saving`)."""
         from .. import saving
