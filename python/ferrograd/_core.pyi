@@ -185,6 +185,19 @@ def dot_product_attention(
     """
     ...
 
+def layer_norm(
+    x: _TensorLike,
+    gamma: Optional[_TensorLike] = None,
+    beta: Optional[_TensorLike] = None,
+    epsilon: float = 1e-3,
+    rms: bool = False,
+) -> Tensor:
+    """Fused layer normalization over the last axis (rms=True: x / sqrt(mean(x^2) + eps)), then * gamma + beta.
+
+    gamma/beta: shape (c,) or None. float32/float64; gradients for x, gamma and beta.
+    """
+    ...
+
 def batch_norm_train(x: _TensorLike, gamma: _TensorLike, beta: _TensorLike, epsilon: float) -> Tuple[Tensor, Tensor, Tensor]:
     """Fused training-mode batch normalization over every axis but the last: ``(y, mean, biased var)``."""
     ...

@@ -152,6 +152,7 @@ pub(super) fn rule(
         Op::AvgPool2d { geom } => one(ops::pool_backward(geom, x, None, g)?),
         Op::BatchNorm => ops::batch_norm_backward(inputs, saved, g, need),
         Op::Attention(spec) => ops::attention_backward(spec, inputs, saved, g, need),
+        Op::LayerNorm(spec) => ops::layer_norm_backward(spec, inputs, saved, g, need),
         Op::SoftmaxXent { sparse } => {
             let gx = if need[0] {
                 Some(ops::softmax_xent_grad(&saved[0], &inputs[1], *sparse, g)?)
@@ -217,6 +218,8 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
         Op::SoftmaxXent { .. } => i == 1 && needs(0),
         // the backward recomputes the probabilities from q, k, bias and mask, and reads v
         Op::Attention(_) => true,
+        // x (xhat and dgamma) and gamma (dx); beta's gradient is a sum of g
+        Op::LayerNorm(s) => i == 0 || (s.has_gamma && i == 1),
     }
 }
 

@@ -99,6 +99,8 @@ pub enum Op {
     /// inputs: [q, k, v] then the bias and the mask when given (all as the kernel read them);
     /// saved: [output, log-sum-exp per row (B, N, T)]
     Attention(crate::ops::AttentionSpec),
+    /// inputs: [x] then gamma and beta when given; saved: [per-row (mean, rstd), f64 (m, 2)]
+    LayerNorm(crate::ops::LayerNormSpec),
 }
 
 impl Op {
@@ -132,6 +134,8 @@ impl Op {
             Op::SoftmaxXent { sparse: false } => "categorical_crossentropy",
             Op::BatchNorm => "batch_norm",
             Op::Attention(_) => "dot_product_attention",
+            Op::LayerNorm(s) if s.rms => "rms_norm",
+            Op::LayerNorm(_) => "layer_norm",
         }
     }
 }

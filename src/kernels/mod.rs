@@ -9,6 +9,7 @@ mod conv_grad;
 pub mod depthwise;
 pub mod index;
 pub mod iter;
+pub mod layer_norm;
 pub mod loss;
 pub mod math;
 pub mod matmul;

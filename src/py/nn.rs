@@ -182,7 +182,30 @@ fn dot_product_attention(
     Ok(PyTensor::wrap(y))
 }
 
+/// Fused layer normalization over the last axis (`rms=True`: RMS normalization, no centering);
+/// gamma and beta of shape (c,) are optional.
+#[pyfunction]
+#[pyo3(signature = (x, gamma=None, beta=None, epsilon=1e-3, rms=false))]
+fn layer_norm(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    gamma: Option<&Bound<'_, PyAny>>,
+    beta: Option<&Bound<'_, PyAny>>,
+    epsilon: f64,
+    rms: bool,
+) -> PyResult<PyTensor> {
+    let x = to_tensor(x, None)?;
+    let gamma = gamma.map(|g| to_tensor(g, None)).transpose()?;
+    let beta = beta.map(|b| to_tensor(b, None)).transpose()?;
+    let work = x.numel();
+    let y = run(py, work, || {
+        ops::layer_norm(&x, gamma.as_ref(), beta.as_ref(), epsilon, rms)
+    })?;
+    Ok(PyTensor::wrap(y))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(layer_norm, m)?)?;
     m.add_function(wrap_pyfunction!(dot_product_attention, m)?)?;
     m.add_function(wrap_pyfunction!(batch_norm_train, m)?)?;
     m.add_function(wrap_pyfunction!(conv, m)?)?;
