@@ -4,36 +4,62 @@ from __future__ import annotations
 
 import sys as _sys
 
-from . import ops as _ops
-
 __all__ = ["relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish", "leaky_relu", "elu", "selu",
            "gelu", "softmax", "log_softmax", "conv", "depthwise_conv", "conv_transpose", "max_pool", "average_pool",
-           "one_hot", "moments", "normalize", "layer_normalization", "rms_normalization", "dot_product_attention"]
+           "one_hot", "moments", "normalize", "layer_normalization", "rms_normalization", "dot_product_attention",
+           "celu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "log_sigmoid", "soft_shrink",
+           "hard_shrink", "tanh_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "threshold",
+           "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "multi_hot",
+           "depth_to_space", "space_to_depth", "psnr"]
 
-relu = _ops.relu
-relu6 = _ops.relu6
-sigmoid = _ops.sigmoid
-softplus = _ops.softplus
-softsign = _ops.softsign
-silu = _ops.silu
-swish = _ops.swish
-leaky_relu = _ops.leaky_relu
-elu = _ops.elu
-selu = _ops.selu
-gelu = _ops.gelu
-softmax = _ops.softmax
-log_softmax = _ops.log_softmax
-conv = _ops.conv
-depthwise_conv = _ops.depthwise_conv
-conv_transpose = _ops.conv_transpose
-max_pool = _ops.max_pool
-average_pool = _ops.average_pool
-one_hot = _ops.one_hot
-moments = _ops.moments
-normalize = _ops.normalize
-layer_normalization = _ops.layer_normalization
-rms_normalization = _ops.rms_normalization
-dot_product_attention = _ops.dot_product_attention
+from .ops import (  # noqa: E402 - the names themselves; this module only groups them
+    average_pool,
+    binary_crossentropy,
+    categorical_crossentropy,
+    celu,
+    conv,
+    conv_transpose,
+    depth_to_space,
+    depthwise_conv,
+    dot_product_attention,
+    elu,
+    gelu,
+    glu,
+    hard_shrink,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    hard_tanh,
+    layer_normalization,
+    leaky_relu,
+    log_sigmoid,
+    log_softmax,
+    max_pool,
+    moments,
+    multi_hot,
+    normalize,
+    one_hot,
+    psnr,
+    relu,
+    relu6,
+    rms_normalization,
+    selu,
+    sigmoid,
+    silu,
+    soft_shrink,
+    softmax,
+    softplus,
+    softsign,
+    space_to_depth,
+    sparse_categorical_crossentropy,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    swish,
+    tanh_shrink,
+    threshold,
+)
 
 # `import ferrograd.ops.nn` (ops is a module, not a package): register under that name too.
 _sys.modules.setdefault(__name__.replace("_ops_nn", "ops.nn"), _sys.modules[__name__])

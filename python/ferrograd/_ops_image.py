@@ -1,0 +1,136 @@
+"""``keras.ops.image``: image ops composed from the Rust kernels (channels_last).
+
+``resize`` runs the up-sampling kernels where they are exact (integer up-scaling factors, nearest or
+bilinear, no antialiasing); other sizes and interpolations raise the house error. ``crop_images`` and
+``pad_images`` are views and one pad kernel; ``extract_patches`` is one convolution with a one-hot
+kernel (as Keras computes it on its non-TensorFlow backends); ``rgb_to_grayscale`` is one tensordot.
+"""
+from __future__ import annotations
+
+import sys as _sys
+
+from . import _core
+from . import ops as _ops
+
+__all__ = ["resize", "crop_images", "pad_images", "extract_patches", "rgb_to_grayscale"]
+
+
+def _check_format(op, data_format):
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"{op}: only data_format='channels_last' is supported, received {data_format!r}")
+
+
+def _batched(op, images):
+    x = _ops.convert_to_tensor(images) if not isinstance(images, _core.Tensor) else images
+    if x.ndim == 3:
+        return _core.expand_dims(x, 0), True
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 3-D (H, W, C) or 4-D (N, H, W, C) image tensor, received shape "
+                         f"{tuple(x.shape)}")
+    return x, False
+
+
+def _unbatch(x, single):
+    return _core.squeeze(x, 0) if single else x
+
+
+def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
+           pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
+    """Resizes images to ``size`` = (height, width); exact for integer up-scaling factors with
+    "nearest" or "bilinear" (half-pixel centres, as Keras)."""
+    op = "resize"
+    _check_format(op, data_format)
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("resize: only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be True")
+    x, single = _batched(op, images)
+    if len(tuple(size)) != 2:
+        raise ValueError(f"resize: size must be (height, width), received size={size}")
+    th, tw = (int(v) for v in size)
+    h, w = x.shape[1], x.shape[2]
+    if (th, tw) == (h, w):
+        return _unbatch(x, single)
+    integer_up = th % h == 0 and tw % w == 0 and th >= h and tw >= w
+    if interpolation in ("nearest", "bilinear") and integer_up and not antialias:
+        kind = "nearest" if interpolation == "nearest" else "bilinear"
+        y = _core.upsample(x, (th // h, tw // w), kind)
+        return _unbatch(y, single)
+    raise NotImplementedError(
+        f"keras.ops.image.resize from {(h, w)} to {(th, tw)} with interpolation={interpolation!r}, "
+        f"antialias={antialias} is not available in ferrograd yet (the Rust core has up-sampling kernels for "
+        "integer factors only, nearest and bilinear)")
+
+
+def _four(op, size, top, bottom, target, what):
+    top = 0 if top is None else int(top)
+    if bottom is None and target is None:
+        raise ValueError(f"{op}: give either the bottom/right {what} or the target size")
+    if bottom is not None and target is not None:
+        raise ValueError(f"{op}: give the bottom/right {what} or the target size, not both")
+    return top, bottom, target
+
+
+def crop_images(images, top_cropping=None, left_cropping=None, bottom_cropping=None, right_cropping=None,
+                target_height=None, target_width=None, data_format=None):
+    op = "crop_images"
+    _check_format(op, data_format)
+    x, single = _batched(op, images)
+    h, w = x.shape[1], x.shape[2]
+    top, bottom, th = _four(op, h, top_cropping, bottom_cropping, target_height, "cropping")
+    left, right, tw = _four(op, w, left_cropping, right_cropping, target_width, "cropping")
+    th = h - top - int(bottom) if th is None else int(th)
+    tw = w - left - int(right) if tw is None else int(tw)
+    if th <= 0 or tw <= 0 or top + th > h or left + tw > w or top < 0 or left < 0:
+        raise ValueError(f"{op}: the crop ({top}, {left}, {th}, {tw}) does not fit images of shape {tuple(x.shape)}")
+    return _unbatch(x[:, top:top + th, left:left + tw, :], single)
+
+
+def pad_images(images, top_padding=None, left_padding=None, bottom_padding=None, right_padding=None,
+               target_height=None, target_width=None, data_format=None):
+    op = "pad_images"
+    _check_format(op, data_format)
+    x, single = _batched(op, images)
+    h, w = x.shape[1], x.shape[2]
+    top, bottom, th = _four(op, h, top_padding, bottom_padding, target_height, "padding")
+    left, right, tw = _four(op, w, left_padding, right_padding, target_width, "padding")
+    bottom = th - top - h if bottom is None else int(bottom)
+    right = tw - left - w if right is None else int(right)
+    if min(top, bottom, left, right) < 0:
+        raise ValueError(f"{op}: the padding ({top}, {bottom}, {left}, {right}) must be non-negative for images of "
+                         f"shape {tuple(x.shape)}")
+    y = _core.pad(x, [(0, 0), (top, bottom), (left, right), (0, 0)], "constant", 0.0)
+    return _unbatch(y, single)
+
+
+def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
+    """Patches of ``size`` as channels: (N, H', W', ph * pw * C), each patch flattened row-major."""
+    op = "extract_patches"
+    _check_format(op, data_format)
+    x, single = _batched(op, images)
+    ph, pw = (int(size), int(size)) if isinstance(size, int) else (int(size[0]), int(size[1]))
+    c = x.shape[-1]
+    n = ph * pw * c
+    kernel = _core.reshape(_core.eye(n, n, 0, x.dtype), (ph, pw, c, n))
+    y = _ops.conv(x, kernel, strides=(ph, pw) if strides is None else strides, padding=padding,
+                  dilation_rate=dilation_rate)
+    return _unbatch(y, single)
+
+
+def rgb_to_grayscale(images, data_format=None):
+    """``0.2989 R + 0.587 G + 0.114 B``, keeping a channel axis of 1."""
+    op = "rgb_to_grayscale"
+    _check_format(op, data_format)
+    x = _ops.convert_to_tensor(images)
+    if x.ndim not in (3, 4) or x.shape[-1] != 3:
+        raise ValueError(f"{op}: expected images with 3 channels last, received shape {tuple(x.shape)}")
+    xf = x if x.dtype.startswith("float") else _core.cast(x, "float32")
+    w = _ops.convert_to_tensor([0.2989, 0.5870, 0.1140], dtype=xf.dtype)
+    return _core.expand_dims(_ops.tensordot(xf, w, ([x.ndim - 1], [0])), -1)
+
+
+_sys.modules.setdefault(__name__.replace("_ops_image", "ops.image"), _sys.modules[__name__])
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"keras.ops.image.{name} is not available in ferrograd yet")
