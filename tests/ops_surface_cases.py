@@ -18,6 +18,9 @@ IMG = _rng.uniform(0, 1, (2, 4, 6, 3)).astype(np.float32)
 PROB = _rng.uniform(0.05, 0.95, (3, 6)).astype(np.float32)
 LABELS = (_rng.uniform(0, 1, (3, 6)) > 0.5).astype(np.float32)
 SEQ = np.array([1.0, 2.0, 2.0, 5.0, 9.0], np.float32)
+NANS = np.array([[np.nan, 1.0, 3.0], [2.0, np.nan, 0.0]], np.float32)
+DW = _rng.standard_normal((3, 3, 3, 2)).astype(np.float32)
+PW = _rng.standard_normal((1, 1, 6, 4)).astype(np.float32)
 
 ACTIVATIONS = [
     ("celu", lambda act: act.celu(X, alpha=0.7)),
@@ -115,6 +118,15 @@ OPS = [
     ("depth_to_space", lambda o: o.depth_to_space(np.tile(IMG, (1, 1, 1, 4))[:, :, :, :12], 2)),
     ("space_to_depth", lambda o: o.space_to_depth(IMG, 2)),
     ("psnr", lambda o: o.psnr(IMG, IMG * np.float32(0.9), 1.0)),
+    ("ldexp", lambda o: o.ldexp(A, np.array([1, 2, -1, 0], np.int32))),
+    ("vander", lambda o: o.vander(SEQ[:4])), ("vander_increasing", lambda o: o.vander(SEQ[:4], 3, increasing=True)),
+    ("nanargmax", lambda o: o.nanargmax(NANS, axis=1)), ("nanargmin", lambda o: o.nanargmin(NANS, axis=0)),
+    ("hamming", lambda o: o.hamming(7)), ("hanning", lambda o: o.hanning(6)), ("bartlett", lambda o: o.bartlett(7)),
+    ("blackman", lambda o: o.blackman(6)),
+    ("correlate_valid", lambda o: o.correlate(SEQ, A[0])), ("correlate_same", lambda o: o.correlate(SEQ, A[0], "same")),
+    ("correlate_full", lambda o: o.correlate(SEQ, A[0, :3], "full")), ("corrcoef", lambda o: o.corrcoef(A)),
+    ("batch_normalization", lambda o: o.batch_normalization(X, X[1], POS[0], -1, offset=X[2], scale=POS[1])),
+    ("separable_conv", lambda o: o.separable_conv(IMG, DW, PW, padding="same")),
 ]
 
 IMAGE = [

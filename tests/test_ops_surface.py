@@ -217,6 +217,13 @@ GRADS = [
     ("slice", lambda t: ops.slice(t, (1, 1), (2, 2)), _G), ("psnr", lambda t: ops.psnr(t, t * t, 2.0), _G),
     ("sparse_categorical_crossentropy", lambda t: ops.sparse_categorical_crossentropy(
         np.array([0, 3, 1]), t, from_logits=True), _G),
+    ("ldexp", lambda t: ops.ldexp(t, np.array([1, -2, 0, 3])), _G),
+    ("vander", lambda t: ops.vander(t[0], 3), _G), ("correlate", lambda t: ops.correlate(t[0], t[1, :3], "same"), _G),
+    ("corrcoef", ops.corrcoef, _G),
+    ("batch_normalization", lambda t: ops.batch_normalization(t, t[0], t[1] * t[1] + 0.5, 1, offset=t[2],
+                                                              scale=t[0]), _G),
+    ("separable_conv", lambda t: ops.separable_conv(ops.reshape(t, (1, 3, 4, 1)), ops.reshape(t[0], (2, 2, 1, 1)),
+                                                    ops.reshape(t[1, :2], (1, 1, 1, 2)), padding="same"), _G),
     ("depth_to_space", lambda t: ops.depth_to_space(ops.reshape(t, (1, 1, 3, 4)), 2), _G),
     ("space_to_depth", lambda t: ops.space_to_depth(ops.reshape(t, (1, 2, 6, 1)), 2), _G),
 ]
@@ -234,6 +241,14 @@ def test_image_ops_gradients():
     gradcheck(lambda t: ops.image.pad_images(t, 1, 0, 1, 2), img)
     gradcheck(lambda t: ops.image.crop_images(t, 1, 1, 1, 1), img)
     gradcheck(lambda t: ops.image.rgb_to_grayscale(t[..., :1] * ops.ones((1, 1, 1, 3), "float64")), img)
+
+
+def test_argpartition_partitions():
+    x = np.random.default_rng(2).standard_normal((4, 9)).astype(np.float32)
+    idx = ops.argpartition(x, 3).numpy()
+    part = np.take_along_axis(x, idx, -1)
+    assert (part[:, :3] <= part[:, 3:4]).all() and (part[:, 4:] >= part[:, 3:4]).all()
+    assert idx.dtype == np.int32 and sorted(idx[0].tolist()) == list(range(9))
 
 
 # ---- house errors --------------------------------------------------------------------------------------

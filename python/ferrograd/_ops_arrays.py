@@ -615,3 +615,131 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - keras.ops argu
         raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
     return out if keepdims else _core.squeeze(out, (r, c))
 
+
+
+# ---- more NumPy names ------------------------------------------------------------------------------
+__all__ += ["ldexp", "vander", "nanargmax", "nanargmin", "argpartition", "hamming", "hanning", "bartlett",
+            "blackman", "correlate", "corrcoef"]
+
+
+def ldexp(x1, x2):
+    """``x1 * 2**x2`` (``x2`` integer; powers of two are exact)."""
+    x2 = _t(x2)
+    if x2.dtype in _FLOATS:
+        raise TypeError(f"ldexp: x2 must be an integer tensor, received dtype {x2.dtype}")
+    a = _f(x1)
+    return _b(a, _b(_core.full((), 2.0, a.dtype), _core.cast(x2, a.dtype), "power"), "multiply")
+
+
+def vander(x, N=None, increasing=False):
+    """Columns ``x**(N-1), ..., x**0`` (``x**0, ...`` when ``increasing``)."""
+    x = _t(x)
+    if x.ndim != 1:
+        raise ValueError(f"vander: x must be 1-D, received shape {tuple(x.shape)}")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise ValueError(f"vander: N must be non-negative, received N={N}")
+    p = _core.arange(0.0, float(n), 1.0, x.dtype)
+    if not increasing:
+        p = _core.flip(p, 0)
+    return _b(_core.reshape(x, (x.shape[0], 1)), _core.reshape(p, (1, n)), "power")
+
+
+def nanargmax(x, axis=None, keepdims=False):
+    """argmax ignoring NaN (NaN counts as -inf; an all-NaN slice gives its first index)."""
+    from ._ops_more import _nan_fill_value
+
+    return _core.argextreme(_nan_fill_value(x, float("-inf")), True, axis, keepdims)
+
+
+def nanargmin(x, axis=None, keepdims=False):
+    from ._ops_more import _nan_fill_value
+
+    return _core.argextreme(_nan_fill_value(x, float("inf")), False, axis, keepdims)
+
+
+def argpartition(x, kth, axis=-1):
+    """Indices that partition ``x`` around its ``kth`` element along ``axis``; the full stable argsort
+    is one valid answer (it is what this returns, int32)."""
+    from .ops import argsort as _argsort
+
+    x = _t(x)
+    n = x.shape[_norm_axis(axis, x.ndim)] if x.ndim else 1
+    if not -n <= int(kth) < n:
+        raise ValueError(f"argpartition: kth={kth} is out of bounds for an axis of size {n}")
+    return _argsort(x, axis)
+
+
+def _window(op, M, terms):
+    """``sum_i c_i cos(2 pi i n / (M - 1))`` for n in [0, M) (NumPy's generalized cosine windows)."""
+    M = int(M)
+    if M < 1:
+        return _core.full((0,), 0.0, "float32")
+    if M == 1:
+        return _core.full((1,), 1.0, "float32")
+    n = _core.arange(0.0, float(M), 1.0, "float32")
+    out = None
+    for i, c in enumerate(terms):
+        term = _core.full((M,), float(c), "float32") if i == 0 else _b(
+            _u(_b(n, 2.0 * _math.pi * i / (M - 1), "multiply"), "cos"), float(c), "multiply")
+        out = term if out is None else _b(out, term, "add")
+    return out
+
+
+def hamming(x):
+    return _window("hamming", x, (0.54, -0.46))
+
+
+def hanning(x):
+    return _window("hanning", x, (0.5, -0.5))
+
+
+def blackman(x):
+    return _window("blackman", x, (0.42, -0.5, 0.08))
+
+
+def bartlett(x):
+    """The triangular window ``1 - |2 n / (M - 1) - 1|``."""
+    M = int(x)
+    if M < 1:
+        return _core.full((0,), 0.0, "float32")
+    if M == 1:
+        return _core.full((1,), 1.0, "float32")
+    n = _core.arange(0.0, float(M), 1.0, "float32")
+    tri = _u(_b(_b(n, 2.0 / (M - 1), "multiply"), 1.0, "subtract"), "abs")
+    return _b(_u(tri, "negative"), 1.0, "add")
+
+
+def correlate(x1, x2, mode="valid"):
+    """Cross-correlation of two 1-D tensors, ``c[k] = sum_n x1[n + k] x2[n]`` (NumPy's), as one 1-D
+    convolution."""
+    if mode not in ("valid", "same", "full"):
+        raise ValueError(f"correlate: mode must be 'valid', 'same' or 'full', received {mode!r}")
+    a, v = _f(x1), _f(x2)
+    if a.ndim != 1 or v.ndim != 1:
+        raise ValueError(f"correlate: expected 1-D inputs, received shapes {tuple(a.shape)} and {tuple(v.shape)}")
+    n, k = a.shape[0], v.shape[0]
+    if k > n:
+        if mode == "same":
+            raise ValueError("correlate: mode='same' needs len(x1) >= len(x2)")
+        return _core.flip(correlate(v, a, mode), 0)
+    lo, hi = {"valid": (0, 0), "same": (k // 2, k - 1 - k // 2), "full": (k - 1, k - 1)}[mode]
+    ap = _core.pad(a, [(lo, hi)], "constant", 0.0) if lo or hi else a
+    y = _core.conv(_core.reshape(ap, (1, n + lo + hi, 1)), _core.reshape(v, (k, 1, 1)), None, (1,), "valid", (1,),
+                   False)
+    return _core.reshape(y, (-1,))
+
+
+def corrcoef(x):
+    """Pearson correlation coefficients of the rows of ``x`` (variables in rows, as NumPy)."""
+    x = _f(x)
+    if x.ndim == 1:
+        x = _core.reshape(x, (1, x.shape[0]))
+    if x.ndim != 2:
+        raise ValueError(f"corrcoef: expected a 1-D or 2-D tensor, received shape {tuple(x.shape)}")
+    xc = _b(x, _core.reduce(x, "mean", 1, True), "subtract")
+    cov = _b(xc, _core.transpose(xc, (1, 0)), "matmul")  # (V, V), the 1/N cancels
+    d = _u(diagonal(cov), "sqrt")
+    out = _b(_b(cov, _core.reshape(d, (-1, 1)), "divide"), _core.reshape(d, (1, -1)), "divide")
+    out = _core.unary(out, "clip", -1.0, 1.0)
+    return _core.reshape(out, ()) if out.shape == (1, 1) and _t(x).ndim == 2 and x.shape[0] == 1 else out

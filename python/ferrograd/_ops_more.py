@@ -27,7 +27,7 @@ ELEMENTWISE = ["log2", "log10", "exp2", "tan", "sinh", "cosh", "cbrt", "trunc", 
                "logaddexp", "logaddexp2", "hypot", "heaviside", "fmax", "fmin", "divide_no_nan", "isclose",
                "copy", "real", "imag", "conj", "conjugate", "isreal"]
 NN = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "multi_hot",
-      "depth_to_space", "space_to_depth", "psnr"]
+      "depth_to_space", "space_to_depth", "psnr", "batch_normalization", "separable_conv"]
 __all__ = ACTIVATIONS + ELEMENTWISE + ["allclose"] + NN
 
 
@@ -237,6 +237,14 @@ def sinc(x):
 
 def erfc(x):
     return _u(_b(_u(_f(x), "erf"), 1.0, "subtract"), "negative")  # 1 - erf(x)
+
+
+def _nan_fill_value(x, value):
+    """``x`` with NaN replaced by ``value`` (unchanged for integer tensors)."""
+    x = _t(x)
+    if x.dtype not in _FLOATS:
+        return x
+    return _core.where(_b(x, x, "not_equal"), _core.full((), float(value), x.dtype), x)
 
 
 def isnan(x):
@@ -468,3 +476,31 @@ def psnr(x1, x2, max_val):
         raise ValueError(f"psnr: x1 and x2 must have the same shape, received {tuple(a.shape)} and {tuple(b.shape)}")
     mse = _core.reduce(_u(_b(a, b, "subtract"), "square"), "mean", None, False)
     return _b(20.0 * _math.log10(float(max_val)), _b(log10(mse), 10.0, "multiply"), "subtract")
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """``(x - mean) / sqrt(variance + epsilon) * scale + offset`` with the statistics (size of ``axis``)
+    broadcast along ``axis`` (Keras' op)."""
+    x = _f(x)
+    a = _norm_axis(axis, x.ndim)
+    shape = [1] * x.ndim
+    shape[a] = x.shape[a]
+
+    def bc(v):
+        return None if v is None else _core.reshape(_f(v), tuple(shape))
+
+    mean, variance, offset, scale = bc(mean), bc(variance), bc(offset), bc(scale)
+    inv = _u(_b(variance, float(epsilon), "add"), "rsqrt")
+    if scale is not None:
+        inv = _b(inv, scale, "multiply")
+    y = _b(_b(x, mean, "subtract"), inv, "multiply")
+    return y if offset is None else _b(y, offset, "add")
+
+
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1):
+    """A depthwise convolution followed by a 1x1 convolution (Keras' op)."""
+    from .ops import conv, depthwise_conv
+
+    y = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    return conv(y, pointwise_kernel, 1, "valid", data_format, 1)

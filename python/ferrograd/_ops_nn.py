@@ -10,10 +10,11 @@ __all__ = ["relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish", 
            "celu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "log_sigmoid", "soft_shrink",
            "hard_shrink", "tanh_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "threshold",
            "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "multi_hot",
-           "depth_to_space", "space_to_depth", "psnr"]
+           "depth_to_space", "space_to_depth", "psnr", "batch_normalization", "separable_conv"]
 
 from .ops import (  # noqa: E402 - the names themselves; this module only groups them
     average_pool,
+    batch_normalization,
     binary_crossentropy,
     categorical_crossentropy,
     celu,
@@ -44,6 +45,7 @@ from .ops import (  # noqa: E402 - the names themselves; this module only groups
     relu6,
     rms_normalization,
     selu,
+    separable_conv,
     sigmoid,
     silu,
     soft_shrink,

@@ -1013,7 +1013,8 @@ __all__ += _more_all + _arrays_all
 # real tensors pays a fraction of a microsecond and its own errors are never swallowed.
 
 _NOT_SYMBOLIC = {"convert_to_numpy", "shape", "ndim", "size", "dtype", "zeros", "ones", "full",
-                 "arange", "eye", "identity", "linspace", "tri", "empty", "logspace", "geomspace", "is_tensor"}
+                 "arange", "eye", "identity", "linspace", "tri", "empty", "logspace", "geomspace", "is_tensor",
+                 "hamming", "hanning", "bartlett", "blackman"}
 
 
 def _symbolic_aware(fn, name):

@@ -980,4 +980,37 @@ RULES.update({
 })
 
 
+def _vander(x, N=None, increasing=False):
+    n = _shape(x)[0] if N is None else int(N)
+    return _spec((_shape(x)[0], n), _dtype(x))
+
+
+def _correlate(x1, x2, mode="valid"):
+    n, k = _shape(x1)[0], _shape(x2)[0]
+    if n is None or k is None:
+        return _floating(_spec((None,), _dtype(x1)))
+    size = {"valid": max(n, k) - min(n, k) + 1, "same": max(n, k), "full": n + k - 1}[mode]
+    return _floating(_spec((size,), _dtype(x1)))
+
+
+def _corrcoef(x):
+    shape = _shape(x)
+    v = 1 if len(shape) == 1 else shape[0]
+    return _floating(_spec((v, v), _dtype(x)))
+
+
+def _separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                    dilation_rate=1):
+    y = _depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    return _conv(y, pointwise_kernel)
+
+
+RULES.update({
+    "ldexp": _binary("ldexp", floating=True), "vander": _vander, "nanargmax": _reduction("nanargmax", "index"),
+    "nanargmin": _reduction("nanargmin", "index"), "argpartition": lambda x, kth, axis=-1: _spec(_shape(x), "int32"),
+    "correlate": _correlate, "corrcoef": _corrcoef, "separable_conv": _separable_conv,
+    "batch_normalization": lambda x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3: _floating(x),
+})
+
+
 __all__ = ["RULES", "broadcast_shapes", "deconv_length", "parse_einsum"]
