@@ -127,6 +127,12 @@ OPS = [
     ("correlate_full", lambda o: o.correlate(SEQ, A[0, :3], "full")), ("corrcoef", lambda o: o.corrcoef(A)),
     ("batch_normalization", lambda o: o.batch_normalization(X, X[1], POS[0], -1, offset=X[2], scale=POS[1])),
     ("separable_conv", lambda o: o.separable_conv(IMG, DW, PW, padding="same")),
+    ("nanmedian", lambda o: o.nanmedian(NANS, axis=1)),
+    ("nanquantile", lambda o: o.nanquantile(NANS, 0.3, axis=0)),
+    ("nanpercentile", lambda o: o.nanpercentile(NANS, np.array([20.0, 70.0]), axis=1, method="nearest")),
+    ("adaptive_average_pool", lambda o: o.adaptive_average_pool(IMG, (3, 4))),
+    ("adaptive_max_pool", lambda o: o.adaptive_max_pool(IMG, (2, 4))),
+    ("adaptive_average_pool_1d", lambda o: o.adaptive_average_pool(IMG[:, 0], 4)),
 ]
 
 IMAGE = [

@@ -217,6 +217,10 @@ GRADS = [
     ("slice", lambda t: ops.slice(t, (1, 1), (2, 2)), _G), ("psnr", lambda t: ops.psnr(t, t * t, 2.0), _G),
     ("sparse_categorical_crossentropy", lambda t: ops.sparse_categorical_crossentropy(
         np.array([0, 3, 1]), t, from_logits=True), _G),
+    ("nanquantile", lambda t: ops.nanquantile(ops.where(t > 1.0, np.nan, t), 0.4, axis=1), _G),
+    ("nanmedian", lambda t: ops.nanmedian(ops.where(t > 1.0, np.nan, t), axis=0), _G),
+    ("adaptive_average_pool", lambda t: ops.adaptive_average_pool(ops.reshape(t, (1, 3, 4, 1)), (2, 3)), _G),
+    ("adaptive_max_pool", lambda t: ops.adaptive_max_pool(ops.reshape(t, (1, 3, 4, 1)), (2, 3)), _G),
     ("ldexp", lambda t: ops.ldexp(t, np.array([1, -2, 0, 3])), _G),
     ("vander", lambda t: ops.vander(t[0], 3), _G), ("correlate", lambda t: ops.correlate(t[0], t[1, :3], "same"), _G),
     ("corrcoef", ops.corrcoef, _G),

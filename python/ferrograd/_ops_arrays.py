@@ -743,3 +743,113 @@ def corrcoef(x):
     out = _b(_b(cov, _core.reshape(d, (-1, 1)), "divide"), _core.reshape(d, (1, -1)), "divide")
     out = _core.unary(out, "clip", -1.0, 1.0)
     return _core.reshape(out, ()) if out.shape == (1, 1) and _t(x).ndim == 2 and x.shape[0] == 1 else out
+
+
+# -- NaN-ignoring order statistics: the composed sort puts NaN last, so row r's valid values are its
+# first n_r sorted entries; the interpolation positions are tensors (one per row), read with gathers.
+__all__ += ["nanquantile", "nanpercentile", "nanmedian"]
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """``quantile`` ignoring NaN (NaN where a slice holds only NaN)."""
+    from .ops import sort as _sort
+
+    if method not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"nanquantile: method must be linear, lower, higher, nearest or midpoint; received "
+                         f"{method!r}")
+    x = _f(x)
+    nd = x.ndim
+    axes = list(range(nd)) if axis is None else [
+        _norm_axis(a, nd) for a in (axis if isinstance(axis, (list, tuple)) else [axis])]
+    rest = [a for a in range(nd) if a not in axes]
+    lead = tuple(x.shape[a] for a in rest)
+    xm = _core.reshape(_core.transpose(x, rest + axes), lead + (-1,))
+    n = xm.shape[-1]
+    s = _sort(xm, -1)
+    count = _core.reduce(_core.cast(_core.logical_not(isnan(xm)), x.dtype), "sum", -1, True)  # (..., 1)
+    empty = _b(count, 0.0, "equal")
+    qv = _np.asarray(q.numpy() if isinstance(q, Tensor) else q, dtype=_np.float64)
+    if ((qv < 0) | (qv > 1)).any():
+        raise ValueError(f"nanquantile: q must be in [0, 1], received {q}")
+    last = _b(_b(count, 1.0, "subtract"), 0.0, "maximum")
+
+    def gather(pos):
+        idx = _core.cast(_core.unary(pos, "clip", 0.0, float(max(n - 1, 0))), "int64")
+        return _core.take_along_axis(s, idx, -1)
+
+    outs = []
+    for qi in _np.atleast_1d(qv).tolist():
+        pos = _b(last, qi, "multiply")
+        lo, hi = _u(pos, "floor"), _u(pos, "ceil")
+        if method == "lower":
+            v = gather(lo)
+        elif method == "higher":
+            v = gather(hi)
+        elif method == "nearest":
+            v = gather(_u(pos, "round"))
+        elif method == "midpoint":
+            v = _b(_b(gather(lo), gather(hi), "add"), 0.5, "multiply")
+        else:
+            v_lo = gather(lo)
+            v = _b(v_lo, _b(_b(gather(hi), v_lo, "subtract"), _b(pos, lo, "subtract"), "multiply"), "add")
+        v = _core.where(empty, _core.full((), float("nan"), x.dtype), v)  # (..., 1)
+        if keepdims:
+            v = _core.reshape(v, tuple(1 if a in axes else x.shape[a] for a in range(nd)))
+        else:
+            v = _core.reshape(v, lead)
+        outs.append(v)
+    return outs[0] if qv.ndim == 0 else _core.stack(outs, 0)
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    qa = _np.asarray(q.numpy() if isinstance(q, Tensor) else q, dtype=_np.float64) / 100.0
+    return nanquantile(x, qa if qa.ndim else float(qa), axis, method, keepdims)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    return nanquantile(x, 0.5, axis, "linear", keepdims)
+
+
+# -- adaptive pooling (PyTorch's bins: bin i spans [floor(i L / out), ceil((i + 1) L / out)))
+__all__ += ["adaptive_average_pool", "adaptive_max_pool"]
+
+
+def _adaptive(op, kind, inputs, output_size, data_format):
+    from .ops import _check_data_format
+
+    x = _t(inputs)
+    _check_data_format(op, data_format)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected a 3-D (N, L, C) or 4-D (N, H, W, C) input, received shape "
+                         f"{tuple(x.shape)}")
+    nsp = x.ndim - 2
+    sizes = (int(output_size),) * nsp if isinstance(output_size, int) else tuple(int(v) for v in output_size)
+    if len(sizes) != nsp or min(sizes) < 1:
+        raise ValueError(f"{op}: output_size must be a positive int or {nsp} positive ints, received "
+                         f"output_size={output_size!r}")
+    red = "mean" if kind == "average" else "max"
+    for i, out in enumerate(sizes):
+        ax = 1 + i
+        length = x.shape[ax]
+        if length % out == 0:  # equal bins: one reshape and one reduction
+            k = length // out
+            shape = tuple(x.shape[:ax]) + (out, k) + tuple(x.shape[ax + 1:])
+            x = _core.reduce(_core.reshape(x, shape), red, ax + 1, False)
+            continue
+        parts = []
+        for b in range(out):
+            lo, hi = (b * length) // out, -(-((b + 1) * length) // out)
+            idx = _core.arange(float(lo), float(hi), 1.0, "int64")
+            parts.append(_core.reduce(_core.take(x, idx, ax), red, ax, True))
+        x = _core.concatenate(parts, ax)
+    return x
+
+
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed ``output_size`` (channels_last), with PyTorch/Keras bins."""
+    return _adaptive("adaptive_average_pool", "average", inputs, output_size, data_format)
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed ``output_size`` (channels_last), with PyTorch/Keras bins."""
+    return _adaptive("adaptive_max_pool", "max", inputs, output_size, data_format)

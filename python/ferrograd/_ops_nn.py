@@ -10,9 +10,12 @@ __all__ = ["relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish", 
            "celu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "log_sigmoid", "soft_shrink",
            "hard_shrink", "tanh_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "threshold",
            "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "multi_hot",
-           "depth_to_space", "space_to_depth", "psnr", "batch_normalization", "separable_conv"]
+           "depth_to_space", "space_to_depth", "psnr", "batch_normalization", "separable_conv",
+           "adaptive_average_pool", "adaptive_max_pool"]
 
 from .ops import (  # noqa: E402 - the names themselves; this module only groups them
+    adaptive_average_pool,
+    adaptive_max_pool,
     average_pool,
     batch_normalization,
     binary_crossentropy,

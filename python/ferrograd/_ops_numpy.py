@@ -19,14 +19,14 @@ __all__ = [
     "isneginf", "isposinf", "isreal", "kron", "ldexp", "less", "less_equal", "linspace", "log", "log10",
     "log1p", "log2", "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or", "logical_xor",
     "logspace", "matmul", "max", "maximum", "mean", "median", "meshgrid", "min", "minimum", "mod", "moveaxis",
-    "multiply", "nan_to_num", "nanargmax", "nanargmin", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod",
-    "nanstd", "nansum", "nanvar", "ndim", "negative", "nonzero", "not_equal", "ones", "ones_like", "outer",
-    "pad", "percentile", "power", "prod", "ptp", "quantile", "rad2deg", "ravel", "real", "reciprocal", "repeat",
-    "reshape", "roll", "rot90", "round", "searchsorted", "select", "sign", "signbit", "sin", "sinc", "sinh",
-    "size", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take",
-    "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose", "trapezoid", "tri", "tril",
-    "triu", "true_divide", "trunc", "unravel_index", "vander", "var", "vdot", "vsplit", "vstack", "where",
-    "zeros", "zeros_like"
+    "multiply", "nan_to_num", "nanargmax", "nanargmin", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin",
+    "nanpercentile", "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "ndim", "negative", "nonzero",
+    "not_equal", "ones", "ones_like", "outer", "pad", "percentile", "power", "prod", "ptp", "quantile",
+    "rad2deg", "ravel", "real", "reciprocal", "repeat", "reshape", "roll", "rot90", "round", "searchsorted",
+    "select", "sign", "signbit", "sin", "sinc", "sinh", "size", "sort", "split", "sqrt", "square", "squeeze",
+    "stack", "std", "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot",
+    "tile", "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_divide", "trunc", "unravel_index",
+    "vander", "var", "vdot", "vsplit", "vstack", "where", "zeros", "zeros_like"
 ]
 
 from .ops import (  # noqa: E402 - the names themselves; this module only groups them
@@ -148,8 +148,11 @@ from .ops import (  # noqa: E402 - the names themselves; this module only groups
     nancumsum,
     nanmax,
     nanmean,
+    nanmedian,
     nanmin,
+    nanpercentile,
     nanprod,
+    nanquantile,
     nanstd,
     nansum,
     nanvar,

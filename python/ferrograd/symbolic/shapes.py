@@ -1013,4 +1013,17 @@ RULES.update({
 })
 
 
+def _adaptive_pool(inputs, output_size, data_format=None):
+    x = _shape(inputs)
+    n = len(x) - 2
+    if n not in (1, 2):
+        raise ValueError(f"adaptive pool: expected a 3-D or 4-D input, received shape {x}")
+    sizes = _tuple(output_size, n)
+    return _spec((x[0],) + sizes + (x[-1],), _dtype(inputs))
+
+
+RULES.update({"nanquantile": _quantile, "nanpercentile": _quantile, "nanmedian": _median,
+              "adaptive_average_pool": _adaptive_pool, "adaptive_max_pool": _adaptive_pool})
+
+
 __all__ = ["RULES", "broadcast_shapes", "deconv_length", "parse_einsum"]
