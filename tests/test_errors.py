@@ -184,31 +184,43 @@ CASES = [
     ("callback_missing", "fg.callbacks.SwapEMAWeights", "AttributeError",
      ["keras.callbacks.SwapEMAWeights", "not available in ferrograd yet"]),
     # fused attention kernel (fg._core.dot_product_attention)
-    ("attn_heads", "fg._core.dot_product_attention(fg.ones((1, 2, 3, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)))",
+    ("attn_heads", "fg._core.dot_product_attention(fg.ones((1, 2, 3, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)))",
      "ValueError", ["dot_product_attention", "multiple", "(1, 2, 3, 4)", "(1, 5, 2, 4)"]),
-    ("attn_head_size", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 8)), fg.ones((1, 5, 2, 8)))",
+    ("attn_head_size", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 8)), "
+     "fg.ones((1, 5, 2, 8)))",
      "ValueError", ["dot_product_attention", "H=4", "H=8"]),
-    ("attn_kv_shape", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 6, 2, 4)))",
+    ("attn_kv_shape", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 6, 2, 4)))",
      "ValueError", ["dot_product_attention", "(1, 5, 2, 4)", "(1, 6, 2, 4)"]),
-    ("attn_batch", "fg._core.dot_product_attention(fg.ones((2, 2, 2, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)))",
+    ("attn_batch", "fg._core.dot_product_attention(fg.ones((2, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)))",
      "ValueError", ["dot_product_attention", "batch"]),
     ("attn_rank", "fg._core.dot_product_attention(fg.ones((2, 2, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)))",
      "ValueError", ["dot_product_attention", "rank 4", "(2, 2, 4)"]),
-    ("attn_int", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4), dtype='int32'), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)))",
+    ("attn_int", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4), dtype='int32'), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)))",
      "TypeError", ["dot_product_attention", "int32", "float32"]),
-    ("attn_mixed_dtype", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4), dtype='float64'), fg.ones((1, 5, 2, 4)))",
+    ("attn_mixed_dtype", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), "
+     "fg.ones((1, 5, 2, 4), dtype='float64'), fg.ones((1, 5, 2, 4)))",
      "TypeError", ["dot_product_attention", "one dtype"]),
-    ("attn_mask_shape", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)), mask=fg.ones((3, 5), dtype='bool'))",
+    ("attn_mask_shape", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)), mask=fg.ones((3, 5), dtype='bool'))",
      "ValueError", ["dot_product_attention", "mask", "(3, 5)", "(1, 2, 2, 5)"]),
-    ("attn_bias_shape", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)), bias=fg.ones((2, 4)))",
+    ("attn_bias_shape", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)), bias=fg.ones((2, 4)))",
      "ValueError", ["dot_product_attention", "bias", "(2, 4)"]),
-    ("attn_mask_dtype", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)), mask=fg.ones((2, 5)))",
+    ("attn_mask_dtype", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)), mask=fg.ones((2, 5)))",
      "TypeError", ["dot_product_attention", "mask", "bool"]),
-    ("attn_dropout_range", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)), dropout_rate=1.5)",
+    ("attn_dropout_range", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)), dropout_rate=1.5)",
      "ValueError", ["dot_product_attention", "dropout_rate", "1.5"]),
-    ("attn_dropout", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)), dropout_rate=0.5)",
+    ("attn_dropout", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)), dropout_rate=0.5)",
      "NotImplementedError", ["dot_product_attention", "dropout"]),
-    ("attn_scale", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), fg.ones((1, 5, 2, 4)), scale=float('inf'))",
+    ("attn_scale", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)), scale=float('inf'))",
      "ValueError", ["dot_product_attention", "scale"]),
 ]
 
