@@ -6,7 +6,8 @@ Usage (repository root, ferrograd installed, PyTorch optional but needed for the
     python benches/bench_attention.py --rounds 7 --only decode
 
 Cases: B=4, N=8, H=64, S=T=512/2048, causal and not, forward and forward+backward; decode: one
-query against a 4096-long cache, 32 heads of 128 (B=1), forward only. float32 throughout.
+query against a 4096-long cache, 32 heads of 128 (B=1), forward only; LayerNorm forward+backward
+(`_core.layer_norm` vs torch.nn.LayerNorm) on three (rows, features) shapes. float32 throughout.
 
 Method (../shared/PERF-NOTES.md, "Measuring side by side"): both libraries pinned to the same
 thread count; the libraries alternate round by round with a PAUSE_S sleep before each (OpenMP
@@ -110,6 +111,49 @@ def main() -> None:
         if ARGS.only and ARGS.only not in case[0]:
             continue
         _run_case(rng, gemm, *case)
+    for shape in ((4096, 512), (2048, 768), (16384, 1024)):
+        name = f"layer_norm {shape[0]}x{shape[1]} fwd+bwd"
+        if ARGS.only and ARGS.only not in name:
+            continue
+        _run_layer_norm(rng, name, shape)
+
+
+def _run_layer_norm(rng, name, shape):
+    """fused LayerNorm (gamma, beta, eps 1e-3) vs torch.nn.LayerNorm; backward with a given g."""
+    c = shape[1]
+    x = rng.standard_normal(shape).astype(np.float32)
+    go = rng.standard_normal(shape).astype(np.float32)
+    fx, fgo = fg.tensor(x), fg.tensor(go)
+    fgm = fg.tensor(np.ones(c, np.float32), requires_grad=True)
+    fb = fg.tensor(np.zeros(c, np.float32), requires_grad=True)
+
+    def ours():
+        a = fx.detach()
+        a.requires_grad = True
+        _core.layer_norm(a, fgm, fb, 1e-3).backward(fgo)
+
+    fns = {"fg": ours}
+    if torch is not None:
+        ln = torch.nn.LayerNorm(c, eps=1e-3)
+        tx, tgo = torch.from_numpy(x), torch.from_numpy(go)
+
+        def theirs():
+            ln(tx.detach().requires_grad_()).backward(tgo)
+
+        fns["torch"] = theirs
+    for f in fns.values():
+        f()
+    res = _interleave(fns, max(ARGS.rounds, 7))
+    f_best, f_med = min(res["fg"]), statistics.median(res["fg"])
+    # traffic: forward reads x, writes y; backward reads x and g, writes dx
+    gbs = 5 * x.nbytes / f_best / 1e9
+    if torch is not None:
+        t_best, t_med = min(res["torch"]), statistics.median(res["torch"])
+        tcol = f"{t_best*1e3:8.2f}/{t_med*1e3:8.2f}"
+        ratio = f"{t_best / f_best:8.2f}x"
+    else:
+        tcol, ratio = "-", "-"
+    print(f"{name:34s} {f_best*1e3:7.2f}/{f_med*1e3:7.2f} {tcol:>18s} {ratio:>9s} {gbs:6.1f} GB/s (5 passes)")
 
 
 def _run_case(rng, gemm, name, b, t, s, n, kh, h, causal, bwd):

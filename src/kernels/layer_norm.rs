@@ -9,7 +9,7 @@
 //!
 //! Precision: row statistics and the two backward row sums accumulate in f64 (8 partial sums in
 //! a fixed tree); the variance is the two-pass form (no cancellation); the per-element maps run
-//! in the input type. Determinism: each row is computed by one task in a fixed order; dgamma and
+//! in the input type; dgamma/dbeta add runs of 32 rows in the input type, then in f64. Determinism: each row is computed by one task in a fixed order; dgamma and
 //! dbeta sum rows per block of `rows_per_block(c)` rows (a function of c only) into that block's
 //! f64 slot, and the slots are added in block order: bit-identical for any thread count.
 //!
@@ -35,34 +35,33 @@ fn tree8(p: [f64; 8]) -> f64 {
     ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]))
 }
 
+/// `sum f(v)` over a row in 8 f64 partial sums (lane l takes elements l, l + 8, ...), added
+/// in a fixed tree.
+#[inline(always)]
+fn lanes_sum<T: NormScalar>(x: &[T], f: impl Fn(f64) -> f64) -> f64 {
+    let mut p = [0f64; 8];
+    let mut it = x.chunks_exact(8);
+    for ch in &mut it {
+        for (a, &v) in p.iter_mut().zip(ch) {
+            *a += f(v.to_f64());
+        }
+    }
+    for (a, &v) in p.iter_mut().zip(it.remainder()) {
+        *a += f(v.to_f64());
+    }
+    tree8(p)
+}
+
 /// (mean, rstd) of one row; mean is 0 for RMS.
 #[inline(always)]
 fn row_stats<T: NormScalar>(x: &[T], eps: f64, rms: bool) -> (f64, f64) {
     let c = x.len().max(1) as f64;
-    let mut p = [0f64; 8];
     if rms {
-        for ch in x.chunks(8) {
-            for (a, &v) in p.iter_mut().zip(ch) {
-                let f = v.to_f64();
-                *a += f * f;
-            }
-        }
-        return (0.0, 1.0 / (tree8(p) / c + eps).sqrt());
+        return (0.0, 1.0 / (lanes_sum(x, |v| v * v) / c + eps).sqrt());
     }
-    for ch in x.chunks(8) {
-        for (a, &v) in p.iter_mut().zip(ch) {
-            *a += v.to_f64();
-        }
-    }
-    let mean = tree8(p) / c;
-    let mut q = [0f64; 8];
-    for ch in x.chunks(8) {
-        for (a, &v) in q.iter_mut().zip(ch) {
-            let d = v.to_f64() - mean;
-            *a += d * d;
-        }
-    }
-    (mean, 1.0 / (tree8(q) / c + eps).sqrt())
+    let mean = lanes_sum(x, |v| v) / c;
+    let var = lanes_sum(x, |v| (v - mean) * (v - mean)) / c;
+    (mean, 1.0 / (var + eps).sqrt())
 }
 
 #[inline(always)]
@@ -159,20 +158,36 @@ fn bwd_rows_impl<T: NormScalar>(
     stats: &[f64],
     colsums: &mut [f64],
 ) {
-    // colsums: [sum g * xhat (c), sum g (c)] for this block
+    // colsums: [sum g * xhat (c), sum g (c)] for this block, in f64; rows are first summed in
+    // the input type over runs of COL_RUN rows (short enough to keep f32 accurate), each run
+    // then added to the f64 sums, in row order.
+    const COL_RUN: usize = 32;
     let cf = c as f64;
     let mut u = vec![T::zero(); c];
+    let mut run_g = vec![T::zero(); c];
+    let mut run_b = vec![T::zero(); c];
     let mut dx = dx;
+    let rows = x.len() / c.max(1);
     for (r, (xr, gr)) in x.chunks_exact(c).zip(g.chunks_exact(c)).enumerate() {
         let (mean, rstd) = (stats[2 * r], stats[2 * r + 1]);
         let a = T::from_f64(rstd);
         let b = T::from_f64(-mean * rstd);
-        {
+        for (((sg, sb), &xv), &gv) in run_g.iter_mut().zip(run_b.iter_mut()).zip(xr).zip(gr) {
+            *sg = *sg + gv * (xv * a + b);
+            *sb = *sb + gv;
+        }
+        if (r + 1) % COL_RUN == 0 || r + 1 == rows {
             let (cg, cb) = colsums.split_at_mut(c);
-            for (((sg, sb), &xv), &gv) in cg.iter_mut().zip(cb.iter_mut()).zip(xr).zip(gr) {
-                let xh = (xv * a + b).to_f64();
-                *sg += gv.to_f64() * xh;
-                *sb += gv.to_f64();
+            for (((sg, sb), rg), rb) in cg
+                .iter_mut()
+                .zip(cb.iter_mut())
+                .zip(run_g.iter_mut())
+                .zip(run_b.iter_mut())
+            {
+                *sg += rg.to_f64();
+                *sb += rb.to_f64();
+                *rg = T::zero();
+                *rb = T::zero();
             }
         }
         let Some(dxall) = dx.as_deref_mut() else {
@@ -188,12 +203,23 @@ fn bwd_rows_impl<T: NormScalar>(
         }
         let mut p1 = [0f64; 8];
         let mut p2 = [0f64; 8];
-        for (uc, xc) in u.chunks(8).zip(xr.chunks(8)) {
+        let (mut iu, mut ix) = (u.chunks_exact(8), xr.chunks_exact(8));
+        for (uc, xc) in (&mut iu).zip(&mut ix) {
             for (((a1, a2), &uv), &xv) in p1.iter_mut().zip(p2.iter_mut()).zip(uc).zip(xc) {
                 let uf = uv.to_f64();
                 *a1 += uf;
                 *a2 += uf * (xv * a + b).to_f64();
             }
+        }
+        for (((a1, a2), &uv), &xv) in p1
+            .iter_mut()
+            .zip(p2.iter_mut())
+            .zip(iu.remainder())
+            .zip(ix.remainder())
+        {
+            let uf = uv.to_f64();
+            *a1 += uf;
+            *a2 += uf * (xv * a + b).to_f64();
         }
         let s1 = if rms { 0.0 } else { tree8(p1) / cf };
         let s2 = tree8(p2) / cf;
