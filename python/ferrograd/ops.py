@@ -936,12 +936,23 @@ def moments(x, axes, keepdims=False, synchronized=False):
     return _core.reduce(x, "mean", axes, keepdims), _core.reduce(x, "var", axes, keepdims)
 
 
+def _fused_norm_ok(x, axes, gamma, beta):
+    """Whether ``_core.layer_norm`` (last axis, weights of shape (c,)) computes this normalization."""
+    if x.ndim == 0 or list(axes) != [x.ndim - 1] or x.dtype not in ("float32", "float64"):
+        return False
+    c = x.shape[-1]
+    return _builtins.all(w is None or (isinstance(w, Tensor) and tuple(w.shape) == (c,) and w.dtype == x.dtype)
+               for w in (gamma, beta))
+
+
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
     """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` over ``axis`` (Keras' op; epsilon 1e-7 by
     default). ``rms_scaling`` reproduces Keras' deprecated path: ``x / sqrt(var + eps) * gamma``."""
     x = _t(x)
     eps = 1e-7 if epsilon is None else float(epsilon)
     axes = _axes(axis, x.ndim)
+    if not rms_scaling and _fused_norm_ok(x, axes, gamma, beta):
+        return _core.layer_norm(x, gamma, beta, eps, False)  # one fused kernel, forward and backward
     bshape = [1] * x.ndim
     for a in axes:
         bshape[a] = x.shape[a]
@@ -970,6 +981,8 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     x = _t(x)
     eps = 1e-7 if epsilon is None else float(epsilon)
     axes = _axes(axis, x.ndim)
+    if _fused_norm_ok(x, axes, scale, None):
+        return _core.layer_norm(x, scale, None, eps, True)  # one fused kernel, forward and backward
     ms = _core.reduce(_core.unary(x, "square"), "mean", tuple(axes), True)
     y = _core.binary(x, _core.unary(_core.binary(ms, eps, "add"), "rsqrt"), "multiply")
     if scale is not None:
