@@ -198,7 +198,7 @@ def test_sort_and_top_k_gradients_follow_the_elements():
     np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.0, 1.0, 10.0]])
 
 
-def test_top_k_on_long_rows_takes_k_passes():
+def test_top_k_and_sort_on_long_rows():
     x = np.random.default_rng(5).standard_normal((2, 50_000)).astype(np.float32)
     t = keras.tensor(x, requires_grad=True)
     values, idx = ops.top_k(t, 5)
@@ -207,8 +207,28 @@ def test_top_k_on_long_rows_takes_k_passes():
     np.testing.assert_array_equal(values.numpy(), np.take_along_axis(x, want, -1))
     values.sum().backward()
     assert t.grad.numpy().sum() == 10.0
-    with pytest.raises(NotImplementedError, match="sort kernel"):
-        ops.sort(t)
+    got = ops.sort(t).numpy()
+    np.testing.assert_array_equal(got, np.sort(x, axis=-1))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool"])
+def test_argsort_kernel_is_stable_and_thread_independent(dtype, threads):
+    rng = np.random.default_rng(11)
+    x = (rng.integers(0, 7, (33, 1031)) - 3).astype(dtype)
+    if dtype.startswith("float"):
+        x[rng.random(x.shape) < 0.05] = np.nan
+    outs = []
+    for n in (1, 2):
+        keras.set_num_threads(n)
+        outs.append(ops.argsort(keras.tensor(x)).numpy())
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], np.argsort(x, axis=-1, kind="stable"))
+    desc = keras._core.argsort(keras.tensor(x), True).numpy()
+    key = np.where(np.isnan(x), np.inf, x) if dtype.startswith("float") else x.astype(np.int64)
+    # descending and stable: NaN (largest) first, ties in index order
+    want = np.lexsort((np.arange(x.shape[1])[None, :].repeat(x.shape[0], 0), -np.where(
+        np.isinf(key), np.finfo(np.float64).max, key).astype(np.float64)), axis=-1)
+    np.testing.assert_array_equal(desc, want)
 
 
 def test_top_k_errors():
@@ -246,3 +266,21 @@ def test_ops_nn_namespace():
         assert getattr(nn, name) is getattr(ops, name)
     with pytest.raises(AttributeError, match="keras.ops.nn.ctc_loss"):
         nn.ctc_loss  # noqa: B018
+
+
+@pytest.mark.parametrize("k", [1, 7, 256, 257, 1000])
+def test_top_k_kernel_equals_the_stable_order(k, threads):
+    rng = np.random.default_rng(k)
+    x = rng.integers(-20, 20, (5, 3001)).astype(np.float32)  # many ties
+    x[:, ::101] = np.nan
+    for data in (x, np.sort(x, axis=-1), -np.sort(x, axis=-1)):  # shuffled, ascending, descending
+        want = np.lexsort((np.broadcast_to(np.arange(data.shape[1]), data.shape),
+                           -np.nan_to_num(data, nan=np.inf)), axis=-1)[:, :k]
+        got = []
+        for n in (1, 2):
+            keras.set_num_threads(n)
+            v, i = ops.top_k(keras.tensor(data), k)
+            got.append(i.numpy())
+        np.testing.assert_array_equal(got[0], got[1])
+        np.testing.assert_array_equal(got[0], want)
+        np.testing.assert_array_equal(v.numpy(), np.take_along_axis(data, want, -1))

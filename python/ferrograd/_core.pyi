@@ -201,3 +201,8 @@ def layer_norm(
 def batch_norm_train(x: _TensorLike, gamma: _TensorLike, beta: _TensorLike, epsilon: float) -> Tuple[Tensor, Tensor, Tensor]:
     """Fused training-mode batch normalization over every axis but the last: ``(y, mean, biased var)``."""
     ...
+
+def argsort(x: _TensorLike, descending: bool = False, k: Optional[int] = None) -> Tensor:
+    """Stable argsort of the last axis (int64 indices); NaN sorts as the largest value. With ``k``,
+    the first k indices of that order (a selection, not a full sort)."""
+    ...

@@ -505,11 +505,10 @@ def nancumsum(x, axis=None, dtype=None):
     return _core.cumsum(x, axis)
 
 
-# -- order statistics (on the composed sort of ops.sort)
+# -- order statistics (on ops.sort)
 def quantile(x, q, axis=None, method="linear", keepdims=False):
     """The ``q``-th quantiles (``q`` in [0, 1]) along ``axis`` with NumPy's interpolation ``method``
-    (linear, lower, higher, nearest, midpoint), from ``ops.sort`` (composed by comparisons; rows up
-    to 4096 elements)."""
+    (linear, lower, higher, nearest, midpoint), from ``ops.sort``."""
     from .ops import sort as _sort
 
     if method not in ("linear", "lower", "higher", "nearest", "midpoint"):

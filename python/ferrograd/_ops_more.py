@@ -154,7 +154,7 @@ def threshold(x, threshold, default_value):  # noqa: A002 - keras.ops argument n
 
 def sparsemax(x, axis=-1):
     """Sparsemax (Martins & Astudillo 2016) along ``axis``: the Euclidean projection onto the simplex.
-    Uses the composed sort of ``ops.sort`` (pairwise comparisons, rows up to 4096)."""
+    Uses ``ops.sort`` (the Rust argsort kernel)."""
     from .ops import sort as _sort
 
     x = _f(x)

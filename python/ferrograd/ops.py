@@ -833,37 +833,13 @@ def triu(x, k=0):
 
 
 # -- sorting
-# There is no sort kernel in the Rust core yet: the order is computed from pairwise comparisons
-# (an element's rank is the number of elements before it, ties broken by position, so the order
-# is stable), which costs O(n^2) time and memory per row. Rows longer than _SORT_MAX_N raise rather
-# than allocate n^2; a Rust sort kernel lifts the limit.
-_SORT_MAX_N = 4096
+# One Rust kernel (stable argsort of the last axis, NaN largest, O(n log n) per row, rows across
+# threads); sort and top_k gather with its indices, so their gradients follow the elements.
 
 
 def _argsort_last(x, descending):
-    """Stable argsort along the last axis (int64), from pairwise comparisons."""
-    n = x.shape[-1]
-    if n > _SORT_MAX_N:
-        raise NotImplementedError(f"sort/argsort/top_k: rows of {n} elements are longer than the composed "
-                                  f"sort supports ({_SORT_MAX_N}); ferrograd has no sort kernel yet")
-    if n == 0:
-        return _core.full(tuple(x.shape), 0.0, "int64")
-    xi = _core.expand_dims(x, -1)  # (..., n_i, 1)
-    xj = _core.expand_dims(x, -2)  # (..., 1, n_j)
-    before = _core.binary(xj, xi, "greater" if descending else "less")  # j strictly ahead of i
-    same = _core.binary(xj, xi, "equal")
-    if x.dtype in _FLOATS:  # NaN counts as the largest value (NumPy's sort, torch's topk)
-        nan_i, nan_j = _core.binary(xi, xi, "not_equal"), _core.binary(xj, xj, "not_equal")
-        first, second = (nan_j, nan_i) if descending else (nan_i, nan_j)
-        before = _core.binary(before, _core.binary(first, _core.logical_not(second), "logical_and"), "logical_or")
-        same = _core.binary(same, _core.binary(nan_i, nan_j, "logical_and"), "logical_or")
-    idx = _core.arange(0.0, float(n), 1.0, "int64")
-    j_lt_i = _core.binary(_core.reshape(idx, (1, n)), _core.reshape(idx, (n, 1)), "less")  # (n_i, n_j)
-    tie = _core.binary(same, j_lt_i, "logical_and")
-    rank = _core.reduce(_core.binary(before, tie, "logical_or"), "sum", -1, False)  # (..., n_i) int64
-    hit = _core.binary(_core.expand_dims(rank, -1), idx, "equal")  # (..., n_i, n_r)
-    zero = _core.full((), 0.0, "int64")
-    return _core.reduce(_core.where(hit, _core.reshape(idx, (n, 1)), zero), "sum", -2, False)  # (..., n_r)
+    """Stable argsort along the last axis (int64)."""
+    return _core.argsort(x, descending)
 
 
 def argsort(x, axis=-1):
@@ -897,29 +873,8 @@ def top_k(x, k, sorted=True):  # noqa: A002 - keras.ops argument name
     n = x.shape[-1]
     if k > n:
         raise ValueError(f"top_k: k={k} is larger than the last axis ({n}) of shape {tuple(x.shape)}")
-    if n > _SORT_MAX_N and x.dtype in _FLOATS and k <= _TOP_K_PASSES:
-        idx = _top_k_by_passes(x, int(k))
-    else:
-        idx = _argsort_last(x, True)
-        idx = _core.split(idx, [int(k)], -1)[0] if k < n else idx
+    idx = _core.argsort(x, True, int(k))  # (..., k): selection, then a sort of the k kept
     return _core.take_along_axis(x, idx, -1), _core.cast(idx, "int32")
-
-
-# Long rows with a small k (sampling over a vocabulary): k passes of argmax, each masking out the
-# winner, O(k n) instead of O(n^2).
-_TOP_K_PASSES = 256
-
-
-def _top_k_by_passes(x, k):
-    n = x.shape[-1]
-    cur = x.detach()
-    picks = []
-    for _ in range(k):
-        i = _core.argextreme(cur, True, -1, True)  # (..., 1) int64, the first maximum
-        picks.append(i)
-        hit = _core.binary(_core.one_hot(_core.squeeze(i, -1), n, -1, "float32"), 0.5, "greater")
-        cur = _core.where(hit, _core.full((), float("-inf"), cur.dtype), cur)
-    return _core.concatenate(picks, -1)  # (..., k)
 
 
 # -- normalization

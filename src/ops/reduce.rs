@@ -360,6 +360,53 @@ fn arg_extreme(x: &Tensor, axis: Option<isize>, keepdims: bool, is_max: bool) ->
     Ok(out)
 }
 
+/// Stable argsort along the last axis (int64 indices, same shape; with `k`, the first k of that
+/// order, shape (..., k)); NaN sorts as the largest value. Indices carry no gradient
+/// (`take_along_axis` with them is the differentiable sort / top-k).
+pub fn argsort(x: &Tensor, descending: bool, k: Option<usize>) -> Result<Tensor> {
+    if x.ndim() == 0 {
+        return Err(Error::value(
+            "argsort",
+            "expected a tensor of rank >= 1, got a scalar",
+        ));
+    }
+    let x = if x.dtype() == DType::Bool {
+        cast_nograd(x, DType::I32)?
+    } else {
+        x.clone()
+    };
+    let xc = contiguous_nograd(&x)?;
+    let n = xc.shape()[xc.ndim() - 1];
+    let rows = xc.numel().checked_div(n).unwrap_or(0);
+    if let Some(k) = k {
+        if k > n {
+            return Err(Error::value(
+                "argsort",
+                format!(
+                    "k={k} is larger than the last axis ({n}) of shape {:?}",
+                    xc.shape()
+                ),
+            ));
+        }
+        let mut shape = xc.shape().to_vec();
+        *shape.last_mut().unwrap_or(&mut 0) = k;
+        let out = Tensor::empty(&shape, DType::I64)?;
+        // SAFETY: `xc` is contiguous with rows * n elements of T; `out` is a fresh buffer of
+        // rows * k elements, distinct from `xc`; k <= n.
+        with_numeric!(xc.dtype(), T => unsafe {
+            crate::kernels::sort::top_k_rows(xc.data_ptr::<T>(), rows, n, k, descending, out.data_ptr::<i64>())
+        }, _ => unreachable!());
+        return Ok(out);
+    }
+    let out = Tensor::empty(xc.shape(), DType::I64)?;
+    // SAFETY: `xc` is contiguous with rows * n elements of T; `out` is a fresh buffer of the same
+    // count, distinct from `xc`.
+    with_numeric!(xc.dtype(), T => unsafe {
+        crate::kernels::sort::argsort_rows(xc.data_ptr::<T>(), rows, n, descending, out.data_ptr::<i64>())
+    }, _ => unreachable!());
+    Ok(out)
+}
+
 fn softmax_impl(x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
     let name = if log { "log_softmax" } else { "softmax" };
     let x = cast(x, x.dtype().to_float())?;

@@ -343,6 +343,22 @@ fn argextreme(
     })?))
 }
 
+/// Stable argsort of the last axis (int64); NaN counts as the largest value. With `k`, only the
+/// first k indices of that order (top-k by selection).
+#[pyfunction]
+#[pyo3(signature = (x, descending=false, k=None))]
+fn argsort(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    descending: bool,
+    k: Option<usize>,
+) -> PyResult<T> {
+    let x = to_tensor(x, None)?;
+    Ok(wrap(run(py, x.numel(), || {
+        ops::argsort(&x, descending, k)
+    })?))
+}
+
 #[pyfunction]
 #[pyo3(signature = (x, axis=-1, log=false))]
 fn softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: isize, log: bool) -> PyResult<T> {
@@ -754,6 +770,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         cast,
         reduce,
         argextreme,
+        argsort,
         softmax,
         cumsum,
         reshape,
