@@ -296,13 +296,22 @@ class Layer:
     @property
     def losses(self):
         """Losses of the last call (``add_loss``, activity regularizers) of this layer and its
-        sublayers, then the weight regularization penalties (recomputed on access)."""
-        out = []
-        for layer in self._flatten_layers():
+        sublayers, and the penalties of their trainable regularized weights (recomputed on
+        access), in one walk of the layer tree (the training step reads this every batch)."""
+        out, seen = [], set()
+
+        def visit(layer, trainable):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
             out.extend(layer._losses)
-        for e in self._all_weight_entries():
-            if e["regularizer"] is not None and e["trainable"]:
-                out.append(e["regularizer"](e["tensor"]))
+            for e in layer._weights:
+                if e["regularizer"] is not None and e["trainable"] and trainable:
+                    out.append(e["regularizer"](e["tensor"]))
+            for sub in layer._sublayers():
+                visit(sub, trainable and sub.trainable)
+
+        visit(self, True)
         return out
 
     def _clear_losses(self):
