@@ -23,10 +23,11 @@ def check_layer(make, input_shape, n_weights, expected_shape=None, training=Fals
     assert len(layer.weights) == n_weights
     assert layer.count_params() == sum(int(np.prod(w.shape)) for w in layer.weights)
     cfg = layer.get_config()
-    # every constructor argument is returned (activity_regularizer and LoRA only when set, as Keras)
+    # every constructor argument is returned (activity_regularizer and LoRA only when set, initial
+    # `weights` never, as Keras)
     params = [p.name for p in inspect.signature(type(layer).__init__).parameters.values()
               if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
-    missing = set(params) - set(cfg) - {"activity_regularizer", "lora_rank", "lora_alpha"}
+    missing = set(params) - set(cfg) - {"activity_regularizer", "lora_rank", "lora_alpha", "weights"}
     assert not missing, f"{type(layer).__name__}.get_config() lacks {sorted(missing)}"
     clone = type(layer).from_config(cfg)
     assert clone.get_config() == cfg
@@ -82,6 +83,15 @@ CASES = [
      (4, 4, 3)),
     ("max_pool2d_channels_first", lambda: layers.MaxPooling2D(data_format="channels_first"), (3, 6, 5), 0,
      (3, 3, 2)),
+    # the transformer layers (their Keras fixtures are in test_attention_layers / test_norm_layers)
+    ("layer_norm", lambda: layers.LayerNormalization(epsilon=0.01, center=False), (3, 4), 1, (3, 4)),
+    ("layer_norm_axes", lambda: layers.LayerNormalization(axis=(1, 2)), (3, 4), 2, (3, 4)),
+    ("rms_norm", lambda: layers.RMSNormalization(epsilon=1e-3), (3, 4), 1, (3, 4)),
+    ("group_norm", lambda: layers.GroupNormalization(groups=2, epsilon=0.01), (3, 4), 2, (3, 4)),
+    ("unit_norm", lambda: layers.UnitNormalization(), (3, 4), 0, (3, 4)),
+    ("einsum_dense", lambda: layers.EinsumDense("abc,cd->abd", output_shape=(None, 5), bias_axes="d"), (3, 4), 2,
+     (3, 5)),
+    ("embedding", lambda: layers.Embedding(10, 3, mask_zero=True), (4,), 1, (4, 3)),
 ]
 
 

@@ -30,7 +30,8 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, lora_alpha=None,
-                 input_length=None, quantization_config=None, **kwargs):
+                 quantization_config=None, **kwargs):
+        input_length = kwargs.pop("input_length", None)
         for arg, val in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha),
                          ("quantization_config", quantization_config)):
             if val is not None:
