@@ -1,12 +1,13 @@
 //! Fused layer normalization / RMS normalization over the last axis (kernels/layer_norm.rs).
 
 use crate::autograd::{needs_record, Op};
-use crate::dtype::{DType, Element};
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::layer_norm as k;
 use crate::kernels::norm::NormScalar;
 use crate::tensor::Tensor;
 
+use super::norm::{check_param, slice};
 use super::{cast_nograd, contiguous, contiguous_nograd, finish};
 
 const OP: &str = "layer_norm";
@@ -17,33 +18,6 @@ pub struct LayerNormSpec {
     pub rms: bool,
     pub has_gamma: bool,
     pub has_beta: bool,
-}
-
-fn slice<T: Element>(t: &Tensor) -> &[T] {
-    // SAFETY: callers pass contiguous tensors of element type T.
-    unsafe { std::slice::from_raw_parts(t.data_ptr::<T>(), t.numel()) }
-}
-
-fn check_param(name: &str, p: &Tensor, c: usize, dtype: DType) -> Result<()> {
-    if p.shape() != [c] {
-        return Err(Error::shape(
-            OP,
-            format!(
-                "{name} has shape {:?}, expected ({c},) (one value per feature of the last axis)",
-                p.shape()
-            ),
-        ));
-    }
-    if p.dtype() != dtype {
-        return Err(Error::dtype(
-            OP,
-            format!(
-                "{name} has dtype {}, expected {dtype} like the input",
-                p.dtype()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// `y = (x - mean) / sqrt(var + eps) * gamma + beta` over the last axis (`rms`: `y = x /
@@ -76,10 +50,10 @@ pub fn layer_norm(
     let c = x.shape()[x.ndim() - 1];
     let m = x.numel().checked_div(c).unwrap_or(0);
     if let Some(g) = gamma {
-        check_param("gamma", g, c, x.dtype())?;
+        check_param(OP, "gamma", g, c, x.dtype(), "feature of the last axis")?;
     }
     if let Some(b) = beta {
-        check_param("beta", b, c, x.dtype())?;
+        check_param(OP, "beta", b, c, x.dtype(), "feature of the last axis")?;
     }
     let xc = contiguous(x)?;
     let gc = gamma.map(contiguous).transpose()?;

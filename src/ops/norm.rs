@@ -10,19 +10,28 @@ use super::{cast_nograd, contiguous, contiguous_nograd, finish};
 
 const OP: &str = "batch_norm";
 
-fn check_param(name: &str, p: &Tensor, c: usize, dtype: DType) -> Result<()> {
+/// Checks a per-feature parameter of a normalization op: shape `(c,)` and the input's dtype
+/// (`per` names what one value covers in the message: "channel", "feature of the last axis").
+pub(super) fn check_param(
+    op: &str,
+    name: &str,
+    p: &Tensor,
+    c: usize,
+    dtype: DType,
+    per: &str,
+) -> Result<()> {
     if p.shape() != [c] {
         return Err(Error::shape(
-            OP,
+            op,
             format!(
-                "{name} has shape {:?}, expected ({c},) (one value per channel)",
+                "{name} has shape {:?}, expected ({c},) (one value per {per})",
                 p.shape()
             ),
         ));
     }
     if p.dtype() != dtype {
         return Err(Error::dtype(
-            OP,
+            op,
             format!(
                 "{name} has dtype {}, expected {dtype} like the input",
                 p.dtype()
@@ -32,7 +41,8 @@ fn check_param(name: &str, p: &Tensor, c: usize, dtype: DType) -> Result<()> {
     Ok(())
 }
 
-fn slice<T: Element>(t: &Tensor) -> &[T] {
+/// The elements of a contiguous tensor of element type T.
+pub(super) fn slice<T: Element>(t: &Tensor) -> &[T] {
     // SAFETY: callers pass contiguous tensors of element type T.
     unsafe { std::slice::from_raw_parts(t.data_ptr::<T>(), t.numel()) }
 }
@@ -66,8 +76,8 @@ pub fn batch_norm_train(
         ));
     }
     let c = x.shape()[x.ndim() - 1];
-    check_param("gamma", gamma, c, x.dtype())?;
-    check_param("beta", beta, c, x.dtype())?;
+    check_param(OP, "gamma", gamma, c, x.dtype(), "channel")?;
+    check_param(OP, "beta", beta, c, x.dtype(), "channel")?;
     let m = x.numel().checked_div(c).unwrap_or(0);
     if m == 0 && c > 0 {
         return Err(Error::value(
