@@ -153,6 +153,7 @@ pub(super) fn rule(
         Op::BatchNorm => ops::batch_norm_backward(inputs, saved, g, need),
         Op::Attention(spec) => ops::attention_backward(spec, inputs, saved, g, need),
         Op::LayerNorm(spec) => ops::layer_norm_backward(spec, inputs, saved, g, need),
+        Op::Rnn(spec) => ops::rnn_backward(spec, inputs, saved, g, need),
         Op::SoftmaxXent { sparse } => {
             let gx = if need[0] {
                 Some(ops::softmax_xent_grad(&saved[0], &inputs[1], *sparse, g)?)
@@ -220,6 +221,13 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
         Op::Attention(_) => true,
         // x (xhat and dgamma) and gamma (dx); beta's gradient is a sum of g
         Op::LayerNorm(s) => i == 0 || (s.has_gamma && i == 1),
+        // the recurrent kernel, c0, the masks (h0 and the gates live in the saved buffers; the
+        // biases and xw are not read)
+        Op::Rnn(s) => {
+            i == 1
+                || (s.cell == crate::kernels::rnn::Cell::Lstm && i == 3)
+                || (s.has_mask || s.has_rec_masks) && i >= 3
+        }
     }
 }
 

@@ -101,6 +101,10 @@ pub enum Op {
     Attention(crate::ops::AttentionSpec),
     /// inputs: [x] then gamma and beta when given; saved: [per-row (mean, rstd), f64 (m, 2)]
     LayerNorm(crate::ops::LayerNormSpec),
+    /// inputs: [xw, recurrent kernel, h0] then c0, bias, recurrent bias, mask and recurrent
+    /// masks when present; saved: [gates, previous states] then the cell states (LSTM) or the
+    /// GRU buffer (see `kernels/rnn.rs`)
+    Rnn(crate::kernels::rnn::RnnSpec),
 }
 
 impl Op {
@@ -136,6 +140,7 @@ impl Op {
             Op::Attention(_) => "dot_product_attention",
             Op::LayerNorm(s) if s.rms => "rms_norm",
             Op::LayerNorm(_) => "layer_norm",
+            Op::Rnn(_) => "rnn_sequence",
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod norm;
 pub mod optim;
 pub mod pool;
 pub mod reduce;
+pub mod rnn;
 pub mod simd;
 pub mod softmax;
 pub mod sort;

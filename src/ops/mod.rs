@@ -19,6 +19,7 @@ mod pool;
 mod random;
 mod reduce;
 mod resize;
+mod rnn;
 mod shape_ops;
 
 pub use attention::*;
@@ -36,6 +37,7 @@ pub use pool::*;
 pub use random::*;
 pub use reduce::*;
 pub use resize::*;
+pub use rnn::*;
 pub use shape_ops::*;
 
 use crate::autograd::{record, Op};

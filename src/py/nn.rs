@@ -204,7 +204,57 @@ fn layer_norm(
     Ok(PyTensor::wrap(y))
 }
 
+/// The fused recurrence of SimpleRNN/LSTM/GRU over a whole sequence (see
+/// `python/ferrograd/_ops_rnn.py` for the arguments); returns Y (B, T + S, units).
+#[pyfunction]
+#[pyo3(signature = (cell, xw, recurrent_kernel, h0, c0, bias, recurrent_bias, mask, recurrent_masks, go_backwards, zero_output_for_mask, reset_after, activation, recurrent_activation))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python call one to one
+fn rnn_sequence(
+    py: Python<'_>,
+    cell: &str,
+    xw: &Bound<'_, PyAny>,
+    recurrent_kernel: &Bound<'_, PyAny>,
+    h0: &Bound<'_, PyAny>,
+    c0: Option<&Bound<'_, PyAny>>,
+    bias: Option<&Bound<'_, PyAny>>,
+    recurrent_bias: Option<&Bound<'_, PyAny>>,
+    mask: Option<&Bound<'_, PyAny>>,
+    recurrent_masks: Option<&Bound<'_, PyAny>>,
+    go_backwards: bool,
+    zero_output_for_mask: bool,
+    reset_after: bool,
+    activation: &str,
+    recurrent_activation: &str,
+) -> PyResult<PyTensor> {
+    let conv = |x: Option<&Bound<'_, PyAny>>| x.map(|x| to_tensor(x, None)).transpose();
+    let xw = to_tensor(xw, None)?;
+    let rk = to_tensor(recurrent_kernel, None)?;
+    let h0 = to_tensor(h0, None)?;
+    let (c0, bias, rb, mask, rm) = (conv(c0)?, conv(bias)?, conv(recurrent_bias)?, conv(mask)?, conv(recurrent_masks)?);
+    let cfg = ops::RnnConfig {
+        cell,
+        reset_after,
+        activation,
+        recurrent_activation,
+        go_backwards,
+        zero_output_for_mask,
+    };
+    let work = xw.numel().saturating_mul(rk.shape().first().copied().unwrap_or(1));
+    let y = run(py, work, || {
+        let opt = ops::RnnInputs {
+            c0: c0.as_ref(),
+            bias: bias.as_ref(),
+            rec_bias: rb.as_ref(),
+            mask: mask.as_ref(),
+            rec_masks: rm.as_ref(),
+        };
+        ops::rnn_sequence(&xw, &rk, &h0, &opt, &cfg)
+    })?;
+    Ok(PyTensor::wrap(y))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(rnn_sequence, m)?)?;
     m.add_function(wrap_pyfunction!(layer_norm, m)?)?;
     m.add_function(wrap_pyfunction!(dot_product_attention, m)?)?;
     m.add_function(wrap_pyfunction!(batch_norm_train, m)?)?;
