@@ -143,3 +143,11 @@ def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
     raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")
+
+# recurrent layers (issue 13): the generic RNN, the built-in cells and layers, the RNN wrappers
+from .recurrent import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # noqa: E402
+from .rnn import RNN, StackedRNNCells  # noqa: E402
+from .rnn_wrappers import Bidirectional, TimeDistributed  # noqa: E402
+
+__all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU",
+            "Bidirectional", "TimeDistributed"]
