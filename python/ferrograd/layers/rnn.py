@@ -363,7 +363,7 @@ class RNN(Layer):
         """The initial states as the cell's structure, checked against the state sizes."""
         if initial_state is None:
             if self.stateful:
-                if self.states is None:  # built without a batch size (called on a KerasTensor first)
+                if self.states is None:  # a subclass whose build() did not create them: zeros of this batch
                     self._expected_batch_size = batch
                     self.states = self._detach(self.get_initial_state(batch))
                 return self.states
