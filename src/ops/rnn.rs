@@ -134,13 +134,19 @@ pub fn rnn_sequence(
     if t == 0 {
         return Err(Error::shape(
             OP,
-            format!("xw has shape {:?}: the sequence needs at least one time step", xw.shape()),
+            format!(
+                "xw has shape {:?}: the sequence needs at least one time step",
+                xw.shape()
+            ),
         ));
     }
     expect_shape("h0", h0, &[b, u], "(batch, units)")?;
     match (cell, opt.c0) {
         (Cell::Lstm, None) => {
-            return Err(Error::value(OP, "an LSTM needs c0, the initial cell state (batch, units)"))
+            return Err(Error::value(
+                OP,
+                "an LSTM needs c0, the initial cell state (batch, units)",
+            ))
         }
         (Cell::Lstm, Some(c)) => expect_shape("c0", c, &[b, u], "(batch, units)")?,
         (_, Some(_)) => {
@@ -191,7 +197,10 @@ pub fn rnn_sequence(
     let bias = opt.bias.map(|x| fl(x, "bias")).transpose()?;
     let rec_bias = opt.rec_bias.map(|x| fl(x, "recurrent_bias")).transpose()?;
     let mask = opt.mask.map(contiguous).transpose()?;
-    let rec_masks = opt.rec_masks.map(|x| fl(x, "recurrent_masks")).transpose()?;
+    let rec_masks = opt
+        .rec_masks
+        .map(|x| fl(x, "recurrent_masks"))
+        .transpose()?;
     let spec = RnnSpec {
         cell,
         act,
@@ -204,7 +213,10 @@ pub fn rnn_sequence(
         has_rec_masks: rec_masks.is_some(),
     };
     let mut inputs: Vec<&Tensor> = vec![&xw, &rk, &h0];
-    for x in [&c0, &bias, &rec_bias, &mask, &rec_masks].into_iter().flatten() {
+    for x in [&c0, &bias, &rec_bias, &mask, &rec_masks]
+        .into_iter()
+        .flatten()
+    {
         inputs.push(x);
     }
     let y = Tensor::empty(&[b, t + cell.states(), u], dt)?;
@@ -245,7 +257,10 @@ pub fn rnn_sequence(
         other => return Err(Error::dtype(OP, format!("unsupported dtype {other}"))),
     }
     let saved = if needs_record(&inputs) {
-        [Some(gates), Some(hp), cs, aux].into_iter().flatten().collect()
+        [Some(gates), Some(hp), cs, aux]
+            .into_iter()
+            .flatten()
+            .collect()
     } else {
         vec![]
     };
@@ -267,7 +282,13 @@ fn ptr_or_null<T: RnnScalar>(t: Option<&Tensor>) -> SendPtr<T> {
     SendPtr(t.map_or(std::ptr::null_mut(), |t| t.data_ptr::<T>()))
 }
 
-fn problem<T: RnnScalar>(spec: RnnSpec, b: usize, t: usize, u: usize, i: &Ins<'_>) -> k::Problem<T> {
+fn problem<T: RnnScalar>(
+    spec: RnnSpec,
+    b: usize,
+    t: usize,
+    u: usize,
+    i: &Ins<'_>,
+) -> k::Problem<T> {
     k::Problem {
         spec,
         b,

@@ -126,7 +126,7 @@ pub(crate) mod scratch;
 mod small;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use self::gemv::GemvKernel;
 use self::isa::Isa;

@@ -485,7 +485,7 @@ fn batches_with_broadcasting() {
 }
 
 /// Runs `f` with 1 and with 2 threads (serialised against other thread-count tests).
-fn with_threads<R>(f: impl Fn() -> R) -> (R, R) {
+pub(crate) fn with_threads<R>(f: impl Fn() -> R) -> (R, R) {
     let _g = THREADS.lock().unwrap_or_else(|e| e.into_inner());
     let before = crate::threading::num_threads();
     crate::threading::set_num_threads(1).unwrap();

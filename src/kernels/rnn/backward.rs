@@ -1,0 +1,457 @@
+//! Backpropagation through time: the reverse sweep (per step, each chunk's share of `dh` from the
+//! next step's gradients, then its gate chain rules), and the weight gradients as GEMMs over all
+//! steps at once.
+
+use super::cell_math::*;
+use super::*;
+use crate::kernels::matmul::{gemm, GemmParams, MatMut, MatRef, PackedB};
+use crate::threading::for_each_task;
+
+/// Backpropagation through time: from `dy` (B, T + S, u) writes the gradients of `g`.
+///
+/// # Safety
+/// As [`forward`], with `sv` the buffers the forward of the same problem filled, `dy` contiguous
+/// (B, T + S, u), and every non-null gradient pointer a fresh buffer of its shape (`dxw` always).
+pub unsafe fn backward<T: RnnScalar>(p: &Problem<T>, sv: &Saved<T>, dy: SendPtr<T>, gr: &Grads<T>) {
+    let (b, t, u) = (p.b, p.t, p.u);
+    let spec = p.spec;
+    let cell = spec.cell;
+    let g = cell.gates();
+    let gu = g * u;
+    let ys = t + cell.states();
+    let n_dxw = b * t * gu;
+    // Without a mask every step writes all of its dxw rows; masked rows are skipped (zeros).
+    if n_dxw > 0 && spec.has_mask {
+        sl_mut(gr.dxw.get(), 0, n_dxw)
+            .iter_mut()
+            .for_each(|v| *v = T::ZERO);
+    }
+    if b == 0 || t == 0 || u == 0 {
+        for (ptr, n) in [
+            (gr.drk, u * gu),
+            (gr.dbias, gu),
+            (gr.drec_bias, gu),
+            (gr.dh0, b * u),
+            (gr.dc0, b * u),
+        ] {
+            if !ptr.get().is_null() && n > 0 {
+                sl_mut(ptr.get(), 0, n)
+                    .iter_mut()
+                    .for_each(|v| *v = T::ZERO);
+            }
+        }
+        return;
+    }
+    let ch = chunks(b, u, g);
+    let grp = groups(cell, spec.has_rec_masks);
+    // dR: the gradient of the recurrent products (differs from dxw only for GRU reset-after).
+    let mut drec_own = vec![T::ZERO; if cell.split_rec_grad() { b * t * gu } else { 0 }];
+    let drec = if cell.split_rec_grad() {
+        SendPtr(drec_own.as_mut_ptr())
+    } else {
+        gr.dxw
+    };
+    // Packed U^T column blocks: packs[c][phase][i] is (hi-lo)*u x w, rows j0..j0+w of U.
+    let packs: Vec<[Vec<PackedB<T>>; 2]> = ch
+        .iter()
+        .map(|&(j0, w)| {
+            let pk = |&(lo, hi): &(usize, usize)| {
+                PackedB::new(
+                    MatRef {
+                        ptr: p.rk.get().add(j0 * gu + lo * u),
+                        rs: 1,
+                        cs: gu as isize,
+                    },
+                    (hi - lo) * u,
+                    w,
+                )
+            };
+            [
+                grp[0].iter().map(pk).collect(),
+                grp[1].iter().map(pk).collect(),
+            ]
+        })
+        .collect();
+    // Carried per (row, unit): the direct part of dh, LSTM's dc, the output-gradient carry.
+    let mut dh_c = vec![T::ZERO; b * u];
+    let mut dc_c = vec![T::ZERO; b * u];
+    let mut dout_c = vec![T::ZERO; b * u];
+    // The recurrent product's contribution to dh (per gate when masked: (G, B, u)).
+    let mut dhr = vec![T::ZERO; b * u * if spec.has_rec_masks { g } else { 1 }];
+    for r in 0..b {
+        sl_mut(dh_c.as_mut_ptr(), r * u, u).copy_from_slice(sl(dy.get(), (r * ys + t) * u, u));
+        if cell == Cell::Lstm {
+            sl_mut(dc_c.as_mut_ptr(), r * u, u).copy_from_slice(sl(
+                dy.get(),
+                (r * ys + t + 1) * u,
+                u,
+            ));
+        }
+    }
+    let bufs = BackBufs {
+        dh_c: SendPtr(dh_c.as_mut_ptr()),
+        dc_c: SendPtr(dc_c.as_mut_ptr()),
+        dout_c: SendPtr(dout_c.as_mut_ptr()),
+        dhr: SendPtr(dhr.as_mut_ptr()),
+        drec,
+        dy,
+    };
+    let packs = &packs;
+    let grp = &grp;
+    let ch = &ch;
+    // dhr[:, chunk] = sum over groups of phase `phase` of dR[:, time] @ U^T (masked per gate).
+    let rec_product = |ci: usize, time: usize, phase: usize| {
+        let (j0, _) = ch[ci];
+        for (gi, &(lo, _)) in grp[phase].iter().enumerate() {
+            let (src, width) = if phase == 1 {
+                // GRU reset-before: the h block of dxw (its A is `a`, not hp).
+                (gr.dxw, gu)
+            } else {
+                (drec, gu)
+            };
+            let slot = if spec.has_rec_masks { lo } else { 0 };
+            packs[ci][phase][gi].gemm_serial(
+                b,
+                T::ONE,
+                MatRef {
+                    ptr: src.get().add(time * width + lo * u),
+                    rs: (t * width) as isize,
+                    cs: 1,
+                },
+                T::ZERO,
+                MatMut {
+                    ptr: bufs.dhr.get().add(slot * b * u + j0),
+                    rs: u as isize,
+                    cs: 1,
+                },
+            );
+        }
+    };
+    for s in (0..t).rev() {
+        let tt = time_of(s, t, spec.go_backwards);
+        let tn = if s + 1 < t {
+            Some(time_of(s + 1, t, spec.go_backwards))
+        } else {
+            None
+        };
+        for_each_task(ch.len(), |ci| {
+            if let Some(tn) = tn {
+                rec_product(ci, tn, 0);
+            }
+            back_math(p, sv, gr, &bufs, ch[ci], s, tt, tn.is_some(), 0);
+        });
+        if !grp[1].is_empty() {
+            // GRU reset-before: da = dxw_h @ U_h^T at this step, then dr and r * da.
+            for_each_task(ch.len(), |ci| {
+                rec_product(ci, tt, 1);
+                back_math(p, sv, gr, &bufs, ch[ci], s, tt, true, 1);
+            });
+        }
+    }
+    // dh0 = the recurrent product of the first step plus the carried direct part; dc0.
+    let tt0 = time_of(0, t, spec.go_backwards);
+    for_each_task(ch.len(), |ci| {
+        rec_product(ci, tt0, 0);
+        let (j0, w) = ch[ci];
+        for r in 0..b {
+            let dst = if gr.dh0.get().is_null() {
+                None
+            } else {
+                Some(sl_mut(gr.dh0.get(), r * u + j0, w))
+            };
+            if let Some(dst) = dst {
+                let direct = sl(bufs.dh_c.get(), r * u + j0, w);
+                dst.copy_from_slice(direct);
+                add_rec(p, &bufs, dst, r, j0, w);
+            }
+            if !gr.dc0.get().is_null() {
+                sl_mut(gr.dc0.get(), r * u + j0, w).copy_from_slice(sl(
+                    bufs.dc_c.get(),
+                    r * u + j0,
+                    w,
+                ));
+            }
+        }
+    });
+    weight_grads(p, sv, gr, drec);
+}
+
+struct BackBufs<T> {
+    dh_c: SendPtr<T>,
+    dc_c: SendPtr<T>,
+    dout_c: SendPtr<T>,
+    dhr: SendPtr<T>,
+    drec: SendPtr<T>,
+    dy: SendPtr<T>,
+}
+
+/// `dst += dhr[row]` (masked per gate: `sum_k dhr_k * m_k`, gates in order).
+#[inline(always)]
+unsafe fn add_rec<T: RnnScalar>(
+    p: &Problem<T>,
+    bufs: &BackBufs<T>,
+    dst: &mut [T],
+    r: usize,
+    j0: usize,
+    w: usize,
+) {
+    let (b, u) = (p.b, p.u);
+    if p.spec.has_rec_masks {
+        let phase0 = groups(p.spec.cell, true)[0].len();
+        for k in 0..phase0 {
+            let d = sl(bufs.dhr.get(), (k * b + r) * u + j0, w);
+            let m = sl(p.rec_masks.get(), (k * b + r) * u + j0, w);
+            for j in 0..w {
+                dst[j] = dst[j] + d[j] * m[j];
+            }
+        }
+    } else {
+        let d = sl(bufs.dhr.get(), r * u + j0, w);
+        for j in 0..w {
+            dst[j] = dst[j] + d[j];
+        }
+    }
+}
+
+/// The gate chain rules of one chunk at step `s` (time `tt`), every batch row.
+#[allow(clippy::too_many_arguments)]
+unsafe fn back_math<T: RnnScalar>(
+    p: &Problem<T>,
+    sv: &Saved<T>,
+    gr: &Grads<T>,
+    bufs: &BackBufs<T>,
+    (j0, w): (usize, usize),
+    s: usize,
+    tt: usize,
+    has_rec: bool,
+    phase: usize,
+) {
+    let (b, t, u) = (p.b, p.t, p.u);
+    let spec = p.spec;
+    let g = spec.cell.gates();
+    let gu = g * u;
+    let ys = t + spec.cell.states();
+    let mut dh = vec![T::ZERO; w];
+    let tp = if s == 0 {
+        None
+    } else {
+        Some(time_of(s - 1, t, spec.go_backwards))
+    };
+    for r in 0..b {
+        let valid = !spec.has_mask || *p.mask.get().add(r * t + tt) != 0;
+        let gate = |k: usize| sl(sv.gates.get(), (r * t + tt) * gu + k * u + j0, w);
+        let dx = |k: usize| sl_mut(gr.dxw.get(), (r * t + tt) * gu + k * u + j0, w);
+        let hp = sl(sv.hp.get(), (r * t + tt) * u + j0, w);
+        let dh_c = sl_mut(bufs.dh_c.get(), r * u + j0, w);
+        if phase == 1 {
+            // GRU reset-before, second half: dhr holds da = dxw_h @ U_h^T.
+            if !valid {
+                continue;
+            }
+            let da = sl(
+                bufs.dhr.get(),
+                if spec.has_rec_masks { 2 * b * u } else { 0 } + r * u + j0,
+                w,
+            );
+            let rg = gate(1);
+            let dr = dx(1);
+            if spec.has_rec_masks {
+                let m = sl(p.rec_masks.get(), (2 * b + r) * u + j0, w);
+                for j in 0..w {
+                    dr[j] = da[j] * hp[j] * m[j];
+                    dh_c[j] = dh_c[j] + da[j] * rg[j] * m[j];
+                }
+            } else {
+                for j in 0..w {
+                    dr[j] = da[j] * hp[j];
+                    dh_c[j] = dh_c[j] + da[j] * rg[j];
+                }
+            }
+            scale_dact(spec.rec_act, rg, dr);
+            continue;
+        }
+        // dh of this step's new state: recurrent product of the next step + direct carry, plus
+        // the output gradient (and the carried gradient of later outputs that repeated this one).
+        dh.copy_from_slice(dh_c);
+        if has_rec {
+            add_rec(p, bufs, &mut dh, r, j0, w);
+        }
+        let dyo = sl(bufs.dy.get(), (r * ys + s) * u + j0, w);
+        let dout = sl_mut(bufs.dout_c.get(), r * u + j0, w);
+        if !valid {
+            // State carried: dh passes to the previous step; the output repeated the previous one.
+            dh_c.copy_from_slice(&dh);
+            for j in 0..w {
+                dout[j] = if spec.zero_output {
+                    T::ZERO
+                } else {
+                    dout[j] + dyo[j]
+                };
+            }
+            continue;
+        }
+        for j in 0..w {
+            dh[j] = dh[j] + dyo[j] + dout[j];
+            dout[j] = T::ZERO;
+        }
+        match spec.cell {
+            Cell::Simple => {
+                let d = dx(0);
+                d.copy_from_slice(&dh);
+                scale_dact(spec.act, gate(0), d);
+                dh_c.iter_mut().for_each(|v| *v = T::ZERO);
+            }
+            Cell::Lstm => {
+                let c = sl(sv.cs.get(), (r * t + tt) * u + j0, w);
+                let cp = match tp {
+                    None => sl(p.c0.get(), r * u + j0, w),
+                    Some(tp) => sl(sv.cs.get(), (r * t + tp) * u + j0, w),
+                };
+                let dc = sl_mut(bufs.dc_c.get(), r * u + j0, w);
+                lstm_back(
+                    spec.act,
+                    spec.rec_act,
+                    gate(0),
+                    gate(1),
+                    gate(2),
+                    gate(3),
+                    c,
+                    cp,
+                    &dh,
+                    dc,
+                    dx(0),
+                    dx(1),
+                    dx(2),
+                    dx(3),
+                );
+                dh_c.iter_mut().for_each(|v| *v = T::ZERO);
+            }
+            Cell::Gru { reset_after } => {
+                let (zg, rg, hh) = (gate(0), gate(1), gate(2));
+                let aux = sl(sv.aux.get(), (r * t + tt) * u + j0, w);
+                let (dz, dr, dph) = (dx(0), dx(1), dx(2));
+                for j in 0..w {
+                    dph[j] = dh[j] * (T::c(1.0) - zg[j]);
+                    dz[j] = dh[j] * (hp[j] - hh[j]);
+                    dh_c[j] = dh[j] * zg[j];
+                }
+                scale_dact(spec.act, hh, dph);
+                scale_dact(spec.rec_act, zg, dz);
+                if reset_after {
+                    // q = aux; dR_h = dph * r; dr = dph * q.
+                    let drh = sl_mut(bufs.drec.get(), (r * t + tt) * gu + 2 * u + j0, w);
+                    for j in 0..w {
+                        dr[j] = dph[j] * aux[j];
+                        drh[j] = dph[j] * rg[j];
+                    }
+                    scale_dact(spec.rec_act, rg, dr);
+                    for k in 0..2 {
+                        sl_mut(bufs.drec.get(), (r * t + tt) * gu + k * u + j0, w)
+                            .copy_from_slice(sl(gr.dxw.get(), (r * t + tt) * gu + k * u + j0, w));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// After the sweep: `dU`, `dbias`, `drec_bias` from the pre-activation gradients of all steps.
+unsafe fn weight_grads<T: RnnScalar>(
+    p: &Problem<T>,
+    sv: &Saved<T>,
+    gr: &Grads<T>,
+    drec: SendPtr<T>,
+) {
+    let (b, t, u) = (p.b, p.t, p.u);
+    let spec = p.spec;
+    let cell = spec.cell;
+    let g = cell.gates();
+    let gu = g * u;
+    let rows = b * t;
+    if !gr.drk.get().is_null() {
+        // dU[:, block] = A^T @ dR[:, block] over the B*T rows; A = hp (masked per gate), or
+        // `a` for GRU reset-before's h gate.
+        let mut tmp = vec![T::ZERO; if spec.has_rec_masks { rows * u } else { 0 }];
+        let mut blocks: Vec<(usize, usize, bool)> = Vec::new(); // (lo, hi, reads aux)
+        for (phase, gs) in groups(cell, spec.has_rec_masks).iter().enumerate() {
+            for &(lo, hi) in gs {
+                blocks.push((lo, hi, phase == 1));
+            }
+        }
+        for (lo, hi, aux) in blocks {
+            let a_ptr: *const T = if aux {
+                sv.aux.get()
+            } else if spec.has_rec_masks {
+                // hp * m_lo, the mask broadcast over time.
+                for r in 0..b {
+                    let m = sl(p.rec_masks.get(), (lo * b + r) * u, u);
+                    for tt in 0..t {
+                        let h = sl(sv.hp.get(), (r * t + tt) * u, u);
+                        let d = &mut tmp[(r * t + tt) * u..(r * t + tt + 1) * u];
+                        for j in 0..u {
+                            d[j] = h[j] * m[j];
+                        }
+                    }
+                }
+                tmp.as_ptr()
+            } else {
+                sv.hp.get()
+            };
+            let src = if aux { gr.dxw } else { drec };
+            gemm(&GemmParams {
+                m: u,
+                n: (hi - lo) * u,
+                k: rows,
+                alpha: T::ONE,
+                beta: T::ZERO,
+                a: MatRef {
+                    ptr: a_ptr,
+                    rs: 1,
+                    cs: u as isize,
+                },
+                b: MatRef {
+                    ptr: src.get().add(lo * u),
+                    rs: gu as isize,
+                    cs: 1,
+                },
+                c: MatMut {
+                    ptr: gr.drk.get().add(lo * u),
+                    rs: gu as isize,
+                    cs: 1,
+                },
+                a_offsets: &[0],
+                b_offsets: &[0],
+                c_offsets: &[0],
+            });
+        }
+    }
+    for (dst, src) in [(gr.dbias, gr.dxw), (gr.drec_bias, drec)] {
+        if dst.get().is_null() {
+            continue;
+        }
+        col_sums(src, rows, gu, dst);
+    }
+}
+
+/// `dst[j] = sum over rows r of src[r, j]` in row order (per column block, in parallel).
+unsafe fn col_sums<T: RnnScalar>(src: SendPtr<T>, rows: usize, cols: usize, dst: SendPtr<T>) {
+    const BLOCK: usize = 256;
+    let nb = cols.div_ceil(BLOCK);
+    let go = |bi: usize| {
+        let c0 = bi * BLOCK;
+        let w = BLOCK.min(cols - c0);
+        let d = sl_mut(dst.get(), c0, w);
+        d.iter_mut().for_each(|v| *v = T::ZERO);
+        for r in 0..rows {
+            let s = sl(src.get(), r * cols + c0, w);
+            for j in 0..w {
+                d[j] = d[j] + s[j];
+            }
+        }
+    };
+    if rows * cols < (1 << 16) {
+        (0..nb).for_each(go);
+    } else {
+        for_each_task(nb, go);
+    }
+}
