@@ -42,7 +42,8 @@ pub unsafe fn backward<T: RnnScalar>(p: &Problem<T>, sv: &Saved<T>, dy: SendPtr<
         }
         return;
     }
-    let ch = chunks(b, u, g);
+    let sp = split(b, u, g);
+    let ch = &sp.chunks;
     let grp = groups(cell, spec.has_rec_masks);
     // dR: the gradient of the recurrent products (differs from dxw only for GRU reset-after).
     let mut drec_own = vec![T::ZERO; if cell.split_rec_grad() { b * t * gu } else { 0 }];
@@ -98,9 +99,8 @@ pub unsafe fn backward<T: RnnScalar>(p: &Problem<T>, sv: &Saved<T>, dy: SendPtr<
     };
     let packs = &packs;
     let grp = &grp;
-    let ch = &ch;
     // dhr[:, chunk] = sum over groups of phase `phase` of dR[:, time] @ U^T (masked per gate).
-    let rec_product = |ci: usize, time: usize, phase: usize| {
+    let rec_product = |(r0, r1): (usize, usize), ci: usize, time: usize, phase: usize| {
         let (j0, _) = ch[ci];
         for (gi, &(lo, _)) in grp[phase].iter().enumerate() {
             let (src, width) = if phase == 1 {
@@ -111,57 +111,46 @@ pub unsafe fn backward<T: RnnScalar>(p: &Problem<T>, sv: &Saved<T>, dy: SendPtr<
             };
             let slot = if spec.has_rec_masks { lo } else { 0 };
             packs[ci][phase][gi].gemm_serial(
-                b,
+                r1 - r0,
                 T::ONE,
                 MatRef {
-                    ptr: src.get().add(time * width + lo * u),
+                    ptr: src.get().add((r0 * t + time) * width + lo * u),
                     rs: (t * width) as isize,
                     cs: 1,
                 },
                 T::ZERO,
                 MatMut {
-                    ptr: bufs.dhr.get().add(slot * b * u + j0),
+                    ptr: bufs.dhr.get().add((slot * b + r0) * u + j0),
                     rs: u as isize,
                     cs: 1,
                 },
             );
         }
     };
-    for s in (0..t).rev() {
+    // One reverse step for rows `rows` of chunk ci.
+    let step = |rows: (usize, usize), ci: usize, s: usize, phase: usize| {
         let tt = time_of(s, t, spec.go_backwards);
-        let tn = if s + 1 < t {
-            Some(time_of(s + 1, t, spec.go_backwards))
-        } else {
-            None
-        };
-        for_each_task(ch.len(), |ci| {
+        if phase == 0 {
+            let tn = (s + 1 < t).then(|| time_of(s + 1, t, spec.go_backwards));
             if let Some(tn) = tn {
-                rec_product(ci, tn, 0);
+                rec_product(rows, ci, tn, 0);
             }
-            back_math(p, sv, gr, &bufs, ch[ci], s, tt, tn.is_some(), 0);
-        });
-        if !grp[1].is_empty() {
+            back_math(p, sv, gr, &bufs, rows, ch[ci], s, tt, tn.is_some(), 0);
+        } else {
             // GRU reset-before: da = dxw_h @ U_h^T at this step, then dr and r * da.
-            for_each_task(ch.len(), |ci| {
-                rec_product(ci, tt, 1);
-                back_math(p, sv, gr, &bufs, ch[ci], s, tt, true, 1);
-            });
+            rec_product(rows, ci, tt, 1);
+            back_math(p, sv, gr, &bufs, rows, ch[ci], s, tt, true, 1);
         }
-    }
+    };
     // dh0 = the recurrent product of the first step plus the carried direct part; dc0.
     let tt0 = time_of(0, t, spec.go_backwards);
-    for_each_task(ch.len(), |ci| {
-        rec_product(ci, tt0, 0);
+    let initial = |(r0, r1): (usize, usize), ci: usize| {
+        rec_product((r0, r1), ci, tt0, 0);
         let (j0, w) = ch[ci];
-        for r in 0..b {
-            let dst = if gr.dh0.get().is_null() {
-                None
-            } else {
-                Some(sl_mut(gr.dh0.get(), r * u + j0, w))
-            };
-            if let Some(dst) = dst {
-                let direct = sl(bufs.dh_c.get(), r * u + j0, w);
-                dst.copy_from_slice(direct);
+        for r in r0..r1 {
+            if !gr.dh0.get().is_null() {
+                let dst = sl_mut(gr.dh0.get(), r * u + j0, w);
+                dst.copy_from_slice(sl(bufs.dh_c.get(), r * u + j0, w));
                 add_rec(p, &bufs, dst, r, j0, w);
             }
             if !gr.dc0.get().is_null() {
@@ -172,7 +161,26 @@ pub unsafe fn backward<T: RnnScalar>(p: &Problem<T>, sv: &Saved<T>, dy: SendPtr<
                 ));
             }
         }
-    });
+    };
+    let phases = if grp[1].is_empty() { 1 } else { 2 };
+    if sp.rows.len() > 1 {
+        // Independent rows: each task runs the whole reverse sweep for its rows.
+        for_each_task(sp.rows.len(), |bi| {
+            for s in (0..t).rev() {
+                for phase in 0..phases {
+                    step(sp.rows[bi], 0, s, phase);
+                }
+            }
+            initial(sp.rows[bi], 0);
+        });
+    } else {
+        for s in (0..t).rev() {
+            for phase in 0..phases {
+                for_each_task(ch.len(), |ci| step((0, b), ci, s, phase));
+            }
+        }
+        for_each_task(ch.len(), |ci| initial((0, b), ci));
+    }
     weight_grads(p, sv, gr, drec);
 }
 
@@ -220,6 +228,7 @@ unsafe fn back_math<T: RnnScalar>(
     sv: &Saved<T>,
     gr: &Grads<T>,
     bufs: &BackBufs<T>,
+    (r0, r1): (usize, usize),
     (j0, w): (usize, usize),
     s: usize,
     tt: usize,
@@ -237,7 +246,7 @@ unsafe fn back_math<T: RnnScalar>(
     } else {
         Some(time_of(s - 1, t, spec.go_backwards))
     };
-    for r in 0..b {
+    for r in r0..r1 {
         let valid = !spec.has_mask || *p.mask.get().add(r * t + tt) != 0;
         let gate = |k: usize| sl(sv.gates.get(), (r * t + tt) * gu + k * u + j0, w);
         let dx = |k: usize| sl_mut(gr.dxw.get(), (r * t + tt) * gu + k * u + j0, w);

@@ -20,14 +20,15 @@ pub unsafe fn forward<T: RnnScalar>(p: &Problem<T>, sv: &Saved<T>, y: SendPtr<T>
     if b == 0 || t == 0 || u == 0 {
         return;
     }
-    let ch = chunks(b, u, g);
+    let sp = split(b, u, g);
+    let ch = &sp.chunks;
     let grp = groups(cell, spec.has_rec_masks);
     // U with the columns of each chunk's gates side by side: chunk (j0, w) owns columns
     // [g*j0, g*(j0+w)), gate k at g*j0 + k*w. A gate group of a chunk is one column range.
     let up: Vec<T> = {
         let mut v = vec![T::ZERO; u * gu];
         for r in 0..u {
-            for &(j0, w) in &ch {
+            for &(j0, w) in ch {
                 for k in 0..g {
                     let src = sl(p.rk.get(), r * gu + k * u + j0, w);
                     v[r * gu + g * j0 + k * w..r * gu + g * j0 + (k + 1) * w].copy_from_slice(src);
@@ -89,70 +90,78 @@ pub unsafe fn forward<T: RnnScalar>(p: &Problem<T>, sv: &Saved<T>, y: SendPtr<T>
             }
         }
     }
-    for s in 0..t {
+    let phases = if grp[1].is_empty() { 1 } else { 2 };
+    // One task: rows [r0, r1) of chunk ci at step s, phase `phase`.
+    let task = |(r0, r1): (usize, usize), ci: usize, s: usize, phase: usize| {
         let tt = time_of(s, t, spec.go_backwards);
         let par = s & 1;
-        // The A operand of group (lo, hi) at this step.
-        let a_of = |lo: usize| -> MatRef<T> {
-            if spec.has_rec_masks {
+        let (j0, w) = ch[ci];
+        for (gi, &(lo, _)) in grp[phase].iter().enumerate() {
+            let a = if phase == 1 {
+                // GRU reset-before: the h product reads a = r * hp * m_h (saved in aux).
                 MatRef {
-                    ptr: hpm_p.get().add((par * g + lo) * b * u),
+                    ptr: sv.aux.get().add((r0 * t + tt) * u),
+                    rs: (t * u) as isize,
+                    cs: 1,
+                }
+            } else if spec.has_rec_masks {
+                MatRef {
+                    ptr: hpm_p.get().add(((par * g + lo) * b + r0) * u),
                     rs: u as isize,
                     cs: 1,
                 }
             } else {
                 MatRef {
-                    ptr: sv.hp.get().add(tt * u),
+                    ptr: sv.hp.get().add((r0 * t + tt) * u),
                     rs: (t * u) as isize,
                     cs: 1,
                 }
-            }
-        };
-        let phases = if grp[1].is_empty() { 1 } else { 2 };
-        for phase in 0..phases {
-            for_each_task(ch.len(), |ci| {
-                let (j0, w) = ch[ci];
-                for (gi, &(lo, _)) in grp[phase].iter().enumerate() {
-                    let a = if phase == 1 {
-                        // GRU reset-before: the h product reads a = r * hp * m_h (saved in aux).
-                        MatRef {
-                            ptr: sv.aux.get().add(tt * u),
-                            rs: (t * u) as isize,
-                            cs: 1,
-                        }
-                    } else {
-                        a_of(lo)
-                    };
-                    packs[ci][phase][gi].gemm_serial(
-                        b,
-                        T::ONE,
-                        a,
-                        T::ZERO,
-                        MatMut {
-                            ptr: zr_p.get().add(g * j0 + lo * w),
-                            rs: gu as isize,
-                            cs: 1,
-                        },
-                    );
+            };
+            packs[ci][phase][gi].gemm_serial(
+                r1 - r0,
+                T::ONE,
+                a,
+                T::ZERO,
+                MatMut {
+                    ptr: zr_p.get().add(r0 * gu + g * j0 + lo * w),
+                    rs: gu as isize,
+                    cs: 1,
+                },
+            );
+        }
+        step_math(
+            p,
+            sv,
+            y,
+            StepCtx {
+                s,
+                tt,
+                j0,
+                w,
+                rows: (r0, r1),
+                phase,
+                zr: zr_p,
+                hpm: hpm_p,
+                bias,
+                rbias,
+                ys,
+            },
+        );
+    };
+    if sp.rows.len() > 1 {
+        // Rows are independent recurrences: each task runs the whole sequence for its rows.
+        for_each_task(sp.rows.len(), |bi| {
+            for s in 0..t {
+                for phase in 0..phases {
+                    task(sp.rows[bi], 0, s, phase);
                 }
-                step_math(
-                    p,
-                    sv,
-                    y,
-                    StepCtx {
-                        s,
-                        tt,
-                        j0,
-                        w,
-                        phase,
-                        zr: zr_p,
-                        hpm: hpm_p,
-                        bias,
-                        rbias,
-                        ys,
-                    },
-                );
-            });
+            }
+        });
+    } else {
+        for s in 0..t {
+            for phase in 0..phases {
+                for_each_task(ch.len(), |ci| task((0, b), ci, s, phase));
+            }
         }
     }
 }
@@ -164,6 +173,7 @@ struct StepCtx<'a, T> {
     tt: usize,
     j0: usize,
     w: usize,
+    rows: (usize, usize),
     phase: usize,
     zr: SendPtr<T>,
     hpm: SendPtr<T>,
@@ -172,7 +182,7 @@ struct StepCtx<'a, T> {
     ys: usize,
 }
 
-/// The gate math of one chunk at one step, for every batch row.
+/// The gate math of one chunk at one step, for the rows `c.rows`.
 unsafe fn step_math<T: RnnScalar>(p: &Problem<T>, sv: &Saved<T>, y: SendPtr<T>, c: StepCtx<'_, T>) {
     let (b, t, u) = (p.b, p.t, p.u);
     let spec = p.spec;
@@ -190,7 +200,7 @@ unsafe fn step_math<T: RnnScalar>(p: &Problem<T>, sv: &Saved<T>, y: SendPtr<T>, 
     } else {
         time_of(s - 1, t, spec.go_backwards)
     };
-    for r in 0..b {
+    for r in c.rows.0..c.rows.1 {
         let valid = !spec.has_mask || *p.mask.get().add(r * t + tt) != 0;
         let xw = |k: usize| sl(p.xw.get(), (r * t + tt) * gu + k * u + j0, w);
         let bk = |k: usize| &c.bias[k * u + j0..k * u + j0 + w];
