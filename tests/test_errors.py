@@ -105,6 +105,33 @@ CASES = [
     ("random_categorical_rank", "fg.random.categorical(fg.ones((3,)), 2)", "ValueError", ["2D", "(3,)"]),
     ("random_gamma", "fg.random.gamma((2,), 1.0)", "NotImplementedError", ["gamma", "not available"]),
     ("cifar100_mode", "fg.datasets.cifar100.load_data(label_mode='medium')", "ValueError", ["label_mode=medium"]),
+    # recurrent layers and the fused recurrence
+    ("rnn_rank", "fg.layers.LSTM(4)(fg.ones((2, 3)))", "ValueError", ["lstm", "expected ndim=3", "(2, 3)"]),
+    ("rnn_state_shape", "fg.layers.GRU(4)(fg.ones((2, 3, 5)), initial_state=[fg.ones((2, 3))])", "ValueError",
+     ["gru", "(2, 4)", "(2, 3)"]),
+    ("rnn_state_count", "fg.layers.LSTM(4)(fg.ones((2, 3, 5)), initial_state=[fg.ones((2, 4))])", "ValueError",
+     ["expects 2 initial state", "Received: 1"]),
+    ("rnn_mask_shape", "fg.layers.SimpleRNN(4)(fg.ones((2, 3, 5)), mask=fg.tensor(np.ones((2, 4), bool)))",
+     "ValueError", ["mask", "(2, 3)", "(2, 4)"]),
+    ("rnn_units", "fg.layers.LSTM(0)", "ValueError", ["units", "positive integer", "got 0"]),
+    ("rnn_stateful", "fg.Sequential([fg.Input((3, 5)), fg.layers.LSTM(4, stateful=True)])", "ValueError",
+     ["stateful=True", "batch size", "static"]),
+    ("rnn_features", "l = fg.layers.LSTM(4); l(fg.ones((2, 3, 5))); l(fg.ones((2, 3, 6)))", "ValueError",
+     ["expected axis -1", "value 5", "(2, 3, 6)"]),
+    ("rnn_fused_int", "fg._ops_rnn.fused_rnn('simple', fg.ones((2, 3, 4), dtype='int32'), fg.ones((4, 4)), "
+     "fg.ones((2, 4)))", "TypeError", ["rnn_sequence", "int32", "float32"]),
+    ("rnn_fused_c0", "fg._ops_rnn.fused_rnn('lstm', fg.ones((2, 3, 16)), fg.ones((4, 16)), fg.ones((2, 4)))",
+     "ValueError", ["rnn_sequence", "c0"]),
+    ("rnn_fused_act", "fg._ops_rnn.fused_rnn('simple', fg.ones((2, 3, 4)), fg.ones((4, 4)), fg.ones((2, 4)), "
+     "activation='gelu')", "ValueError", ["rnn_sequence", "gelu", "tanh"]),
+    ("rnn_fused_kernel", "fg._ops_rnn.fused_rnn('gru', fg.ones((2, 3, 12)), fg.ones((4, 8)), fg.ones((2, 4)))",
+     "ValueError", ["recurrent_kernel", "(4, 8)", "3 * units"]),
+    ("rnn_fused_no_steps", "fg._ops_rnn.fused_rnn('simple', fg.ones((2, 0, 4)), fg.ones((4, 4)), fg.ones((2, 4)))",
+     "ValueError", ["at least one time step"]),
+    ("bidirectional_mode", "fg.layers.Bidirectional(fg.layers.LSTM(4), merge_mode='max')", "ValueError",
+     ["merge mode", "max"]),
+    ("time_distributed_rank", "fg.layers.TimeDistributed(fg.layers.Dense(3))(fg.ones((4,)))", "ValueError",
+     ["TimeDistributed", "3 dimensions", "(4,)"]),
     ("attention_heads", "ops.dot_product_attention(fg.ones((1, 3, 4, 8)), fg.ones((1, 5, 3, 8)), "
      "fg.ones((1, 5, 3, 8)))", "ValueError", ["dot_product_attention", "(3)", "must divide", "(4)"]),
     ("attention_head_dim", "ops.dot_product_attention(fg.ones((1, 3, 4, 8)), fg.ones((1, 5, 4, 6)), "
