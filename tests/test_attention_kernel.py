@@ -235,10 +235,68 @@ def test_no_gradient_recorded_without_requires_grad():
     np.testing.assert_allclose(out.numpy(), 1.0)
 
 
-def test_dropout_not_implemented():
+def _dropout_run(q, k, v, seed, causal=False, rate=0.3):
+    return _core.dot_product_attention(q, k, v, is_causal=causal, dropout_rate=rate, seed=seed)
+
+
+def test_dropout_keeps_the_expected_fraction_scaled():
+    # v = identity over keys and equal scores: output (i, j) is p_ij * mask_ij / (1 - rate).
+    s_len, rate = 300, 0.3
+    k = np.zeros((1, s_len, 1, s_len), np.float32)
+    v = np.eye(s_len, dtype=np.float32).reshape(1, s_len, 1, s_len)
+    q = np.zeros((1, 50, 1, s_len), np.float32)
+    out = _dropout_run(fg.tensor(q), fg.tensor(k), fg.tensor(v), seed=3, rate=rate).numpy()
+    kept = out > 0
+    assert abs(kept.mean() - (1 - rate)) < 0.01
+    np.testing.assert_allclose(out[kept] * s_len, 1 / (1 - rate), rtol=1e-5)
+
+
+def test_dropout_is_seeded_and_averages_to_no_dropout():
+    rng = np.random.default_rng(4)
+    q, k, v = (fg.tensor(rng.standard_normal(sh)) for sh in ((2, 9, 4, 8), (2, 7, 2, 8), (2, 7, 2, 8)))
+    a, b = _dropout_run(q, k, v, seed=7).numpy(), _dropout_run(q, k, v, seed=7).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, _dropout_run(q, k, v, seed=8).numpy())
+    mean = np.mean([_dropout_run(q, k, v, seed=s).numpy() for s in range(400)], axis=0)
+    base = _core.dot_product_attention(q, k, v).numpy()
+    assert np.abs(mean - base).max() < 0.15 * np.abs(base).max()
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_dropout_gradients_match_finite_differences(causal):
+    """The backward regenerates the forward's mask: gradients of the dropped attention (fixed seed)."""
+    rng = np.random.default_rng(6)
+    q = rng.standard_normal((1, 5, 2, 4))
+    k = rng.standard_normal((1, 6, 1, 4))
+    v = rng.standard_normal((1, 6, 1, 4))
+    bias = rng.standard_normal((5, 6))
+
+    def f(q, k, v, b):
+        return _core.dot_product_attention(q, k, v, bias=b, is_causal=causal, dropout_rate=0.4, seed=11)
+
+    gradcheck(f, q, k, v, bias, atol=1e-7, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shapes", THREAD_SHAPES[:2])
+def test_dropout_bit_identical_across_threads(shapes, threads):
+    b, t, s, n, kh, h = shapes
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(sh).astype(np.float32) for sh in ((b, t, n, h), (b, s, kh, h), (b, s, kh, h))]
+    runs = []
+    for nt in (1, 2):
+        fg.set_num_threads(nt)
+        ts = [fg.tensor(a, requires_grad=True) for a in arrays]
+        o = _dropout_run(*ts, seed=5, causal=True)
+        o.sum().backward()
+        runs.append([o.numpy()] + [x.grad.numpy() for x in ts])
+    for a, c in zip(*runs):
+        assert np.array_equal(a, c)
+
+
+def test_dropout_rate_is_checked():
     x = fg.tensor(np.ones((1, 2, 1, 4), np.float32))
-    with pytest.raises(NotImplementedError, match="dropout"):
-        _core.dot_product_attention(x, x, x, dropout_rate=0.1, seed=1)
+    with pytest.raises(ValueError, match="dropout_rate"):
+        _core.dot_product_attention(x, x, x, dropout_rate=1.0, seed=1)
 
 
 MEMORY_SCRIPT = textwrap.dedent(

@@ -243,9 +243,9 @@ CASES = [
     ("attn_dropout_range", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
      "fg.ones((1, 5, 2, 4)), dropout_rate=1.5)",
      "ValueError", ["dot_product_attention", "dropout_rate", "1.5"]),
-    ("attn_dropout", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
-     "fg.ones((1, 5, 2, 4)), dropout_rate=0.5)",
-     "NotImplementedError", ["dot_product_attention", "dropout"]),
+    ("attn_dropout_one", "fg.ops._attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
+     "fg.ones((1, 5, 2, 4)), dropout_rate=1.0)",
+     "ValueError", ["dot_product_attention", "dropout_rate", "[0, 1)"]),
     ("attn_scale", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
      "fg.ones((1, 5, 2, 4)), scale=float('inf'))",
      "ValueError", ["dot_product_attention", "scale"]),

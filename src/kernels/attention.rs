@@ -176,6 +176,47 @@ pub struct Problem<T> {
     pub v: SendPtr<T>,
     pub bias: Option<Strided<SendPtr<T>>>,
     pub mask: Option<Strided<SendPtr<u8>>>,
+    /// Dropout on the attention weights (training), `None` when the rate is 0.
+    pub dropout: Option<Dropout<T>>,
+}
+
+/// Inverted dropout on the probabilities: `p_ij` is kept (and multiplied by `scale = 1 / (1 -
+/// rate)`) when a hash of (seed, b, n, i, j) is at least `threshold = rate * 2^32`. The hash is a
+/// pure function of the element's indices, so the backward regenerates exactly the forward's
+/// mask block by block (nothing T x S is stored) and the mask does not depend on the tiling or
+/// the thread count.
+#[derive(Clone, Copy, Debug)]
+pub struct Dropout<T> {
+    pub threshold: u32,
+    pub scale: T,
+    pub seed: u64,
+}
+
+impl<T: AttnScalar> Dropout<T> {
+    /// A per-row key for (b, n, i): a 64-bit finalizer of the row's linear index and the seed.
+    #[inline(always)]
+    fn row_key(&self, row: usize) -> u32 {
+        let mut z = self.seed ^ (row as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) as u32
+    }
+
+    /// The multiplier of element j of the row with key `key`: 0 (dropped) or `scale`.
+    #[inline(always)]
+    fn mult(&self, key: u32, j: usize) -> T {
+        let mut x = key ^ (j as u32).wrapping_mul(0x9E37_79B9);
+        x ^= x >> 16;
+        x = x.wrapping_mul(0x85EB_CA6B);
+        x ^= x >> 13;
+        x = x.wrapping_mul(0xC2B2_AE35);
+        x ^= x >> 16;
+        if x >= self.threshold {
+            self.scale
+        } else {
+            T::ZERO
+        }
+    }
 }
 
 // SAFETY: the pointers are only read (or written in disjoint parts) inside the kernels, whose
@@ -203,7 +244,7 @@ impl<T: AttnScalar> Problem<T> {
     }
     /// Whether the forward splits the keys into decode chunks.
     pub fn decode_split(&self) -> usize {
-        if self.t <= DECODE_T && self.s >= 2 * DECODE_CHUNK {
+        if self.t <= DECODE_T && self.s >= 2 * DECODE_CHUNK && self.dropout.is_none() {
             self.s.div_ceil(DECODE_CHUNK)
         } else {
             1
@@ -810,6 +851,16 @@ unsafe fn fwd_rows<T: AttnScalar, const F: bool, const R: usize, const W: usize>
                 }
             }
         }
+        if let Some(dr) = &pb.dropout {
+            // The sum l above keeps the undropped p: dropout acts on the normalised weights.
+            for ii in 0..r {
+                let key = dr.row_key((b * pb.n + n) * pb.t + i0 + ii);
+                for jj in 0..c {
+                    let v = &mut sc.s[jj * BR + ii];
+                    *v = *v * dr.mult(key, j0 + jj);
+                }
+            }
+        }
         mm::<T, F, R, W>(
             r,
             h,
@@ -1135,11 +1186,24 @@ unsafe fn block_ds<T: AttnScalar, const F: bool, const R: usize, const W: usize>
     );
     for ii in 0..r {
         let d = *dvec.add(ii);
-        let prow = &sc.s[ii * BC..ii * BC + c];
-        let drow = &mut sc.dp[ii * BC..ii * BC + c];
-        for (g, &p) in drow.iter_mut().zip(prow) {
-            *g = p * (*g - d);
+        if let Some(dr) = &pb.dropout {
+            // With O = (M * P) V: dP = M * (dO V^T), and p becomes M * p for dv.
+            let key = dr.row_key((b * pb.n + n) * pb.t + i0 + ii);
+            let prow = &mut sc.s[ii * BC..ii * BC + c];
+            let drow = &mut sc.dp[ii * BC..ii * BC + c];
+            for (jj, (g, p)) in drow.iter_mut().zip(prow.iter_mut()).enumerate() {
+                let mlt = dr.mult(key, j0 + jj);
+                *g = *p * (mlt * *g - d);
+                *p = *p * mlt;
+            }
+        } else {
+            let prow = &sc.s[ii * BC..ii * BC + c];
+            let drow = &mut sc.dp[ii * BC..ii * BC + c];
+            for (g, &p) in drow.iter_mut().zip(prow) {
+                *g = p * (*g - d);
+            }
         }
+        let drow = &mut sc.dp[ii * BC..ii * BC + c];
         if write_dbias {
             if let Some(db) = bw.dbias {
                 let dst = db.get().add(((b * pb.n + n) * pb.t + i0 + ii) * pb.s + j0);

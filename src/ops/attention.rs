@@ -19,6 +19,9 @@ pub struct AttentionSpec {
     pub causal: bool,
     pub has_bias: bool,
     pub has_mask: bool,
+    /// Dropout rate on the attention weights (0: none) and the key of its mask.
+    pub dropout: f64,
+    pub seed: u64,
 }
 
 fn strides4(op_what: &str, t: &Tensor, full: &[usize; 4]) -> Result<[isize; 4]> {
@@ -120,8 +123,9 @@ fn check_qkv(q: &Tensor, key: &Tensor, v: &Tensor) -> Result<[usize; 6]> {
 /// `softmax(scale * q k^T + bias, masked) v` with Keras' layout: query (B, T, N, H), key and
 /// value (B, S, K, H) with K dividing N; `bias` (float) and `mask` (bool, True = attend)
 /// broadcastable to (B, N, T, S); `is_causal` lets row i see keys j <= i (Keras' lower
-/// triangle on the (T, S) grid). Rows with no visible key give zeros. Dropout is not
-/// implemented (a rate above 0 is refused).
+/// triangle on the (T, S) grid). Rows with no visible key give zeros. `dropout_rate` > 0 drops
+/// attention weights (inverted dropout, training) with a mask keyed by `seed` (or the global
+/// generator's next key) that the backward regenerates.
 #[allow(clippy::too_many_arguments)]
 pub fn dot_product_attention(
     q: &Tensor,
@@ -132,18 +136,13 @@ pub fn dot_product_attention(
     scale: Option<f64>,
     is_causal: bool,
     dropout_rate: f64,
+    seed: Option<u64>,
 ) -> Result<Tensor> {
     let [b, t, s, n, _, h] = check_qkv(q, key, v)?;
     if !(0.0..1.0).contains(&dropout_rate) {
         return Err(Error::value(
             OP,
             format!("dropout_rate must be in [0, 1), got {dropout_rate}"),
-        ));
-    }
-    if dropout_rate > 0.0 {
-        return Err(Error::unsupported(
-            OP,
-            format!("dropout on the attention weights is not implemented (dropout_rate={dropout_rate}); apply dropout outside the op or pass 0"),
         ));
     }
     let scale = scale.unwrap_or(1.0 / (h.max(1) as f64).sqrt());
@@ -194,6 +193,12 @@ pub fn dot_product_attention(
         causal: is_causal,
         has_bias: bias.is_some(),
         has_mask: mask.is_some(),
+        dropout: dropout_rate,
+        seed: if dropout_rate > 0.0 {
+            super::next_key(seed)
+        } else {
+            0
+        },
     };
     macro_rules! go {
         ($T:ty) => {{
@@ -268,6 +273,12 @@ fn problem<T: AttnScalar>(
         v: SendPtr(v.data_ptr::<T>()),
         bias,
         mask,
+        dropout: (spec.dropout > 0.0).then(|| k::Dropout {
+            // rate in (0, 1): the threshold fits u32 (rate * 2^32 < 2^32).
+            threshold: (spec.dropout * 4_294_967_296.0) as u32,
+            scale: T::from_f64(1.0 / (1.0 - spec.dropout)),
+            seed: spec.seed,
+        }),
     })
 }
 

@@ -141,8 +141,8 @@ fn batch_norm_train(
 
 /// Fused scaled dot-product attention, keras.ops layout: query (B, T, N, H), key/value
 /// (B, S, K, H) with K dividing N; bias (float) and mask (bool, True = attend) broadcastable
-/// to (B, N, T, S). Dropout is not implemented: `dropout_rate > 0` raises NotImplementedError
-/// (`seed` is accepted for the future signature and unused).
+/// to (B, N, T, S). `dropout_rate` > 0 drops attention weights (training), the mask keyed by
+/// `seed` (else by the global generator).
 #[pyfunction]
 #[pyo3(signature = (query, key, value, bias=None, mask=None, scale=None, is_causal=false, dropout_rate=0.0, seed=None))]
 #[allow(clippy::too_many_arguments)] // mirrors the Python call one to one
@@ -158,7 +158,6 @@ fn dot_product_attention(
     dropout_rate: f64,
     seed: Option<u64>,
 ) -> PyResult<PyTensor> {
-    let _ = seed;
     let q = to_tensor(query, None)?;
     let k = to_tensor(key, None)?;
     let v = to_tensor(value, None)?;
@@ -177,6 +176,7 @@ fn dot_product_attention(
             scale,
             is_causal,
             dropout_rate,
+            seed,
         )
     })?;
     Ok(PyTensor::wrap(y))
@@ -230,7 +230,13 @@ fn rnn_sequence(
     let xw = to_tensor(xw, None)?;
     let rk = to_tensor(recurrent_kernel, None)?;
     let h0 = to_tensor(h0, None)?;
-    let (c0, bias, rb, mask, rm) = (conv(c0)?, conv(bias)?, conv(recurrent_bias)?, conv(mask)?, conv(recurrent_masks)?);
+    let (c0, bias, rb, mask, rm) = (
+        conv(c0)?,
+        conv(bias)?,
+        conv(recurrent_bias)?,
+        conv(mask)?,
+        conv(recurrent_masks)?,
+    );
     let cfg = ops::RnnConfig {
         cell,
         reset_after,
@@ -239,7 +245,9 @@ fn rnn_sequence(
         go_backwards,
         zero_output_for_mask,
     };
-    let work = xw.numel().saturating_mul(rk.shape().first().copied().unwrap_or(1));
+    let work = xw
+        .numel()
+        .saturating_mul(rk.shape().first().copied().unwrap_or(1));
     let y = run(py, work, || {
         let opt = ops::RnnInputs {
             c0: c0.as_ref(),
