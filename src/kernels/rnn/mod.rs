@@ -217,8 +217,7 @@ pub(super) fn split(b: usize, u: usize, g: usize) -> Split {
         return whole;
     }
     let blocks = threads.min(b / 8);
-    let force_units = std::env::var("FG_RNN_UNITS").is_ok();
-    if blocks >= 2 && !force_units {
+    if blocks >= 2 {
         return Split {
             rows: (0..blocks)
                 .map(|k| (k * b / blocks, (k + 1) * b / blocks))
