@@ -42,17 +42,18 @@ macro_rules! x86_micro_kernel {
         /// See [`MicroFn`](crate::kernels::matmul::micro::MicroFn); the CPU supports the
         /// kernel's instruction set.
         unsafe fn $name(t: &$crate::kernels::matmul::micro::MicroTile<$t>) {
+            // `R` rows are computed; packed A panels keep their `$mr`-row stride (see below).
             #[target_feature(enable = $feature)]
-            unsafe fn body(t: &$crate::kernels::matmul::micro::MicroTile<$t>) {
+            unsafe fn body<const R: usize>(t: &$crate::kernels::matmul::micro::MicroTile<$t>) {
                 const NR: usize = 2 * $lanes;
                 let size = std::mem::size_of::<$t>();
                 $crate::kernels::matmul::micro::prefetch_c(
                     t.c as *const u8,
                     t.rs_c * size as isize,
                     NR * size,
-                    $mr,
+                    R,
                 );
-                let mut acc = [[$zero(); 2]; $mr];
+                let mut acc = [[$zero(); 2]; R];
                 let mut b = t.b;
                 if t.rs_a == 1 && t.cs_a == $mr as isize {
                     // Packed A panel: one pointer bumped by `mr` per step.
@@ -60,7 +61,7 @@ macro_rules! x86_micro_kernel {
                     for _ in 0..t.kc {
                         let b0 = $load(b);
                         let b1 = $load(b.add($lanes));
-                        // Fully unrolled by the compiler ($mr is a constant).
+                        // Fully unrolled by the compiler (R is a constant).
                         for (i, row) in acc.iter_mut().enumerate() {
                             let ai = $splat(*a.add(i));
                             row[0] = $fma(ai, b0, row[0]);
@@ -71,7 +72,7 @@ macro_rules! x86_micro_kernel {
                     }
                 } else {
                     // A read in place: one pointer per row and a shared offset along the depth.
-                    let rows: [*const $t; $mr] =
+                    let rows: [*const $t; R] =
                         core::array::from_fn(|i| t.a.wrapping_offset(i as isize * t.rs_a));
                     let mut off = 0isize;
                     for _ in 0..t.kc {
@@ -86,7 +87,7 @@ macro_rules! x86_micro_kernel {
                         b = b.add(NR);
                     }
                 }
-                if t.m == $mr && t.n == NR && t.cs_c == 1 {
+                if t.m == R && t.n == NR && t.cs_c == 1 {
                     let alpha = $splat(t.alpha);
                     let beta = $splat(t.beta);
                     let read_c = t.beta != 0.0;
@@ -112,7 +113,16 @@ macro_rules! x86_micro_kernel {
                     $crate::kernels::matmul::micro::store_tile(t, &tile, NR);
                 }
             }
-            body(t)
+            // A tile with few real rows (the bottom edge of C: a batch of 32 leaves 2 rows below
+            // five 6-row tiles) runs a shorter kernel instead of multiplying zero padding. Each
+            // element's accumulation is the same chain of FMAs in every variant, so results do not
+            // depend on which one ran.
+            match t.m {
+                0..=2 => body::<2>(t),
+                3..=4 => body::<4>(t),
+                5..=6 if $mr > 6 => body::<6>(t),
+                _ => body::<{ $mr }>(t),
+            }
         }
     };
 }
