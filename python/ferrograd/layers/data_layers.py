@@ -165,6 +165,8 @@ class Pipeline(Layer):
 
     def __init__(self, layers, name=None):
         super().__init__(name=name)
+        if not isinstance(layers, (list, tuple)) or not all(isinstance(la, Layer) for la in layers):
+            raise TypeError(f"Pipeline: `layers` must be a list of layers. Received: layers={layers!r}")
         self._pipeline_layers = list(layers)
         self.supports_masking = True
 
