@@ -439,6 +439,7 @@ def run_in_subprocess(module, targets, examples, timeout, extra=None, seed=None)
                 report["skipped"] += res.get("skipped", 0)
                 report["failures"] += res["failures"]
                 report["slow"] += res.get("slow", [])
+                report.setdefault("per_target", {}).update(res.get("per_target", {}))
                 report["max_rss_mib"] = max(report.get("max_rss_mib", 0), res.get("max_rss_mib", 0))
                 for k, v in res.get("outcomes", {}).items():
                     report["outcomes"][k] = report["outcomes"].get(k, 0) + v

@@ -385,12 +385,16 @@ def run_worker(cfg, log):
             fn = fh.resolve(target)
             body = hostile_body(target, fn)
             strat = tensor_call_args(target) if target.startswith("Tensor.") else fs.call_args(fn)
+            short = target if target.startswith("Tensor.") else target.split(".")[-1]
+            if short in fs.SEEDS:
+                strat = st.one_of(strat, fs.seeded_call_args(target, fn))
         calls, failure = fh.run_target(target, strat, body, examples, log, seed)
         result["calls"] += calls
         result["skipped"] += body.skipped
         result["slow"] += body.slow
         for k, v in body.outcomes.items():
             result["outcomes"][k] = result["outcomes"].get(k, 0) + v
+        result.setdefault("per_target", {})[target] = body.outcomes.get("ok", 0)
         if failure:
             failure["target"] = target
             result["failures"].append(failure)

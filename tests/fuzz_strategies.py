@@ -200,3 +200,144 @@ def call_args(draw, fn, required_arity=None):
         else:
             args.append(draw(AWKWARD))
     return args, kwargs
+
+
+# ---------------------------------------------------------------------------------------------
+# seed calls: a well-formed call per op that random arguments rarely reach (convolutions, pools,
+# attention, image ops, indexing ...). The fuzzer starts from the seed half of the time and
+# replaces each argument by a hostile one with probability 1/4, so the kernels behind argument
+# checking see hostile values too. Tensor specs: "<kind>:<shape>" with kind f (float), p
+# (positive float), s (sorted float), b (bool) or iN (integers in [0, N)).
+
+SEEDS = {
+    "adaptive_average_pool": (["f:2,6,6,3", (2, 2)], {}),
+    "adaptive_max_pool": (["f:2,6,6,3", (2, 2)], {}),
+    "array_split": (["f:6,4", 3], {"axis": 0}),
+    "average_pool": (["f:2,6,6,3", 2], {"strides": None, "padding": "valid"}),
+    "max_pool": (["f:2,6,6,3", 2], {"strides": 1, "padding": "same"}),
+    "batch_normalization": (["f:2,3", "f:3", "p:3", -1], {}),
+    "clip": (["f:3,4", -1.0, 1.0], {}),
+    "concatenate": ([["f:2,3", "f:4,3"]], {"axis": 0}),
+    "conv": (["f:1,6,6,3", "f:3,3,3,4"], {"strides": 1, "padding": "valid"}),
+    "conv_transpose": (["f:1,4,4,3", "f:3,3,5,3", 2], {"padding": "same"}),
+    "correlate": (["f:5", "f:3"], {}),
+    "cross": (["f:4,3", "f:4,3"], {}),
+    "depth_to_space": (["f:1,2,2,8", 2], {}),
+    "space_to_depth": (["f:1,4,4,2", 2], {}),
+    "depthwise_conv": (["f:1,6,6,3", "f:3,3,3,2"], {"strides": 1, "padding": "same"}),
+    "separable_conv": (["f:1,6,6,3", "f:3,3,3,2", "f:1,1,6,4"], {"padding": "same"}),
+    "diagonal": (["f:3,4"], {}),
+    "diff": (["f:5"], {}),
+    "digitize": (["f:6", "s:4"], {}),
+    "dot_product_attention": (["f:1,4,2,8", "f:1,5,2,8", "f:1,5,2,8"], {"is_causal": False}),
+    "dsplit": (["f:2,2,4", 2], {}),
+    "einsum": (["ij,jk->ik", "f:2,3", "f:3,4"], {}),
+    "parse_einsum": (["ij,jk->ik", [2, 2]], {}),
+    "geomspace": ([1.0, 100.0], {"num": 5}),
+    "logspace": ([0.0, 2.0], {"num": 5}),
+    "get_item": (["f:4,3", 1], {}),
+    "crop_images": (["f:1,6,6,3"], {"top_cropping": 1, "left_cropping": 1, "target_height": 3, "target_width": 3}),
+    "extract_patches": (["f:1,6,6,3", (2, 2)], {}),
+    "pad_images": (["f:1,4,4,3"], {"top_padding": 1, "left_padding": 1, "target_height": 7, "target_width": 7}),
+    "resize": (["f:1,4,4,3", (8, 8)], {}),
+    "rgb_to_grayscale": (["f:1,4,4,3"], {}),
+    "matmul": (["f:3,4", "f:4,2"], {}),
+    "moveaxis": (["f:2,3,4", 0, -1], {}),
+    "multi_hot": (["i5:2,3"], {"num_classes": 5}),
+    "one_hot": (["i5:4", 5], {}),
+    "percentile": (["f:10", 50.0], {}),
+    "nanpercentile": (["f:10", 50.0], {}),
+    "quantile": (["f:10", 0.5], {}),
+    "nanquantile": (["f:10", 0.5], {}),
+    "psnr": (["p:1,4,4,3", "p:1,4,4,3", 1.0], {}),
+    "repeat": (["f:3", 2], {}),
+    "reshape": (["f:2,6", (3, 4)], {}),
+    "saturate_cast": (["f:5", "int32"], {}),
+    "searchsorted": (["s:5", "f:3"], {}),
+    "select": ([["b:4", "b:4"], ["f:4", "f:4"]], {}),
+    "slice": (["f:4,5", (1, 1), (2, 3)], {}),
+    "split": (["f:6,2", 3], {}),
+    "swapaxes": (["f:2,3", 0, 1], {}),
+    "take": (["f:5,3", "i5:4"], {"axis": 0}),
+    "take_along_axis": (["f:4,3", "i3:4,3"], {"axis": 1}),
+    "tensordot": (["f:3,4", "f:4,5"], {"axes": 1}),
+    "top_k": (["f:3,6", 2], {}),
+    "trace": (["f:4,4"], {}),
+    "tril": (["f:4,4"], {}),
+    "triu": (["f:4,4"], {}),
+    "unstack": (["f:3,4"], {}),
+    "upsample_bilinear": (["f:1,3,3,2"], {"size": (2, 2)}),
+    "upsample_nearest": (["f:1,3,3,2"], {"size": (2, 2)}),
+    "Tensor.__and__": (["b:4", "b:4"], {}),
+    "Tensor.__or__": (["b:4", "b:4"], {}),
+    "Tensor.__xor__": (["b:4", "b:4"], {}),
+    "Tensor.__matmul__": (["f:3,4", "f:4,2"], {}),
+    "Tensor.astype": (["f:3", "int32"], {}),
+    "Tensor.clip": (["f:3", -1.0, 1.0], {}),
+    "Tensor.expand_dims": (["f:3", 0], {}),
+}
+
+
+def _is_spec(v):
+    return isinstance(v, str) and ":" in v and v.split(":")[0] in {"f", "p", "s", "b", "i3", "i5"}
+
+
+@st.composite
+def seed_tensor(draw, spec):
+    kind, dims = spec.split(":")
+    shape = tuple(int(d) for d in dims.split(","))
+    nasty = draw(st.integers(0, 3)) == 0
+    if kind.startswith("i"):
+        dtype = draw(st.sampled_from(["int64", "int32"]))
+        hi = int(kind[1:])
+        els = st.one_of(st.integers(0, hi - 1), st.sampled_from([-1, hi, -(hi + 1), 2**31 - 1])) if nasty \
+            else st.integers(0, hi - 1)
+    elif kind == "b":
+        dtype, els = "bool", st.booleans()
+    else:
+        dtype = draw(st.sampled_from(["float32", "float32", "float64"]))
+        els = elements(dtype, nasty) if kind == "f" else st.floats(0.125, 4, width=32 if dtype == "float32" else 64)
+    strided = draw(st.integers(0, 3)) == 0 and len(shape) >= 1
+    base_shape = (shape[0] * 2,) + shape[1:] if strided else shape
+    base = draw(hnp.arrays(np.dtype(dtype), base_shape, elements=els))
+    if kind == "s":
+        base = np.sort(base, axis=-1)
+    views = [("slice", (slice(None, None, 2),))] if strided else []
+    return TensorArg(base, views)
+
+
+@st.composite
+def seeded_call_args(draw, name, fn):
+    """A seed call of ``name`` with some arguments replaced by hostile ones."""
+    import inspect
+    short = name.split(".")[-1] if not name.startswith("Tensor.") else name
+    args, kwargs = SEEDS[short]
+    params = {}
+    try:
+        params = {p.name: p for p in inspect.signature(fn).parameters.values()}
+    except (TypeError, ValueError):
+        pass
+    names = [p for p in params if params[p].kind not in (inspect.Parameter.VAR_KEYWORD,)]
+    tensor_st = tensors()
+    list_st = st.lists(tensor_st, max_size=3)
+
+    def realize(v, pname, keep=False):
+        if not keep and draw(st.integers(0, 3)) == 0:
+            return draw(arg_for(pname, tensor_st, list_st))
+        if _is_spec(v):
+            return draw(seed_tensor(v))
+        if isinstance(v, list) and v and all(_is_spec(x) for x in v):
+            return [draw(seed_tensor(x)) for x in v]
+        return v
+
+    out_args = []
+    for i, v in enumerate(args):
+        pname = names[i] if i < len(names) else "x"
+        out_args.append(realize(v, pname, keep=i == 0 and name.startswith("Tensor.")))
+    out_kwargs = {k: realize(v, k) for k, v in kwargs.items()}
+    if draw(st.integers(0, 3)) == 0:
+        optional = [p for p in names[len(args):] if p not in out_kwargs and params[p].kind != params[p].VAR_POSITIONAL]
+        if optional:
+            k = draw(st.sampled_from(optional))
+            out_kwargs[k] = draw(arg_for(k, tensor_st, list_st))
+    return out_args, out_kwargs
