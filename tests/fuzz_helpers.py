@@ -40,7 +40,7 @@ INTERNAL_WORDS = ("internal", "bug", "panick", "unreachable", "assertion", "plea
 
 MEMORY_LIMIT = int(os.environ.get("FERROGRAD_FUZZ_MEMORY", str(4 << 30)))
 PREAMBLE = ("import numpy as np; import ferrograd as fg; from ferrograd import ops, layers; "
-            "nan = float('nan'); inf = float('inf')")
+            "nan = float('nan'); inf = float('inf'); _g = lambda t: (setattr(t, 'requires_grad', True), t)[1]")
 
 
 def ci_examples(default):
@@ -81,14 +81,20 @@ def classify(exc):
 class TensorArg:
     """A tensor argument: a NumPy base array plus a chain of views, buildable and printable."""
 
-    def __init__(self, base, views=()):
+    def __init__(self, base, views=(), grad=False):
         self.base = base
         self.views = tuple(views)
+        self.grad = grad and base.dtype.kind == "f"  # the leaf requires grad (float dtypes only)
+
+    def with_grad(self):
+        return TensorArg(self.base, self.views, grad=True)
 
     def build(self):
         import ferrograd as fg
         from ferrograd import ops
         t, a = fg.tensor(self.base), self.base
+        if self.grad:
+            t.requires_grad = True
         for kind, p in self.views:
             if kind == "T":
                 t, a = t.T, a.T
@@ -103,6 +109,8 @@ class TensorArg:
     def code(self):
         b = self.base
         s = f"fg.tensor(np.array({b.tolist()!r}, dtype={str(b.dtype)!r}).reshape({b.shape!r}))"
+        if self.grad:
+            s = f"_g({s})"
         for kind, p in self.views:
             if kind == "T":
                 s += ".T"
@@ -135,18 +143,37 @@ class Opaque:
         return self._code
 
 
-def build(obj):
-    """Descriptor tree -> real arguments (tensors built, lists and tuples kept)."""
+def build(obj, leaves=None):
+    """Descriptor tree -> real arguments (tensors built, lists and tuples kept).
+
+    ``leaves``: a list that collects the built tensors whose leaf requires grad.
+    """
     if isinstance(obj, TensorArg):
-        return obj.build()[0]
+        t = obj.build()[0]
+        if obj.grad and leaves is not None:
+            leaves.append(t)
+        return t
     if isinstance(obj, Opaque):
         return obj.value
     if isinstance(obj, list):
-        return [build(o) for o in obj]
+        return [build(o, leaves) for o in obj]
     if isinstance(obj, tuple):
-        return tuple(build(o) for o in obj)
+        return tuple(build(o, leaves) for o in obj)
     if isinstance(obj, dict):
-        return {k: build(v) for k, v in obj.items()}
+        return {k: build(v, leaves) for k, v in obj.items()}
+    return obj
+
+
+def with_grad(obj):
+    """The same descriptor tree with every float tensor's leaf requiring grad."""
+    if isinstance(obj, TensorArg):
+        return obj.with_grad()
+    if isinstance(obj, list):
+        return [with_grad(o) for o in obj]
+    if isinstance(obj, tuple):
+        return tuple(with_grad(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: with_grad(v) for k, v in obj.items()}
     return obj
 
 

@@ -68,6 +68,32 @@ def check_result(res):
     return None
 
 
+def check_backward(res, leaves):
+    """Backpropagates the sum of every float result; gradients must match their leaves' shapes."""
+    import ferrograd as fg
+    outs = [r for r in (res if isinstance(res, (list, tuple)) else [res])
+            if isinstance(r, fg.Tensor) and r.requires_grad]
+    if not outs:
+        return None
+
+    def run():
+        total = None
+        for r in outs:
+            s = r.sum()
+            total = s if total is None else total + s
+        total.backward()
+    _, exc = fh.attempt(run, [], {})
+    bad = fh.classify(exc)
+    if bad:
+        return "backward: " + bad
+    if exc is None:
+        for t in leaves:
+            g = t.grad
+            if g is not None and tuple(g.shape) != tuple(t.shape):
+                return f"backward: gradient shape {tuple(g.shape)} != leaf shape {tuple(t.shape)}"
+    return None
+
+
 def hostile_body(name, fn):
     def body(value, log):
         args, kwargs = value
@@ -76,8 +102,9 @@ def hostile_body(name, fn):
         if key:
             body.skipped += 1
             return None
+        leaves = []
         try:
-            real_args, real_kwargs = fh.build(args), fh.build(kwargs)
+            real_args, real_kwargs = fh.build(args, leaves), fh.build(kwargs, leaves)
         except Exception as e:  # noqa: BLE001 - building a view must not fail
             return {"code": code, "problem": f"building the arguments failed: {type(e).__name__}: {e}"}
         log.write("CALL " + code)
@@ -92,6 +119,10 @@ def hostile_body(name, fn):
         if bad is None and exc is None:
             r, exc2 = fh.attempt(check_result, [res], {})
             bad = r or fh.classify(exc2) and f"touching the result: {fh.classify(exc2)}"
+        if bad is None and exc is None and leaves:
+            bad = check_backward(res, leaves)
+            if bad:
+                code = f"y = {code}; backward of y (summed over its float tensors)"
         return None if bad is None else {"code": code, "problem": bad}
     body.skipped, body.slow, body.outcomes = 0, [], {}
     return body
@@ -388,6 +419,9 @@ def run_worker(cfg, log):
             short = target if target.startswith("Tensor.") else target.split(".")[-1]
             if short in fs.SEEDS:
                 strat = st.one_of(strat, fs.seeded_call_args(target, fn))
+            # a third of the calls run with float inputs requiring grad, then backward
+            strat = st.tuples(strat, st.integers(0, 2)).map(
+                lambda v: (fh.with_grad(v[0][0]), fh.with_grad(v[0][1])) if v[1] == 0 else v[0])
         calls, failure = fh.run_target(target, strat, body, examples, log, seed)
         result["calls"] += calls
         result["skipped"] += body.skipped
