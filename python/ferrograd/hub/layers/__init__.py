@@ -1,0 +1,18 @@
+"""``keras_hub.layers``: transformer blocks, embeddings and masked-LM pieces (keras_hub's names,
+arguments, weights and configs), plus blocks of ferrograd's own design (SwiGLU, MixtureOfExperts,
+ClassToken, PatchEmbedding)."""
+from .blocks import ClassToken, MixtureOfExperts, PatchEmbedding, SwiGLU
+from .cached_attention import CachedMultiHeadAttention
+from .embeddings import (
+    PositionEmbedding,
+    ReversibleEmbedding,
+    RotaryEmbedding,
+    SinePositionEncoding,
+    TokenAndPositionEmbedding,
+)
+from .masked_lm import MaskedLMHead, MaskedLMMaskGenerator
+from .transformer import TransformerDecoder, TransformerEncoder
+
+__all__ = ["CachedMultiHeadAttention", "ClassToken", "MaskedLMHead", "MaskedLMMaskGenerator", "MixtureOfExperts",
+           "PatchEmbedding", "PositionEmbedding", "ReversibleEmbedding", "RotaryEmbedding", "SinePositionEncoding",
+           "SwiGLU", "TokenAndPositionEmbedding", "TransformerDecoder", "TransformerEncoder"]
