@@ -24,10 +24,9 @@ import struct
 import tempfile
 import zipfile
 
+import fuzz_helpers as fh
 import numpy as np
 from hypothesis import strategies as st
-
-import fuzz_helpers as fh
 
 BIG = [0, 1, 255, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**53, 2**63 - 1, 2**64 - 1]
 

@@ -393,7 +393,8 @@ def run_target(name, strategy, body, examples, log, seed=None):
     ``body`` returns None on a passing call or a failure description; the failure is shrunk and
     the smallest reproducer returned.
     """
-    from hypothesis import given, seed as hseed
+    from hypothesis import given
+    from hypothesis import seed as hseed
 
     state = {"calls": 0, "last": None}
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import inspect
 import time
 
-from hypothesis import strategies as st
-
 import fuzz_helpers as fh
 import fuzz_strategies as fs
+from hypothesis import strategies as st
 
 SMALL = st.one_of(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4),
                   st.sampled_from([0, -1, 2**31, 2**63 - 1, 2.5, None, "3", True]))

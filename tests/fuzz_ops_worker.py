@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-from hypothesis import strategies as st
-
 import fuzz_helpers as fh
 import fuzz_strategies as fs
+import numpy as np
+from hypothesis import strategies as st
 
 SLOW_CALL_S = 5.0
 

@@ -9,10 +9,9 @@ complex numbers, dicts and ragged nested lists.
 from __future__ import annotations
 
 import numpy as np
+from fuzz_helpers import Opaque, TensorArg
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-from fuzz_helpers import Opaque, TensorArg
 
 DTYPES = ["float32", "float64", "int32", "int64", "bool"]
 SPECIAL_FLOATS = [float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 1.0, -1.0, 0.5, 3.4028235e38,

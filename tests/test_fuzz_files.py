@@ -15,9 +15,8 @@ format>`` and optionally ``FERROGRAD_FUZZ_SEED=<int>``.
 """
 import os
 
-import pytest
-
 import fuzz_helpers as fh
+import pytest
 
 SEED = int(os.environ["FERROGRAD_FUZZ_SEED"]) if os.environ.get("FERROGRAD_FUZZ_SEED") else None
 TIMEOUT = 300 if not fh.long_mode() else 24 * 3600

@@ -21,10 +21,9 @@ CI mode (default): derandomized hypothesis, a few examples per op (about 3,000 h
 """
 import os
 
-import pytest
-
 import fuzz_helpers as fh
 import fuzz_ops_worker as fw
+import pytest
 
 SEED = int(os.environ["FERROGRAD_FUZZ_SEED"]) if os.environ.get("FERROGRAD_FUZZ_SEED") else None
 TIMEOUT = 300 if not fh.long_mode() else 24 * 3600
