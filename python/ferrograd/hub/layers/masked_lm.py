@@ -197,7 +197,9 @@ class MaskedLMMaskGenerator(Layer):
         counts = selected.sum(axis=1)
         width = self.mask_selection_length if self.mask_selection_length is not None else int(counts.max(initial=0))
         # positions of the selected tokens, in order, left-aligned in a (B, width) array
-        order = np.argsort(~selected, axis=1, kind="stable")[:, :width]  # (B, width)
+        order = np.argsort(~selected, axis=1, kind="stable")[:, :width]  # (B, min(width, T))
+        if order.shape[1] < width:
+            order = np.pad(order, ((0, 0), (0, width - order.shape[1])))  # (B, width)
         slot_used = np.arange(width)[None, :] < counts[:, None]
         positions = np.where(slot_used, order, 0).astype(np.int32)
         mask_ids = np.where(slot_used, np.take_along_axis(ids, order, axis=1), 0).astype(np.int32)
