@@ -57,6 +57,10 @@ class Bidirectional(Layer):
                              f"{layer}")
         if backward_layer is not None and not isinstance(backward_layer, Layer):
             raise ValueError(f"`backward_layer` need to be a `keras.layers.Layer` instance. Received: {backward_layer}")
+        for which, lyr in (("layer", layer), ("backward_layer", backward_layer)):
+            if lyr is not None and not hasattr(lyr, "go_backwards"):
+                raise ValueError(f"Bidirectional: `{which}` must be a recurrent layer (one with `go_backwards`, such "
+                                 f"as LSTM or GRU). Received: {which}={lyr}")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
                              '{"sum", "mul", "ave", "concat", None}')
