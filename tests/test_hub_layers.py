@@ -326,3 +326,42 @@ def test_class_token_and_patch_embedding():
     for layer in (pe, ct, hub.layers.SwiGLU(4), hub.layers.MixtureOfExperts(2, 3, top_k=1)):
         cfg = layer.get_config()
         assert type(layer).from_config(cfg).get_config() == cfg
+
+
+KERAS_HUB_SCRIPT = '''
+import numpy as np
+import keras
+import keras_hub
+
+inputs = keras.Input(shape=(None,), dtype="int32")
+x = keras_hub.layers.TokenAndPositionEmbedding(vocabulary_size=50, sequence_length=16, embedding_dim=16,
+                                               mask_zero=True)(inputs)
+x = keras_hub.layers.TransformerEncoder(intermediate_dim=32, num_heads=2)(x)
+x = keras.layers.GlobalAveragePooling1D()(x)
+model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+ids = np.random.randint(1, 50, (32, 10))
+model.fit(ids, ids[:, 0] % 2, epochs=1, batch_size=8, verbose=0)
+sampler = keras_hub.samplers.get("greedy")
+table = keras.ops.convert_to_tensor(np.eye(5, dtype="float32"))
+def next(prompt, cache, index):
+    return keras.ops.take(table, prompt[:, index - 1], axis=0), None, cache
+print(keras.ops.convert_to_numpy(sampler(next, np.array([[2, 0, 0]], "int32"), index=1)).tolist())
+try:
+    import keras_hub.models
+except ImportError as e:
+    print("refused:", e.name)
+'''
+
+
+def test_keras_compat_runs_a_keras_hub_script(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(KERAS_HUB_SCRIPT)
+    res = subprocess.run([sys.executable, "-m", "ferrograd.keras_compat", str(script)], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "[[2, 2, 2]]" in res.stdout
+    assert "refused: keras_hub.models" in res.stdout

@@ -3,8 +3,8 @@
     python -m ferrograd.keras_compat script.py [script args...]
 
 ``keras`` and its submodules are mapped to ferrograd's (``keras.layers`` -> ``ferrograd.layers``,
-...). A submodule ferrograd does not have yet fails at import with an error naming it; a missing
-name inside a mapped module raises an AttributeError/ImportError naming the Keras API.
+...), and ``keras_hub`` to ``ferrograd.hub`` (``keras_hub.layers``, ``keras_hub.samplers``). A
+submodule ferrograd does not have yet fails at import with an error naming it; a missing name inside a mapped module raises an AttributeError/ImportError naming the Keras API.
 ``KERAS_BACKEND`` in the environment is accepted and ignored (the backend is ferrograd's Rust core).
 """
 from __future__ import annotations
@@ -44,6 +44,9 @@ _MAP = {
     "keras.random": "ferrograd.random",
     "keras.backend": "ferrograd.backend",
     "keras.config": "ferrograd.config",
+    "keras_hub": "ferrograd.hub",
+    "keras_hub.layers": "ferrograd.hub.layers",
+    "keras_hub.samplers": "ferrograd.hub.samplers",
 }
 
 
@@ -51,7 +54,7 @@ class _KerasFinder(importlib.abc.MetaPathFinder):
     """Refuses unmapped ``keras.*`` submodules with a clear message (instead of importing real Keras)."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname == "keras" or fullname.startswith("keras."):
+        if fullname in ("keras", "keras_hub") or fullname.startswith(("keras.", "keras_hub.")):
             if fullname in _MAP:
                 return None
             raise ImportError(f"{fullname} is not available in ferrograd yet (ferrograd maps: "
