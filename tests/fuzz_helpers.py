@@ -40,7 +40,44 @@ INTERNAL_WORDS = ("internal", "bug", "panick", "unreachable", "assertion", "plea
 
 MEMORY_LIMIT = int(os.environ.get("FERROGRAD_FUZZ_MEMORY", str(4 << 30)))
 PREAMBLE = ("import numpy as np; import ferrograd as fg; from ferrograd import ops, layers; "
-            "nan = float('nan'); inf = float('inf'); _g = lambda t: (setattr(t, 'requires_grad', True), t)[1]")
+            "nan = float('nan'); inf = float('inf'); _g = lambda t: (setattr(t, 'requires_grad', True), t)[1]; "
+            "import sys; sys.path.insert(0, 'tests'); from fuzz_helpers import make_array as _arr")
+
+
+def make_array(dtype, shape, layout, values):
+    """A NumPy array of ``dtype`` holding ``values`` in an awkward memory layout (see NpArg)."""
+    import numpy as np
+    with np.errstate(all="ignore"):
+        base = np.array(values).astype(dtype).reshape(shape)
+    if layout == "F":
+        return np.asfortranarray(base)
+    if layout == "rev":
+        return base[::-1] if base.ndim else base
+    if layout == "step":
+        return np.repeat(base, 2, axis=0)[::2] if base.ndim else base
+    if layout == "bcast":
+        return np.broadcast_to(base, (2,) + base.shape)
+    if layout == "unaligned":
+        buf = np.zeros(base.nbytes + 1, np.uint8)
+        a = np.ndarray(base.shape, base.dtype, buffer=buf, offset=1)
+        a[...] = base
+        return a
+    if layout == "readonly":
+        base.flags.writeable = False
+    return base
+
+
+class NpArg:
+    """A NumPy array argument in an awkward dtype and layout, printable as ``_arr(...)``."""
+
+    def __init__(self, dtype, shape, layout, values):
+        self.dtype, self.shape, self.layout, self.values = dtype, shape, layout, values
+
+    def array(self):
+        return make_array(self.dtype, self.shape, self.layout, self.values)
+
+    def __repr__(self):
+        return f"_arr({self.dtype!r}, {self.shape!r}, {self.layout!r}, {self.values!r})"
 
 
 def ci_examples(default):
@@ -155,6 +192,8 @@ def build(obj, leaves=None):
         return t
     if isinstance(obj, Opaque):
         return obj.value
+    if isinstance(obj, NpArg):
+        return obj.array()
     if isinstance(obj, list):
         return [build(o, leaves) for o in obj]
     if isinstance(obj, tuple):
@@ -178,7 +217,7 @@ def with_grad(obj):
 
 
 def code_of(obj):
-    if isinstance(obj, (TensorArg, Opaque)):
+    if isinstance(obj, (TensorArg, Opaque, NpArg)):
         return repr(obj)
     if isinstance(obj, list):
         return "[" + ", ".join(code_of(o) for o in obj) + "]"
@@ -315,6 +354,9 @@ KNOWN_ISSUES = {
     # False; bool + bool gives 2 where NumPy/JAX/PyTorch keep bool True.
     "bool_clip": _bool_args(("oracle:ops.clip",)),
     "bool_add": _bool_args(("oracle:ops.add",)),
+    # uint64 values >= 2**63 wrap to negative int64 on conversion instead of raising OverflowError
+    "uint64_wrap": lambda name, args, kwargs: name.startswith("interop:") and any(
+        isinstance(a, NpArg) and a.dtype == "uint64" and any(v < 0 or v >= 2**63 for v in a.values) for a in args),
 }
 
 

@@ -368,6 +368,92 @@ def _np_view(obj):
 
 
 # ---------------------------------------------------------------------------------------------
+# NumPy and Python data in: fg.tensor / from_numpy / as_tensor / convert_to_tensor on arrays of
+# every NumPy dtype (byte-swapped, object, strings, datetimes ...) in every layout (Fortran order,
+# negative and stepped strides, zero strides, unaligned, read-only) and on ragged or deep nested
+# lists. A supported dtype must round-trip exactly.
+
+INTEROP = ["fg.tensor", "fg.from_numpy", "fg.as_tensor", "ops.convert_to_tensor"]
+NP_DTYPES = ["float32", "float64", "int32", "int64", "bool", "uint8", "int8", "int16", "uint16", "uint32",
+             "uint64", "float16", "complex64", ">f4", ">i8", "<f8", "object", "U3", "S2", "datetime64[s]",
+             "timedelta64[ms]", "longdouble"]
+PY_LEAF = st.one_of(st.integers(-3, 300), st.sampled_from(fs.HUGE_INTS), st.floats(), st.booleans(), st.none(),
+                    st.sampled_from(["a", b"b", 1j]))
+
+
+@st.composite
+def np_args(draw):
+    from hypothesis.extra import numpy as hnp
+    shape = draw(fs.shapes(max_dims=3))
+    n = int(np.prod(shape))
+    values = draw(st.lists(st.one_of(st.integers(-3, 300), st.sampled_from([2**31 - 1, -(2**31), 2**62])),
+                           min_size=n, max_size=n))
+    del hnp
+    return fh.NpArg(draw(st.sampled_from(NP_DTYPES)), shape,
+                    draw(st.sampled_from(["C", "F", "rev", "step", "bcast", "unaligned", "readonly"])), values)
+
+
+def _deep(d):
+    v = 1
+    for _ in range(d):
+        v = [v]
+    return v
+
+
+def interop_args(name):
+    nested = st.recursive(PY_LEAF, lambda c: st.lists(c, max_size=3), max_leaves=12)
+    deep = st.integers(1, 3000).map(lambda d: fh.Opaque(_deep(d), f"__import__('functools').reduce("
+                                                            f"lambda v, _: [v], range({d}), 1)"))
+    data = st.one_of(np_args(), np_args(), np_args(), nested, deep)
+    kw = st.fixed_dictionaries({}, optional={"dtype": fs.DTYPE}) if name != "fg.from_numpy" else st.just({})
+    return st.tuples(data, kw).map(lambda v: ([v[0]], v[1]))
+
+
+def check_interop(arg, res):
+    """A supported dtype round-trips exactly (values, shape, and dtype for the five native ones)."""
+    import ferrograd as fg
+    if not isinstance(arg, fh.NpArg) or not isinstance(res, fg.Tensor):
+        return None
+    a = arg.array()
+    got = res.numpy()
+    if got.shape != a.shape:
+        return f"shape {got.shape} != array shape {a.shape}"
+    native = a.dtype.newbyteorder("=") if a.dtype.byteorder not in "=|" else a.dtype
+    if str(native) in fs.DTYPES:
+        if str(got.dtype) != str(native):
+            return f"dtype {got.dtype} for an array of {a.dtype}"
+        if not np.array_equal(got, a, equal_nan=a.dtype.kind == "f"):
+            return f"values changed: {got.tolist()!r:.200} from {a.tolist()!r:.200}"
+    elif a.dtype.kind in "iub" and got.dtype.kind in "iub":
+        if not np.array_equal(got.astype(object), a.astype(object)):
+            return f"{a.dtype} values changed in {got.dtype}: {got.tolist()!r:.200} from {a.tolist()!r:.200}"
+    return None
+
+
+def interop_body(name):
+    fn = {"fg.tensor": lambda *a, **k: __import__("ferrograd").tensor(*a, **k),
+          "fg.from_numpy": lambda *a, **k: __import__("ferrograd").from_numpy(*a, **k),
+          "fg.as_tensor": lambda *a, **k: __import__("ferrograd").as_tensor(*a, **k),
+          "ops.convert_to_tensor": lambda *a, **k: __import__("ferrograd").ops.convert_to_tensor(*a, **k)}[name]
+    inner = hostile_body(name, fn)
+
+    def body(value, log):
+        bad = inner(value, log)
+        if bad is not None:
+            return bad
+        args, kwargs = value
+        if kwargs.get("dtype") is None and not fh.known_issue("interop:" + name, args, kwargs):
+            res, exc = fh.attempt(fn, [fh.build(args[0])], {})
+            if exc is None:
+                diff = check_interop(args[0], res)
+                if diff:
+                    return {"code": fh.call_code(name, args, kwargs), "problem": diff}
+        return None
+    body.skipped, body.slow, body.outcomes = 0, inner.slow, inner.outcomes
+    return body
+
+
+# ---------------------------------------------------------------------------------------------
 # self-test targets: prove the harness catches each kind of failure (tests/test_fuzz_ops.py)
 
 class _FakePanic(BaseException):
@@ -407,6 +493,8 @@ def run_worker(cfg, log):
         log.write("TARGET " + target)
         if target.startswith("selftest:"):
             body, strat = selftest_body(target), st.integers(0, 3)
+        elif target.startswith("interop:"):
+            body, strat = interop_body(target[8:]), interop_args(target[8:])
         elif target.startswith("oracle:"):
             name = target[7:]
             body = oracle_body(name, getattr(ops, name))

@@ -52,6 +52,13 @@ def test_hostile_calls_never_crash(part):
     assert report["outcomes"].get("ok", 0) > report["calls"] // 5, report["outcomes"]
 
 
+def test_numpy_and_python_data_convert_exactly_or_fail_cleanly():
+    targets = ["interop:" + n for n in fw.INTEROP]
+    report = fh.run_in_subprocess("fuzz_ops_worker", targets, fh.ci_examples(40), TIMEOUT, seed=SEED)
+    _check(report)
+    assert report["outcomes"].get("ok", 0) > report["calls"] // 3, report["outcomes"]
+
+
 def test_ops_match_numpy():
     targets = ["oracle:" + n for n in fw.ORACLE_NAMES]
     report = fh.run_in_subprocess("fuzz_ops_worker", targets, fh.ci_examples(15), TIMEOUT, seed=SEED)
