@@ -376,8 +376,46 @@ def known_exception(name, exc):
     return False
 
 
+def _probe_int_min_div():
+    import ferrograd as fg
+    from ferrograd import ops
+    _, exc = attempt(ops.floor_divide, [fg.tensor([-(2**63)]), -1], {})
+    _, exc2 = attempt(ops.floor_divide, [fg.tensor(__import__("numpy").array([-(2**31)], "int32")), -1], {})
+    return exc is not None or exc2 is not None
+
+
+def _probe_value(code, bad_value):
+    def probe():
+        import numpy as np
+
+        import ferrograd as fg
+        from ferrograd import ops
+        res, exc = attempt(lambda: eval(code, {"fg": fg, "ops": ops, "np": np}), [], {})  # noqa: S307
+        return exc is None and res.tolist() == bad_value
+    return probe
+
+
+# Each known issue is skipped only while its probe still shows it in the extension being tested:
+# once the fix is built the fuzzer covers those calls again with no edit here.
+KNOWN_PROBES = {
+    "int_min_div": _probe_int_min_div,
+    "bool_clip": _probe_value("ops.clip(fg.tensor([False, True]), -1, 1)", [1, 1]),
+    "bool_add": _probe_value("ops.add(fg.tensor(True), fg.tensor(True))", 2),
+    "uint64_wrap": _probe_value("fg.from_numpy(np.array([2**64 - 1], dtype='uint64'))", [-1]),
+}
+_ACTIVE = {}
+
+
+def active_issue(key):
+    if key not in _ACTIVE:
+        _ACTIVE[key] = bool(KNOWN_PROBES[key]()) if key in KNOWN_PROBES else True
+    return _ACTIVE[key]
+
+
 def known_issue(name, args, kwargs):
     for key, pred in KNOWN_ISSUES.items():
+        if not active_issue(key):
+            continue
         try:
             if pred(name, args, kwargs):
                 return key
