@@ -673,6 +673,8 @@ def deserialize(config, custom_objects=None):
 
     if isinstance(config, str):
         return get(config)
+    if not isinstance(config, dict):
+        raise TypeError(f"Could not interpret loss config: expected a name or a dict. Received: {config!r}")
     name = config.get("class_name")
     cls = (custom_objects or {}).get(name) or saving._CUSTOM.get(config.get("registered_name") or "") or \
         _CLASSES.get(name) or saving._CUSTOM.get(name)

@@ -1046,6 +1046,8 @@ def deserialize(config):
     """The metric described by ``serialize``'s output (or a name)."""
     if isinstance(config, str):
         return get(config)
+    if not isinstance(config, dict):
+        raise TypeError(f"Could not interpret metric config: expected a name or a dict. Received: {config!r}")
     cls = _CLASSES.get(config.get("class_name"))
     if cls is None or cls is MeanMetricWrapper:
         raise ValueError(f"Could not interpret serialized metric: {config.get('class_name')!r}")

@@ -502,8 +502,10 @@ def serialize(optimizer):
 
 def deserialize(config):
     """The optimizer described by ``serialize``'s output."""
+    if not isinstance(config, dict):
+        raise TypeError(f"Could not interpret optimizer config: expected a dict. Received: {config!r}")
     name = config.get("class_name", "")
-    cls = _BY_NAME.get(name.lower())
+    cls = _BY_NAME.get(name.lower()) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(f"Could not interpret optimizer class name: {name!r}; known: {sorted(_BY_NAME)}")
     return cls.from_config(config.get("config", {}))
