@@ -122,12 +122,19 @@ class _GlobalPool(Layer):
         first = 2 if self.data_format == "channels_first" else 1
         return tuple(range(first, first + self.rank))
 
+    def _check_rank(self, shape):
+        if len(shape) != self.rank + 2:
+            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
+                             f"ndim={self.rank + 2}, found ndim={len(shape)}. Full shape received: {tuple(shape)}")
+
     def call(self, inputs):
+        self._check_rank(inputs.shape)
         f = ops.mean if self.kind == "average" else ops.max
         return f(inputs, axis=self._axes(), keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape):
         s = tuple(input_shape)
+        self._check_rank(s)
         if self.keepdims:
             return tuple(1 if i in self._axes() else d for i, d in enumerate(s))
         return (s[0], s[1] if self.data_format == "channels_first" else s[-1])
@@ -156,6 +163,7 @@ class GlobalAveragePooling1D(_GlobalPool):
     def call(self, inputs, mask=None):
         if mask is None:
             return super().call(inputs)
+        self._check_rank(inputs.shape)
         steps = self._axes()[0]
         m = ops.expand_dims(ops.cast(mask, "bool"), 2 if self.data_format == "channels_last" else 1)
         total = ops.sum(ops.where(m, inputs, 0.0), axis=steps, keepdims=self.keepdims)  # (N, C)

@@ -88,6 +88,9 @@ class UpSampling1D(Layer):
         self.size = size
 
     def call(self, inputs):
+        if inputs.ndim != 3:
+            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected ndim=3, "
+                             f"found ndim={inputs.ndim}. Full shape received: {tuple(inputs.shape)}")
         return ops.repeat(inputs, self.size, axis=1)
 
     def compute_output_shape(self, s):
@@ -153,6 +156,9 @@ class ZeroPadding2D(Layer):
 
 
 def _crop(layer, inputs, axes, cropping):
+    if inputs.ndim != len(axes) + 2:
+        raise ValueError(f"Input 0 of layer \"{layer.name}\" is incompatible with the layer: expected "
+                         f"ndim={len(axes) + 2}, found ndim={inputs.ndim}. Full shape received: {tuple(inputs.shape)}")
     index = [slice(None)] * inputs.ndim
     for ax, (a, b) in zip(axes, cropping):
         n = inputs.shape[ax]
