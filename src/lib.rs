@@ -13,6 +13,8 @@ pub mod autograd;
 pub mod cpu;
 pub mod dtype;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod io;
 pub mod kernels;
 pub mod layout;

@@ -130,13 +130,19 @@ pub fn from_bytes(buf: &[u8]) -> Result<Contents> {
     let mut entries: Vec<(usize, usize, String, DType, Vec<usize>)> = Vec::new();
     for (name, v) in &map {
         if name == "__metadata__" {
-            if let Value::Object(m) = v {
-                for (k, val) in m {
-                    let s = val.as_str().ok_or_else(|| {
-                        Error::format(OP, format!("metadata '{k}' is not a string"))
-                    })?;
-                    meta.insert(k.clone(), s.to_string());
-                }
+            // A metadata value of another type was once skipped silently; the format only
+            // allows a map of strings, and a reader that checks everything refuses the rest.
+            let Value::Object(m) = v else {
+                return Err(Error::format(
+                    OP,
+                    "__metadata__ must be a JSON object of strings",
+                ));
+            };
+            for (k, val) in m {
+                let s = val
+                    .as_str()
+                    .ok_or_else(|| Error::format(OP, format!("metadata '{k}' is not a string")))?;
+                meta.insert(k.clone(), s.to_string());
             }
             continue;
         }
@@ -266,5 +272,17 @@ mod tests {
         let mut huge = bytes.clone();
         huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(from_bytes(&huge).is_err());
+    }
+
+    /// Found by the `safetensors_parse` fuzz target: a `__metadata__` that is not an object
+    /// was ignored instead of refused.
+    #[test]
+    fn metadata_must_be_an_object() {
+        for header in [r#"{"__metadata__":"x"}"#, r#"{"__metadata__":[1]}   "#] {
+            let mut buf = (header.len() as u64).to_le_bytes().to_vec();
+            buf.extend_from_slice(header.as_bytes());
+            let e = from_bytes(&buf).unwrap_err();
+            assert!(e.to_string().contains("__metadata__"), "{e}");
+        }
     }
 }
