@@ -262,18 +262,29 @@ def public_ops():
 
 
 def public_layers():
-    """{name: class} for every public layer class of ferrograd.layers (aliases once)."""
+    """{name: class} for every public layer class of ferrograd.layers and ferrograd.hub.layers
+    (aliases once; hub names are prefixed ``hub.layers.``)."""
     from ferrograd import layers
     out, seen = {}, set()
-    for name in sorted(dir(layers)):
-        c = getattr(layers, name)
-        if name.startswith("_") or not inspect.isclass(c) or c in seen:
-            continue
-        if not issubclass(c, layers.Layer):
-            continue
-        seen.add(c)
-        out[name] = c
+    mods = [("", layers)]
+    try:
+        from ferrograd.hub import layers as hub_layers
+        mods.append(("hub.layers.", hub_layers))
+    except ImportError:
+        pass
+    for prefix, mod in mods:
+        for name in sorted(dir(mod)):
+            c = getattr(mod, name)
+            if name.startswith("_") or not inspect.isclass(c) or c in seen or not issubclass(c, layers.Layer):
+                continue
+            seen.add(c)
+            out[prefix + name] = c
     return out
+
+
+def layer_targets():
+    """Worker target names of every public layer class (``layers.Dense``, ``hub.layers.SwiGLU``)."""
+    return [n if n.startswith("hub.") else "layers." + n for n in public_layers()]
 
 
 def resolve(qualname):
@@ -281,6 +292,8 @@ def resolve(qualname):
     import ferrograd as fg
     if qualname.startswith("Tensor."):
         return TENSOR_CALLS[qualname]
+    if qualname.startswith("hub."):
+        import ferrograd.hub  # noqa: F401 - a subpackage that ferrograd does not import itself
     obj = fg
     for part in qualname.split("."):
         obj = getattr(obj, part)
@@ -366,6 +379,9 @@ KNOWN_EXCEPTIONS = [
     # a layer that takes one tensor, called on a list of tensors, reads `.ndim`/`.dtype`/`.shape`
     # of the list instead of raising a TypeError/ValueError (Keras would convert or check the spec)
     ("layers.", "AttributeError", "'list' object has no attribute"),
+    ("hub.layers.", "AttributeError", "'list' object has no attribute"),
+    # MaskedLMHead(token_embedding=<not an embedding>) reads `.input_dim` of it
+    ("hub.layers.MaskedLMHead", "AttributeError", "object has no attribute 'input_dim'"),
 ]
 
 

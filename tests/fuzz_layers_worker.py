@@ -180,9 +180,10 @@ def layer_body(name, cls):
                     return {"code": code, "problem": bad}
             else:
                 ctor = code
-            if (exc is None or fh.classify(exc) is None) and name != "layers.Lambda":
+            if exc is None and name != "layers.Lambda":
                 # (Lambda refuses to serialize by design: loading it would execute code)
                 # get_config returns exactly the constructor arguments: the round trip must work
+                # (only after a successful call: a failed build may leave a layer half made)
                 log.write("CALL type(layer).from_config(layer.get_config()) for layer = " + ctor)
                 _, exc2 = fh.attempt(lambda: type(layer).from_config(layer.get_config()), [], {})
                 if exc2 is not None:

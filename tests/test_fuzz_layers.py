@@ -1,6 +1,7 @@
 """API fuzzer for every layer class: hostile constructor arguments and inputs never crash.
 
-Every public layer class of ``ferrograd.layers`` (found by introspection; aliases once) is built
+Every public layer class of ``ferrograd.layers`` and ``ferrograd.hub.layers`` (found by
+introspection; aliases once) is built
 with arguments drawn by parameter name (sizes, rates, activations, initializers, data formats,
 wrapped layers and cells, awkward values: 0, -1, 2**63-1, None, strings, NaN), then called on
 tensors of random rank, dtype and values (one tensor, a list, two positional tensors; sometimes
@@ -23,12 +24,12 @@ def test_enumeration_finds_every_family():
     names = fh.public_layers()
     assert len(names) > 90
     for n in ["Dense", "Conv2D", "LSTM", "MultiHeadAttention", "Bidirectional", "Normalization", "RandomFlip",
-              "Concatenate", "Embedding", "BatchNormalization"]:
+              "Concatenate", "Embedding", "BatchNormalization", "hub.layers.TransformerEncoder"]:
         assert n in names
 
 
 def test_layers_survive_hostile_construction_and_calls():
-    targets = ["layers." + n for n in fh.public_layers()]
+    targets = fh.layer_targets()
     report = fh.run_in_subprocess("fuzz_layers_worker", targets, fh.ci_examples(12), TIMEOUT, seed=SEED)
     assert not report["failures"], fh.format_failures(report)
     out = report["outcomes"]
