@@ -15,6 +15,7 @@ per class>`` and optionally ``FERROGRAD_FUZZ_SEED=<int>``.
 import os
 
 import fuzz_helpers as fh
+import pytest
 
 SEED = int(os.environ["FERROGRAD_FUZZ_SEED"]) if os.environ.get("FERROGRAD_FUZZ_SEED") else None
 TIMEOUT = 300 if not fh.long_mode() else 24 * 3600
@@ -34,3 +35,27 @@ def test_layers_survive_hostile_construction_and_calls():
     assert not report["failures"], fh.format_failures(report)
     out = report["outcomes"]
     assert out.get("call:ok", 0) > report["calls"] // 8, out  # a good share gets built and runs
+
+
+# --- findings of the fuzzers, fixed on the Python side: each stays a clear error -----------------
+
+FIXED = [
+    ("layers.Pipeline((0,))", TypeError, "list of layers"),
+    ("layers.Bidirectional(layers.Dense(2), backward_layer=layers.Dense(2))", ValueError, "recurrent layer"),
+    ("layers.GlobalAveragePooling1D()(fg.ones((1, 4)))", ValueError, "expected ndim=3"),
+    ("layers.GlobalMaxPooling2D()(fg.ones((1, 2, 3, 2, 4, 1)))", ValueError, "expected ndim=4"),
+    ("layers.UpSampling1D()(fg.ones((3, 2, 3, 2, 1)))", ValueError, "expected ndim=3"),
+    ("layers.Cropping1D()(fg.ones((1, 3, 1, 1)))", ValueError, "expected ndim=3"),
+    ("fg.losses.deserialize(False)", TypeError, "loss config"),
+    ("fg.metrics.deserialize(3)", TypeError, "metric config"),
+    ("fg.optimizers.deserialize([1])", TypeError, "optimizer config"),
+]
+
+
+@pytest.mark.parametrize("code, cls, words", FIXED, ids=[c for c, _, _ in FIXED])
+def test_fixed_findings_raise_clear_errors(code, cls, words):
+    import ferrograd as fg
+    from ferrograd import layers
+
+    with pytest.raises(cls, match=words):
+        eval(code, {"fg": fg, "layers": layers})  # noqa: S307 - fixed strings above
