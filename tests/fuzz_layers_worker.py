@@ -137,7 +137,9 @@ def layer_call(draw, cls):
 def check_output_shape(name, layer, inputs, res):
     """compute_output_shape (what symbolic calls use) agrees with the shape a concrete call gave."""
     import ferrograd as fg
-    if name == "layers.Lambda" or len(inputs) != 1 or not isinstance(inputs[0], fh.TensorArg) \
+    # Lambda: the user states the shape; Rescaling: list-valued scale/offset broadcast against the
+    # input, which compute_output_shape ignores (as Keras's does)
+    if name in ("layers.Lambda", "layers.Rescaling") or len(inputs) != 1 or not isinstance(inputs[0], fh.TensorArg) \
             or not isinstance(res, fg.Tensor):
         return None
     shape = tuple(inputs[0].build()[1].shape)
