@@ -4,7 +4,8 @@
 
 ``keras`` and its submodules are mapped to ferrograd's (``keras.layers`` -> ``ferrograd.layers``,
 ...), and ``keras_hub`` to ``ferrograd.hub`` (``keras_hub.layers``, ``keras_hub.samplers``). A
-submodule ferrograd does not have yet fails at import with an error naming it; a missing name inside a mapped module raises an AttributeError/ImportError naming the Keras API.
+submodule ferrograd does not have yet fails at import with an error naming it; a missing name
+inside a mapped module raises an AttributeError/ImportError naming the Keras API.
 ``KERAS_BACKEND`` in the environment is accepted and ignored (the backend is ferrograd's Rust core).
 """
 from __future__ import annotations
