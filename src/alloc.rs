@@ -88,18 +88,41 @@ pub fn acquire(bytes: usize) -> Result<(NonNull<u8>, usize)> {
         }
         p.misses += 1;
     }
-    AllocLayout::from_size_align(class, ALIGN)
-        .map_err(|_| Error::value("alloc", format!("cannot allocate {bytes} bytes")))?;
+    AllocLayout::from_size_align(class, ALIGN).map_err(|_| {
+        Error::memory(
+            "alloc",
+            format!("cannot allocate {bytes} bytes: larger than the address space allows"),
+        )
+    })?;
     match sys_alloc(class) {
         Some(p) => Ok((p, class)),
         None => {
             // Out of memory: drop the cache and try once more before giving up.
             empty_cache();
             sys_alloc(class).map(|p| (p, class)).ok_or_else(|| {
-                Error::value("alloc", format!("out of memory allocating {bytes} bytes"))
+                Error::memory("alloc", format!("out of memory allocating {bytes} bytes"))
             })
         }
     }
+}
+
+/// An empty `Vec` with room for `n` elements, or a `Memory` error naming `op` and the size.
+///
+/// For index lists and other scratch whose length comes from user arguments: `Vec::with_capacity`
+/// and `collect` abort the whole process when the system refuses the memory, this returns an
+/// error the bindings raise as `MemoryError`.
+pub fn try_vec<T>(op: &str, n: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        Error::memory(
+            op,
+            format!(
+                "cannot allocate {n} elements of {} bytes",
+                std::mem::size_of::<T>()
+            ),
+        )
+    })?;
+    Ok(v)
 }
 
 /// Buffers of at least this many bytes are mapped with huge-page advice (see the module note).

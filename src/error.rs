@@ -4,7 +4,7 @@
 //! variant carries the name of the operation and a message that says what was received and what
 //! was expected, so the Python layer can map it to the right exception class unchanged
 //! (`src/py/errors.rs`): shapes to `ValueError`, dtypes to `TypeError`, indices to `IndexError`,
-//! files to `OSError`/`ValueError`.
+//! files to `OSError`/`ValueError`, buffers the system cannot provide to `MemoryError`.
 
 use std::fmt;
 
@@ -27,6 +27,8 @@ pub enum Error {
     Io { op: String, msg: String },
     /// A valid request this build does not implement (Python `NotImplementedError`).
     Unsupported { op: String, msg: String },
+    /// A buffer the system cannot provide (Python `MemoryError`).
+    Memory { op: String, msg: String },
 }
 
 /// The crate-wide result alias.
@@ -81,6 +83,12 @@ impl Error {
             msg: msg.into(),
         }
     }
+    pub fn memory(op: &str, msg: impl Into<String>) -> Self {
+        Error::Memory {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
+    }
 
     /// The operation that failed.
     pub fn op(&self) -> &str {
@@ -92,7 +100,8 @@ impl Error {
             | Error::Autograd { op, .. }
             | Error::Format { op, .. }
             | Error::Io { op, .. }
-            | Error::Unsupported { op, .. } => op,
+            | Error::Unsupported { op, .. }
+            | Error::Memory { op, .. } => op,
         }
     }
 
@@ -106,7 +115,8 @@ impl Error {
             | Error::Autograd { msg, .. }
             | Error::Format { msg, .. }
             | Error::Io { msg, .. }
-            | Error::Unsupported { msg, .. } => msg,
+            | Error::Unsupported { msg, .. }
+            | Error::Memory { msg, .. } => msg,
         }
     }
 }

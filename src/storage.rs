@@ -48,7 +48,10 @@ impl Storage {
     /// earlier tensor). The caller must write every element before reading it.
     pub fn new_uninit(dtype: DType, len: usize) -> Result<Storage> {
         let bytes = len.checked_mul(dtype.size()).ok_or_else(|| {
-            crate::error::Error::value("alloc", format!("{len} elements of {dtype} overflow"))
+            crate::error::Error::memory(
+                "alloc",
+                format!("{len} elements of {dtype} need more bytes than the address space holds"),
+            )
         })?;
         let (ptr, class) = alloc::acquire(bytes)?;
         Ok(Storage {

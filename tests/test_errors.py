@@ -249,6 +249,41 @@ CASES = [
     ("attn_scale", "fg._core.dot_product_attention(fg.ones((1, 2, 2, 4)), fg.ones((1, 5, 2, 4)), "
      "fg.ones((1, 5, 2, 4)), scale=float('inf'))",
      "ValueError", ["dot_product_attention", "scale"]),
+    # issue 18: integer semantics, sizes that overflow or cannot be allocated, escaped panics
+    ("int_pow_negative", "ops.power(fg.tensor([2, 3]), fg.tensor([1, -1]))", "ValueError",
+     ["power", "negative integer powers", "exponent -1", "int64"]),
+    ("int32_pow_negative_scalar", "fg.tensor([2], dtype='int32') ** -3", "ValueError",
+     ["power", "negative integer powers", "-3", "int32"]),
+    ("zeros_out_of_memory", "fg.zeros((2**50,))", "MemoryError", ["alloc", "out of memory", "bytes"]),
+    ("repeat_counts_out_of_memory", "ops.repeat(fg.tensor([1, 2]), [2**50, 1])", "MemoryError",
+     ["repeat", "cannot allocate"]),
+    ("repeat_counts_overflow", "ops.repeat(fg.tensor([1, 2, 3, 4, 5]), [2**62] * 5)", "ValueError",
+     ["repeat", "sum to more than"]),
+    ("repeat_scalar_overflow", "ops.repeat(ops.broadcast_to(fg.tensor([1]), (2**40,)), 2**40)",
+     "ValueError", ["repeat", "too many elements"]),
+    ("tile_overflow", "ops.tile(ops.broadcast_to(fg.tensor([1]), (2**40,)), (2**40,))", "ValueError",
+     ["too many elements"]),
+    ("pad_overflow", "ops.pad(ops.broadcast_to(fg.tensor([1.0]), (2**62,)), [(2**63 - 1, 2**63 - 1)])",
+     "ValueError",
+     ["pad", "too many elements"]),
+    ("pad_reflect_out_of_memory", "ops.pad(fg.tensor([1.0, 2.0]), [(2**50, 0)], mode='reflect')",
+     "MemoryError", ["pad", "cannot allocate"]),
+    ("pad_edge_too_many", "ops.pad(fg.tensor([1.0, 2.0]), [(2**62, 0)], mode='edge')", "ValueError",
+     ["pad", "too many elements"]),
+    ("shuffle_huge_axis", "fg.random.shuffle(ops.broadcast_to(fg.tensor([1]), (2**50,)))", "MemoryError",
+     ["permutation", "cannot allocate"]),
+    ("resize_taps_out_of_memory", "ops.image.resize(fg.ones((1, 4, 4, 1)), (2**50, 1))", "MemoryError",
+     ["upsample_bilinear", "cannot allocate"]),
+    ("resize_too_many", "ops.image.resize(fg.ones((1, 4, 4, 1)), (2**40, 2**40))", "ValueError",
+     ["upsample_bilinear", "too many elements"]),
+    ("from_numpy_uint64_overflow", "fg.from_numpy(np.array([1, 2**64 - 1], dtype='uint64'))", "OverflowError",
+     ["uint64", "18446744073709551615", "int64"]),
+    ("tensor_uint64_overflow", "fg.tensor(np.array([2**63], dtype='uint64'))", "OverflowError",
+     ["uint64", "9223372036854775808"]),
+    ("debug_panic", "fg._core._debug_panic()", "RuntimeError",
+     ["ferrograd internal error in _debug_panic", "deliberate panic", "this is a bug, please report it"]),
+    ("debug_panic_worker", "fg.set_num_threads(2); fg._core._debug_panic(on_worker=True)", "RuntimeError",
+     ["ferrograd internal error in _debug_panic", "deliberate panic in task 63", "please report it"]),
 ]
 
 SCRIPT = textwrap.dedent(
@@ -285,3 +320,51 @@ def test_clear_error(results, cid, code, exc, fragments):
     assert got_exc == exc, f"{code!r} raised {got_exc}: {msg}"
     for f in fragments:
         assert f in msg, f"{code!r}: message {msg!r} lacks {f!r}"
+
+
+def test_panic_is_an_exception_not_a_base_exception():
+    """An escaped Rust panic is a RuntimeError: `except Exception` catches it and the process lives on."""
+    code = textwrap.dedent(
+        """
+        import ferrograd as fg
+        for on_worker in (False, True, False):
+            try:
+                fg._core._debug_panic(on_worker=on_worker)
+            except Exception as e:
+                assert type(e) is RuntimeError, type(e)
+        # The engine still works after the panics (the team, the allocator, the GIL).
+        x = fg.ones((300, 300))
+        assert float(fg.ops.sum(x @ x)) == 300.0 ** 3
+        print("OK")
+        """
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "OK" in p.stdout, p.stderr[-2000:]
+
+
+def test_every_binding_is_guarded():
+    """Each #[pyfunction] and #[pymethods] method wraps its body in errors::guard, so no Rust panic
+    reaches Python as PanicException (a BaseException). A new binding without it fails here."""
+    import pathlib
+    import re
+
+    src = pathlib.Path(__file__).resolve().parent.parent / "src" / "py"
+    if not src.is_dir():
+        pytest.skip("the Rust sources are not next to the tests")
+    missing = []
+    for path in sorted(src.glob("*.rs")):
+        text = path.read_text()
+        starts = [m.end() for m in re.finditer(r"^#\[pyfunction\]", text, re.M)]
+        for m in re.finditer(r"^#\[pymethods\]\s*impl\s+\w+\s*\{", text, re.M):
+            starts += [m.end() + f.start() for f in re.finditer(r"\n    (?:pub )?fn ", text[m.end():])
+                       if not text[m.end():m.end() + f.start()].count("\n}\n")]
+        for start in starts:
+            fn = re.compile(r"fn\s+(\w+)").search(text, start)
+            # A signature holds no braces: the body opens at the first "{" outside parentheses.
+            depth, body = 0, fn.end()
+            while text[body] != "{" or depth:
+                depth += {"(": 1, ")": -1}.get(text[body], 0)
+                body += 1
+            if not text[body + 1:].lstrip().startswith("guard("):
+                missing.append(f"{path.name}: {fn.group(1)}")
+    assert not missing, f"bindings without errors::guard: {missing}"

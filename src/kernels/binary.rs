@@ -2,8 +2,11 @@
 //!
 //! Math: `out[i] = a[i] op b[i]` over a broadcast iteration (see `iter.rs`); each segment gives
 //! the innermost strides of `a` and `b`: (1, 1), (1, 0) and (0, 1) runs are vectorised loops,
-//! anything else is gathered into stack blocks first. Integer arithmetic wraps (as NumPy's does)
-//! and integer division or modulo by zero gives 0 instead of trapping.
+//! anything else is gathered into stack blocks first.
+//! Integers follow NumPy's defined results and never trap: `+ - *` and `pow` wrap modulo 2^bits;
+//! `x // 0` and `x % 0` give 0; `MIN // -1` wraps to MIN and `MIN % -1` is 0; floor division and
+//! modulo round toward negative infinity (the remainder takes the divisor's sign). A negative
+//! integer exponent is rejected before the kernel runs (`ops::binary`), as NumPy rejects it.
 //! Aliasing: `out` is a fresh buffer and never overlaps the inputs.
 
 use super::unary::GATHER_BLOCK;
@@ -162,10 +165,11 @@ macro_rules! impl_num_int {
             fn div(a: $t, b: $t) -> $t {
                 Self::floordiv(a, b)
             }
+            // A negative exponent never reaches here from `ops::binary` (NumPy raises for it); the
+            // kernel still defines it (the integer part of 1/a^|b|) so it stays total.
             #[inline(always)]
             fn pow(a: $t, b: $t) -> $t {
                 if b < 0 {
-                    // Integer results only: 1 and -1 have exact reciprocals, others truncate to 0.
                     match a {
                         1 => 1,
                         -1 => {
@@ -178,11 +182,17 @@ macro_rules! impl_num_int {
                         _ => 0,
                     }
                 } else {
-                    a.wrapping_pow(if (b as i64) > u32::MAX as i64 {
-                        u32::MAX
-                    } else {
-                        b as u32
-                    })
+                    // Square-and-multiply over the whole exponent: wraps like NumPy's, and needs no
+                    // clamp of `b` to u32 (which would change the parity of huge exponents).
+                    let (mut base, mut e, mut acc) = (a, b as u64, 1 as $t);
+                    while e > 0 {
+                        if e & 1 == 1 {
+                            acc = acc.wrapping_mul(base);
+                        }
+                        base = base.wrapping_mul(base);
+                        e >>= 1;
+                    }
+                    acc
                 }
             }
             #[inline(always)]
@@ -206,9 +216,11 @@ macro_rules! impl_num_int {
                 if b == 0 {
                     return 0;
                 }
+                // wrapping_*: MIN // -1 wraps to MIN and MIN % -1 is 0, as in NumPy (plain `/` and
+                // `%` would panic on that one pair).
                 let q = a.wrapping_div(b);
-                if (a % b != 0) && ((a < 0) != (b < 0)) {
-                    q - 1
+                if (a.wrapping_rem(b) != 0) && ((a < 0) != (b < 0)) {
+                    q.wrapping_sub(1)
                 } else {
                     q
                 }
@@ -446,6 +458,44 @@ mod tests {
         assert_eq!(<f64 as Num>::rem(-7.0, 3.0), 2.0);
         assert_eq!(<i32 as Num>::pow(2, 10), 1024);
         assert_eq!(<i32 as Num>::pow(2, -1), 0);
+    }
+
+    #[test]
+    fn integer_edge_values_never_trap() {
+        // (a, b, a // b, a % b) as NumPy gives them.
+        let cases64 = [
+            (i64::MIN, -1, i64::MIN, 0),
+            (i64::MIN, 0, 0, 0),
+            (i64::MIN, 1, i64::MIN, 0),
+            (i64::MIN, i64::MAX, -2, i64::MAX - 1),
+            (i64::MAX, i64::MIN, -1, -1),
+            (i64::MAX, -1, -i64::MAX, 0),
+            (-1, i64::MIN, 0, -1),
+            (0, 0, 0, 0),
+        ];
+        for (a, b, q, r) in cases64 {
+            assert_eq!(<i64 as Num>::floordiv(a, b), q, "{a} // {b}");
+            assert_eq!(<i64 as Num>::rem(a, b), r, "{a} % {b}");
+        }
+        assert_eq!(<i32 as Num>::floordiv(i32::MIN, -1), i32::MIN);
+        assert_eq!(<i32 as Num>::rem(i32::MIN, -1), 0);
+        assert_eq!(<i32 as Num>::rem(i32::MIN, i32::MAX), i32::MAX - 1);
+        assert_eq!(<i64 as Num>::add(i64::MAX, 1), i64::MIN);
+        assert_eq!(<i64 as Num>::mul(i64::MIN, -1), i64::MIN);
+        assert_eq!(<i32 as Num>::sub(i32::MIN, 1), i32::MAX);
+    }
+
+    #[test]
+    fn integer_pow_wraps_over_the_whole_exponent() {
+        assert_eq!(<i64 as Num>::pow(-1, i64::MAX), -1);
+        assert_eq!(<i64 as Num>::pow(-1, 1 << 40), 1);
+        assert_eq!(<i64 as Num>::pow(2, 70), 0);
+        assert_eq!(<i64 as Num>::pow(3, 0), 1);
+        assert_eq!(
+            <i32 as Num>::pow(3, i32::MAX),
+            3i32.wrapping_pow(i32::MAX as u32)
+        );
+        assert_eq!(<i64 as Num>::pow(i64::MIN, 2), 0);
     }
 
     #[test]

@@ -74,6 +74,14 @@ pub(crate) fn out_len(
     dil: usize,
     padding: Padding,
 ) -> Result<(usize, usize)> {
+    if k == 0 || stride == 0 || dil == 0 {
+        return Err(Error::value(
+            op,
+            format!(
+                "kernel size, stride and dilation must be >= 1, got kernel size {k}, stride {stride}, dilation {dil}"
+            ),
+        ));
+    }
     let keff = (k - 1)
         .checked_mul(dil)
         .and_then(|v| v.checked_add(1))
@@ -97,10 +105,13 @@ pub(crate) fn out_len(
         }
         Padding::Same => {
             let out = len.div_ceil(stride);
+            if out == 0 {
+                return Ok((0, 0));
+            }
             let need = (out - 1).saturating_mul(stride).saturating_add(keff);
             Ok((out, need.saturating_sub(len) / 2))
         }
-        Padding::Causal => Ok(((len - 1) / stride + 1, keff - 1)),
+        Padding::Causal => Ok((len.div_ceil(stride), keff - 1)),
     }
 }
 

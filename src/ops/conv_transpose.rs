@@ -40,6 +40,12 @@ fn axis(
     pad: Padding,
     opad: Option<usize>,
 ) -> Result<(usize, usize)> {
+    if k == 0 || len == 0 || s == 0 || d == 0 {
+        return Err(Error::value(
+            op,
+            format!("expected a non-empty input axis and kernel size, stride and dilation >= 1, got input length {len}, kernel size {k}, stride {s}, dilation {d}"),
+        ));
+    }
     let keff = (k - 1)
         .checked_mul(d)
         .and_then(|v| v.checked_add(1))
@@ -63,16 +69,16 @@ fn axis(
         Padding::Valid => {
             let out = match opad {
                 None => big(base.checked_add(keff.max(s)))?,
-                Some(p) => big(base.checked_add(keff + p))?,
+                Some(p) => big(keff.checked_add(p).and_then(|v| base.checked_add(v)))?,
             };
             Ok((out, 0))
         }
         Padding::Same => {
             let (out, pad_len) = match opad {
-                None => (big(len.checked_mul(s))?, s + keff - 2),
+                None => (big(len.checked_mul(s))?, big(s.checked_add(keff))? - 2),
                 Some(p) => (
                     big(base.checked_add(keff % 2 + p))?,
-                    keff + keff % 2 - 2 + p,
+                    big(keff.checked_add(keff % 2).and_then(|v| v.checked_add(p)))? - 2,
                 ),
             };
             let left = (pad_len / 2 + pad_len % 2).min(keff - 1);

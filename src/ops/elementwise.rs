@@ -63,8 +63,15 @@ fn unary_int(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
         }
         UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round => cast(x, x.dtype()),
         UnaryOp::Clip(lo, hi) => {
-            let lo = full(&[], lo.ceil(), x.dtype())?;
-            let hi = full(&[], hi.floor(), x.dtype())?;
+            // Bools clip as integers (NumPy gives [0, 1] for clip([False, True], -1, 1)); the
+            // bounds converted to bool would both read as `true`.
+            let dt = if x.dtype() == DType::Bool {
+                DType::I32
+            } else {
+                x.dtype()
+            };
+            let lo = full(&[], lo.ceil(), dt)?;
+            let hi = full(&[], hi.floor(), dt)?;
             binary(&binary(x, &lo, BinaryOp::Maximum)?, &hi, BinaryOp::Minimum)
         }
         _ => {
@@ -126,6 +133,19 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
     let shape = broadcast_shapes(op.name(), a.shape(), b.shape())?;
     let a = cast(a, dt)?;
     let b = cast(b, dt)?;
+    if op == BinaryOp::Pow && dt.is_int() {
+        // NumPy's rule: an integer result cannot hold 1/a^k, so a negative exponent is an error
+        // rather than a silent 0. One scan of the (usually scalar) exponent; integer pow is rare.
+        if let Some(e) = b.to_vec_any_i64()?.into_iter().find(|&e| e < 0) {
+            return Err(Error::value(
+                "power",
+                format!(
+                    "integers to negative integer powers are not allowed (got exponent {e} with \
+                     {dt} operands); expected exponents >= 0, or cast the base to a float dtype"
+                ),
+            ));
+        }
+    }
     let out = Tensor::empty(&shape, dt)?;
     if out.numel() > 0 {
         let la = a.layout().broadcast_to(&shape)?;

@@ -215,7 +215,9 @@ pub fn randint(
 /// A random permutation of 0..n (Fisher-Yates driven by the counter generator).
 pub fn permutation(n: usize, seed: Option<u64>) -> Result<Tensor> {
     let key = next_key(seed);
-    let mut v: Vec<i64> = (0..n as i64).collect();
+    crate::shape::checked_numel("permutation", &[n])?;
+    let mut v = crate::alloc::try_vec("permutation", n)?;
+    v.extend(0..n as i64);
     for i in (1..n).rev() {
         let j = ((bits(key, i as u64) as u128 * (i as u128 + 1)) >> 64) as usize;
         v.swap(i, j);

@@ -13,6 +13,7 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::shape::checked_numel;
 use crate::tensor::Tensor;
 
 use super::{add, broadcast_to, cast, mul, reshape, take};
@@ -48,11 +49,13 @@ pub fn upsample_nearest(x: &Tensor, factors: [usize; 2]) -> Result<Tensor> {
 }
 
 /// (indices i0, indices i1, weights l) along one axis.
-fn axis_taps(len: usize, out: usize) -> (Vec<i64>, Vec<i64>, Vec<f64>) {
+/// `out` comes from the user: the lists are reserved fallibly (a MemoryError, not an abort).
+fn axis_taps(len: usize, out: usize) -> Result<(Vec<i64>, Vec<i64>, Vec<f64>)> {
     let scale = len as f64 / out as f64;
-    let mut i0 = Vec::with_capacity(out);
-    let mut i1 = Vec::with_capacity(out);
-    let mut l = Vec::with_capacity(out);
+    let op = "upsample_bilinear";
+    let mut i0 = crate::alloc::try_vec(op, out)?;
+    let mut i1 = crate::alloc::try_vec(op, out)?;
+    let mut l = crate::alloc::try_vec(op, out)?;
     for o in 0..out {
         let src = ((o as f64 + 0.5) * scale - 0.5).max(0.0);
         let lo = (src.floor() as usize).min(len - 1);
@@ -60,7 +63,7 @@ fn axis_taps(len: usize, out: usize) -> (Vec<i64>, Vec<i64>, Vec<f64>) {
         i1.push((lo + 1).min(len - 1) as i64);
         l.push(src - lo as f64);
     }
-    (i0, i1, l)
+    Ok((i0, i1, l))
 }
 
 /// Linear interpolation of `x` along `axis` (1 or 2) to `out` samples.
@@ -69,7 +72,7 @@ fn lerp_axis(x: &Tensor, axis: usize, out: usize) -> Result<Tensor> {
     if len == out {
         return Ok(x.clone());
     }
-    let (i0, i1, l) = axis_taps(len, out);
+    let (i0, i1, l) = axis_taps(len, out)?;
     let mut wshape = vec![1usize; 4];
     wshape[axis] = out;
     let dt = x.dtype();
@@ -96,6 +99,9 @@ pub fn resize_bilinear(x: &Tensor, size: [usize; 2]) -> Result<Tensor> {
             ),
         ));
     }
+    // The output must be addressable before any per-pixel tap list is built.
+    checked_numel(op, &[x.shape()[0], size[0], size[1], x.shape()[3]])?;
+    checked_numel(op, &[x.shape()[0], size[0], w, x.shape()[3]])?;
     let x = cast(x, x.dtype().to_float())?;
     debug_assert!(matches!(x.dtype(), DType::F32 | DType::F64));
     let rows = lerp_axis(&x, 1, size[0])?;

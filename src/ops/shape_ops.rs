@@ -197,13 +197,16 @@ pub fn slice_bounds(
     if step > 0 {
         let s = clamp(start.map(norm).unwrap_or(0), 0, n);
         let e = clamp(stop.map(norm).unwrap_or(n), 0, n);
-        let len = if e > s { (e - s + step - 1) / step } else { 0 };
+        // `(e - s - 1) / step + 1` rather than `(e - s + step - 1) / step`: no overflow for a
+        // step near isize::MAX.
+        let len = if e > s { (e - s - 1) / step + 1 } else { 0 };
         Ok((s as usize, len as usize))
     } else {
         let s = clamp(start.map(norm).unwrap_or(n - 1), -1, n - 1);
         let e = clamp(stop.map(norm).unwrap_or(-1), -1, n - 1);
+        // Divides by the magnitude without negating (isize::MIN has no positive twin).
         let len = if s > e {
-            (s - e + (-step) - 1) / (-step)
+            ((s - e - 1) as usize / step.unsigned_abs() + 1) as isize
         } else {
             0
         };
@@ -572,7 +575,11 @@ pub fn tile(x: &Tensor, reps: &[usize]) -> Result<Tensor> {
     for d in 0..nd {
         inter.extend_from_slice(&[1, xs[d]]);
         big.extend_from_slice(&[rs[d], xs[d]]);
-        fin.push(rs[d] * xs[d]);
+        fin.push(
+            rs[d]
+                .checked_mul(xs[d])
+                .ok_or_else(|| too_big("tile", &big))?,
+        );
     }
     let v = reshape(x, &inter)?;
     let b = broadcast_to(&v, &big)?;
@@ -593,7 +600,7 @@ pub fn repeat(x: &Tensor, repeats: &[usize], axis: Option<isize>) -> Result<Tens
         let mut big = inter.clone();
         big[a + 1] = r;
         let mut fin = x.shape().to_vec();
-        fin[a] = n * r;
+        fin[a] = n.checked_mul(r).ok_or_else(|| too_big("repeat", &big))?;
         let v = reshape(&x, &inter)?;
         return reshape(&broadcast_to(&v, &big)?, &fin);
     }
@@ -606,12 +613,43 @@ pub fn repeat(x: &Tensor, repeats: &[usize], axis: Option<isize>) -> Result<Tens
             ),
         ));
     }
-    let mut idx = Vec::new();
+    let total = repeats
+        .iter()
+        .try_fold(0usize, |acc, &r| acc.checked_add(r))
+        .ok_or_else(|| {
+            Error::value(
+                "repeat",
+                format!("the repeats sum to more than {} elements", usize::MAX),
+            )
+        })?;
+    let mut target = x.shape().to_vec();
+    target[a] = total;
+    checked_numel("repeat", &target)?;
+    let mut idx = crate::alloc::try_vec("repeat", total)?;
     for (i, &r) in repeats.iter().enumerate() {
         idx.extend(std::iter::repeat_n(i as i64, r));
     }
     let len = idx.len();
     take(&x, &Tensor::from_vec(idx, &[len])?, Some(a as isize))
+}
+
+/// The error for a tile/repeat result whose size overflows.
+fn too_big(op: &str, shape: &[usize]) -> Error {
+    Error::value(
+        op,
+        format!("the result of shape {shape:?} has too many elements"),
+    )
+}
+
+/// The error for pad widths whose padded shape overflows.
+fn pad_too_big(x: &Tensor, widths: &[(usize, usize)]) -> Error {
+    Error::value(
+        "pad",
+        format!(
+            "pad widths {widths:?} on a tensor of shape {:?} give a shape with too many elements",
+            x.shape()
+        ),
+    )
 }
 
 /// Padding modes of [`pad`].
@@ -641,8 +679,9 @@ pub fn pad(x: &Tensor, widths: &[(usize, usize)], mode: PadMode, value: f64) -> 
             .shape()
             .iter()
             .zip(widths)
-            .map(|(&d, &(b, a))| d + b + a)
-            .collect();
+            .map(|(&d, &(b, a))| d.checked_add(b)?.checked_add(a))
+            .collect::<Option<Vec<usize>>>()
+            .ok_or_else(|| pad_too_big(x, widths))?;
         let out = full(&shape, value, x.dtype())?;
         let mut l = out.layout().clone();
         for (d, &(b, _)) in widths.iter().enumerate() {
@@ -657,6 +696,15 @@ pub fn pad(x: &Tensor, widths: &[(usize, usize)], mode: PadMode, value: f64) -> 
         let before = widths.iter().map(|w| w.0).collect();
         return Ok(finish(out, Op::Pad { before }, &[x], vec![]));
     }
+    // The padded shape must fit before any index list is built (its length is the padded axis).
+    let padded = x
+        .shape()
+        .iter()
+        .zip(widths)
+        .map(|(&d, &(b, a))| d.checked_add(b)?.checked_add(a))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| pad_too_big(x, widths))?;
+    checked_numel("pad", &padded)?;
     let mut cur = x.clone();
     for (d, &(b, a)) in widths.iter().enumerate() {
         if b == 0 && a == 0 {
@@ -697,8 +745,10 @@ pub fn pad(x: &Tensor, widths: &[(usize, usize)], mode: PadMode, value: f64) -> 
                 }
             }
         };
-        let idx: Vec<i64> = (-(b as i64)..n + a as i64).map(map).collect();
-        let len = idx.len();
+        // b and a are below isize::MAX / 8 here (checked_numel above), so the i64 range is exact.
+        let len = padded[d];
+        let mut idx = crate::alloc::try_vec("pad", len)?;
+        idx.extend((-(b as i64)..n + a as i64).map(map));
         cur = take(&cur, &Tensor::from_vec(idx, &[len])?, Some(d as isize))?;
     }
     Ok(cur)

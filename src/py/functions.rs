@@ -1,6 +1,7 @@
 //! Module-level functions of `ferrograd._core`: creation, random, and every op by name.
 //! `python/ferrograd/ops.py` wraps them with keras.ops signatures and defaults.
 
+use super::errors::guard;
 use numpy::PyUntypedArray;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -34,27 +35,31 @@ fn from_numpy(
     dtype: Option<&Bound<'_, PyAny>>,
     copy: bool,
 ) -> PyResult<T> {
-    let tname = array.get_type().name()?.to_string();
-    let a = array.cast::<PyUntypedArray>().map_err(|_| {
-        PyTypeError::new_err(format!("from_numpy expects a numpy.ndarray, got {tname}"))
-    })?;
-    Ok(wrap(super::numpy::from_numpy(
-        py,
-        a,
-        parse_dtype(dtype)?,
-        copy,
-    )?))
+    guard("from_numpy", || {
+        let tname = array.get_type().name()?.to_string();
+        let a = array.cast::<PyUntypedArray>().map_err(|_| {
+            PyTypeError::new_err(format!("from_numpy expects a numpy.ndarray, got {tname}"))
+        })?;
+        Ok(wrap(super::numpy::from_numpy(
+            py,
+            a,
+            parse_dtype(dtype)?,
+            copy,
+        )?))
+    })
 }
 
 /// Any tensor-like value as a tensor (shares memory with tensors and suitable arrays).
 #[pyfunction]
 #[pyo3(signature = (x, dtype=None))]
 fn as_tensor(x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<T> {
-    let t = to_tensor(x, None)?;
-    Ok(wrap(match parse_dtype(dtype)? {
-        Some(d) => ops::cast_nograd(&t, d)?,
-        None => t,
-    }))
+    guard("as_tensor", || {
+        let t = to_tensor(x, None)?;
+        Ok(wrap(match parse_dtype(dtype)? {
+            Some(d) => ops::cast_nograd(&t, d)?,
+            None => t,
+        }))
+    })
 }
 
 #[pyfunction]
@@ -65,24 +70,30 @@ fn full(
     value: f64,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<T> {
-    let s = parse_dims(shape)?;
-    let d = dtype_or(dtype, DType::F32)?;
-    Ok(wrap(run(py, s.iter().product(), || {
-        ops::full(&s, value, d)
-    })?))
+    guard("full", || {
+        let s = parse_dims(shape)?;
+        let d = dtype_or(dtype, DType::F32)?;
+        Ok(wrap(run(py, s.iter().product(), || {
+            ops::full(&s, value, d)
+        })?))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (start, stop, step, dtype))]
 fn arange(start: f64, stop: f64, step: f64, dtype: &Bound<'_, PyAny>) -> PyResult<T> {
-    let d = dtype_or(Some(dtype), DType::I64)?;
-    Ok(wrap(ops::arange(start, stop, step, d)?))
+    guard("arange", || {
+        let d = dtype_or(Some(dtype), DType::I64)?;
+        Ok(wrap(ops::arange(start, stop, step, d)?))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (n, m, k, dtype=None))]
 fn eye(n: usize, m: usize, k: isize, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<T> {
-    Ok(wrap(ops::eye(n, m, k, dtype_or(dtype, DType::F32)?)?))
+    guard("eye", || {
+        Ok(wrap(ops::eye(n, m, k, dtype_or(dtype, DType::F32)?)?))
+    })
 }
 
 #[pyfunction]
@@ -94,18 +105,23 @@ fn linspace(
     endpoint: bool,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<T> {
-    Ok(wrap(ops::linspace(
-        start,
-        stop,
-        num,
-        endpoint,
-        dtype_or(dtype, DType::F32)?,
-    )?))
+    guard("linspace", || {
+        Ok(wrap(ops::linspace(
+            start,
+            stop,
+            num,
+            endpoint,
+            dtype_or(dtype, DType::F32)?,
+        )?))
+    })
 }
 
 #[pyfunction]
-fn seed(s: u64) {
-    ops::seed(s);
+fn seed(s: u64) -> PyResult<()> {
+    guard("seed", || {
+        ops::seed(s);
+        Ok(())
+    })
 }
 
 #[pyfunction]
@@ -119,43 +135,45 @@ fn random(
     dtype: Option<&Bound<'_, PyAny>>,
     seed: Option<u64>,
 ) -> PyResult<T> {
-    let s = parse_dims(shape)?;
-    let n: usize = s.iter().product();
-    let t = match kind {
-        "uniform" => {
-            let d = dtype_or(dtype, DType::F32)?;
-            run(py, n, || ops::uniform(&s, a, b, d, seed))?
-        }
-        "normal" => {
-            let d = dtype_or(dtype, DType::F32)?;
-            run(py, n, || ops::normal(&s, a, b, d, seed))?
-        }
-        "truncated_normal" => {
-            let d = dtype_or(dtype, DType::F32)?;
-            run(py, n, || ops::truncated_normal(&s, a, b, d, seed))?
-        }
-        "randint" => {
-            let d = dtype_or(dtype, DType::I64)?;
-            if a.fract() != 0.0 || b.fract() != 0.0 {
-                return Err(PyValueError::new_err(format!(
-                    "randint bounds must be integers, got {a} and {b}"
-                )));
+    guard("random", || {
+        let s = parse_dims(shape)?;
+        let n: usize = s.iter().product();
+        let t = match kind {
+            "uniform" => {
+                let d = dtype_or(dtype, DType::F32)?;
+                run(py, n, || ops::uniform(&s, a, b, d, seed))?
             }
-            run(py, n, || ops::randint(&s, a as i64, b as i64, d, seed))?
-        }
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "unknown random distribution '{kind}'"
-            )))
-        }
-    };
-    Ok(wrap(t))
+            "normal" => {
+                let d = dtype_or(dtype, DType::F32)?;
+                run(py, n, || ops::normal(&s, a, b, d, seed))?
+            }
+            "truncated_normal" => {
+                let d = dtype_or(dtype, DType::F32)?;
+                run(py, n, || ops::truncated_normal(&s, a, b, d, seed))?
+            }
+            "randint" => {
+                let d = dtype_or(dtype, DType::I64)?;
+                if a.fract() != 0.0 || b.fract() != 0.0 {
+                    return Err(PyValueError::new_err(format!(
+                        "randint bounds must be integers, got {a} and {b}"
+                    )));
+                }
+                run(py, n, || ops::randint(&s, a as i64, b as i64, d, seed))?
+            }
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown random distribution '{kind}'"
+                )))
+            }
+        };
+        Ok(wrap(t))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (n, seed=None))]
 fn permutation(n: usize, seed: Option<u64>) -> PyResult<T> {
-    Ok(wrap(ops::permutation(n, seed)?))
+    guard("permutation", || Ok(wrap(ops::permutation(n, seed)?)))
 }
 
 fn unary_op(name: &str, a: Option<f64>, b: Option<f64>) -> PyResult<UnaryOp> {
@@ -215,9 +233,11 @@ fn unary(
     a: Option<f64>,
     b: Option<f64>,
 ) -> PyResult<T> {
-    let op = unary_op(name, a, b)?;
-    let x = to_tensor(x, None)?;
-    Ok(wrap(run(py, x.numel(), || ops::unary(&x, op))?))
+    guard(name, || {
+        let op = unary_op(name, a, b)?;
+        let x = to_tensor(x, None)?;
+        Ok(wrap(run(py, x.numel(), || ops::unary(&x, op))?))
+    })
 }
 
 fn two(
@@ -239,37 +259,41 @@ fn two(
 /// Broadcasting binary op by name.
 #[pyfunction]
 fn binary(py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, name: &str) -> PyResult<T> {
-    let (a, b) = two(x, y)?;
-    let work = a.numel().max(b.numel());
-    let r = match name {
-        "add" => run(py, work, || ops::binary(&a, &b, BinaryOp::Add)),
-        "subtract" => run(py, work, || ops::binary(&a, &b, BinaryOp::Sub)),
-        "multiply" => run(py, work, || ops::binary(&a, &b, BinaryOp::Mul)),
-        "divide" | "true_divide" => run(py, work, || ops::binary(&a, &b, BinaryOp::Div)),
-        "power" => run(py, work, || ops::binary(&a, &b, BinaryOp::Pow)),
-        "maximum" => run(py, work, || ops::binary(&a, &b, BinaryOp::Maximum)),
-        "minimum" => run(py, work, || ops::binary(&a, &b, BinaryOp::Minimum)),
-        "floor_divide" => run(py, work, || ops::binary(&a, &b, BinaryOp::FloorDiv)),
-        "mod" => run(py, work, || ops::binary(&a, &b, BinaryOp::Mod)),
-        "equal" => run(py, work, || ops::compare(&a, &b, CmpOp::Eq)),
-        "not_equal" => run(py, work, || ops::compare(&a, &b, CmpOp::Ne)),
-        "less" => run(py, work, || ops::compare(&a, &b, CmpOp::Lt)),
-        "less_equal" => run(py, work, || ops::compare(&a, &b, CmpOp::Le)),
-        "greater" => run(py, work, || ops::compare(&a, &b, CmpOp::Gt)),
-        "greater_equal" => run(py, work, || ops::compare(&a, &b, CmpOp::Ge)),
-        "logical_and" => run(py, work, || ops::logical(&a, &b, LogicOp::And)),
-        "logical_or" => run(py, work, || ops::logical(&a, &b, LogicOp::Or)),
-        "logical_xor" => run(py, work, || ops::logical(&a, &b, LogicOp::Xor)),
-        "matmul" => run(py, usize::MAX, || ops::matmul(&a, &b)),
-        _ => return Err(PyValueError::new_err(format!("unknown binary op '{name}'"))),
-    }?;
-    Ok(wrap(r))
+    guard(name, || {
+        let (a, b) = two(x, y)?;
+        let work = a.numel().max(b.numel());
+        let r = match name {
+            "add" => run(py, work, || ops::binary(&a, &b, BinaryOp::Add)),
+            "subtract" => run(py, work, || ops::binary(&a, &b, BinaryOp::Sub)),
+            "multiply" => run(py, work, || ops::binary(&a, &b, BinaryOp::Mul)),
+            "divide" | "true_divide" => run(py, work, || ops::binary(&a, &b, BinaryOp::Div)),
+            "power" => run(py, work, || ops::binary(&a, &b, BinaryOp::Pow)),
+            "maximum" => run(py, work, || ops::binary(&a, &b, BinaryOp::Maximum)),
+            "minimum" => run(py, work, || ops::binary(&a, &b, BinaryOp::Minimum)),
+            "floor_divide" => run(py, work, || ops::binary(&a, &b, BinaryOp::FloorDiv)),
+            "mod" => run(py, work, || ops::binary(&a, &b, BinaryOp::Mod)),
+            "equal" => run(py, work, || ops::compare(&a, &b, CmpOp::Eq)),
+            "not_equal" => run(py, work, || ops::compare(&a, &b, CmpOp::Ne)),
+            "less" => run(py, work, || ops::compare(&a, &b, CmpOp::Lt)),
+            "less_equal" => run(py, work, || ops::compare(&a, &b, CmpOp::Le)),
+            "greater" => run(py, work, || ops::compare(&a, &b, CmpOp::Gt)),
+            "greater_equal" => run(py, work, || ops::compare(&a, &b, CmpOp::Ge)),
+            "logical_and" => run(py, work, || ops::logical(&a, &b, LogicOp::And)),
+            "logical_or" => run(py, work, || ops::logical(&a, &b, LogicOp::Or)),
+            "logical_xor" => run(py, work, || ops::logical(&a, &b, LogicOp::Xor)),
+            "matmul" => run(py, usize::MAX, || ops::matmul(&a, &b)),
+            _ => return Err(PyValueError::new_err(format!("unknown binary op '{name}'"))),
+        }?;
+        Ok(wrap(r))
+    })
 }
 
 #[pyfunction]
 fn logical_not(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    Ok(wrap(run(py, x.numel(), || ops::logical_not(&x))?))
+    guard("logical_not", || {
+        let x = to_tensor(x, None)?;
+        Ok(wrap(run(py, x.numel(), || ops::logical_not(&x))?))
+    })
 }
 
 #[pyfunction]
@@ -280,18 +304,22 @@ fn where_(
     x: &Bound<'_, PyAny>,
     y: &Bound<'_, PyAny>,
 ) -> PyResult<T> {
-    let c = to_tensor(c, None)?;
-    let (a, b) = two(x, y)?;
-    let work = c.numel().max(a.numel()).max(b.numel());
-    Ok(wrap(run(py, work, || ops::where_(&c, &a, &b))?))
+    guard("where", || {
+        let c = to_tensor(c, None)?;
+        let (a, b) = two(x, y)?;
+        let work = c.numel().max(a.numel()).max(b.numel());
+        Ok(wrap(run(py, work, || ops::where_(&c, &a, &b))?))
+    })
 }
 
 #[pyfunction]
 fn cast(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let d = parse_dtype(Some(dtype))?
-        .ok_or_else(|| PyTypeError::new_err("cast needs a dtype, got None"))?;
-    Ok(wrap(run(py, x.numel(), || ops::cast(&x, d))?))
+    guard("cast", || {
+        let x = to_tensor(x, None)?;
+        let d = parse_dtype(Some(dtype))?
+            .ok_or_else(|| PyTypeError::new_err("cast needs a dtype, got None"))?;
+        Ok(wrap(run(py, x.numel(), || ops::cast(&x, d))?))
+    })
 }
 
 /// Reduction by name over `axis` (None: all axes).
@@ -304,24 +332,26 @@ fn reduce(
     axis: Option<&Bound<'_, PyAny>>,
     keepdims: bool,
 ) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let axes = parse_axes(axis)?;
-    let ax = axes.as_deref();
-    let n = x.numel();
-    let r = match name {
-        "sum" => run(py, n, || ops::sum(&x, ax, keepdims)),
-        "mean" => run(py, n, || ops::mean(&x, ax, keepdims)),
-        "max" => run(py, n, || ops::max(&x, ax, keepdims)),
-        "min" => run(py, n, || ops::min(&x, ax, keepdims)),
-        "prod" => run(py, n, || ops::prod(&x, ax, keepdims)),
-        "var" => run(py, n, || ops::var(&x, ax, keepdims)),
-        "std" => run(py, n, || ops::std(&x, ax, keepdims)),
-        "logsumexp" => run(py, n, || ops::logsumexp(&x, ax, keepdims)),
-        "any" => run(py, n, || ops::any(&x, ax, keepdims)),
-        "all" => run(py, n, || ops::all(&x, ax, keepdims)),
-        _ => return Err(PyValueError::new_err(format!("unknown reduction '{name}'"))),
-    }?;
-    Ok(wrap(r))
+    guard(name, || {
+        let x = to_tensor(x, None)?;
+        let axes = parse_axes(axis)?;
+        let ax = axes.as_deref();
+        let n = x.numel();
+        let r = match name {
+            "sum" => run(py, n, || ops::sum(&x, ax, keepdims)),
+            "mean" => run(py, n, || ops::mean(&x, ax, keepdims)),
+            "max" => run(py, n, || ops::max(&x, ax, keepdims)),
+            "min" => run(py, n, || ops::min(&x, ax, keepdims)),
+            "prod" => run(py, n, || ops::prod(&x, ax, keepdims)),
+            "var" => run(py, n, || ops::var(&x, ax, keepdims)),
+            "std" => run(py, n, || ops::std(&x, ax, keepdims)),
+            "logsumexp" => run(py, n, || ops::logsumexp(&x, ax, keepdims)),
+            "any" => run(py, n, || ops::any(&x, ax, keepdims)),
+            "all" => run(py, n, || ops::all(&x, ax, keepdims)),
+            _ => return Err(PyValueError::new_err(format!("unknown reduction '{name}'"))),
+        }?;
+        Ok(wrap(r))
+    })
 }
 
 #[pyfunction]
@@ -333,14 +363,16 @@ fn argextreme(
     axis: Option<isize>,
     keepdims: bool,
 ) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    Ok(wrap(run(py, x.numel(), || {
-        if is_max {
-            ops::argmax(&x, axis, keepdims)
-        } else {
-            ops::argmin(&x, axis, keepdims)
-        }
-    })?))
+    guard("argextreme", || {
+        let x = to_tensor(x, None)?;
+        Ok(wrap(run(py, x.numel(), || {
+            if is_max {
+                ops::argmax(&x, axis, keepdims)
+            } else {
+                ops::argmin(&x, axis, keepdims)
+            }
+        })?))
+    })
 }
 
 /// Stable argsort of the last axis (int64); NaN counts as the largest value. With `k`, only the
@@ -353,98 +385,124 @@ fn argsort(
     descending: bool,
     k: Option<usize>,
 ) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    Ok(wrap(run(py, x.numel(), || {
-        ops::argsort(&x, descending, k)
-    })?))
+    guard("argsort", || {
+        let x = to_tensor(x, None)?;
+        Ok(wrap(run(py, x.numel(), || {
+            ops::argsort(&x, descending, k)
+        })?))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, axis=-1, log=false))]
 fn softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: isize, log: bool) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    Ok(wrap(run(py, x.numel(), || {
-        if log {
-            ops::log_softmax(&x, axis)
-        } else {
-            ops::softmax(&x, axis)
-        }
-    })?))
+    guard("softmax", || {
+        let x = to_tensor(x, None)?;
+        Ok(wrap(run(py, x.numel(), || {
+            if log {
+                ops::log_softmax(&x, axis)
+            } else {
+                ops::softmax(&x, axis)
+            }
+        })?))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    Ok(wrap(run(py, x.numel(), || ops::cumsum(&x, axis))?))
+    guard("cumsum", || {
+        let x = to_tensor(x, None)?;
+        Ok(wrap(run(py, x.numel(), || ops::cumsum(&x, axis))?))
+    })
 }
 
 #[pyfunction]
 fn reshape(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let s = ops::resolve_shape("reshape", x.numel(), &super::convert::parse_shape(shape)?)?;
-    Ok(wrap(run(py, x.numel(), || ops::reshape(&x, &s))?))
+    guard("reshape", || {
+        let x = to_tensor(x, None)?;
+        let s = ops::resolve_shape("reshape", x.numel(), &super::convert::parse_shape(shape)?)?;
+        Ok(wrap(run(py, x.numel(), || ops::reshape(&x, &s))?))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, axes=None))]
 fn transpose(x: &Bound<'_, PyAny>, axes: Option<&Bound<'_, PyAny>>) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let axes = parse_axes(axes)?;
-    Ok(wrap(ops::transpose(&x, axes.as_deref())?))
+    guard("transpose", || {
+        let x = to_tensor(x, None)?;
+        let axes = parse_axes(axes)?;
+        Ok(wrap(ops::transpose(&x, axes.as_deref())?))
+    })
 }
 
 #[pyfunction]
 fn swapaxes(x: &Bound<'_, PyAny>, a: isize, b: isize) -> PyResult<T> {
-    Ok(wrap(ops::swapaxes(&to_tensor(x, None)?, a, b)?))
+    guard("swapaxes", || {
+        Ok(wrap(ops::swapaxes(&to_tensor(x, None)?, a, b)?))
+    })
 }
 
 #[pyfunction]
 fn moveaxis(x: &Bound<'_, PyAny>, src: isize, dst: isize) -> PyResult<T> {
-    Ok(wrap(ops::moveaxis(&to_tensor(x, None)?, src, dst)?))
+    guard("moveaxis", || {
+        Ok(wrap(ops::moveaxis(&to_tensor(x, None)?, src, dst)?))
+    })
 }
 
 #[pyfunction]
 fn expand_dims(x: &Bound<'_, PyAny>, axis: isize) -> PyResult<T> {
-    Ok(wrap(ops::expand_dims(&to_tensor(x, None)?, axis)?))
+    guard("expand_dims", || {
+        Ok(wrap(ops::expand_dims(&to_tensor(x, None)?, axis)?))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 fn squeeze(x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<T> {
-    let axes = parse_axes(axis)?;
-    Ok(wrap(ops::squeeze(&to_tensor(x, None)?, axes.as_deref())?))
+    guard("squeeze", || {
+        let axes = parse_axes(axis)?;
+        Ok(wrap(ops::squeeze(&to_tensor(x, None)?, axes.as_deref())?))
+    })
 }
 
 #[pyfunction]
 fn broadcast_to(x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> PyResult<T> {
-    Ok(wrap(ops::broadcast_to(
-        &to_tensor(x, None)?,
-        &parse_dims(shape)?,
-    )?))
+    guard("broadcast_to", || {
+        Ok(wrap(ops::broadcast_to(
+            &to_tensor(x, None)?,
+            &parse_dims(shape)?,
+        )?))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, axis=None))]
 fn flip(x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<T> {
-    let axes = parse_axes(axis)?;
-    Ok(wrap(ops::flip(&to_tensor(x, None)?, axes.as_deref())?))
+    guard("flip", || {
+        let axes = parse_axes(axis)?;
+        Ok(wrap(ops::flip(&to_tensor(x, None)?, axes.as_deref())?))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (xs, axis=0))]
 fn concatenate(py: Python<'_>, xs: &Bound<'_, PyAny>, axis: isize) -> PyResult<T> {
-    let xs = to_tensors(xs)?;
-    let n = xs.iter().map(|t| t.numel()).sum();
-    Ok(wrap(run(py, n, || ops::concatenate(&xs, axis))?))
+    guard("concatenate", || {
+        let xs = to_tensors(xs)?;
+        let n = xs.iter().map(|t| t.numel()).sum();
+        Ok(wrap(run(py, n, || ops::concatenate(&xs, axis))?))
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (xs, axis=0))]
 fn stack(py: Python<'_>, xs: &Bound<'_, PyAny>, axis: isize) -> PyResult<T> {
-    let xs = to_tensors(xs)?;
-    let n = xs.iter().map(|t| t.numel()).sum();
-    Ok(wrap(run(py, n, || ops::stack(&xs, axis))?))
+    guard("stack", || {
+        let xs = to_tensors(xs)?;
+        let n = xs.iter().map(|t| t.numel()).sum();
+        Ok(wrap(run(py, n, || ops::stack(&xs, axis))?))
+    })
 }
 
 #[pyfunction]
@@ -455,23 +513,27 @@ fn split<'py>(
     indices_or_sections: &Bound<'py, PyAny>,
     axis: isize,
 ) -> PyResult<Bound<'py, PyList>> {
-    let x = to_tensor(x, None)?;
-    let spec = if let Ok(k) = indices_or_sections.extract::<usize>() {
-        SplitSpec::Sections(k)
-    } else {
-        SplitSpec::Indices(indices_or_sections.extract::<Vec<isize>>().map_err(|_| {
-            PyTypeError::new_err("indices_or_sections must be an int or a sequence of ints")
-        })?)
-    };
-    let parts = ops::split(&x, &spec, axis)?;
-    PyList::new(py, parts.into_iter().map(wrap))
+    guard("split", || {
+        let x = to_tensor(x, None)?;
+        let spec = if let Ok(k) = indices_or_sections.extract::<usize>() {
+            SplitSpec::Sections(k)
+        } else {
+            SplitSpec::Indices(indices_or_sections.extract::<Vec<isize>>().map_err(|_| {
+                PyTypeError::new_err("indices_or_sections must be an int or a sequence of ints")
+            })?)
+        };
+        let parts = ops::split(&x, &spec, axis)?;
+        PyList::new(py, parts.into_iter().map(wrap))
+    })
 }
 
 #[pyfunction]
 fn tile(py: Python<'_>, x: &Bound<'_, PyAny>, repeats: &Bound<'_, PyAny>) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let reps = parse_dims(repeats)?;
-    Ok(wrap(run(py, x.numel(), || ops::tile(&x, &reps))?))
+    guard("tile", || {
+        let x = to_tensor(x, None)?;
+        let reps = parse_dims(repeats)?;
+        Ok(wrap(run(py, x.numel(), || ops::tile(&x, &reps))?))
+    })
 }
 
 #[pyfunction]
@@ -482,9 +544,11 @@ fn repeat(
     repeats: &Bound<'_, PyAny>,
     axis: Option<isize>,
 ) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let reps = parse_dims(repeats)?;
-    Ok(wrap(run(py, x.numel(), || ops::repeat(&x, &reps, axis))?))
+    guard("repeat", || {
+        let x = to_tensor(x, None)?;
+        let reps = parse_dims(repeats)?;
+        Ok(wrap(run(py, x.numel(), || ops::repeat(&x, &reps, axis))?))
+    })
 }
 
 #[pyfunction]
@@ -496,21 +560,23 @@ fn pad(
     mode: &str,
     constant_values: f64,
 ) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let m = match mode {
-        "constant" => PadMode::Constant,
-        "reflect" => PadMode::Reflect,
-        "symmetric" => PadMode::Symmetric,
-        "edge" => PadMode::Edge,
-        _ => {
-            return Err(PyValueError::new_err(format!(
+    guard("pad", || {
+        let x = to_tensor(x, None)?;
+        let m = match mode {
+            "constant" => PadMode::Constant,
+            "reflect" => PadMode::Reflect,
+            "symmetric" => PadMode::Symmetric,
+            "edge" => PadMode::Edge,
+            _ => {
+                return Err(PyValueError::new_err(format!(
                 "pad mode must be one of 'constant', 'reflect', 'symmetric', 'edge'; got '{mode}'"
             )))
-        }
-    };
-    Ok(wrap(run(py, x.numel(), || {
-        ops::pad(&x, &pad_width, m, constant_values)
-    })?))
+            }
+        };
+        Ok(wrap(run(py, x.numel(), || {
+            ops::pad(&x, &pad_width, m, constant_values)
+        })?))
+    })
 }
 
 #[pyfunction]
@@ -521,9 +587,11 @@ fn take(
     indices: &Bound<'_, PyAny>,
     axis: Option<isize>,
 ) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let i = to_tensor(indices, None)?;
-    Ok(wrap(run(py, x.numel(), || ops::take(&x, &i, axis))?))
+    guard("take", || {
+        let x = to_tensor(x, None)?;
+        let i = to_tensor(indices, None)?;
+        Ok(wrap(run(py, x.numel(), || ops::take(&x, &i, axis))?))
+    })
 }
 
 #[pyfunction]
@@ -533,11 +601,13 @@ fn take_along_axis(
     indices: &Bound<'_, PyAny>,
     axis: isize,
 ) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let i = to_tensor(indices, None)?;
-    Ok(wrap(run(py, x.numel(), || {
-        ops::take_along_axis(&x, &i, axis)
-    })?))
+    guard("take_along_axis", || {
+        let x = to_tensor(x, None)?;
+        let i = to_tensor(indices, None)?;
+        Ok(wrap(run(py, x.numel(), || {
+            ops::take_along_axis(&x, &i, axis)
+        })?))
+    })
 }
 
 #[pyfunction]
@@ -549,16 +619,20 @@ fn one_hot(
     axis: isize,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<T> {
-    let x = to_tensor(x, None)?;
-    let d = dtype_or(dtype, DType::F32)?;
-    Ok(wrap(run(py, x.numel() * num_classes, || {
-        ops::one_hot(&x, num_classes, axis, d)
-    })?))
+    guard("one_hot", || {
+        let x = to_tensor(x, None)?;
+        let d = dtype_or(dtype, DType::F32)?;
+        Ok(wrap(run(py, x.numel() * num_classes, || {
+            ops::one_hot(&x, num_classes, axis, d)
+        })?))
+    })
 }
 
 #[pyfunction]
 fn nonzero_flat(x: &Bound<'_, PyAny>) -> PyResult<T> {
-    Ok(wrap(ops::nonzero_flat(&to_tensor(x, None)?)?))
+    guard("nonzero_flat", || {
+        Ok(wrap(ops::nonzero_flat(&to_tensor(x, None)?)?))
+    })
 }
 
 fn tensor_list(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<crate::tensor::Tensor>> {
@@ -603,45 +677,47 @@ fn optimizer_step(
     clipvalue: Option<f64>,
     global_clipnorm: Option<f64>,
 ) -> PyResult<()> {
-    let rule = match rule {
-        "sgd" => crate::kernels::optim::Rule::Sgd { momentum, nesterov },
-        "adam" => crate::kernels::optim::Rule::Adam {
-            beta_1,
-            beta_2,
-            epsilon,
-            amsgrad,
-        },
-        "rmsprop" => crate::kernels::optim::Rule::RmsProp {
-            rho,
-            momentum,
-            epsilon,
-            centered,
-        },
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "unknown optimizer rule '{rule}'; expected sgd, adam or rmsprop"
-            )))
+    guard("optimizer_step", || {
+        let rule = match rule {
+            "sgd" => crate::kernels::optim::Rule::Sgd { momentum, nesterov },
+            "adam" => crate::kernels::optim::Rule::Adam {
+                beta_1,
+                beta_2,
+                epsilon,
+                amsgrad,
+            },
+            "rmsprop" => crate::kernels::optim::Rule::RmsProp {
+                rho,
+                momentum,
+                epsilon,
+                centered,
+            },
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown optimizer rule '{rule}'; expected sgd, adam or rmsprop"
+                )))
+            }
+        };
+        let vs = tensor_list(variables, "variables")?;
+        let gs = tensor_list(grads, "grads")?;
+        let mut ss = Vec::new();
+        for item in slots.try_iter()? {
+            ss.push(tensor_list(&item?, "slots")?);
         }
-    };
-    let vs = tensor_list(variables, "variables")?;
-    let gs = tensor_list(grads, "grads")?;
-    let mut ss = Vec::new();
-    for item in slots.try_iter()? {
-        ss.push(tensor_list(&item?, "slots")?);
-    }
-    let clip = ops::Clip {
-        norm: clipnorm,
-        value: clipvalue,
-        global_norm: global_clipnorm,
-    };
-    let work: usize = vs.iter().map(|v| v.numel()).sum();
-    let cfg = ops::StepConfig {
-        lr: learning_rate,
-        weight_decay,
-        t,
-        clip,
-    };
-    run(py, work, || ops::optimizer_step(rule, cfg, &vs, &gs, &ss))
+        let clip = ops::Clip {
+            norm: clipnorm,
+            value: clipvalue,
+            global_norm: global_clipnorm,
+        };
+        let work: usize = vs.iter().map(|v| v.numel()).sum();
+        let cfg = ops::StepConfig {
+            lr: learning_rate,
+            weight_decay,
+            t,
+            clip,
+        };
+        run(py, work, || ops::optimizer_step(rule, cfg, &vs, &gs, &ss))
+    })
 }
 
 /// Per-sample softmax cross-entropy of logits (classes last) against labels or distributions.
@@ -652,11 +728,13 @@ fn softmax_cross_entropy(
     target: &Bound<'_, PyAny>,
     sparse: bool,
 ) -> PyResult<T> {
-    let x = to_tensor(logits, None)?;
-    let t = to_tensor(target, None)?;
-    Ok(wrap(run(py, x.numel(), || {
-        ops::softmax_cross_entropy(&x, &t, sparse)
-    })?))
+    guard("softmax_cross_entropy", || {
+        let x = to_tensor(logits, None)?;
+        let t = to_tensor(target, None)?;
+        Ok(wrap(run(py, x.numel(), || {
+            ops::softmax_cross_entropy(&x, &t, sparse)
+        })?))
+    })
 }
 
 /// Serialises `[(name, tensor), ...]` and a `{str: str}` metadata dict into safetensors bytes.
@@ -667,11 +745,13 @@ fn safetensors_dumps<'py>(
     tensors: Vec<(String, PyRef<'py, PyTensor>)>,
     metadata: Option<std::collections::BTreeMap<String, String>>,
 ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-    let ts: Vec<(String, crate::tensor::Tensor)> =
-        tensors.into_iter().map(|(n, t)| (n, t.t.clone())).collect();
-    let meta = metadata.unwrap_or_default();
-    let bytes = py.detach(|| crate::io::safetensors::to_bytes(&ts, &meta))?;
-    Ok(pyo3::types::PyBytes::new(py, &bytes))
+    guard("safetensors_dumps", || {
+        let ts: Vec<(String, crate::tensor::Tensor)> =
+            tensors.into_iter().map(|(n, t)| (n, t.t.clone())).collect();
+        let meta = metadata.unwrap_or_default();
+        let bytes = py.detach(|| crate::io::safetensors::to_bytes(&ts, &meta))?;
+        Ok(pyo3::types::PyBytes::new(py, &bytes))
+    })
 }
 
 /// Parses safetensors bytes into (`[(name, tensor), ...]` in file order, metadata dict).
@@ -681,42 +761,51 @@ fn safetensors_loads(
     py: Python<'_>,
     data: &[u8],
 ) -> PyResult<(Vec<(String, T)>, std::collections::BTreeMap<String, String>)> {
-    let data = data.to_vec();
-    let (ts, meta) = py.detach(move || crate::io::safetensors::from_bytes(&data))?;
-    Ok((ts.into_iter().map(|(n, t)| (n, wrap(t))).collect(), meta))
+    guard("safetensors_loads", || {
+        let data = data.to_vec();
+        let (ts, meta) = py.detach(move || crate::io::safetensors::from_bytes(&data))?;
+        Ok((ts.into_iter().map(|(n, t)| (n, wrap(t))).collect(), meta))
+    })
 }
 
 /// Writes `value` (broadcast) into `dst` in place; refused while `dst` is on the tape.
 #[pyfunction]
 fn assign(py: Python<'_>, dst: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-    let d = dst.get().t.clone();
-    let v = to_tensor(value, Some(d.dtype()))?;
-    run(py, d.numel(), || ops::assign(&d, &v))
+    guard("assign", || {
+        let d = dst.get().t.clone();
+        let v = to_tensor(value, Some(d.dtype()))?;
+        run(py, d.numel(), || ops::assign(&d, &v))
+    })
 }
 
 #[pyfunction]
-fn set_grad_enabled(on: bool) -> bool {
-    autograd::set_grad_enabled(on)
+fn set_grad_enabled(on: bool) -> PyResult<bool> {
+    guard("set_grad_enabled", || Ok(autograd::set_grad_enabled(on)))
 }
 
 #[pyfunction]
-fn is_grad_enabled() -> bool {
-    autograd::is_grad_enabled()
+fn is_grad_enabled() -> PyResult<bool> {
+    guard("is_grad_enabled", || Ok(autograd::is_grad_enabled()))
 }
 
 /// Forces the scalar reference kernels (tests); False restores automatic ISA selection.
 #[pyfunction]
-fn _set_force_scalar(on: bool) {
-    crate::kernels::simd::set_force_scalar(on);
+fn _set_force_scalar(on: bool) -> PyResult<()> {
+    guard("_set_force_scalar", || {
+        crate::kernels::simd::set_force_scalar(on);
+        Ok(())
+    })
 }
 
 /// The ISA kernels run on now: "avx2" or "scalar".
 #[pyfunction]
-fn simd_isa() -> &'static str {
-    match crate::kernels::simd::isa() {
-        crate::kernels::simd::Isa::Avx2 => "avx2",
-        crate::kernels::simd::Isa::Scalar => "scalar",
-    }
+fn simd_isa() -> PyResult<&'static str> {
+    guard("simd_isa", || {
+        Ok(match crate::kernels::simd::isa() {
+            crate::kernels::simd::Isa::Avx2 => "avx2",
+            crate::kernels::simd::Isa::Scalar => "scalar",
+        })
+    })
 }
 
 /// An estimate of the core clock in GHz (timed chain of dependent multiplications, best of
@@ -726,26 +815,31 @@ fn simd_isa() -> &'static str {
 #[pyfunction]
 #[pyo3(signature = (rounds = 5, iters = 5_000_000))]
 fn _measure_clock_ghz(py: Python<'_>, rounds: usize, iters: u64) -> PyResult<Option<f64>> {
-    const MAX_WORK: u64 = 100_000_000;
-    if rounds == 0 || iters == 0 || (rounds as u64).saturating_mul(iters) > MAX_WORK {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+    guard("_measure_clock_ghz", || {
+        const MAX_WORK: u64 = 100_000_000;
+        if rounds == 0 || iters == 0 || (rounds as u64).saturating_mul(iters) > MAX_WORK {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
             "_measure_clock_ghz: expected rounds >= 1, iters >= 1 and rounds * iters <= {MAX_WORK}, \
              received rounds={rounds}, iters={iters}"
         )));
-    }
-    Ok(py.detach(|| crate::cpu::measure_clock_ghz(rounds, iters)))
+        }
+        Ok(py.detach(|| crate::cpu::measure_clock_ghz(rounds, iters)))
+    })
 }
 
 /// Frees the buffers held by the caching allocator.
 #[pyfunction]
-fn empty_cache() {
-    crate::alloc::empty_cache();
+fn empty_cache() -> PyResult<()> {
+    guard("empty_cache", || {
+        crate::alloc::empty_cache();
+        Ok(())
+    })
 }
 
 /// (bytes cached, hits, misses) of the caching allocator.
 #[pyfunction]
-fn cache_stats() -> (usize, u64, u64) {
-    crate::alloc::stats()
+fn cache_stats() -> PyResult<(usize, u64, u64)> {
+    guard("cache_stats", || Ok(crate::alloc::stats()))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -2,6 +2,7 @@
 //! them with keras.ops signatures (argument normalisation and defaults happen there; the core
 //! validates again and names what it received).
 
+use super::errors::guard;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -25,24 +26,26 @@ fn conv(
     dilation_rate: Vec<usize>,
     depthwise: bool,
 ) -> PyResult<PyTensor> {
-    let op = if depthwise { "depthwise_conv" } else { "conv" };
-    let x = to_tensor(x, None)?;
-    let w = to_tensor(kernel, None)?;
-    let b = bias.map(|b| to_tensor(b, None)).transpose()?;
-    let args = ConvArgs {
-        strides,
-        padding: Padding::parse(op, padding)?,
-        dilation: dilation_rate,
-    };
-    let work = x.numel().saturating_mul(w.numel());
-    let y = run(py, work, || {
-        if depthwise {
-            ops::depthwise_conv(&x, &w, b.as_ref(), &args)
-        } else {
-            ops::conv(&x, &w, b.as_ref(), &args)
-        }
-    })?;
-    Ok(PyTensor::wrap(y))
+    guard("conv", || {
+        let op = if depthwise { "depthwise_conv" } else { "conv" };
+        let x = to_tensor(x, None)?;
+        let w = to_tensor(kernel, None)?;
+        let b = bias.map(|b| to_tensor(b, None)).transpose()?;
+        let args = ConvArgs {
+            strides,
+            padding: Padding::parse(op, padding)?,
+            dilation: dilation_rate,
+        };
+        let work = x.numel().saturating_mul(w.numel());
+        let y = run(py, work, || {
+            if depthwise {
+                ops::depthwise_conv(&x, &w, b.as_ref(), &args)
+            } else {
+                ops::conv(&x, &w, b.as_ref(), &args)
+            }
+        })?;
+        Ok(PyTensor::wrap(y))
+    })
 }
 
 /// Transposed 2-D convolution; kernel (kh, kw, out_channels, in_channels).
@@ -57,17 +60,19 @@ fn conv_transpose(
     output_padding: Option<Vec<usize>>,
     dilation_rate: Vec<usize>,
 ) -> PyResult<PyTensor> {
-    let x = to_tensor(x, None)?;
-    let w = to_tensor(kernel, None)?;
-    let args = ConvTransposeArgs {
-        strides,
-        padding: Padding::parse("conv_transpose", padding)?,
-        output_padding,
-        dilation: dilation_rate,
-    };
-    let work = x.numel().saturating_mul(w.numel());
-    let y = run(py, work, || ops::conv2d_transpose(&x, &w, &args))?;
-    Ok(PyTensor::wrap(y))
+    guard("conv_transpose", || {
+        let x = to_tensor(x, None)?;
+        let w = to_tensor(kernel, None)?;
+        let args = ConvTransposeArgs {
+            strides,
+            padding: Padding::parse("conv_transpose", padding)?,
+            output_padding,
+            dilation: dilation_rate,
+        };
+        let work = x.numel().saturating_mul(w.numel());
+        let y = run(py, work, || ops::conv2d_transpose(&x, &w, &args))?;
+        Ok(PyTensor::wrap(y))
+    })
 }
 
 /// Max ("max") or average ("average") pooling, 1-D or 2-D by the input's rank.
@@ -80,20 +85,22 @@ fn pool(
     strides: Vec<usize>,
     padding: &str,
 ) -> PyResult<PyTensor> {
-    let kind = match kind {
-        "max" => PoolKind::Max,
-        "average" => PoolKind::Average,
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "pool kind must be 'max' or 'average', got '{kind}'"
-            )))
-        }
-    };
-    let x = to_tensor(x, None)?;
-    let pad = Padding::parse("pool", padding)?;
-    let work = x.numel().saturating_mul(pool_size.iter().product());
-    let y = run(py, work, || ops::pool(&x, kind, &pool_size, &strides, pad))?;
-    Ok(PyTensor::wrap(y))
+    guard("pool", || {
+        let kind = match kind {
+            "max" => PoolKind::Max,
+            "average" => PoolKind::Average,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "pool kind must be 'max' or 'average', got '{kind}'"
+                )))
+            }
+        };
+        let x = to_tensor(x, None)?;
+        let pad = Padding::parse("pool", padding)?;
+        let work = x.numel().saturating_mul(pool_size.iter().product());
+        let y = run(py, work, || ops::pool(&x, kind, &pool_size, &strides, pad))?;
+        Ok(PyTensor::wrap(y))
+    })
 }
 
 /// Up-sampling of an NHWC image by integer factors, "nearest" or "bilinear".
@@ -104,19 +111,21 @@ fn upsample(
     size: (usize, usize),
     interpolation: &str,
 ) -> PyResult<PyTensor> {
-    let x = to_tensor(x, None)?;
-    let f = [size.0, size.1];
-    let work = x.numel().saturating_mul(size.0.saturating_mul(size.1));
-    let y = match interpolation {
-        "nearest" => run(py, work, || ops::upsample_nearest(&x, f))?,
-        "bilinear" => run(py, work, || ops::upsample_bilinear(&x, f))?,
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "interpolation must be 'nearest' or 'bilinear', got '{interpolation}'"
-            )))
-        }
-    };
-    Ok(PyTensor::wrap(y))
+    guard("upsample", || {
+        let x = to_tensor(x, None)?;
+        let f = [size.0, size.1];
+        let work = x.numel().saturating_mul(size.0.saturating_mul(size.1));
+        let y = match interpolation {
+            "nearest" => run(py, work, || ops::upsample_nearest(&x, f))?,
+            "bilinear" => run(py, work, || ops::upsample_bilinear(&x, f))?,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "interpolation must be 'nearest' or 'bilinear', got '{interpolation}'"
+                )))
+            }
+        };
+        Ok(PyTensor::wrap(y))
+    })
 }
 
 /// Training-mode batch normalization over every axis but the last, fused: returns
@@ -129,14 +138,16 @@ fn batch_norm_train(
     beta: &Bound<'_, PyAny>,
     epsilon: f64,
 ) -> PyResult<(PyTensor, PyTensor, PyTensor)> {
-    let x = to_tensor(x, None)?;
-    let gamma = to_tensor(gamma, None)?;
-    let beta = to_tensor(beta, None)?;
-    let work = x.numel();
-    let (y, mean, var) = run(py, work, || {
-        ops::batch_norm_train(&x, &gamma, &beta, epsilon)
-    })?;
-    Ok((PyTensor::wrap(y), PyTensor::wrap(mean), PyTensor::wrap(var)))
+    guard("batch_norm_train", || {
+        let x = to_tensor(x, None)?;
+        let gamma = to_tensor(gamma, None)?;
+        let beta = to_tensor(beta, None)?;
+        let work = x.numel();
+        let (y, mean, var) = run(py, work, || {
+            ops::batch_norm_train(&x, &gamma, &beta, epsilon)
+        })?;
+        Ok((PyTensor::wrap(y), PyTensor::wrap(mean), PyTensor::wrap(var)))
+    })
 }
 
 /// Fused scaled dot-product attention, keras.ops layout: query (B, T, N, H), key/value
@@ -158,28 +169,30 @@ fn dot_product_attention(
     dropout_rate: f64,
     seed: Option<u64>,
 ) -> PyResult<PyTensor> {
-    let q = to_tensor(query, None)?;
-    let k = to_tensor(key, None)?;
-    let v = to_tensor(value, None)?;
-    let bias = bias.map(|b| to_tensor(b, None)).transpose()?;
-    let mask = mask.map(|m| to_tensor(m, None)).transpose()?;
-    let work = q
-        .numel()
-        .saturating_mul(k.shape().get(1).copied().unwrap_or(1));
-    let y = run(py, work, || {
-        ops::dot_product_attention(
-            &q,
-            &k,
-            &v,
-            bias.as_ref(),
-            mask.as_ref(),
-            scale,
-            is_causal,
-            dropout_rate,
-            seed,
-        )
-    })?;
-    Ok(PyTensor::wrap(y))
+    guard("dot_product_attention", || {
+        let q = to_tensor(query, None)?;
+        let k = to_tensor(key, None)?;
+        let v = to_tensor(value, None)?;
+        let bias = bias.map(|b| to_tensor(b, None)).transpose()?;
+        let mask = mask.map(|m| to_tensor(m, None)).transpose()?;
+        let work = q
+            .numel()
+            .saturating_mul(k.shape().get(1).copied().unwrap_or(1));
+        let y = run(py, work, || {
+            ops::dot_product_attention(
+                &q,
+                &k,
+                &v,
+                bias.as_ref(),
+                mask.as_ref(),
+                scale,
+                is_causal,
+                dropout_rate,
+                seed,
+            )
+        })?;
+        Ok(PyTensor::wrap(y))
+    })
 }
 
 /// Fused layer normalization over the last axis (`rms=True`: RMS normalization, no centering);
@@ -194,14 +207,16 @@ fn layer_norm(
     epsilon: f64,
     rms: bool,
 ) -> PyResult<PyTensor> {
-    let x = to_tensor(x, None)?;
-    let gamma = gamma.map(|g| to_tensor(g, None)).transpose()?;
-    let beta = beta.map(|b| to_tensor(b, None)).transpose()?;
-    let work = x.numel();
-    let y = run(py, work, || {
-        ops::layer_norm(&x, gamma.as_ref(), beta.as_ref(), epsilon, rms)
-    })?;
-    Ok(PyTensor::wrap(y))
+    guard("layer_norm", || {
+        let x = to_tensor(x, None)?;
+        let gamma = gamma.map(|g| to_tensor(g, None)).transpose()?;
+        let beta = beta.map(|b| to_tensor(b, None)).transpose()?;
+        let work = x.numel();
+        let y = run(py, work, || {
+            ops::layer_norm(&x, gamma.as_ref(), beta.as_ref(), epsilon, rms)
+        })?;
+        Ok(PyTensor::wrap(y))
+    })
 }
 
 /// The fused recurrence of SimpleRNN/LSTM/GRU over a whole sequence (see
@@ -226,39 +241,41 @@ fn rnn_sequence(
     activation: &str,
     recurrent_activation: &str,
 ) -> PyResult<PyTensor> {
-    let conv = |x: Option<&Bound<'_, PyAny>>| x.map(|x| to_tensor(x, None)).transpose();
-    let xw = to_tensor(xw, None)?;
-    let rk = to_tensor(recurrent_kernel, None)?;
-    let h0 = to_tensor(h0, None)?;
-    let (c0, bias, rb, mask, rm) = (
-        conv(c0)?,
-        conv(bias)?,
-        conv(recurrent_bias)?,
-        conv(mask)?,
-        conv(recurrent_masks)?,
-    );
-    let cfg = ops::RnnConfig {
-        cell,
-        reset_after,
-        activation,
-        recurrent_activation,
-        go_backwards,
-        zero_output_for_mask,
-    };
-    let work = xw
-        .numel()
-        .saturating_mul(rk.shape().first().copied().unwrap_or(1));
-    let y = run(py, work, || {
-        let opt = ops::RnnInputs {
-            c0: c0.as_ref(),
-            bias: bias.as_ref(),
-            rec_bias: rb.as_ref(),
-            mask: mask.as_ref(),
-            rec_masks: rm.as_ref(),
+    guard("rnn_sequence", || {
+        let conv = |x: Option<&Bound<'_, PyAny>>| x.map(|x| to_tensor(x, None)).transpose();
+        let xw = to_tensor(xw, None)?;
+        let rk = to_tensor(recurrent_kernel, None)?;
+        let h0 = to_tensor(h0, None)?;
+        let (c0, bias, rb, mask, rm) = (
+            conv(c0)?,
+            conv(bias)?,
+            conv(recurrent_bias)?,
+            conv(mask)?,
+            conv(recurrent_masks)?,
+        );
+        let cfg = ops::RnnConfig {
+            cell,
+            reset_after,
+            activation,
+            recurrent_activation,
+            go_backwards,
+            zero_output_for_mask,
         };
-        ops::rnn_sequence(&xw, &rk, &h0, &opt, &cfg)
-    })?;
-    Ok(PyTensor::wrap(y))
+        let work = xw
+            .numel()
+            .saturating_mul(rk.shape().first().copied().unwrap_or(1));
+        let y = run(py, work, || {
+            let opt = ops::RnnInputs {
+                c0: c0.as_ref(),
+                bias: bias.as_ref(),
+                rec_bias: rb.as_ref(),
+                mask: mask.as_ref(),
+                rec_masks: rm.as_ref(),
+            };
+            ops::rnn_sequence(&xw, &rk, &h0, &opt, &cfg)
+        })?;
+        Ok(PyTensor::wrap(y))
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -131,6 +131,16 @@ pub fn from_numpy(
 ) -> PyResult<Tensor> {
     let (natural, exact) = target_dtype(arr)?;
     let want = dtype.unwrap_or(natural);
+    if arr.dtype().kind() == b'u' && arr.dtype().itemsize() == 8 && want == DType::I64 && arr.len() > 0 {
+        // numpy's astype would wrap 2**64 - 1 to -1 silently; one max() over a rare dtype instead.
+        let max: u64 = arr.call_method0("max")?.extract()?;
+        if max > i64::MAX as u64 {
+            return Err(pyo3::exceptions::PyOverflowError::new_err(format!(
+                "from_numpy: uint64 value {max} does not fit int64 (max {}); expected values below 2**63, or pass dtype='float64'",
+                i64::MAX
+            )));
+        }
+    }
     let flags = unsafe { (*arr.as_array_ptr()).fields.flags };
     let aligned = flags & npyffi::NPY_ARRAY_ALIGNED != 0;
     let writeable = flags & npyffi::NPY_ARRAY_WRITEABLE != 0;

@@ -3,6 +3,7 @@
 //! costs well under the 1.5 µs budget); the long tail of convenience methods is attached in
 //! `python/ferrograd/_tensor.py`, which calls the same core functions.
 
+use super::errors::guard;
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -205,105 +206,115 @@ impl PyTensor {
         dtype: Option<&Bound<'_, PyAny>>,
         requires_grad: bool,
     ) -> PyResult<Self> {
-        let t = to_tensor(data, None)?;
-        let t = match parse_dtype(dtype)? {
-            Some(d) => ops::cast_nograd(&t, d)?,
-            None => t,
-        };
-        // Own the data: a tensor built from an array never aliases it (use from_numpy for that).
-        let t = crate::ops::copy_owned(&t)?;
-        t.set_requires_grad(requires_grad)?;
-        Ok(PyTensor::wrap(t))
+        guard("Tensor.__new__", || {
+            let t = to_tensor(data, None)?;
+            let t = match parse_dtype(dtype)? {
+                Some(d) => ops::cast_nograd(&t, d)?,
+                None => t,
+            };
+            // Own the data: a tensor built from an array never aliases it (use from_numpy for that).
+            let t = crate::ops::copy_owned(&t)?;
+            t.set_requires_grad(requires_grad)?;
+            Ok(PyTensor::wrap(t))
+        })
     }
 
     /// The shape as a tuple of ints.
     #[getter]
     fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.t.shape())
+        guard("Tensor.shape", || PyTuple::new(py, self.t.shape()))
     }
 
     /// The dtype name, e.g. "float32".
     #[getter]
-    fn dtype(&self) -> &'static str {
-        self.t.dtype().name()
+    fn dtype(&self) -> PyResult<&'static str> {
+        guard("Tensor.dtype", || Ok(self.t.dtype().name()))
     }
 
     #[getter]
-    fn ndim(&self) -> usize {
-        self.t.ndim()
+    fn ndim(&self) -> PyResult<usize> {
+        guard("Tensor.ndim", || Ok(self.t.ndim()))
     }
 
     /// Number of elements.
     #[getter]
-    fn size(&self) -> usize {
-        self.t.numel()
+    fn size(&self) -> PyResult<usize> {
+        guard("Tensor.size", || Ok(self.t.numel()))
     }
 
     /// Strides in elements.
     #[getter]
     fn strides<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.t.strides())
+        guard("Tensor.strides", || PyTuple::new(py, self.t.strides()))
     }
 
     #[getter]
-    fn device(&self) -> &'static str {
-        "cpu"
+    fn device(&self) -> PyResult<&'static str> {
+        guard("Tensor.device", || Ok("cpu"))
     }
 
     /// The transpose (axes reversed); a view.
     #[getter(T)]
     fn transposed(&self) -> PyResult<PyTensor> {
-        Ok(PyTensor::wrap(ops::transpose(&self.t, None)?))
+        guard("Tensor.T", || {
+            Ok(PyTensor::wrap(ops::transpose(&self.t, None)?))
+        })
     }
 
     #[getter]
-    fn requires_grad(&self) -> bool {
-        self.t.requires_grad()
+    fn requires_grad(&self) -> PyResult<bool> {
+        guard("Tensor.requires_grad", || Ok(self.t.requires_grad()))
     }
 
     #[setter]
     fn set_requires_grad(&self, flag: bool) -> PyResult<()> {
-        Ok(self.t.set_requires_grad(flag)?)
+        guard("Tensor.requires_grad", || {
+            Ok(self.t.set_requires_grad(flag)?)
+        })
     }
 
     /// The accumulated gradient (None until backward reaches this leaf).
     #[getter]
-    fn grad(&self) -> Option<PyTensor> {
-        self.t.grad().map(PyTensor::wrap)
+    fn grad(&self) -> PyResult<Option<PyTensor>> {
+        guard("Tensor.grad", || Ok(self.t.grad().map(PyTensor::wrap)))
     }
 
     #[setter]
     fn set_grad(&self, g: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let g = match g {
-            None => None,
-            Some(o) if o.is_none() => None,
-            Some(o) => Some(to_tensor(o, Some(self.t.dtype()))?),
-        };
-        Ok(self.t.set_grad(g)?)
+        guard("Tensor.grad", || {
+            let g = match g {
+                None => None,
+                Some(o) if o.is_none() => None,
+                Some(o) => Some(to_tensor(o, Some(self.t.dtype()))?),
+            };
+            Ok(self.t.set_grad(g)?)
+        })
     }
 
     /// How many in-place writes this tensor's storage has seen (shared by all its views), as
     /// PyTorch's `Tensor._version`; backward fails when a tensor it needs changed version.
     #[getter(_version)]
-    fn version(&self) -> u64 {
-        self.t.version()
+    fn version(&self) -> PyResult<u64> {
+        guard("Tensor._version", || Ok(self.t.version()))
     }
 
     #[getter]
-    fn is_leaf(&self) -> bool {
-        self.t.is_leaf()
+    fn is_leaf(&self) -> PyResult<bool> {
+        guard("Tensor.is_leaf", || Ok(self.t.is_leaf()))
     }
 
     /// The name of the op that produced this tensor on the tape, or None.
     #[getter]
-    fn grad_fn(&self) -> Option<&'static str> {
-        self.t.grad_fn().map(|n| n.name())
+    fn grad_fn(&self) -> PyResult<Option<&'static str>> {
+        guard("Tensor.grad_fn", || Ok(self.t.grad_fn().map(|n| n.name())))
     }
 
     /// A NumPy array sharing this tensor's memory.
     fn numpy<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let t = slf.get().t.clone();
-        super::numpy::to_numpy(slf.py(), &t, slf.clone().into_any())
+        guard("Tensor.numpy", || {
+            let t = slf.get().t.clone();
+            super::numpy::to_numpy(slf.py(), &t, slf.clone().into_any())
+        })
     }
 
     #[pyo3(signature = (dtype=None, copy=None))]
@@ -312,27 +323,31 @@ impl PyTensor {
         dtype: Option<&Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let arr = Self::numpy(slf)?;
-        let arr = match dtype {
-            Some(d) if !d.is_none() => arr.call_method1("astype", (d,))?,
-            _ => arr,
-        };
-        if copy == Some(true) {
-            return arr.call_method0("copy");
-        }
-        Ok(arr)
+        guard("Tensor.__array__", || {
+            let arr = Self::numpy(slf)?;
+            let arr = match dtype {
+                Some(d) if !d.is_none() => arr.call_method1("astype", (d,))?,
+                _ => arr,
+            };
+            if copy == Some(true) {
+                return arr.call_method0("copy");
+            }
+            Ok(arr)
+        })
     }
 
     /// The value of a one-element tensor as a Python number.
     fn item<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.t.item_f64()?;
-        Ok(match self.t.dtype() {
-            DType::F32 | DType::F64 => v.into_pyobject(py)?.into_any(),
-            DType::I32 | DType::I64 => {
-                let iv: i64 = self.t.to_vec_any_i64()?[0];
-                iv.into_pyobject(py)?.into_any()
-            }
-            DType::Bool => (v != 0.0).into_pyobject(py)?.to_owned().into_any(),
+        guard("Tensor.item", || {
+            let v = self.t.item_f64()?;
+            Ok(match self.t.dtype() {
+                DType::F32 | DType::F64 => v.into_pyobject(py)?.into_any(),
+                DType::I32 | DType::I64 => {
+                    let iv: i64 = self.t.to_vec_any_i64()?[0];
+                    iv.into_pyobject(py)?.into_any()
+                }
+                DType::Bool => (v != 0.0).into_pyobject(py)?.to_owned().into_any(),
+            })
         })
     }
 
@@ -344,114 +359,134 @@ impl PyTensor {
         gradient: Option<&Bound<'_, PyAny>>,
         retain_graph: bool,
     ) -> PyResult<()> {
-        let g = match gradient {
-            Some(g) if !g.is_none() => Some(to_tensor(g, Some(self.t.dtype()))?),
-            _ => None,
-        };
-        let t = self.t.clone();
-        py.detach(move || autograd::backward(&t, g, retain_graph))
-            .map_err(Into::into)
+        guard("Tensor.backward", || {
+            let g = match gradient {
+                Some(g) if !g.is_none() => Some(to_tensor(g, Some(self.t.dtype()))?),
+                _ => None,
+            };
+            let t = self.t.clone();
+            py.detach(move || autograd::backward(&t, g, retain_graph))
+                .map_err(Into::into)
+        })
     }
 
     /// A new leaf sharing this tensor's data, cut off from the tape.
-    fn detach(&self) -> PyTensor {
-        PyTensor::wrap(self.t.detach())
+    fn detach(&self) -> PyResult<PyTensor> {
+        guard("Tensor.detach", || Ok(PyTensor::wrap(self.t.detach())))
     }
 
     /// A row-major contiguous tensor (self when already contiguous).
     fn contiguous(&self, py: Python<'_>) -> PyResult<PyTensor> {
-        let t = self.t.clone();
-        Ok(PyTensor::wrap(run(py, t.numel(), || ops::contiguous(&t))?))
+        guard("Tensor.contiguous", || {
+            let t = self.t.clone();
+            Ok(PyTensor::wrap(run(py, t.numel(), || ops::contiguous(&t))?))
+        })
     }
 
-    fn is_contiguous(&self) -> bool {
-        self.t.is_contiguous()
+    fn is_contiguous(&self) -> PyResult<bool> {
+        guard("Tensor.is_contiguous", || Ok(self.t.is_contiguous()))
     }
 
     /// A copy converted to `dtype`.
     fn astype(&self, py: Python<'_>, dtype: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        let d = parse_dtype(Some(dtype))?
-            .ok_or_else(|| PyTypeError::new_err("astype needs a dtype, got None"))?;
-        let t = self.t.clone();
-        Ok(PyTensor::wrap(run(py, t.numel(), || {
-            if t.dtype() == d {
-                ops::copy_owned(&t)
-            } else {
-                ops::cast(&t, d)
-            }
-        })?))
+        guard("Tensor.astype", || {
+            let d = parse_dtype(Some(dtype))?
+                .ok_or_else(|| PyTypeError::new_err("astype needs a dtype, got None"))?;
+            let t = self.t.clone();
+            Ok(PyTensor::wrap(run(py, t.numel(), || {
+                if t.dtype() == d {
+                    ops::copy_owned(&t)
+                } else {
+                    ops::cast(&t, d)
+                }
+            })?))
+        })
     }
 
     /// A copy that owns its memory (recorded on the tape like an identity).
     fn clone(&self, py: Python<'_>) -> PyResult<PyTensor> {
-        let t = self.t.clone();
-        Ok(PyTensor::wrap(run(py, t.numel(), || ops::clone(&t))?))
+        guard("Tensor.clone", || {
+            let t = self.t.clone();
+            Ok(PyTensor::wrap(run(py, t.numel(), || ops::clone(&t))?))
+        })
     }
 
     /// Reshape; accepts `reshape(2, 3)` or `reshape((2, 3))`, with one -1.
     #[pyo3(signature = (*shape))]
     fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
-        let dims: Vec<isize> = if shape.len() == 1 {
-            parse_shape(&shape.get_item(0)?)?
-        } else {
-            parse_shape(shape.as_any())?
-        };
-        let s = ops::resolve_shape("reshape", self.t.numel(), &dims)?;
-        let t = self.t.clone();
-        Ok(PyTensor::wrap(run(py, t.numel(), || ops::reshape(&t, &s))?))
+        guard("Tensor.reshape", || {
+            let dims: Vec<isize> = if shape.len() == 1 {
+                parse_shape(&shape.get_item(0)?)?
+            } else {
+                parse_shape(shape.as_any())?
+            };
+            let s = ops::resolve_shape("reshape", self.t.numel(), &dims)?;
+            let t = self.t.clone();
+            Ok(PyTensor::wrap(run(py, t.numel(), || ops::reshape(&t, &s))?))
+        })
     }
 
     fn __len__(&self) -> PyResult<usize> {
-        self.t
-            .shape()
-            .first()
-            .copied()
-            .ok_or_else(|| PyTypeError::new_err("len() of a 0-d tensor"))
+        guard("Tensor.__len__", || {
+            self.t
+                .shape()
+                .first()
+                .copied()
+                .ok_or_else(|| PyTypeError::new_err("len() of a 0-d tensor"))
+        })
     }
 
     fn __bool__(&self) -> PyResult<bool> {
-        if self.t.numel() != 1 {
-            return Err(PyValueError::new_err(format!(
-                "the truth value of a tensor with {} elements is ambiguous; use any() or all()",
-                self.t.numel()
-            )));
-        }
-        Ok(self.t.item_f64()? != 0.0)
+        guard("Tensor.__bool__", || {
+            if self.t.numel() != 1 {
+                return Err(PyValueError::new_err(format!(
+                    "the truth value of a tensor with {} elements is ambiguous; use any() or all()",
+                    self.t.numel()
+                )));
+            }
+            Ok(self.t.item_f64()? != 0.0)
+        })
     }
 
     fn __float__(&self) -> PyResult<f64> {
-        Ok(self.t.item_f64()?)
+        guard("Tensor.__float__", || Ok(self.t.item_f64()?))
     }
 
     fn __int__(&self) -> PyResult<i64> {
-        let v = self.t.item_f64()?;
-        if self.t.dtype().is_float() {
-            if !v.is_finite() {
-                return Err(PyValueError::new_err(format!(
-                    "cannot convert {v} to an integer"
-                )));
+        guard("Tensor.__int__", || {
+            let v = self.t.item_f64()?;
+            if self.t.dtype().is_float() {
+                if !v.is_finite() {
+                    return Err(PyValueError::new_err(format!(
+                        "cannot convert {v} to an integer"
+                    )));
+                }
+                return Ok(v.trunc() as i64);
             }
-            return Ok(v.trunc() as i64);
-        }
-        Ok(self.t.to_vec_any_i64()?[0])
+            Ok(self.t.to_vec_any_i64()?[0])
+        })
     }
 
     fn __index__(&self) -> PyResult<i64> {
-        if !(self.t.dtype().is_int() || self.t.dtype() == DType::Bool) || self.t.numel() != 1 {
-            return Err(PyTypeError::new_err(
-                "only one-element integer tensors can be used as an index",
-            ));
-        }
-        Ok(self.t.to_vec_any_i64()?[0])
+        guard("Tensor.__index__", || {
+            if !(self.t.dtype().is_int() || self.t.dtype() == DType::Bool) || self.t.numel() != 1 {
+                return Err(PyTypeError::new_err(
+                    "only one-element integer tensors can be used as an index",
+                ));
+            }
+            Ok(self.t.to_vec_any_i64()?[0])
+        })
     }
 
-    fn __hash__(slf: &Bound<'_, Self>) -> isize {
-        slf.as_ptr() as isize
+    fn __hash__(slf: &Bound<'_, Self>) -> PyResult<isize> {
+        guard("Tensor.__hash__", || Ok(slf.as_ptr() as isize))
     }
 
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        let (x, items) = parse_index(py, &self.t, key)?;
-        Ok(PyTensor::wrap(run(py, 0, || ops::index(&x, &items))?))
+        guard("Tensor.__getitem__", || {
+            let (x, items) = parse_index(py, &self.t, key)?;
+            Ok(PyTensor::wrap(run(py, 0, || ops::index(&x, &items))?))
+        })
     }
 
     fn __setitem__(
@@ -460,56 +495,82 @@ impl PyTensor {
         key: &Bound<'_, PyAny>,
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let (x, items) = parse_index(py, &self.t, key)?;
-        let v = to_tensor(value, Some(self.t.dtype()))?;
-        if self.t.requires_grad() && autograd::is_grad_enabled() {
-            return Err(PyValueError::new_err(
+        guard("Tensor.__setitem__", || {
+            let (x, items) = parse_index(py, &self.t, key)?;
+            let v = to_tensor(value, Some(self.t.dtype()))?;
+            if self.t.requires_grad() && autograd::is_grad_enabled() {
+                return Err(PyValueError::new_err(
                 "in-place assignment to a tensor that requires grad; wrap it in no_grad() or use detach()",
             ));
-        }
-        let _g = autograd::NoGradGuard::new();
-        if !x.same(&self.t) {
-            // Whole-array boolean mask: scatter through the flattened view.
-            return Ok(ops::index_assign(&x, &items, &v)?);
-        }
-        Ok(ops::index_assign(&self.t, &items, &v)?)
+            }
+            let _g = autograd::NoGradGuard::new();
+            if !x.same(&self.t) {
+                // Whole-array boolean mask: scatter through the flattened view.
+                return Ok(ops::index_assign(&x, &items, &v)?);
+            }
+            Ok(ops::index_assign(&self.t, &items, &v)?)
+        })
     }
 
     fn __add__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Add, false)
+        guard("Tensor.__add__", || {
+            binop(py, &self.t, o, BinaryOp::Add, false)
+        })
     }
     fn __radd__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Add, true)
+        guard("Tensor.__radd__", || {
+            binop(py, &self.t, o, BinaryOp::Add, true)
+        })
     }
     fn __sub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Sub, false)
+        guard("Tensor.__sub__", || {
+            binop(py, &self.t, o, BinaryOp::Sub, false)
+        })
     }
     fn __rsub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Sub, true)
+        guard("Tensor.__rsub__", || {
+            binop(py, &self.t, o, BinaryOp::Sub, true)
+        })
     }
     fn __mul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Mul, false)
+        guard("Tensor.__mul__", || {
+            binop(py, &self.t, o, BinaryOp::Mul, false)
+        })
     }
     fn __rmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Mul, true)
+        guard("Tensor.__rmul__", || {
+            binop(py, &self.t, o, BinaryOp::Mul, true)
+        })
     }
     fn __truediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Div, false)
+        guard("Tensor.__truediv__", || {
+            binop(py, &self.t, o, BinaryOp::Div, false)
+        })
     }
     fn __rtruediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Div, true)
+        guard("Tensor.__rtruediv__", || {
+            binop(py, &self.t, o, BinaryOp::Div, true)
+        })
     }
     fn __floordiv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::FloorDiv, false)
+        guard("Tensor.__floordiv__", || {
+            binop(py, &self.t, o, BinaryOp::FloorDiv, false)
+        })
     }
     fn __rfloordiv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::FloorDiv, true)
+        guard("Tensor.__rfloordiv__", || {
+            binop(py, &self.t, o, BinaryOp::FloorDiv, true)
+        })
     }
     fn __mod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Mod, false)
+        guard("Tensor.__mod__", || {
+            binop(py, &self.t, o, BinaryOp::Mod, false)
+        })
     }
     fn __rmod__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Mod, true)
+        guard("Tensor.__rmod__", || {
+            binop(py, &self.t, o, BinaryOp::Mod, true)
+        })
     }
     fn __pow__(
         &self,
@@ -517,7 +578,9 @@ impl PyTensor {
         o: &Bound<'_, PyAny>,
         _m: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Pow, false)
+        guard("Tensor.__pow__", || {
+            binop(py, &self.t, o, BinaryOp::Pow, false)
+        })
     }
     fn __rpow__(
         &self,
@@ -525,60 +588,72 @@ impl PyTensor {
         o: &Bound<'_, PyAny>,
         _m: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyTensor> {
-        binop(py, &self.t, o, BinaryOp::Pow, true)
+        guard("Tensor.__rpow__", || {
+            binop(py, &self.t, o, BinaryOp::Pow, true)
+        })
     }
     fn __matmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        let b = to_tensor(o, Some(self.t.dtype()))?;
-        let a = self.t.clone();
-        Ok(PyTensor::wrap(run(py, usize::MAX, || ops::matmul(&a, &b))?))
+        guard("Tensor.__matmul__", || {
+            let b = to_tensor(o, Some(self.t.dtype()))?;
+            let a = self.t.clone();
+            Ok(PyTensor::wrap(run(py, usize::MAX, || ops::matmul(&a, &b))?))
+        })
     }
     fn __rmatmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        let a = to_tensor(o, Some(self.t.dtype()))?;
-        let b = self.t.clone();
-        Ok(PyTensor::wrap(run(py, usize::MAX, || ops::matmul(&a, &b))?))
+        guard("Tensor.__rmatmul__", || {
+            let a = to_tensor(o, Some(self.t.dtype()))?;
+            let b = self.t.clone();
+            Ok(PyTensor::wrap(run(py, usize::MAX, || ops::matmul(&a, &b))?))
+        })
     }
     fn __neg__(&self, py: Python<'_>) -> PyResult<PyTensor> {
-        let t = self.t.clone();
-        Ok(PyTensor::wrap(run(py, t.numel(), || {
-            ops::unary(&t, UnaryOp::Neg)
-        })?))
+        guard("Tensor.__neg__", || {
+            let t = self.t.clone();
+            Ok(PyTensor::wrap(run(py, t.numel(), || {
+                ops::unary(&t, UnaryOp::Neg)
+            })?))
+        })
     }
-    fn __pos__(&self) -> PyTensor {
-        PyTensor::wrap(self.t.clone())
+    fn __pos__(&self) -> PyResult<PyTensor> {
+        guard("Tensor.__pos__", || Ok(PyTensor::wrap(self.t.clone())))
     }
     fn __abs__(&self, py: Python<'_>) -> PyResult<PyTensor> {
-        let t = self.t.clone();
-        Ok(PyTensor::wrap(run(py, t.numel(), || {
-            ops::unary(&t, UnaryOp::Abs)
-        })?))
+        guard("Tensor.__abs__", || {
+            let t = self.t.clone();
+            Ok(PyTensor::wrap(run(py, t.numel(), || {
+                ops::unary(&t, UnaryOp::Abs)
+            })?))
+        })
     }
     fn __invert__(&self, py: Python<'_>) -> PyResult<PyTensor> {
-        if self.t.dtype() != DType::Bool {
-            return Err(PyTypeError::new_err(format!(
-                "~ needs a bool tensor, got {}",
-                self.t.dtype()
-            )));
-        }
-        let t = self.t.clone();
-        Ok(PyTensor::wrap(run(py, t.numel(), || ops::logical_not(&t))?))
+        guard("Tensor.__invert__", || {
+            if self.t.dtype() != DType::Bool {
+                return Err(PyTypeError::new_err(format!(
+                    "~ needs a bool tensor, got {}",
+                    self.t.dtype()
+                )));
+            }
+            let t = self.t.clone();
+            Ok(PyTensor::wrap(run(py, t.numel(), || ops::logical_not(&t))?))
+        })
     }
     fn __and__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        logicop(py, &self.t, o, LogicOp::And)
+        guard("Tensor.__and__", || logicop(py, &self.t, o, LogicOp::And))
     }
     fn __rand__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        logicop(py, &self.t, o, LogicOp::And)
+        guard("Tensor.__rand__", || logicop(py, &self.t, o, LogicOp::And))
     }
     fn __or__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        logicop(py, &self.t, o, LogicOp::Or)
+        guard("Tensor.__or__", || logicop(py, &self.t, o, LogicOp::Or))
     }
     fn __ror__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        logicop(py, &self.t, o, LogicOp::Or)
+        guard("Tensor.__ror__", || logicop(py, &self.t, o, LogicOp::Or))
     }
     fn __xor__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        logicop(py, &self.t, o, LogicOp::Xor)
+        guard("Tensor.__xor__", || logicop(py, &self.t, o, LogicOp::Xor))
     }
     fn __rxor__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        logicop(py, &self.t, o, LogicOp::Xor)
+        guard("Tensor.__rxor__", || logicop(py, &self.t, o, LogicOp::Xor))
     }
 
     fn __richcmp__(
@@ -587,27 +662,31 @@ impl PyTensor {
         o: &Bound<'_, PyAny>,
         op: CompareOp,
     ) -> PyResult<Py<PyAny>> {
-        let b = match to_tensor(o, Some(self.t.dtype())) {
-            Ok(b) => b,
-            // Not comparable (None, strings, ...): let Python fall back (identity for ==).
-            Err(_) => return Ok(py.NotImplemented()),
-        };
-        let c = match op {
-            CompareOp::Lt => CmpOp::Lt,
-            CompareOp::Le => CmpOp::Le,
-            CompareOp::Eq => CmpOp::Eq,
-            CompareOp::Ne => CmpOp::Ne,
-            CompareOp::Gt => CmpOp::Gt,
-            CompareOp::Ge => CmpOp::Ge,
-        };
-        let a = self.t.clone();
-        let work = a.numel().max(b.numel());
-        let r = run(py, work, || ops::compare(&a, &b, c))?;
-        Ok(Py::new(py, PyTensor::wrap(r))?.into_any())
+        guard("Tensor.__richcmp__", || {
+            let b = match to_tensor(o, Some(self.t.dtype())) {
+                Ok(b) => b,
+                // Not comparable (None, strings, ...): let Python fall back (identity for ==).
+                Err(_) => return Ok(py.NotImplemented()),
+            };
+            let c = match op {
+                CompareOp::Lt => CmpOp::Lt,
+                CompareOp::Le => CmpOp::Le,
+                CompareOp::Eq => CmpOp::Eq,
+                CompareOp::Ne => CmpOp::Ne,
+                CompareOp::Gt => CmpOp::Gt,
+                CompareOp::Ge => CmpOp::Ge,
+            };
+            let a = self.t.clone();
+            let work = a.numel().max(b.numel());
+            let r = run(py, work, || ops::compare(&a, &b, c))?;
+            Ok(Py::new(py, PyTensor::wrap(r))?.into_any())
+        })
     }
 
     /// Address of the first element (tests use it to check memory sharing).
-    fn _data_ptr(&self) -> usize {
-        self.t.storage().as_byte_ptr() as usize + self.t.offset() * self.t.dtype().size()
+    fn _data_ptr(&self) -> PyResult<usize> {
+        guard("Tensor._data_ptr", || {
+            Ok(self.t.storage().as_byte_ptr() as usize + self.t.offset() * self.t.dtype().size())
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! arguments, release the GIL around the core call and map errors; policy (special-token
 //! arguments, surrogate repair, file-path handling) lives in `python/ferrograd/tokenizers.py`.
 
+use super::errors::guard;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -95,11 +96,13 @@ impl PyCoreBpe {
         special_tokens: Vec<(String, Rank)>,
         fast: bool,
     ) -> PyResult<Self> {
-        let t = py.detach(|| {
-            let v = Vocab::from_ranked(ranks, "BPETokenizer")?;
-            Tokenizer::new(name, v, pattern, fast, special_tokens)
-        })?;
-        PyCoreBpe::wrap(py, t)
+        guard("CoreBPE.from_ranks", || {
+            let t = py.detach(|| {
+                let v = Vocab::from_ranked(ranks, "BPETokenizer")?;
+                Tokenizer::new(name, v, pattern, fast, special_tokens)
+            })?;
+            PyCoreBpe::wrap(py, t)
+        })
     }
 
     /// Reads a `.tiktoken` file.
@@ -113,11 +116,13 @@ impl PyCoreBpe {
         special_tokens: Vec<(String, Rank)>,
         fast: bool,
     ) -> PyResult<Self> {
-        let t = py.detach(|| {
-            let v = tiktoken_file::load_tiktoken(&path)?;
-            Tokenizer::new(name, v, pattern, fast, special_tokens)
-        })?;
-        PyCoreBpe::wrap(py, t)
+        guard("CoreBPE.from_tiktoken_file", || {
+            let t = py.detach(|| {
+                let v = tiktoken_file::load_tiktoken(&path)?;
+                Tokenizer::new(name, v, pattern, fast, special_tokens)
+            })?;
+            PyCoreBpe::wrap(py, t)
+        })
     }
 
     /// Reads GPT-2's `encoder.json` and `vocab.bpe`.
@@ -132,16 +137,20 @@ impl PyCoreBpe {
         special_tokens: Vec<(String, Rank)>,
         fast: bool,
     ) -> PyResult<Self> {
-        let t = py.detach(|| {
-            let v = tiktoken_file::load_gpt2(&encoder_json, &vocab_bpe)?;
-            Tokenizer::new(name, v, pattern, fast, special_tokens)
-        })?;
-        PyCoreBpe::wrap(py, t)
+        guard("CoreBPE.from_gpt2_files", || {
+            let t = py.detach(|| {
+                let v = tiktoken_file::load_gpt2(&encoder_json, &vocab_bpe)?;
+                Tokenizer::new(name, v, pattern, fast, special_tokens)
+            })?;
+            PyCoreBpe::wrap(py, t)
+        })
     }
 
     fn encode_ordinary<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
-        let ids = py.detach(|| self.inner.encode_ordinary(text))?;
-        self.to_list(py, &ids)
+        guard("CoreBPE.encode_ordinary", || {
+            let ids = py.detach(|| self.inner.encode_ordinary(text))?;
+            self.to_list(py, &ids)
+        })
     }
 
     #[pyo3(signature = (text, allowed_all, allowed=None))]
@@ -152,9 +161,11 @@ impl PyCoreBpe {
         allowed_all: bool,
         allowed: Option<HashSet<String>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let set = to_fx(allowed);
-        let ids = py.detach(|| self.inner.encode(text, &allowed_from(allowed_all, &set)))?;
-        self.to_list(py, &ids)
+        guard("CoreBPE.encode", || {
+            let set = to_fx(allowed);
+            let ids = py.detach(|| self.inner.encode(text, &allowed_from(allowed_all, &set)))?;
+            self.to_list(py, &ids)
+        })
     }
 
     #[pyo3(signature = (text, allowed_all, allowed=None))]
@@ -165,9 +176,11 @@ impl PyCoreBpe {
         allowed_all: bool,
         allowed: Option<HashSet<String>>,
     ) -> PyResult<Bound<'py, PyArray1<Rank>>> {
-        let set = to_fx(allowed);
-        let v = py.detach(|| self.inner.encode(text, &allowed_from(allowed_all, &set)))?;
-        Ok(v.into_pyarray(py))
+        guard("CoreBPE.encode_to_numpy", || {
+            let set = to_fx(allowed);
+            let v = py.detach(|| self.inner.encode(text, &allowed_from(allowed_all, &set)))?;
+            Ok(v.into_pyarray(py))
+        })
     }
 
     /// The first special token found in `text` among the disallowed ones, if any.
@@ -178,17 +191,21 @@ impl PyCoreBpe {
         text: &str,
         disallowed_all: bool,
         disallowed: Option<HashSet<String>>,
-    ) -> Option<String> {
-        let set = to_fx(disallowed);
-        py.detach(|| {
-            self.inner
-                .find_special(text, &allowed_from(disallowed_all, &set))
+    ) -> PyResult<Option<String>> {
+        guard("CoreBPE.find_disallowed", || {
+            let set = to_fx(disallowed);
+            Ok(py.detach(|| {
+                self.inner
+                    .find_special(text, &allowed_from(disallowed_all, &set))
+            }))
         })
     }
 
     fn encode_bytes<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
-        let ids = py.detach(|| self.inner.encode_bytes(data))?;
-        self.to_list(py, &ids)
+        guard("CoreBPE.encode_bytes", || {
+            let ids = py.detach(|| self.inner.encode_bytes(data))?;
+            self.to_list(py, &ids)
+        })
     }
 
     #[pyo3(signature = (texts, allowed_all, allowed=None))]
@@ -199,21 +216,25 @@ impl PyCoreBpe {
         allowed_all: bool,
         allowed: Option<HashSet<String>>,
     ) -> PyResult<Vec<Bound<'py, PyList>>> {
-        let set = to_fx(allowed);
-        let batch = py.detach(|| {
-            let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
-            self.inner
-                .encode_batch(&refs, &allowed_from(allowed_all, &set))
-        })?;
-        batch.iter().map(|ids| self.to_list(py, ids)).collect()
+        guard("CoreBPE.encode_batch", || {
+            let set = to_fx(allowed);
+            let batch = py.detach(|| {
+                let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
+                self.inner
+                    .encode_batch(&refs, &allowed_from(allowed_all, &set))
+            })?;
+            batch.iter().map(|ids| self.to_list(py, ids)).collect()
+        })
     }
 
     fn decode_bytes<'py>(&self, py: Python<'py>, ids: Vec<i64>) -> PyResult<Bound<'py, PyBytes>> {
-        let ids = to_ranks(&ids)?;
-        let b = py
-            .detach(|| self.inner.decode_bytes(&ids))
-            .map_err(decode_err)?;
-        Ok(PyBytes::new(py, &b))
+        guard("CoreBPE.decode_bytes", || {
+            let ids = to_ranks(&ids)?;
+            let b = py
+                .detach(|| self.inner.decode_bytes(&ids))
+                .map_err(decode_err)?;
+            Ok(PyBytes::new(py, &b))
+        })
     }
 
     fn decode_bytes_batch<'py>(
@@ -221,14 +242,16 @@ impl PyCoreBpe {
         py: Python<'py>,
         batch: Vec<Vec<i64>>,
     ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
-        let batch = batch
-            .iter()
-            .map(|ids| to_ranks(ids))
-            .collect::<PyResult<Vec<_>>>()?;
-        let out = py
-            .detach(|| self.inner.decode_batch(&batch))
-            .map_err(decode_err)?;
-        Ok(out.iter().map(|b| PyBytes::new(py, b)).collect())
+        guard("CoreBPE.decode_bytes_batch", || {
+            let batch = batch
+                .iter()
+                .map(|ids| to_ranks(ids))
+                .collect::<PyResult<Vec<_>>>()?;
+            let out = py
+                .detach(|| self.inner.decode_batch(&batch))
+                .map_err(decode_err)?;
+            Ok(out.iter().map(|b| PyBytes::new(py, b)).collect())
+        })
     }
 
     fn decode_single_token_bytes<'py>(
@@ -236,77 +259,97 @@ impl PyCoreBpe {
         py: Python<'py>,
         id: i64,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let id = to_ranks(&[id])?[0];
-        let b = self
-            .inner
-            .decode_single_token_bytes(id)
-            .map_err(decode_err)?;
-        Ok(PyBytes::new(py, &b))
+        guard("CoreBPE.decode_single_token_bytes", || {
+            let id = to_ranks(&[id])?[0];
+            let b = self
+                .inner
+                .decode_single_token_bytes(id)
+                .map_err(decode_err)?;
+            Ok(PyBytes::new(py, &b))
+        })
     }
 
     fn encode_single_token(&self, data: &[u8]) -> PyResult<Rank> {
-        self.inner
-            .encode_single_token(data)
-            .map_err(|e| PyKeyError::new_err(e.to_string()))
+        guard("CoreBPE.encode_single_token", || {
+            self.inner
+                .encode_single_token(data)
+                .map_err(|e| PyKeyError::new_err(e.to_string()))
+        })
     }
 
-    fn token_byte_values<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyBytes>> {
-        self.inner
-            .vocab()
-            .tokens()
-            .map(|t| PyBytes::new(py, t))
-            .collect()
+    fn token_byte_values<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+        guard("CoreBPE.token_byte_values", || {
+            Ok(self
+                .inner
+                .vocab()
+                .tokens()
+                .map(|t| PyBytes::new(py, t))
+                .collect())
+        })
     }
 
     /// `{token bytes: rank}` for the mergeable tokens.
     fn mergeable_ranks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for (r, t) in self.inner.vocab().tokens().enumerate() {
-            d.set_item(PyBytes::new(py, t), r)?;
-        }
-        Ok(d)
+        guard("CoreBPE.mergeable_ranks", || {
+            let d = PyDict::new(py);
+            for (r, t) in self.inner.vocab().tokens().enumerate() {
+                d.set_item(PyBytes::new(py, t), r)?;
+            }
+            Ok(d)
+        })
     }
 
     fn pretokenize(&self, py: Python<'_>, text: &str) -> PyResult<Vec<String>> {
-        let pieces = py.detach(|| {
-            self.inner
-                .pretokenizer()
-                .pieces(text)
-                .map(|v| v.into_iter().map(String::from).collect())
-        })?;
-        Ok(pieces)
+        guard("CoreBPE.pretokenize", || {
+            let pieces = py.detach(|| {
+                self.inner
+                    .pretokenizer()
+                    .pieces(text)
+                    .map(|v| v.into_iter().map(String::from).collect())
+            })?;
+            Ok(pieces)
+        })
     }
 
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        Ok(py.detach(|| tiktoken_file::save_tiktoken(self.inner.vocab(), &path))?)
+        guard("CoreBPE.save", || {
+            Ok(py.detach(|| tiktoken_file::save_tiktoken(self.inner.vocab(), &path))?)
+        })
     }
 
     #[getter]
-    fn name(&self) -> String {
-        self.inner.name().to_string()
+    fn name(&self) -> PyResult<String> {
+        guard("CoreBPE.name", || Ok(self.inner.name().to_string()))
     }
     #[getter]
-    fn pattern(&self) -> String {
-        self.inner.pretokenizer().pattern().to_string()
+    fn pattern(&self) -> PyResult<String> {
+        guard("CoreBPE.pattern", || {
+            Ok(self.inner.pretokenizer().pattern().to_string())
+        })
     }
     #[getter]
-    fn is_fast(&self) -> bool {
-        self.inner.pretokenizer().is_fast()
+    fn is_fast(&self) -> PyResult<bool> {
+        guard("CoreBPE.is_fast", || {
+            Ok(self.inner.pretokenizer().is_fast())
+        })
     }
     #[getter]
-    fn n_vocab(&self) -> usize {
-        self.inner.n_vocab()
+    fn n_vocab(&self) -> PyResult<usize> {
+        guard("CoreBPE.n_vocab", || Ok(self.inner.n_vocab()))
     }
     #[getter]
-    fn n_mergeable(&self) -> usize {
-        self.inner.vocab().len()
+    fn n_mergeable(&self) -> PyResult<usize> {
+        guard("CoreBPE.n_mergeable", || Ok(self.inner.vocab().len()))
     }
-    fn special_tokens(&self) -> Vec<(String, Rank)> {
-        self.inner
-            .special_tokens()
-            .iter()
-            .map(|(k, &v)| (k.clone(), v))
-            .collect()
+    fn special_tokens(&self) -> PyResult<Vec<(String, Rank)>> {
+        guard("CoreBPE.special_tokens", || {
+            Ok(self
+                .inner
+                .special_tokens()
+                .iter()
+                .map(|(k, &v)| (k.clone(), v))
+                .collect())
+        })
     }
 }
 
@@ -321,25 +364,31 @@ pub struct PyTrainer {
 impl PyTrainer {
     #[new]
     fn new(pattern: &str) -> PyResult<Self> {
-        Ok(PyTrainer {
-            pre: Pretokenizer::new(pattern, true)?,
-            counts: Mutex::new(PieceCounts::new()),
+        guard("BPETrainer.__new__", || {
+            Ok(PyTrainer {
+                pre: Pretokenizer::new(pattern, true)?,
+                counts: Mutex::new(PieceCounts::new()),
+            })
         })
     }
 
     /// Counts the pieces of a batch of texts (in parallel, GIL released).
     fn feed(&self, py: Python<'_>, texts: Vec<PyBackedStr>) -> PyResult<()> {
-        py.detach(|| {
-            let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
-            let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-            c.feed(&self.pre, &refs)
-        })?;
-        Ok(())
+        guard("BPETrainer.feed", || {
+            py.detach(|| {
+                let refs: Vec<&str> = texts.iter().map(|t| &**t).collect();
+                let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+                c.feed(&self.pre, &refs)
+            })?;
+            Ok(())
+        })
     }
 
     #[getter]
-    fn n_pieces(&self) -> usize {
-        self.counts.lock().unwrap_or_else(|p| p.into_inner()).len()
+    fn n_pieces(&self) -> PyResult<usize> {
+        guard("BPETrainer.n_pieces", || {
+            Ok(self.counts.lock().unwrap_or_else(|p| p.into_inner()).len())
+        })
     }
 
     /// Learns merges; returns the token bytes in rank order. `progress(done, total)` is called
@@ -352,49 +401,53 @@ impl PyTrainer {
         min_frequency: u64,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
-        let cfg = TrainConfig {
-            n_mergeable,
-            min_frequency,
-        };
-        let mut cb_err: Option<PyErr> = None;
-        let tokens = py.detach(|| {
-            let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-            let mut report = |done: usize, total: usize| -> bool {
-                match &progress {
-                    None => true,
-                    Some(cb) => Python::attach(|py| match cb.call1(py, (done, total)) {
-                        Ok(_) => true,
-                        Err(e) => {
-                            cb_err = Some(e);
-                            false
-                        }
-                    }),
-                }
+        guard("BPETrainer.train", || {
+            let cfg = TrainConfig {
+                n_mergeable,
+                min_frequency,
             };
-            train::train(&counts, &cfg, &mut report)
-        })?;
-        if let Some(e) = cb_err {
-            return Err(e);
-        }
-        Ok(tokens.iter().map(|t| PyBytes::new(py, t)).collect())
+            let mut cb_err: Option<PyErr> = None;
+            let tokens = py.detach(|| {
+                let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+                let mut report = |done: usize, total: usize| -> bool {
+                    match &progress {
+                        None => true,
+                        Some(cb) => Python::attach(|py| match cb.call1(py, (done, total)) {
+                            Ok(_) => true,
+                            Err(e) => {
+                                cb_err = Some(e);
+                                false
+                            }
+                        }),
+                    }
+                };
+                train::train(&counts, &cfg, &mut report)
+            })?;
+            if let Some(e) = cb_err {
+                return Err(e);
+            }
+            Ok(tokens.iter().map(|t| PyBytes::new(py, t)).collect())
+        })
     }
 }
 
 /// The preset names and patterns: `[(name, pattern, [(special, id)], explicit_n_vocab)]`.
 #[pyfunction]
 #[allow(clippy::type_complexity)]
-fn tokenizer_presets() -> Vec<(String, String, Vec<(String, Rank)>, Option<usize>)> {
-    crate::tokenizer::Preset::ALL
-        .iter()
-        .map(|p| {
-            (
-                p.name().to_string(),
-                p.pattern().to_string(),
-                p.special_tokens(),
-                p.explicit_n_vocab(),
-            )
-        })
-        .collect()
+fn tokenizer_presets() -> PyResult<Vec<(String, String, Vec<(String, Rank)>, Option<usize>)>> {
+    guard("tokenizer_presets", || {
+        Ok(crate::tokenizer::Preset::ALL
+            .iter()
+            .map(|p| {
+                (
+                    p.name().to_string(),
+                    p.pattern().to_string(),
+                    p.special_tokens(),
+                    p.explicit_n_vocab(),
+                )
+            })
+            .collect())
+    })
 }
 
 /// Registers the tokenizer classes and functions on `_core`.
