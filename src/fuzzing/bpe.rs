@@ -41,7 +41,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -49,7 +49,7 @@ impl Rng {
     }
     /// A number in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 }
 
@@ -291,10 +291,11 @@ pub fn check_encode(data: &[u8]) {
     let subset: FxHashSet<String> = specials
         .iter()
         .enumerate()
-        .filter(|(i, _)| subset_mask >> i & 1 == 1)
+        .filter(|(i, _)| (subset_mask >> i) & 1 == 1)
         .map(|(_, s)| s.0.clone())
         .collect();
-    let policies: [(&Allowed, &dyn Fn(&str) -> bool); 2] = [
+    type Accepts<'a> = &'a dyn Fn(&str) -> bool;
+    let policies: [(&Allowed, Accepts); 2] = [
         (&Allowed::All, &|_| true),
         (&Allowed::Some(&subset), &|s| subset.contains(s)),
     ];

@@ -22,9 +22,12 @@ pub mod train;
 #[cfg(test)]
 mod seeds;
 
+/// A fuzz target's check: panics (or aborts) on a broken invariant.
+pub type Check = fn(&[u8]);
+
 /// Every fuzz target: its name (a file `fuzz/fuzz_targets/<name>.rs` and a folder
 /// `fuzz/corpus/<name>/`) and the check it runs.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("safetensors_parse", safetensors::check_parse),
     ("safetensors_roundtrip", safetensors::check_roundtrip),
     ("tiktoken_parse", tiktoken::check_parse),

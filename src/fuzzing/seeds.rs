@@ -128,7 +128,7 @@ fn random_inputs(seed: u64) -> Vec<(String, Vec<u8>)> {
     [8usize, 24, 64, 200, 600]
         .iter()
         .map(|&n| {
-            let v = (0..n).map(|_| rng.next() as u8).collect();
+            let v = (0..n).map(|_| rng.next_u64() as u8).collect();
             (format!("random-{n}"), v)
         })
         .collect()
@@ -201,7 +201,7 @@ fn bpe_encode() -> Vec<(String, Vec<u8>)> {
             3,
             i as u8,
         ];
-        input.extend((0..8).map(|_| rng.next() as u8));
+        input.extend((0..8).map(|_| rng.next_u64() as u8));
         input.extend_from_slice(text);
         out.push((name.to_string(), input));
     }
@@ -220,7 +220,7 @@ fn bpe_encode() -> Vec<(String, Vec<u8>)> {
 
 fn bpe_train() -> Vec<(&'static str, Vec<u8>)> {
     let corpus = "low lower lowest newer newest wider\0the cat sat on the mat\0low low low";
-    let mut v = vec![
+    vec![
         ("words", [&[0u8, 40, 2][..], corpus.as_bytes()].concat()),
         (
             "words-cl100k",
@@ -245,12 +245,11 @@ fn bpe_train() -> Vec<(&'static str, Vec<u8>)> {
             .concat(),
         ),
         ("empty", vec![0, 30, 1]),
-    ];
-    v.push((
-        "invalid-utf8",
-        [&[0u8, 50, 1][..], b"ab\xffab\xffab\xff\0\xc3\xc3"].concat(),
-    ));
-    v
+        (
+            "invalid-utf8",
+            [&[0u8, 50, 1][..], b"ab\xffab\xffab\xff\0\xc3\xc3"].concat(),
+        ),
+    ]
 }
 
 #[test]

@@ -131,7 +131,11 @@ pub fn from_numpy(
 ) -> PyResult<Tensor> {
     let (natural, exact) = target_dtype(arr)?;
     let want = dtype.unwrap_or(natural);
-    if arr.dtype().kind() == b'u' && arr.dtype().itemsize() == 8 && want == DType::I64 && arr.len() > 0 {
+    if arr.dtype().kind() == b'u'
+        && arr.dtype().itemsize() == 8
+        && want == DType::I64
+        && arr.len() > 0
+    {
         // numpy's astype would wrap 2**64 - 1 to -1 silently; one max() over a rare dtype instead.
         let max: u64 = arr.call_method0("max")?.extract()?;
         if max > i64::MAX as u64 {
