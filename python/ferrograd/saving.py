@@ -461,11 +461,16 @@ def _model_config(model, with_compile=True):
                              "@keras.saving.register_keras_serializable() (loading looks classes up by name and never "
                              "runs code from the file) and give it a get_config() returning its constructor "
                              "arguments")
-        if getattr(model, "_build_input_shape", None) is None:
+        if isinstance(model, Functional):
+            # a registered Functional subclass (keras_hub's backbones and tasks) builds its graph in
+            # __init__: its constructor arguments rebuild it, no input shape is needed
+            cfg = {"class_name": name, "config": model.get_config()}
+        elif getattr(model, "_build_input_shape", None) is None:
             raise ValueError(f"cannot save {model.name}: the model has not been built yet; call it on a batch of "
                              "data first so that its weights exist")
-        cfg = {"class_name": name, "config": model.get_config(),
-               "build_input_shape": _json_shape(model._build_input_shape)}
+        else:
+            cfg = {"class_name": name, "config": model.get_config(),
+                   "build_input_shape": _json_shape(model._build_input_shape)}
     if with_compile and model.compiled:
         cfg["compile_config"] = {
             "optimizer": optimizers.serialize(model.optimizer),
@@ -545,6 +550,8 @@ def _build_model(cfg, custom_objects):
     except TypeError as e:
         raise ValueError(f"cannot rebuild {cname} from its config ({e}); implement get_config() returning the "
                          "constructor arguments") from None
+    if isinstance(model, functional.Functional):  # built by its constructor (see _model_config)
+        return model
     shape = cfg.get("build_input_shape")
     if shape is None:
         raise ValueError(f"{cname} has no build_input_shape recorded; it cannot be rebuilt")

@@ -248,14 +248,17 @@ class Layer:
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return [e["tensor"] for e in self._all_weight_entries() if e["trainable"]]
+        return _unique([e["tensor"] for e in self._all_weight_entries() if e["trainable"]])
 
     @property
     def non_trainable_weights(self):
+        # each tensor once, as Keras lists variables: a weight reached through two sublayers (an
+        # embedding tied to an output head) must not be counted or updated twice
         entries = self._all_weight_entries()
         if not self.trainable:
-            return [e["tensor"] for e in entries]
-        return [e["tensor"] for e in entries if not e["trainable"]]
+            return _unique([e["tensor"] for e in entries])
+        seen = {id(t) for t in self.trainable_weights}
+        return _unique([e["tensor"] for e in entries if not e["trainable"] and id(e["tensor"]) not in seen])
 
     trainable_variables = trainable_weights
     variables = weights
@@ -524,6 +527,16 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(tensors):
+    """``tensors`` without repeats (first occurrence kept, order preserved)."""
+    seen, out = set(), []
+    for t in tensors:
+        if id(t) not in seen:
+            seen.add(id(t))
+            out.append(t)
+    return out
 
 
 def _masks_of(x):
