@@ -3,8 +3,8 @@
     python -m ferrograd.keras_compat script.py [script args...]
 
 ``keras`` and its submodules are mapped to ferrograd's (``keras.layers`` -> ``ferrograd.layers``,
-...), and ``keras_hub`` to ``ferrograd.hub`` (``keras_hub.layers``, ``keras_hub.samplers``). A
-submodule ferrograd does not have yet fails at import with an error naming it; a missing name
+...), and ``keras_hub`` to ``ferrograd.hub`` (``keras_hub.layers``, ``keras_hub.models``,
+``keras_hub.samplers``). A submodule ferrograd does not have yet fails at import with an error naming it; a missing name
 inside a mapped module raises an AttributeError/ImportError naming the Keras API.
 ``KERAS_BACKEND`` in the environment is accepted and ignored (the backend is ferrograd's Rust core).
 """
@@ -47,6 +47,7 @@ _MAP = {
     "keras.config": "ferrograd.config",
     "keras_hub": "ferrograd.hub",
     "keras_hub.layers": "ferrograd.hub.layers",
+    "keras_hub.models": "ferrograd.hub.models",
     "keras_hub.samplers": "ferrograd.hub.samplers",
 }
 

@@ -5,8 +5,12 @@ script built from layers and samplers runs as written.
 - :mod:`ferrograd.hub.layers`: TransformerEncoder/Decoder, CachedMultiHeadAttention, the
   position and token embeddings, RotaryEmbedding, MaskedLMHead, MaskedLMMaskGenerator; SwiGLU,
   MixtureOfExperts, ClassToken and PatchEmbedding (ferrograd's own);
-- :mod:`ferrograd.hub.samplers`: greedy, random, top-k, top-p and beam decoding.
+- :mod:`ferrograd.hub.samplers`: greedy, random, top-k, top-p and beam decoding;
+- :mod:`ferrograd.hub.models`: backbones and tasks (BERT), ``from_preset`` on local Hugging Face
+  checkpoint folders, and the semantic-search helpers ``mean_pool``, ``l2_normalize`` and
+  ``cosine_top_k`` (also exported here).
 """
-from . import layers, samplers
+from . import layers, models, samplers
+from .models.semantic import cosine_top_k, l2_normalize, mean_pool
 
-__all__ = ["layers", "samplers"]
+__all__ = ["cosine_top_k", "l2_normalize", "layers", "mean_pool", "models", "samplers"]

@@ -2,9 +2,12 @@
 ``from_preset`` on local Hugging Face checkpoint folders (never a download).
 
 - ``Backbone``/``Task``: the base classes (functional models configured by their constructor);
-- ``BertBackbone``, ``BertMaskedLM``, ``BertTextClassifier`` (alias ``BertClassifier``).
+- ``BertBackbone``, ``BertMaskedLM``, ``BertTextClassifier`` (alias ``BertClassifier``);
+- sentence embeddings and search (``semantic.py``): ``mean_pool``, ``l2_normalize``, ``cosine_top_k``.
 """
 from .backbone import Backbone, Task
 from .bert import BertBackbone, BertClassifier, BertMaskedLM, BertTextClassifier
+from .semantic import cosine_top_k, l2_normalize, mean_pool
 
-__all__ = ["Backbone", "BertBackbone", "BertClassifier", "BertMaskedLM", "BertTextClassifier", "Task"]
+__all__ = ["Backbone", "BertBackbone", "BertClassifier", "BertMaskedLM", "BertTextClassifier", "Task", "cosine_top_k",
+           "l2_normalize", "mean_pool"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ...layers.layer import _snake, unique_name
 from ...models import Functional
-from ...saving import _serialize_layer, _deserialize_layer
+from ...saving import _deserialize_layer, _serialize_layer
 from .preset import check_preset_directory, read_config
 
 __all__ = ["Backbone", "Task"]

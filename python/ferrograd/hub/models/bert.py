@@ -44,7 +44,7 @@ import warnings
 
 import numpy as np
 
-from ... import activations, initializers, layers, ops
+from ... import activations, initializers, layers
 from ..._core import Tensor
 from ...layers.layer import _NoGrad
 from ...saving import register_keras_serializable
