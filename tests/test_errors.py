@@ -284,6 +284,22 @@ CASES = [
      ["ferrograd internal error in _debug_panic", "deliberate panic", "this is a bug, please report it"]),
     ("debug_panic_worker", "fg.set_num_threads(2); fg._core._debug_panic(on_worker=True)", "RuntimeError",
      ["ferrograd internal error in _debug_panic", "deliberate panic in task 63", "please report it"]),
+    # issue 14: BERT models, local Hugging Face checkpoints, semantic search
+    ("bert_preset_not_a_directory", "from ferrograd.hub.models import BertBackbone; "
+     "BertBackbone.from_preset('bert_base_en_uncased')", "ValueError",
+     ["BertBackbone.from_preset", "only local directories are supported", "bert_base_en_uncased"]),
+    ("bert_unknown_argument", "from ferrograd.hub.models import BertBackbone; BertBackbone(50, 1, 2, 8, 16, "
+     "rope=True)", "ValueError", ["BertBackbone", "['rope'] are not supported"]),
+    ("bert_float_token_ids", "from ferrograd.hub.models import BertBackbone; BertBackbone(50, 1, 2, 8, 16)("
+     "{'token_ids': np.ones((1, 4), 'float32'), 'segment_ids': np.zeros((1, 4), 'int32'), "
+     "'padding_mask': np.ones((1, 4), 'int32')})", "TypeError", ["token_ids", "integer ids", "float32"]),
+    ("bert_too_long", "from ferrograd.hub.models import BertBackbone; x = np.ones((1, 9), 'int32'); "
+     "BertBackbone(50, 1, 2, 8, 16, max_sequence_length=8)({'token_ids': x, 'segment_ids': 0 * x, "
+     "'padding_mask': x})", "ValueError", ["9 tokens", "max_sequence_length=8"]),
+    ("cosine_top_k_k", "from ferrograd.hub import cosine_top_k; cosine_top_k(fg.ones((2, 3)), fg.ones((4, 3)), k=9)",
+     "ValueError", ["cosine_top_k", "[1, 4]", "k=9"]),
+    ("mean_pool_shapes", "from ferrograd.hub import mean_pool; mean_pool(fg.ones((2, 3, 4)), np.ones((2, 5)))",
+     "ValueError", ["mean_pool", "(2, 3, 4)", "(2, 5)"]),
 ]
 
 SCRIPT = textwrap.dedent(
