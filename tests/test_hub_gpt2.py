@@ -12,7 +12,7 @@ import pytest
 import ferrograd as keras
 from ferrograd import _core, ops
 from ferrograd.hub import samplers
-from ferrograd.hub.models.gpt2 import GPT2Backbone, GPT2CausalLM
+from ferrograd.hub.models import Backbone, GPT2Backbone, GPT2CausalLM
 
 TINY = os.path.join(os.path.dirname(__file__), "fixtures", "tiny_gpt2")
 HF = json.load(open(os.path.join(TINY, "hf_outputs.json")))
@@ -155,6 +155,12 @@ def test_from_preset_greedy_generate_matches_transformers():
     assert lm.generate(HF["prompts"], max_length=HF["max_length"]) == HF["generations"]
     for prompt, want in zip(HF["prompts"], HF["generations"]):
         assert lm.generate([prompt], max_length=HF["max_length"]) == [want]
+
+
+def test_backbone_from_preset_dispatches_on_model_type():
+    backbone = Backbone.from_preset(TINY, dropout=0.0)
+    assert type(backbone) is GPT2Backbone and backbone.dropout == 0.0
+    assert isinstance(GPT2CausalLM(backbone), keras.Model)
 
 
 def test_from_preset_reads_transformer_prefixed_names(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ferrograd as keras
-from ferrograd.hub.models.vit import ViTBackbone, ViTImageClassifier
+from ferrograd.hub.models import ViTBackbone, ViTImageClassifier
 
 FIXTURES = json.load(open(os.path.join(os.path.dirname(__file__), "fixtures", "hub_vit.json")))
 

@@ -3,11 +3,15 @@
 
 - ``Backbone``/``Task``: the base classes (functional models configured by their constructor);
 - ``BertBackbone``, ``BertMaskedLM``, ``BertTextClassifier`` (alias ``BertClassifier``);
+- ``GPT2Backbone``, ``GPT2CausalLM`` (KV-cache ``generate`` with the samplers);
+- ``ViTBackbone``, ``ViTImageClassifier``;
 - sentence embeddings and search (``semantic.py``): ``mean_pool``, ``l2_normalize``, ``cosine_top_k``.
 """
 from .backbone import Backbone, Task
 from .bert import BertBackbone, BertClassifier, BertMaskedLM, BertTextClassifier
+from .gpt2 import GPT2Backbone, GPT2CausalLM
 from .semantic import cosine_top_k, l2_normalize, mean_pool
+from .vit import ViTBackbone, ViTImageClassifier
 
-__all__ = ["Backbone", "BertBackbone", "BertClassifier", "BertMaskedLM", "BertTextClassifier", "Task", "cosine_top_k",
-           "l2_normalize", "mean_pool"]
+__all__ = ["Backbone", "BertBackbone", "BertClassifier", "BertMaskedLM", "BertTextClassifier", "GPT2Backbone",
+           "GPT2CausalLM", "Task", "ViTBackbone", "ViTImageClassifier", "cosine_top_k", "l2_normalize", "mean_pool"]

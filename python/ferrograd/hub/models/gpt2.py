@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import _core, initializers, ops
-from ...layers import Dropout, LayerNormalization
-from ...models import Model
+from ... import _core, initializers, layers, ops
+from ..._core import Tensor
 from ...saving import register_keras_serializable
 from ...symbolic import KerasTensor
 from .. import samplers as _samplers
 from ..layers import PositionEmbedding, ReversibleEmbedding, TransformerDecoder
-from .preset import CONFIG_FILE, WEIGHTS_FILE, CheckpointTensors, check_preset_directory, read_config, read_safetensors
+from .backbone import Backbone, Task
+from .preset import CONFIG_FILE, WEIGHTS_FILE, CheckpointTensors, read_config, read_safetensors
 
 __all__ = ["GPT2Backbone", "GPT2CausalLM", "gelu_approximate"]
 
@@ -42,32 +42,39 @@ def _positive_int(name, value):
     return int(value)
 
 
-def _split_inputs(inputs):
-    """(token_ids, padding_mask or None) from a dict, a (token_ids, padding_mask) pair or token ids."""
+def _as_dict(inputs):
+    """``{"token_ids", "padding_mask"}`` from a dict, a (token_ids, padding_mask) pair or bare token
+    ids (then every token is real)."""
     if isinstance(inputs, dict):
         unknown = sorted(set(inputs) - {"token_ids", "padding_mask"})
         if unknown or "token_ids" not in inputs:
             raise ValueError(f"GPT2Backbone takes a dict with keys 'token_ids' and 'padding_mask'. Received keys: "
                              f"{sorted(inputs)}")
-        return inputs["token_ids"], inputs.get("padding_mask")
-    if isinstance(inputs, (list, tuple)):
+        token_ids, padding_mask = inputs["token_ids"], inputs.get("padding_mask")
+    elif isinstance(inputs, (list, tuple)):
         if len(inputs) != 2:
             raise ValueError(f"GPT2Backbone takes (token_ids, padding_mask); received a sequence of {len(inputs)}")
-        return inputs[0], inputs[1]
-    return inputs, None
+        token_ids, padding_mask = inputs
+    else:
+        token_ids, padding_mask = inputs, None
+    if not isinstance(token_ids, (Tensor, KerasTensor)):
+        token_ids = ops.convert_to_tensor(np.asarray(token_ids))
+    if padding_mask is None:
+        padding_mask = ops.ones(tuple(token_ids.shape), dtype="int32") if isinstance(token_ids, Tensor) else None
+    return {"token_ids": token_ids, "padding_mask": padding_mask}
 
 
 @register_keras_serializable(package="keras_hub")
-class GPT2Backbone(Model):
+class GPT2Backbone(Backbone):
     """The GPT-2 decoder stack (keras_hub's ``GPT2Backbone``: arguments, sublayer names, weight
-    shapes and order, config).
+    shapes and order, config), a functional model of ``{"token_ids", "padding_mask"}``.
 
     Call: ``backbone({"token_ids": ids, "padding_mask": mask})`` with ``ids`` (B, T) integers and
-    ``mask`` (B, T) (1 = real token) returns the (B, T, hidden_dim) hidden states; a bare ``ids``
-    tensor means no padding. Weights (in order): token embedding (V, D), position embedding
-    (max_sequence_length, D), per layer the decoder's q/k/v kernels (D, N, D/N) and biases,
-    output kernel (N, D/N, D) and bias, self-attention LayerNorm, feed-forward dense 1 (D, I) and
-    2 (I, D), feed-forward LayerNorm; the final LayerNorm.
+    ``mask`` (B, T) (1 = real token) returns the (B, T, hidden_dim) hidden states; bare ``ids`` or
+    an ``(ids, mask)`` pair are accepted too. Weights (in order): token embedding (V, D), position
+    embedding (max_sequence_length, D), per layer the decoder's q/k/v kernels (D, N, D/N) and
+    biases, output kernel (N, D/N, D) and bias, self-attention LayerNorm, feed-forward dense 1
+    (D, I) and 2 (I, D), feed-forward LayerNorm; the final LayerNorm.
 
     Example::
 
@@ -86,8 +93,15 @@ class GPT2Backbone(Model):
         dtype: compute and weight dtype (None: float32).
     """
 
+    hf_model_types = ("gpt2",)
+
     def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim, dropout=0.1,
                  max_sequence_length=1024, dtype=None, **kwargs):
+        unknown = sorted(set(kwargs) - {"name", "trainable"})
+        if unknown:
+            raise ValueError(f"GPT2Backbone: argument(s) {unknown} are not supported (keras_hub's GPT2Backbone takes "
+                             "vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim, dropout, "
+                             f"max_sequence_length, dtype, name, trainable). Received: {kwargs}")
         for name, value in (("vocabulary_size", vocabulary_size), ("num_layers", num_layers),
                             ("num_heads", num_heads), ("hidden_dim", hidden_dim),
                             ("intermediate_dim", intermediate_dim), ("max_sequence_length", max_sequence_length)):
@@ -97,33 +111,35 @@ class GPT2Backbone(Model):
                              f"hidden_dim={hidden_dim}, num_heads={num_heads}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"GPT2Backbone: `dropout` must be a float in [0, 1). Received: dropout={dropout!r}")
-        super().__init__(dtype=dtype, **kwargs)
-        d = hidden_dim
-        self.token_embedding = ReversibleEmbedding(vocabulary_size, d,
+        # === Layers ===
+        self.token_embedding = ReversibleEmbedding(vocabulary_size, hidden_dim,
                                                    embeddings_initializer=initializers.RandomNormal(stddev=0.01),
                                                    dtype=dtype, name="token_embedding")
-        self.token_embedding.build((None, None))
-        self.token_embedding.built = True
         self.position_embedding = PositionEmbedding(sequence_length=max_sequence_length,
                                                     initializer=initializers.RandomNormal(stddev=0.02),
                                                     dtype=dtype, name="position_embedding")
-        self.position_embedding.build((None, None, d))
-        self.position_embedding.built = True
-        self.embeddings_dropout = Dropout(dropout, dtype=dtype, name="embeddings_dropout")
-        self.transformer_layers = []
-        for i in range(num_layers):
-            block = TransformerDecoder(intermediate_dim=intermediate_dim, num_heads=num_heads, dropout=dropout,
-                                       layer_norm_epsilon=1e-05, activation=gelu_approximate,
-                                       kernel_initializer=initializers.RandomNormal(stddev=0.02),
-                                       normalize_first=True, dtype=dtype, name=f"transformer_layer_{i}")
-            block.build((None, None, d))
-            self.transformer_layers.append(block)
-        self.layer_norm = LayerNormalization(axis=-1, epsilon=1e-05, dtype=dtype, name="layer_norm")
-        self.layer_norm.build((None, None, d))
-        self.layer_norm.built = True
-        self.built = True
-        # What saving records to rebuild the model: (token_ids, padding_mask), both (B, T).
-        self._build_input_shape = [[None, None], [None, None]]
+        self.embeddings_add = layers.Add(dtype=dtype, name="embeddings_add")
+        self.embeddings_dropout = layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")
+        self.transformer_layers = [
+            TransformerDecoder(intermediate_dim=intermediate_dim, num_heads=num_heads, dropout=dropout,
+                               layer_norm_epsilon=1e-05, activation=gelu_approximate,
+                               kernel_initializer=initializers.RandomNormal(stddev=0.02), normalize_first=True,
+                               dtype=dtype, name=f"transformer_layer_{i}")
+            for i in range(num_layers)]
+        self.layer_norm = layers.LayerNormalization(axis=-1, epsilon=1e-05, dtype=dtype, name="layer_norm")
+        # === Functional model ===
+        token_id_input = layers.Input(shape=(None,), dtype="int32", name="token_ids")
+        padding_mask_input = layers.Input(shape=(None,), dtype="int32", name="padding_mask")
+        tokens = self.token_embedding(token_id_input)  # (B, T, D)
+        positions = self.position_embedding(tokens)  # (B, T, D)
+        x = self.embeddings_add((tokens, positions))
+        x = self.embeddings_dropout(x)
+        for block in self.transformer_layers:
+            x = block(x, decoder_padding_mask=padding_mask_input)  # (B, T, D)
+        sequence_output = self.layer_norm(x)  # (B, T, D)
+        super().__init__(inputs={"token_ids": token_id_input, "padding_mask": padding_mask_input},
+                         outputs=sequence_output, dtype=dtype, **kwargs)
+        # === Config ===
         self.vocabulary_size = vocabulary_size
         self.num_layers = num_layers
         self.num_heads = num_heads
@@ -134,66 +150,46 @@ class GPT2Backbone(Model):
 
     # ---- checks -------------------------------------------------------------------------------
     def _check_token_ids(self, token_ids, start=0):
-        """``token_ids`` as an integer tensor (B, T) whose positions fit the position table."""
-        token_ids = ops.convert_to_tensor(token_ids)
-        if not (token_ids.dtype.startswith("int") or token_ids.dtype.startswith("uint")):
-            raise TypeError(f"{self.name}: `token_ids` must hold integer token ids. Received dtype "
-                            f"{token_ids.dtype}")
-        if token_ids.ndim != 2:
+        """Refuses, before any kernel runs, non-integer ids, a rank other than 2 and positions past
+        the position table."""
+        dtype = str(token_ids.dtype)
+        if not (dtype.startswith("int") or dtype.startswith("uint")):
+            raise TypeError(f"{self.name}: `token_ids` must hold integer token ids. Received dtype {dtype}")
+        shape = tuple(token_ids.shape)
+        if len(shape) != 2:
             raise ValueError(f"{self.name}: `token_ids` must have shape (batch_size, sequence_length). Received "
-                             f"shape {tuple(token_ids.shape)}")
-        if start + token_ids.shape[1] > self.max_sequence_length:
-            raise ValueError(f"{self.name}: the sequence is {start + token_ids.shape[1]} tokens long, more than "
+                             f"shape {shape}")
+        if shape[1] is not None and start + shape[1] > self.max_sequence_length:
+            raise ValueError(f"{self.name}: the sequence is {start + shape[1]} tokens long, more than "
                              f"max_sequence_length={self.max_sequence_length}")
-        return token_ids
 
     # ---- forward ------------------------------------------------------------------------------
     def _embed(self, token_ids, start_index=0, training=None):
         tokens = self.token_embedding(token_ids)  # (B, T, D)
         positions = self.position_embedding(tokens, start_index=start_index)  # (B, T, D)
-        return self.embeddings_dropout(tokens + positions, training=training)
+        return self.embeddings_dropout(self.embeddings_add((tokens, positions)), training=training)
 
-    def call(self, inputs, training=None):
-        token_ids, padding_mask = _split_inputs(inputs)
-        token_ids = self._check_token_ids(token_ids)
-        if padding_mask is not None:
-            padding_mask = ops.convert_to_tensor(padding_mask)
-            if tuple(padding_mask.shape) != tuple(token_ids.shape):
-                raise ValueError(f"{self.name}: `padding_mask` must have the shape of `token_ids` "
-                                 f"{tuple(token_ids.shape)}. Received shape {tuple(padding_mask.shape)}")
-        x = self._embed(token_ids, training=training)  # (B, T, D)
-        for block in self.transformer_layers:
-            x = block(x, decoder_padding_mask=padding_mask, training=training)  # (B, T, D)
-        return self.layer_norm(x)  # (B, T, D)
-
-    def compute_output_spec(self, inputs, training=None):
-        token_ids, _ = _split_inputs(inputs)
-        return KerasTensor(tuple(token_ids.shape) + (self.hidden_dim,), self.dtype)
+    def call(self, inputs, training=None, mask=None):
+        inputs = _as_dict(inputs)
+        self._check_token_ids(inputs["token_ids"])
+        return super().call(inputs, training=training, mask=mask)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
-                "vocabulary_size": self.vocabulary_size, "num_layers": self.num_layers,
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size, "num_layers": self.num_layers,
                 "num_heads": self.num_heads, "hidden_dim": self.hidden_dim,
                 "intermediate_dim": self.intermediate_dim, "dropout": self.dropout,
                 "max_sequence_length": self.max_sequence_length}
 
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
-
     # ---- Hugging Face checkpoints -----------------------------------------------------------
     @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """A backbone from a local Hugging Face GPT-2 folder: ``config.json`` (``n_embd``,
-        ``n_layer``, ``n_head``, ``n_positions``, ``vocab_size``, optional ``n_inner``) and
-        ``model.safetensors`` (``wte.weight``, ``h.{i}.attn.c_attn.weight`` ... in Conv1D layout
-        (in, out), q/k/v fused; optionally prefixed ``transformer.``). Every tensor is checked by
-        name and shape; nothing is downloaded. ``kwargs`` override config entries (e.g.
-        ``dropout=0.0``)."""
-        directory = check_preset_directory(preset, cls.__name__)
+    def _from_hf_checkpoint(cls, directory, load_weights=True, **kwargs):
+        """``from_preset`` (see :class:`Backbone`) on a local Hugging Face GPT-2 folder:
+        ``config.json`` (``n_embd``, ``n_layer``, ``n_head``, ``n_positions``, ``vocab_size``,
+        optional ``n_inner``) and ``model.safetensors`` (``wte.weight``,
+        ``h.{i}.attn.c_attn.weight`` ... in Conv1D layout (in, out), q/k/v fused; optionally
+        prefixed ``transformer.``). Every tensor is checked by name and shape."""
         config = _gpt2_config(read_config(directory), directory / CONFIG_FILE)
-        config.update(kwargs)
-        backbone = cls(**config)
+        backbone = cls(**{**config, **kwargs})
         if load_weights:
             path = directory / WEIGHTS_FILE
             _load_gpt2_weights(backbone, read_safetensors(path), path)
@@ -278,18 +274,6 @@ def _load_gpt2_weights(backbone, tensors, source):
 
 
 # ---- the causal LM task -------------------------------------------------------------------------
-def _serialize_backbone(backbone):
-    from ... import saving
-
-    return saving._model_config(backbone, with_compile=False)
-
-
-def _deserialize_backbone(config):
-    from ... import saving
-
-    return saving._build_model(config, None) if isinstance(config, dict) else config
-
-
 def _any_equal(token_ids, stop_token_ids, mask):
     """(B, L) bool: positions outside ``mask`` holding one of ``stop_token_ids``."""
     hit = np.isin(token_ids, np.asarray(list(stop_token_ids), dtype=np.int64))
@@ -297,7 +281,7 @@ def _any_equal(token_ids, stop_token_ids, mask):
 
 
 @register_keras_serializable(package="keras_hub")
-class GPT2CausalLM(Model):
+class GPT2CausalLM(Task):
     """A GPT-2 language model: the backbone's hidden states through the tied token embedding,
     ``logits = backbone(inputs) @ wte^T`` (B, T, V) (keras_hub's ``GPT2CausalLM``).
 
@@ -326,28 +310,24 @@ class GPT2CausalLM(Model):
         compile: compile with the defaults above (True).
     """
 
-    def __init__(self, backbone, preprocessor=None, compile=True, **kwargs):  # noqa: A002
+    backbone_cls = GPT2Backbone
+
+    def __init__(self, backbone, preprocessor=None, **kwargs):
+        self._check_preprocessor("GPT2CausalLM", preprocessor)
         if not isinstance(backbone, GPT2Backbone):
             raise TypeError(f"GPT2CausalLM: `backbone` must be a GPT2Backbone. Received: {type(backbone).__name__}")
-        if preprocessor is not None:
-            raise ValueError("GPT2CausalLM: `preprocessor` is not implemented in ferrograd; pass token ids and "
-                             f"leave preprocessor=None. Received: preprocessor={preprocessor!r}")
-        super().__init__(dtype=backbone.dtype, **kwargs)
         self.backbone = backbone
         self.preprocessor = None
         self.sampler = None
-        self.built = True
-        self._build_input_shape = [[None, None], [None, None]]
-        if compile:
-            self.compile()
+        inputs = backbone.input
+        hidden_states = backbone(inputs)  # (B, T, D)
+        outputs = backbone.token_embedding(hidden_states, reverse=True)  # (B, T, V)
+        super().__init__(inputs=inputs, outputs=outputs, dtype=backbone.dtype, **kwargs)
 
-    def call(self, inputs, training=None):
-        hidden = self.backbone(inputs, training=training)  # (B, T, D)
-        return self.backbone.token_embedding(hidden, reverse=True)  # (B, T, V)
-
-    def compute_output_spec(self, inputs, training=None):
-        token_ids, _ = _split_inputs(inputs)
-        return KerasTensor(tuple(token_ids.shape) + (self.backbone.vocabulary_size,), self.dtype)
+    def call(self, inputs, training=None, mask=None):
+        inputs = _as_dict(inputs)
+        self.backbone._check_token_ids(inputs["token_ids"])
+        return super().call(inputs, training=training, mask=mask)
 
     def compile(self, optimizer="auto", loss="auto", *, weighted_metrics="auto", sampler="top_k", **kwargs):
         """keras_hub's ``CausalLM.compile``: "auto" gives Adam(2e-5), SparseCategoricalCrossentropy
@@ -364,19 +344,11 @@ class GPT2CausalLM(Model):
         super().compile(optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs)
         self.sampler = _samplers.get(sampler)
 
-    def get_config(self):
-        return {"backbone": _serialize_backbone(self.backbone), "preprocessor": None, "name": self.name}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["backbone"] = _deserialize_backbone(config["backbone"])
-        return cls(**config)
-
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
         """The causal LM of a local Hugging Face GPT-2 folder (see :meth:`GPT2Backbone.from_preset`)."""
-        return cls(GPT2Backbone.from_preset(preset, load_weights=load_weights, **kwargs))
+        task_args = {k: kwargs.pop(k) for k in ("name", "compile") if k in kwargs}
+        return cls(GPT2Backbone.from_preset(preset, load_weights=load_weights, **kwargs), **task_args)
 
     # ---- decoding ---------------------------------------------------------------------------
     def call_with_cache(self, token_ids, cache, cache_update_index):

@@ -16,13 +16,13 @@ table (P[+1], D); per block ln_1, mha q/k/v/output kernels [and biases], ln_2, m
 """
 from __future__ import annotations
 
-from ... import initializers, ops
+import numpy as np
+
+from ... import initializers, layers, ops
 from ...layers import Dense, Dropout, Layer, LayerNormalization, MultiHeadAttention
-from ...models import Model
 from ...saving import register_keras_serializable
-from ...symbolic import KerasTensor
 from ..layers import ClassToken, PatchEmbedding, PositionEmbedding
-from .gpt2 import _deserialize_backbone, _serialize_backbone
+from .backbone import Backbone, Task
 
 __all__ = ["ViTBackbone", "ViTImageClassifier"]
 
@@ -206,7 +206,7 @@ class ViTEncoder(Layer):
 
 
 @register_keras_serializable(package="keras_hub")
-class ViTBackbone(Model):
+class ViTBackbone(Backbone):
     """The Vision Transformer encoder (keras_hub's ``ViTBackbone``: arguments, weights and their
     order, config): images (B, H, W, C) -> (B, P[+1], hidden_dim) with P = (H/ph)(W/pw).
 
@@ -259,19 +259,24 @@ class ViTBackbone(Model):
                              f"hidden_dim={hidden_dim}, num_heads={num_heads}")
         _rate(owner, "dropout_rate", dropout_rate)
         _rate(owner, "attention_dropout", attention_dropout)
-        super().__init__(dtype=dtype, **kwargs)
-        self.vit_patching_and_embedding = _built(
-            ViTPatchingAndEmbedding(image_size=image_shape[:2], patch_size=patch, hidden_dim=hidden_dim,
+        unknown = sorted(set(kwargs) - {"name", "trainable"})
+        if unknown:
+            raise ValueError(f"{owner}: argument(s) {unknown} are not supported (keras_hub's ViTBackbone takes "
+                             "image_shape, patch_size, num_layers, num_heads, hidden_dim, mlp_dim, dropout_rate, "
+                             "attention_dropout, layer_norm_epsilon, use_mha_bias, use_mlp_bias, use_class_token, "
+                             f"use_patch_bias, data_format, dtype, name, trainable). Received: {kwargs}")
+        # === Functional model ===
+        inputs = layers.Input(shape=image_shape, name="images")
+        x = ViTPatchingAndEmbedding(image_size=image_shape[:2], patch_size=patch, hidden_dim=hidden_dim,
                                     num_channels=image_shape[2], use_class_token=use_class_token,
-                                    use_patch_bias=use_patch_bias, dtype=dtype, name="vit_patching_and_embedding"),
-            (None,) + image_shape)
-        self.vit_encoder = _built(
-            ViTEncoder(num_layers=num_layers, num_heads=num_heads, hidden_dim=hidden_dim, mlp_dim=mlp_dim,
-                       dropout_rate=dropout_rate, attention_dropout=attention_dropout,
-                       layer_norm_epsilon=layer_norm_epsilon, use_mha_bias=use_mha_bias, use_mlp_bias=use_mlp_bias,
-                       dtype=dtype, name="vit_encoder"), (None, None, hidden_dim))
-        self.built = True
-        self._build_input_shape = (None,) + image_shape
+                                    use_patch_bias=use_patch_bias, dtype=dtype,
+                                    name="vit_patching_and_embedding")(inputs)  # (B, P[+1], D)
+        output = ViTEncoder(num_layers=num_layers, num_heads=num_heads, hidden_dim=hidden_dim, mlp_dim=mlp_dim,
+                            dropout_rate=dropout_rate, attention_dropout=attention_dropout,
+                            layer_norm_epsilon=layer_norm_epsilon, use_mha_bias=use_mha_bias,
+                            use_mlp_bias=use_mlp_bias, dtype=dtype, name="vit_encoder")(x)  # (B, P[+1], D)
+        super().__init__(inputs=inputs, outputs=output, dtype=dtype, **kwargs)
+        # === Config ===
         self.image_shape = image_shape
         self.patch_size = patch
         self.num_layers = num_layers
@@ -287,33 +292,25 @@ class ViTBackbone(Model):
         self.use_patch_bias = bool(use_patch_bias)
         self.data_format = "channels_last"
 
-    def call(self, inputs, training=None):
-        if tuple(inputs.shape[1:]) != self.image_shape:
+    def call(self, inputs, training=None, mask=None):
+        shape = tuple(getattr(inputs, "shape", np.shape(inputs)))
+        if len(shape) != 4 or any(d is not None and d != want for d, want in zip(shape[1:], self.image_shape)):
             raise ValueError(f"{self.name}: expected images of shape (batch, {', '.join(map(str, self.image_shape))}"
-                             f"); received {tuple(inputs.shape)}")
-        x = self.vit_patching_and_embedding(ops.cast(inputs, self.dtype))  # (B, P[+1], D)
-        return self.vit_encoder(x, training=training)  # (B, P[+1], D)
-
-    def compute_output_spec(self, inputs, training=None):
-        return KerasTensor((inputs.shape[0], self.vit_patching_and_embedding.num_positions, self.hidden_dim),
-                           self.dtype)
+                             f"); received {shape}")
+        return super().call(inputs, training=training, mask=mask)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
-                "image_shape": self.image_shape, "patch_size": self.patch_size, "num_layers": self.num_layers,
+        return {**super().get_config(), "image_shape": self.image_shape, "patch_size": self.patch_size,
+                "num_layers": self.num_layers,
                 "num_heads": self.num_heads, "hidden_dim": self.hidden_dim, "mlp_dim": self.mlp_dim,
                 "dropout_rate": self.dropout_rate, "attention_dropout": self.attention_dropout,
                 "layer_norm_epsilon": self.layer_norm_epsilon, "use_mha_bias": self.use_mha_bias,
                 "use_mlp_bias": self.use_mlp_bias, "use_class_token": self.use_class_token,
                 "use_patch_bias": self.use_patch_bias}
 
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
-
 
 @register_keras_serializable(package="keras_hub")
-class ViTImageClassifier(Model):
+class ViTImageClassifier(Task):
     """A ViT with a classification head (keras_hub's ``ViTImageClassifier``): the backbone's
     class token (``pooling="token"``) or mean over positions (``"gap"``), optionally
     ``Dense(intermediate_dim, "tanh")`` ("pre_logits"), dropout, ``Dense(num_classes, activation)``
@@ -337,14 +334,14 @@ class ViTImageClassifier(Model):
         compile: compile with the defaults above (True).
     """
 
+    backbone_cls = ViTBackbone
+
     def __init__(self, backbone, num_classes, preprocessor=None, pooling="token", intermediate_dim=None,
-                 activation=None, dropout=0.0, head_dtype=None, compile=True, **kwargs):  # noqa: A002
+                 activation=None, dropout=0.0, head_dtype=None, **kwargs):
         owner = "ViTImageClassifier"
+        self._check_preprocessor(owner, preprocessor)
         if not isinstance(backbone, ViTBackbone):
             raise TypeError(f"{owner}: `backbone` must be a ViTBackbone. Received: {type(backbone).__name__}")
-        if preprocessor is not None:
-            raise ValueError(f"{owner}: `preprocessor` is not implemented in ferrograd; pass images and leave "
-                             f"preprocessor=None. Received: preprocessor={preprocessor!r}")
         if pooling not in ("token", "gap"):
             raise ValueError(f'{owner}: `pooling` must be "token" or "gap". Received: pooling={pooling!r}')
         _positive_int(owner, "num_classes", num_classes)
@@ -354,37 +351,28 @@ class ViTImageClassifier(Model):
         if head_dtype not in (None, backbone.dtype):
             raise ValueError(f"{owner}: head_dtype={head_dtype!r} is not implemented (the head runs in the "
                              f"backbone's dtype, {backbone.dtype})")
-        super().__init__(dtype=backbone.dtype, **kwargs)
         self.backbone = backbone
         self.preprocessor = None
-        d = backbone.hidden_dim
-        if intermediate_dim is not None:
-            self.intermediate_layer = _built(Dense(intermediate_dim, activation="tanh", dtype=self.dtype,
-                                                   name="pre_logits"), (None, d))
-            d = intermediate_dim
-        self.output_dropout = Dropout(dropout, dtype=self.dtype, name="output_dropout")
-        self.output_dense = _built(Dense(num_classes, activation=activation, dtype=self.dtype, name="predictions"),
-                                   (None, d))
-        self.built = True
-        self._build_input_shape = (None,) + backbone.image_shape
+        # the task's arguments before Task.__init__, whose compile() reads `activation`
         self.num_classes = num_classes
         self.pooling = pooling
         self.intermediate_dim = intermediate_dim
         self.activation = activation
-        self.dropout = dropout
-        if compile:
-            self.compile()
-
-    def call(self, inputs, training=None):
-        x = self.backbone(inputs, training=training)  # (B, T, D)
-        x = x[:, 0] if self.pooling == "token" else ops.mean(x, axis=1)  # (B, D)
-        if self.intermediate_dim is not None:
+        dtype = backbone.dtype
+        if intermediate_dim is not None:
+            self.intermediate_layer = layers.Dense(intermediate_dim, activation="tanh", dtype=dtype,
+                                                   name="pre_logits")
+        self.output_dropout = layers.Dropout(dropout, dtype=dtype, name="output_dropout")
+        self.output_dense = layers.Dense(num_classes, activation=activation, dtype=dtype, name="predictions")
+        inputs = backbone.input
+        x = backbone(inputs)  # (B, T, D)
+        x = x[:, 0] if pooling == "token" else ops.mean(x, axis=1)  # (B, D)
+        if intermediate_dim is not None:
             x = self.intermediate_layer(x)  # (B, intermediate_dim)
-        x = self.output_dropout(x, training=training)
-        return self.output_dense(x)  # (B, num_classes)
-
-    def compute_output_spec(self, inputs, training=None):
-        return KerasTensor((inputs.shape[0], self.num_classes), self.dtype)
+        x = self.output_dropout(x)
+        outputs = self.output_dense(x)  # (B, num_classes)
+        super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
+        self.dropout = dropout
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         """keras_hub's ``ImageClassifier.compile``: "auto" gives Adam(5e-5), SparseCategoricalCrossentropy
@@ -402,12 +390,5 @@ class ViTImageClassifier(Model):
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def get_config(self):
-        return {"backbone": _serialize_backbone(self.backbone), "preprocessor": None, "name": self.name,
-                "num_classes": self.num_classes, "pooling": self.pooling, "intermediate_dim": self.intermediate_dim,
-                "activation": self.activation, "dropout": self.dropout}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["backbone"] = _deserialize_backbone(config["backbone"])
-        return cls(**config)
+        return {**super().get_config(), "num_classes": self.num_classes, "pooling": self.pooling,
+                "intermediate_dim": self.intermediate_dim, "activation": self.activation, "dropout": self.dropout}
