@@ -172,6 +172,11 @@ def test_from_preset_masked_lm_matches_transformers_tiny_bert_for_masked_lm():
     assert rel < 1e-5, (rel, err)
 
 
+def test_masked_lm_needs_the_head():
+    with pytest.raises(ValueError, match=r"no tensor 'cls\.predictions\.transform\.dense\.weight'"):
+        BertMaskedLM.from_preset(TINY)  # a bare BertModel export has no masked-LM head
+
+
 def test_classifier_from_preset(tmp_path):
     ref = np.load(FIXTURES / "tiny_bert_reference.npz")
     clf = BertTextClassifier.from_preset(TINY, num_classes=2, dropout=0.0)
@@ -204,10 +209,12 @@ def minilm():
 
 def test_minilm_hidden_states_match_transformers(minilm):
     ref = np.load(FIXTURES / "minilm_reference.npz")
-    out = minilm({k: ref[k] for k in INPUT_KEYS})["sequence_output"].numpy()
-    rel, err = row_errors(out, ref["last_hidden_state"])
+    out = minilm({k: ref[k] for k in INPUT_KEYS})
+    rel, err = row_errors(out["sequence_output"].numpy(), ref["last_hidden_state"])
     print(f"all-MiniLM-L6-v2 last_hidden_state vs transformers: max row rel {rel:.2e}, max abs {err:.2e}")
     assert rel < 1e-4, (rel, err)  # measured 1.6e-6 (max abs 4.8e-6)
+    rel, err = row_errors(out["pooled_output"].numpy(), ref["pooler_output"])
+    assert rel < 1e-4, (rel, err)
 
 
 def test_minilm_sentence_embeddings_and_search_match_sentence_transformers(minilm):
