@@ -138,6 +138,27 @@ def test_bool_clip_uses_integer_bounds():
     assert got.tolist() == [0, 1]
 
 
+@pytest.mark.parametrize("name,ref", [("add", np.add), ("multiply", np.multiply), ("maximum", np.maximum),
+                                      ("minimum", np.minimum)])
+def test_bool_arithmetic_stays_bool_as_numpy(name, ref):
+    a = np.array([[True], [False]])
+    b = np.array([True, False, True])
+    got = getattr(ops, name)(fg.tensor(a), fg.tensor(b)).numpy()
+    want = ref(a, b)
+    assert got.dtype == want.dtype == np.bool_
+    np.testing.assert_array_equal(got, want)
+    assert (fg.tensor(a) + fg.tensor(b)).numpy().dtype == np.bool_
+
+
+def test_bool_subtract_raises_and_bool_with_int_promotes():
+    with pytest.raises(TypeError, match="subtract.*bool"):
+        ops.subtract(fg.tensor([True]), fg.tensor([False]))
+    got = ops.add(fg.tensor([True, False]), fg.tensor(np.array([1, 1], np.int32))).numpy()
+    assert got.dtype == np.int32 and got.tolist() == [2, 1]
+    with pytest.raises(ValueError, match="add"):
+        ops.add(fg.tensor([True, False]), fg.tensor([True, False, True]))
+
+
 EXTREMES = [None, -2**63, -2**63 + 1, -4, -1, 0, 1, 3, 4, 2**63 - 1]
 
 

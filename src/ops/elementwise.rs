@@ -129,6 +129,22 @@ fn arith_dtype(op: BinaryOp, a: DType, b: DType) -> DType {
 
 /// `a op b` with NumPy broadcasting and type promotion.
 pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
+    if a.dtype() == DType::Bool && b.dtype() == DType::Bool {
+        // NumPy, JAX and PyTorch keep bool for bool operands: + and maximum are "or", * and
+        // minimum are "and"; bool - bool is refused. The rest computes in integers as NumPy does.
+        match op {
+            BinaryOp::Add | BinaryOp::Maximum => return logical_as(op.name(), a, b, LogicOp::Or),
+            BinaryOp::Mul | BinaryOp::Minimum => return logical_as(op.name(), a, b, LogicOp::And),
+            BinaryOp::Sub => {
+                return Err(Error::dtype(
+                    "subtract",
+                    "subtracting two bool tensors is not supported; expected numeric operands \
+                     (cast one to an integer dtype) or logical_xor",
+                ))
+            }
+            _ => {}
+        }
+    }
     let dt = arith_dtype(op, a.dtype(), b.dtype());
     let shape = broadcast_shapes(op.name(), a.shape(), b.shape())?;
     let a = cast(a, dt)?;
@@ -224,6 +240,11 @@ pub fn logical(a: &Tensor, b: &Tensor, op: LogicOp) -> Result<Tensor> {
         LogicOp::Or => "logical_or",
         LogicOp::Xor => "logical_xor",
     };
+    logical_as(name, a, b, op)
+}
+
+/// [`logical`] whose errors name the op the caller was asked for (`add` of two bools is "or").
+fn logical_as(name: &str, a: &Tensor, b: &Tensor, op: LogicOp) -> Result<Tensor> {
     let shape = broadcast_shapes(name, a.shape(), b.shape())?;
     let a = cast_nograd(a, DType::Bool)?;
     let b = cast_nograd(b, DType::Bool)?;
