@@ -189,6 +189,33 @@ def test_symbolic_none_dims_and_functional_save_load(tmp_path):
     assert model.predict(np.ones((2, 9), "int32"), verbose=0).shape == (2, 3)
 
 
+def test_saved_hub_model_loads_without_importing_hub(tmp_path):
+    # keras_hub-style classes register when ferrograd.hub is imported; loading a file must not
+    # depend on the loading script having imported it.
+    import subprocess
+    import sys
+
+    ids = keras.Input((None,), dtype="int32")
+    x = hub.layers.TokenAndPositionEmbedding(20, 16, 8)(ids)
+    x = hub.layers.TransformerEncoder(16, 2)(x)
+    model = keras.Model(ids, layers.Dense(3)(x))
+    path = str(tmp_path / "lazy.keras")
+    model.save(path)
+    data = np.array([[1, 2, 3, 4]], "int32")
+    np.save(str(tmp_path / "want.npy"), model.predict(data, verbose=0))
+    code = (
+        "import sys, numpy as np, ferrograd as keras\n"
+        "assert 'ferrograd.hub' not in sys.modules\n"
+        f"m = keras.models.load_model({path!r})\n"
+        f"got = m.predict(np.array([[1, 2, 3, 4]], 'int32'), verbose=0)\n"
+        f"np.testing.assert_allclose(got, np.load({str(tmp_path / 'want.npy')!r}), rtol=1e-5, atol=1e-6)\n"
+        "print(type(m.layers[1]).__module__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith("ferrograd.hub")
+
+
 def test_functional_encoder_trains():
     keras.random.seed(0)
     rng = np.random.default_rng(0)

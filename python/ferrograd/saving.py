@@ -119,6 +119,10 @@ def get_registered_name(obj):
     return getattr(cls, "_registered_name", None) or cls.__name__
 
 
+# Registration packages whose classes live in a module ferrograd does not import at start-up.
+_LAZY_PACKAGES = {"keras_hub": "ferrograd.hub", "ferrograd_hub": "ferrograd.hub"}
+
+
 def get_registered_object(name, custom_objects=None):
     from . import layers
 
@@ -126,6 +130,14 @@ def get_registered_object(name, custom_objects=None):
         return custom_objects[name]
     if name in _CUSTOM:
         return _CUSTOM[name]
+    if isinstance(name, str) and name.split(">", 1)[0] in _LAZY_PACKAGES:
+        # keras_hub-style objects register when ferrograd.hub is imported; a file saved by a
+        # script that imported it must load in one that did not.
+        import importlib
+
+        importlib.import_module(_LAZY_PACKAGES[name.split(">", 1)[0]])
+        if name in _CUSTOM:
+            return _CUSTOM[name]
     cls = getattr(layers, name, None)
     if isinstance(cls, type):
         return cls
