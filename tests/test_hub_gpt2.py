@@ -5,6 +5,9 @@ saving, training, and the errors of from_preset and generate."""
 import json
 import os
 import shutil
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -328,3 +331,30 @@ def test_fit_reduces_loss():
     losses = hist.history["loss"]
     assert losses[-1] < 0.5 * losses[0]
     assert "sparse_categorical_accuracy" in hist.history
+
+
+def test_keras_hub_script_through_keras_compat(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np
+        import keras_hub
+        backbone = keras_hub.models.GPT2Backbone(vocabulary_size=50, num_layers=1, num_heads=2, hidden_dim=8,
+                                                 intermediate_dim=16, max_sequence_length=16)
+        lm = keras_hub.models.GPT2CausalLM(backbone=backbone, preprocessor=None)
+        lm.compile(sampler=keras_hub.samplers.GreedySampler())
+        ids = np.zeros((2, 10), "int32")
+        ids[:, :3] = [[5, 6, 7], [8, 9, 10]]
+        mask = np.zeros((2, 10), bool)
+        mask[:, :3] = True
+        out = lm.generate({"token_ids": ids, "padding_mask": mask}, stop_token_ids=None)
+        vit = keras_hub.models.ViTBackbone(image_shape=(8, 8, 1), patch_size=4, num_layers=1, num_heads=2,
+                                           hidden_dim=8, mlp_dim=8)
+        clf = keras_hub.models.ViTImageClassifier(vit, num_classes=3)
+        print("OUT", out["token_ids"].shape, out["token_ids"][:, :3].tolist(), type(lm).__name__,
+              tuple(clf.predict(np.zeros((2, 8, 8, 1), "float32"), verbose=0).shape))
+    """))
+    env = dict(os.environ, KERAS_BACKEND="torch")
+    p = subprocess.run([sys.executable, "-m", "ferrograd.keras_compat", str(script)], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "OUT (2, 10) [[5, 6, 7], [8, 9, 10]] GPT2CausalLM (2, 3)" in p.stdout

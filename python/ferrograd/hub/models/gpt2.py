@@ -25,7 +25,7 @@ from ...symbolic import KerasTensor
 from .. import samplers as _samplers
 from ..layers import PositionEmbedding, ReversibleEmbedding, TransformerDecoder
 from .backbone import Backbone, Task
-from .preset import CONFIG_FILE, WEIGHTS_FILE, CheckpointTensors, read_config, read_safetensors
+from .preset import CONFIG_FILE, WEIGHTS_FILE, CheckpointTensors, check_preset_directory, read_config, read_safetensors
 
 __all__ = ["GPT2Backbone", "GPT2CausalLM", "gelu_approximate"]
 
@@ -347,8 +347,9 @@ class GPT2CausalLM(Task):
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
         """The causal LM of a local Hugging Face GPT-2 folder (see :meth:`GPT2Backbone.from_preset`)."""
+        directory = check_preset_directory(preset, cls.__name__)
         task_args = {k: kwargs.pop(k) for k in ("name", "compile") if k in kwargs}
-        return cls(GPT2Backbone.from_preset(preset, load_weights=load_weights, **kwargs), **task_args)
+        return cls(GPT2Backbone.from_preset(directory, load_weights=load_weights, **kwargs), **task_args)
 
     # ---- decoding ---------------------------------------------------------------------------
     def call_with_cache(self, token_ids, cache, cache_update_index):
