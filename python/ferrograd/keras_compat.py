@@ -49,6 +49,7 @@ _MAP = {
     "keras_hub.layers": "ferrograd.hub.layers",
     "keras_hub.models": "ferrograd.hub.models",
     "keras_hub.samplers": "ferrograd.hub.samplers",
+    "keras_hub.tokenizers": "ferrograd.hub.tokenizers",
 }
 
 

@@ -11,6 +11,7 @@ mod nn;
 mod numpy;
 mod tensor;
 mod tokenizer;
+mod wordpiece;
 
 #[pyfunction]
 fn set_num_threads(n: usize) -> PyResult<()> {
@@ -63,5 +64,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     functions::register(m)?;
     nn::register(m)?;
     tokenizer::register(m)?;
+    wordpiece::register(m)?;
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Byte-level BPE tokenizer: tiktoken-identical encoding, decoding, file io and a trainer.
+//! Byte-level BPE tokenizer: tiktoken-identical encoding, decoding, file io and a trainer; and
+//! BERT's WordPiece tokenizer, identical to Hugging Face `tokenizers`.
 //!
 //! Layout (one concept per file):
 //! - [`vocab`]: the rank table (bytes <-> rank) plus the pair table the merge loop uses.
@@ -9,6 +10,9 @@
 //! - [`encoder`]: [`Tokenizer`], special tokens, encode/decode entry points, batches.
 //! - [`tiktoken_file`]: reading and writing `.tiktoken` files and GPT-2's encoder.json + vocab.bpe.
 //! - [`train`]: learning merges from a corpus.
+//! - [`basic`]: BERT's basic tokenizer (clean, CJK, accents, lowercase, punctuation split), with
+//!   its class tables in [`bert_tables`] (generated from the reference tokenizer).
+//! - [`wordpiece`]: [`WordPiece`], greedy longest-match-first sub-words, batches, decoding.
 //!
 //! Performance note: tiktoken spends most of its time in its backtracking regex and in hashing
 //! byte slices inside an O(n^2) merge loop. Here the preset patterns run through a hand-written
@@ -17,6 +21,8 @@
 //! reused buffer (fastest for the 1-10 byte pieces of real text) and long pieces switch to a
 //! heap-driven O(n log n) merge, so a megabyte of one repeated character stays fast.
 
+pub mod basic;
+pub mod bert_tables;
 pub mod bpe;
 pub mod classes;
 pub mod encoder;
@@ -25,7 +31,9 @@ pub mod scanner;
 pub mod tiktoken_file;
 pub mod train;
 pub mod vocab;
+pub mod wordpiece;
 
 pub use encoder::Tokenizer;
 pub use pretokenize::{Preset, Pretokenizer};
 pub use vocab::{Rank, Vocab};
+pub use wordpiece::{WordPiece, WordPieceConfig};
