@@ -569,3 +569,31 @@ def test_input_layer_reads_a_keras_config():
     assert layer.output.shape == (None, None, 8) and layer.name == "tokens"
     with pytest.raises(NotImplementedError, match="ragged"):
         layers.InputLayer(shape=(3,), ragged=True)
+
+
+def test_weight_names_and_paths_match_keras():
+    # expected values printed by Keras 3.15.1 (torch backend) for the same code
+    from ferrograd import layers as L
+
+    keras.backend.clear_session()
+    d = L.Dense(2, name="dense")
+    d.build((None, 4))
+    assert (d.kernel.name, d.kernel.path, d.bias.path) == ("kernel", "dense/kernel", "dense/bias")
+    m = keras.Sequential([keras.Input((4,)), L.Dense(3, name="d1")], name="sequential")
+    assert [w.path for w in m.weights] == ["sequential/d1/kernel", "sequential/d1/bias"]
+    inp = keras.Input((6,), dtype="int32")
+    x = L.Embedding(10, 4, name="emb")(inp)
+    x = L.Bidirectional(L.GRU(3), name="bi")(x)
+    assert [w.path for w in keras.Model(inp, x).weights] == [
+        "emb/embeddings", "bi/forward_gru/gru_cell/kernel", "bi/forward_gru/gru_cell/recurrent_kernel",
+        "bi/forward_gru/gru_cell/bias", "bi/backward_gru/gru_cell/kernel",
+        "bi/backward_gru/gru_cell/recurrent_kernel", "bi/backward_gru/gru_cell/bias"]
+    inner = keras.Sequential([L.Dense(2, name="a")], name="inner")
+    outer = keras.Sequential([keras.Input((3,)), inner, L.Dense(1, name="b")], name="o")
+    assert [w.path for w in outer.weights] == ["o/inner/a/kernel", "o/inner/a/bias", "o/b/kernel", "o/b/bias"]
+    q = keras.Input((8, 16))
+    mha = L.MultiHeadAttention(2, 4, name="multi_head_attention")
+    mha(q, q)
+    assert [w.path for w in mha.weights] == [
+        f"multi_head_attention/{p}/{k}" for p in ("query", "key", "value", "attention_output")
+        for k in ("kernel", "bias")]

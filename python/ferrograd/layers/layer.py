@@ -11,6 +11,7 @@ one, else its ``call`` traced on KerasTensors; no kernel runs.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import re
@@ -74,6 +75,7 @@ class _CallContext(threading.local):
         self.training = None
         self.losses_added = False
         self.weight_budget = None
+        self.scope = []  # the layers whose build or call is running, outermost first (weight paths)
 
 
 class weight_budget:  # noqa: N801 - a context manager
@@ -95,6 +97,27 @@ class weight_budget:  # noqa: N801 - a context manager
 
 
 _CONTEXT = _CallContext()
+
+
+def _scoped_build(build):
+    """Wraps a layer class's ``build`` so the weights it makes (and those of the sublayers it
+    builds directly) get paths under the layer's name, as Keras' build wrapper does."""
+    if getattr(build, "_scoped", False):
+        return build
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        scope = _CONTEXT.scope
+        if scope and scope[-1] is self:
+            return build(self, *args, **kwargs)
+        scope.append(self)
+        try:
+            return build(self, *args, **kwargs)
+        finally:
+            scope.pop()
+
+    wrapper._scoped = True
+    return wrapper
 
 
 class _CallSpec:
@@ -151,6 +174,11 @@ class Layer:
         input_shape / input_dim / batch_size: let a first layer of a ``Sequential`` define its input.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _scoped_build(cls.__dict__["build"])
+
     def __init__(self, *, activity_regularizer=None, trainable=True, name=None, dtype=None, autocast=True,
                  input_shape=None, input_dim=None, batch_size=None, batch_input_shape=None, **kwargs):
         if kwargs:
@@ -200,11 +228,20 @@ class Layer:
             raise ValueError(f"{self.name}: initializer returned shape {tuple(w.shape)}, expected {shape}")
         w = w.contiguous() if not w.is_contiguous() else w
         w.requires_grad = bool(trainable) and w.dtype.startswith("float")
+        # Keras variables carry a name and a path: the names of the layers being built or called
+        # when the weight was made (outermost first), then this layer's, then the weight's.
+        name = name or f"weight_{len(self._weights)}"
+        owners, last = [], None
+        for lyr in (*_CONTEXT.scope, self):
+            if lyr is not last:  # a layer's call and its build both push it
+                owners.append(lyr.name)
+                last = lyr
+        w.name, w.path = name, "/".join([*owners, name])
         constraint = constraints.get(constraint)
         if constraint is not None:
             # As on a Keras variable: the optimizer projects the weight after each update.
             w.constraint = constraint
-        self._weights.append({"tensor": w, "trainable": bool(trainable), "name": name or f"weight_{len(self._weights)}",
+        self._weights.append({"tensor": w, "trainable": bool(trainable), "name": name,
                               "regularizer": regularizers.get(regularizer), "constraint": constraint})
         return w
 
@@ -424,11 +461,13 @@ class Layer:
             if ctx.losses_added:
                 self._clear_losses()
         ctx.training = training
+        ctx.scope.append(self)
         try:
             if not self.built:
                 self._maybe_build(args, kwargs)
             outputs = self.call(*args, **kwargs)
         finally:
+            ctx.scope.pop()
             ctx.training = prev_training
             if entry:
                 ctx.entry = None
@@ -475,17 +514,22 @@ class Layer:
     def _symbolic_call(self, args, kwargs):
         """A call on KerasTensors: builds the layer from the shapes, computes the output spec and
         records a graph node (unless tracing another layer's output spec)."""
-        if not self.built:
-            self._maybe_build(args, kwargs)
+        scope = _CONTEXT.scope
+        scope.append(self)
+        try:
+            if not self.built:
+                self._maybe_build(args, kwargs)
+            spec_kwargs = dict(kwargs)
+            if not self._call_spec.has_training:
+                spec_kwargs.pop("training", None)
+            if not self._call_spec.has_mask:
+                spec_kwargs.pop("mask", None)
+            # Fresh tensors for the outputs: a traced call may hand back its input (an identity
+            # layer) or tensors that trace-time op nodes point at; the graph needs this node's own.
+            outputs = _fresh(self.compute_output_spec(*args, **spec_kwargs))
+        finally:
+            scope.pop()
         call_kwargs = dict(kwargs)
-        spec_kwargs = dict(kwargs)
-        if not self._call_spec.has_training:
-            spec_kwargs.pop("training", None)
-        if not self._call_spec.has_mask:
-            spec_kwargs.pop("mask", None)
-        # Fresh tensors for the outputs: a traced call may hand back its input (an identity layer)
-        # or tensors that trace-time op nodes point at; the graph needs this node's own.
-        outputs = _fresh(self.compute_output_spec(*args, **spec_kwargs))
         outs = [o for o in flatten(outputs) if isinstance(o, KerasTensor)]
         if not in_trace():
             Node(self, args, call_kwargs, outs)
