@@ -281,6 +281,24 @@ def test_missing_pooler_warns_and_loads_the_encoder(tmp_path):
     ref = np.load(FIXTURES / "tiny_bert_reference.npz")
     rel, _ = row_errors(b({k: ref[k] for k in INPUT_KEYS})["sequence_output"].numpy(), ref["last_hidden_state"])
     assert rel < 1e-5
+    kernel = b.pooled_dense.kernel.numpy()  # a truncated-normal(0.02) draw, as a fresh BertBackbone's
+    assert 0.01 < kernel.std() < 0.03 and np.abs(kernel).max() <= 0.04 + 1e-6
+
+
+def test_loaded_layers_keep_bert_initializers():
+    """from_preset skips the random draws it would overwrite, and gives the layers their
+    truncated-normal initializers back (a rebuilt or cloned layer initializes as keras_hub's)."""
+    b = BertBackbone.from_preset(TINY)
+    fresh = tiny_backbone()
+    for mine, ref in zip(b._flatten_layers(), fresh._flatten_layers()):
+        for attr in ("kernel_initializer", "_kernel_initializer", "embeddings_initializer", "initializer",
+                     "bias_initializer"):
+            if hasattr(ref, attr):
+                got, want = getattr(mine, attr), getattr(ref, attr)
+                assert type(got) is type(want), (mine.name, attr, got, want)
+                if hasattr(want, "get_config"):
+                    assert got.get_config() == want.get_config(), (mine.name, attr)
+    assert b.transformer_layers[0].get_config()["kernel_initializer"]["class_name"] == "TruncatedNormal"
 
 
 def test_unsupported_config_is_refused(tmp_path):
