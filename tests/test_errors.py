@@ -300,6 +300,23 @@ CASES = [
      "ValueError", ["cosine_top_k", "[1, 4]", "k=9"]),
     ("mean_pool_shapes", "from ferrograd.hub import mean_pool; mean_pool(fg.ones((2, 3, 4)), np.ones((2, 5)))",
      "ValueError", ["mean_pool", "(2, 3, 4)", "(2, 5)"]),
+    # issue 14: GPT-2 and ViT models
+    ("gpt2_preset_not_a_directory", "from ferrograd.hub.models import GPT2CausalLM; "
+     "GPT2CausalLM.from_preset('gpt2_base_en')", "ValueError",
+     ["GPT2CausalLM.from_preset", "only local directories are supported", "gpt2_base_en"]),
+    ("gpt2_unknown_argument", "from ferrograd.hub.models import GPT2Backbone; GPT2Backbone(50, 1, 2, 8, 16, "
+     "rope=True)", "ValueError", ["GPT2Backbone", "['rope'] are not supported"]),
+    ("gpt2_float_prompts", "from ferrograd.hub.models import GPT2Backbone, GPT2CausalLM; "
+     "GPT2CausalLM(GPT2Backbone(50, 1, 2, 8, 16)).generate([[1.5, 2.0]], max_length=8)", "TypeError",
+     ["generate", "integer token ids", "float64"]),
+    ("gpt2_prompt_too_long", "from ferrograd.hub.models import GPT2Backbone, GPT2CausalLM; "
+     "GPT2CausalLM(GPT2Backbone(50, 1, 2, 8, 16, max_sequence_length=8)).generate([list(range(9))], max_length=8)",
+     "ValueError", ["9 tokens long", "max_sequence_length=8"]),
+    ("vit_channels_first", "from ferrograd.hub.models import ViTBackbone; ViTBackbone((8, 8, 3), 4, 1, 2, 8, 8, "
+     "data_format='channels_first')", "ValueError", ["ViTBackbone", "data_format='channels_first' is not implemented"]),
+    ("vit_pooling", "from ferrograd.hub.models import ViTBackbone, ViTImageClassifier; "
+     "ViTImageClassifier(ViTBackbone((8, 8, 3), 4, 1, 2, 8, 8), 3, pooling='max')", "ValueError",
+     ["ViTImageClassifier", "pooling", "'max'"]),
 ]
 
 SCRIPT = textwrap.dedent(
