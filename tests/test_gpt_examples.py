@@ -1,0 +1,25 @@
+"""Smoke runs (``--quick``) of the GPT example; the full runs are what the README reports."""
+import math
+import os
+import re
+
+import pytest
+from test_rnn_examples import _example, _number, _shakespeare_dir
+
+
+@pytest.mark.parametrize("tokens", ["char", "bpe"])
+def test_char_gpt_quick_trains_and_samples(tokens):
+    d = _shakespeare_dir()
+    if d is None:
+        pytest.skip("Tiny Shakespeare (../shared/data/tinyshakespeare or $FERROGRAD_DATA) is absent")
+    extra = ["--tokens", "bpe", "--vocab-size", "300"] if tokens == "bpe" else []
+    out = _example("char_gpt.py", "--quick", "--seed", "1", *extra, env=dict(os.environ, FERROGRAD_DATA=str(d)))
+    vocab = 300 if tokens == "bpe" else 65
+    held = _number(r"held-out loss ([\d.]+)", out)
+    losses = [float(v) for v in re.findall(r"^step \d+/\d+  loss ([\d.]+)", out, re.M)]
+    assert len(losses) == 2 and losses[-1] < losses[0], out
+    assert held < math.log(vocab) - 0.8, out  # uniform guessing gives log(vocab)
+    if tokens == "bpe":
+        assert "BPE tokenizer trained" in out and "characters per token" in out
+    sample = out.split("--- sample")[1].split("\n---")[0]
+    assert "ROMEO:" in sample, sample
