@@ -330,10 +330,9 @@ class BertBackbone(Backbone):
 
 def _load_classifier_head(dense, tensors, num_classes, hidden_dim):
     """Hugging Face ``classifier.weight/bias`` into the ``logits`` Dense, when present."""
-    if "classifier.weight" not in tensors.tensors:
+    head = tensors.with_prefix("")
+    if "classifier.weight" not in head:
         return
-    head = CheckpointTensors(tensors.tensors, tensors.source, "")
-    head.used = tensors.used
     w = head.take("classifier.weight", (num_classes, hidden_dim))
     _assign(dense, [np.ascontiguousarray(w.T), head.take("classifier.bias", (num_classes,))])
 
@@ -417,8 +416,7 @@ class BertMaskedLM(Task):
 
     def _load_hf_head(self, tensors):
         d, v = self.backbone.hidden_dim, self.backbone.vocabulary_size
-        head = CheckpointTensors(tensors.tensors, tensors.source, "")
-        head.used = tensors.used
+        head = tensors.with_prefix("")
         pre = "cls.predictions."
         mlm = self.masked_lm_head
         _assign(mlm._intermediate_dense, [np.ascontiguousarray(head.take(pre + "transform.dense.weight", (d, d)).T),

@@ -92,6 +92,13 @@ class CheckpointTensors:
         self.prefix = prefix
         self.used = set()
 
+    def with_prefix(self, prefix):
+        """A view of the same tensors (and the same record of taken ones) under another prefix
+        (a task head's ``cls.``/``classifier.`` names sit beside the backbone's ``bert.`` ones)."""
+        view = CheckpointTensors({}, self.source, prefix)
+        view.tensors, view.used = self.tensors, self.used
+        return view
+
     def __contains__(self, name):
         return self.prefix + name in self.tensors
 
