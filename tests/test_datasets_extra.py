@@ -4,6 +4,7 @@ restricted unpickler, Keras' shapes, dtypes, shuffling and splits; clear errors 
 import hashlib
 import io
 import os
+import pathlib
 import pickle
 import tarfile
 
@@ -12,6 +13,8 @@ import pytest
 
 import ferrograd as keras
 from ferrograd.datasets import _archive, boston_housing, cifar10, cifar100, reuters
+
+FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 
 
 def _sha(path):
@@ -135,3 +138,45 @@ def test_absent_and_corrupt_files_raise_clearly(data_root, monkeypatch):
     (data_root / "boston_housing" / "boston_housing.npz").write_bytes(b"junk")
     with pytest.raises(ValueError, match="SHA-256 mismatch"):
         keras.datasets.boston_housing.load_data()
+
+
+def test_imdb_matches_keras_on_a_synthetic_file(data_root, monkeypatch):
+    import json
+    import sys
+
+    sys.path.insert(0, str(FIXTURES))
+    try:
+        from capture_imdb import synthetic_npz
+    finally:
+        sys.path.remove(str(FIXTURES))
+    from ferrograd.datasets import imdb
+
+    (data_root / "imdb").mkdir()
+    path = data_root / "imdb" / "imdb.npz"
+    synthetic_npz(str(path))
+    monkeypatch.setattr(imdb, "_SHA256", _sha(path))
+    ref = json.loads((FIXTURES / "imdb_keras.json").read_text())
+    for case in ref["cases"]:
+        (x, y), (xt, yt) = keras.datasets.imdb.load_data(**case["args"])
+        assert x.dtype == object and xt.dtype == object, case["args"]
+        assert [list(s) for s in x] == case["x_train"], case["args"]
+        assert [list(s) for s in xt] == case["x_test"], case["args"]
+        assert y.tolist() == case["y_train"] and yt.tolist() == case["y_test"], case["args"]
+    with pytest.raises(ValueError, match="maxlen=1"):
+        keras.datasets.imdb.load_data(maxlen=1)
+    with pytest.raises(TypeError, match="bogus"):
+        keras.datasets.imdb.load_data(bogus=1)
+
+
+def test_imdb_absent_says_where_to_put_it(data_root, monkeypatch):
+    from ferrograd.datasets import imdb
+
+    monkeypatch.setattr(imdb, "_MIRRORS", [])
+    with pytest.raises(OSError, match="could not find imdb/imdb.npz in \\$FERROGRAD_DATA"):
+        keras.datasets.imdb.load_data()
+    (data_root / "imdb").mkdir()
+    (data_root / "imdb" / "imdb_word_index.json").write_text('{"the": 1}')
+    with pytest.raises(ValueError, match="MD5 mismatch"):
+        keras.datasets.imdb.get_word_index()
+    monkeypatch.setattr(imdb, "_WORD_INDEX_MD5", hashlib.md5(b'{"the": 1}').hexdigest())
+    assert keras.datasets.imdb.get_word_index() == {"the": 1}

@@ -1,7 +1,7 @@
 """Datasets with Keras' loaders and return values."""
-from . import boston_housing, cifar10, cifar100, fashion_mnist, mnist, reuters
+from . import boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
 
-__all__ = ["mnist", "fashion_mnist", "cifar10", "cifar100", "boston_housing", "reuters"]
+__all__ = ["mnist", "fashion_mnist", "cifar10", "cifar100", "boston_housing", "imdb", "reuters"]
 
 
 def __getattr__(name):
