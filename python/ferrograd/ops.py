@@ -447,7 +447,7 @@ def pad(x, pad_width, mode="constant", constant_values=None):
         raise ValueError(f"pad_width must be non-negative (before, after) pairs, one per axis; received {pad_width}")
     if constant_values is not None and mode != "constant":
         raise ValueError("constant_values is only used with mode='constant'")
-    return _core.pad(x, [tuple(map(int, p)) for p in pw], mode, float(constant_values or 0.0))
+    return _core.pad(x, [tuple(_builtins.map(int, p)) for p in pw], mode, float(constant_values or 0.0))
 
 
 def take(x, indices, axis=None):
@@ -999,6 +999,7 @@ def _symbolic_aware(fn, name):
     from .symbolic import KerasTensor, any_symbolic, symbolic_op_call
 
     kt = KerasTensor
+    map = _builtins.map  # noqa: A001 - the module's `map` is keras.ops.map
     if name in ("concatenate", "stack", "hstack", "vstack", "dstack", "select"):  # the tensors come in a list
         def op(*args, **kwargs):
             if any_symbolic(args, kwargs):
@@ -1039,6 +1040,12 @@ for _name in __all__:
     if _name not in _NOT_SYMBOLIC:
         globals()[_name] = _symbolic_aware(globals()[_name], _name)
 del _name
+
+# Control flow runs the user's functions; it handles symbolic arguments itself (not wrapped above).
+from ._ops_control import *  # noqa: E402, F403
+from ._ops_control import __all__ as _control_all  # noqa: E402
+
+__all__ += _control_all
 
 # keras.ops.nn / numpy / image / linalg: namespaces of their own (importable as ferrograd.ops.nn, ...).
 from . import _ops_image as image  # noqa: E402, F401
