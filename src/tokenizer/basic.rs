@@ -5,7 +5,8 @@
 //! 1. clean: drop controls, format and private-use characters, U+0000 and U+FFFD (the `DROP`
 //!    table; a control check comes first, so U+0085 and U+000C are dropped although they are
 //!    whitespace); map the remaining whitespace (`\t \n \r` and Unicode White_Space) to a space;
-//! 2. CJK ideographs (the eight BERT ranges) become words of their own;
+//! 2. CJK ideographs become words of their own (BERT's ranges as the reference has them: its
+//!    extension-E range starts at U+2B920, not U+2B820);
 //! 3. strip accents (when asked): canonical decomposition (NFD, with the canonical reordering of
 //!    combining marks), then nonspacing marks removed;
 //! 4. lowercase (when asked): `char::to_lowercase`, one character at a time (no final-sigma rule,
@@ -29,7 +30,7 @@ use std::sync::OnceLock;
 
 use unicode_normalization::char::{canonical_combining_class, decompose_canonical};
 
-use super::bert_tables::{DECOMPOSES, DROP, MN, PUNCT};
+use super::bert_tables::{CJK, DECOMPOSES, DROP, MN, PUNCT};
 
 /// How the basic tokenizer normalises and splits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,19 +51,6 @@ const F_MN: u8 = 4;
 const F_DECOMPOSES: u8 = 8;
 const F_SPACE: u8 = 16;
 const F_CJK: u8 = 32;
-
-/// BERT's CJK ideograph ranges (the unified ideographs and their extensions A-E and the
-/// compatibility blocks; not Hangul, Hiragana or Katakana).
-const CJK: [(u32, u32); 8] = [
-    (0x4E00, 0x9FFF),
-    (0x3400, 0x4DBF),
-    (0x20000, 0x2A6DF),
-    (0x2A700, 0x2B73F),
-    (0x2B740, 0x2B81F),
-    (0x2B820, 0x2CEAF),
-    (0xF900, 0xFAFF),
-    (0x2F800, 0x2FA1F),
-];
 
 fn in_ranges(table: &[(u32, u32)], cp: u32) -> bool {
     table
@@ -99,7 +87,7 @@ fn flags_slow(cp: u32) -> u8 {
     if char::from_u32(cp).is_some_and(is_space) {
         f |= F_SPACE;
     }
-    if CJK.iter().any(|&(a, b)| (a..=b).contains(&cp)) {
+    if in_ranges(CJK, cp) {
         f |= F_CJK;
     }
     f
@@ -371,12 +359,14 @@ mod tests {
 
     #[test]
     fn tables_are_sorted_and_disjoint() {
-        for t in [DROP, PUNCT, MN, DECOMPOSES] {
+        for t in [DROP, PUNCT, MN, DECOMPOSES, CJK] {
             for w in t.windows(2) {
                 assert!(w[0].0 <= w[0].1 && w[0].1 < w[1].0, "{w:?}");
             }
         }
         assert!(is_punctuation('!') && is_punctuation('\u{3002}') && !is_punctuation('a'));
         assert!(is_cjk('\u{4E00}') && is_cjk('\u{2F800}') && !is_cjk('a'));
+        // The reference's extension-E range starts at U+2B920.
+        assert!(!is_cjk('\u{2B820}') && is_cjk('\u{2B920}'));
     }
 }

@@ -683,3 +683,14 @@ pub static DECOMPOSES: &[(u32, u32)] = &[
     (0x1D1BB, 0x1D1C0),
     (0x2F800, 0x2FA1D),
 ];
+
+/// CJK ideographs, each a word of its own (the reference's ranges) (81264 code points).
+pub static CJK: &[(u32, u32)] = &[
+    (0x03400, 0x04DBF),
+    (0x04E00, 0x09FFF),
+    (0x0F900, 0x0FAFF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2B81F),
+    (0x2B920, 0x2CEAF),
+    (0x2F800, 0x2FA1F),
+];

@@ -182,8 +182,10 @@ impl WordPiece {
                 Error::value(
                     OP,
                     format!(
-                        "token id must be in range [0, {}]. Received: {id}",
-                        self.tokens.len() as i64 - 1
+                        "token id must be between 0 and {} (the vocabulary has {} tokens). \
+                         Received: {id}",
+                        self.tokens.len() as i64 - 1,
+                        self.tokens.len()
                     ),
                 )
             })
@@ -541,7 +543,7 @@ mod tests {
         assert_eq!(wp.decode(&[]).unwrap(), "");
         let e = wp.decode(&[fox, 99]).unwrap_err();
         assert!(
-            e.to_string().contains("[0, 28]") && e.to_string().contains("99"),
+            e.to_string().contains("between 0 and 28") && e.to_string().contains("99"),
             "{e}"
         );
         assert!(wp.decode(&[-1]).is_err());

@@ -90,7 +90,8 @@ class BytePairTokenizer(Tokenizer):
             ``#version`` line is skipped).
         sequence_length: when set, outputs are truncated or padded (with ``pad_token_id`` when the
             class defines one, else 0) and returned as arrays.
-        add_prefix_space: put a space before each input, so the first word tokenizes like the others.
+        add_prefix_space: put a space before each input that does not start with one, so the first
+            word tokenizes like the others.
         unsplittable_tokens: tokens kept whole when they appear in the text (e.g. ``<|endoftext|>``);
             defaults to the class's special tokens.
         dtype: ``"int32"`` (default), ``"int64"`` or ``"string"``.
@@ -210,7 +211,9 @@ class BytePairTokenizer(Tokenizer):
         self._check_vocabulary()
         flat, rebuild = flatten_strings(inputs)
         if self.add_prefix_space:
-            flat = [" " + t for t in flat]
+            # As the reference's ByteLevel pre-tokenizer: only where the text does not already
+            # start with a space (and never for an empty text).
+            flat = [t if not t or t.startswith(" ") else " " + t for t in flat]
         batch = self._enc.encode_batch(flat, allowed_special=set(self.unsplittable_tokens), disallowed_special=())
         pad = getattr(self, "pad_token_id", None) or 0
         results = []

@@ -25,7 +25,8 @@ def _check_sequence_length(sequence_length):
         return None
     if isinstance(sequence_length, bool) or not isinstance(sequence_length, (int, np.integer)) \
             or sequence_length < 1:
-        raise ValueError(f"sequence_length must be a positive int or None. Received: sequence_length={sequence_length!r}")
+        raise ValueError("sequence_length must be a positive int or None. "
+                         f"Received: sequence_length={sequence_length!r}")
     return int(sequence_length)
 
 

@@ -195,7 +195,9 @@ class WordPieceTokenizer(Tokenizer):
         if not self.split:
             return self._tokenize_presplit(inputs)
         flat, rebuild = flatten_strings(inputs)
-        if isinstance(inputs, (str, bytes, np.str_, np.bytes_)) or (isinstance(inputs, np.ndarray) and inputs.ndim == 0):
+        scalar = isinstance(inputs, (str, bytes, np.str_, np.bytes_)) or (
+            isinstance(inputs, np.ndarray) and inputs.ndim == 0)
+        if scalar:
             ids = self._finish(self._core.encode(flat[0]))
             return ids if self.dtype == "string" else np.asarray(ids, dtype=self.dtype)
         rank1 = (isinstance(inputs, np.ndarray) and inputs.ndim == 1) or (
