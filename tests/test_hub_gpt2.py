@@ -358,3 +358,104 @@ def test_keras_hub_script_through_keras_compat(tmp_path):
                        env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "OUT (2, 10) [[5, 6, 7], [8, 9, 10]] GPT2CausalLM (2, 3)" in p.stdout
+
+
+# ---- the text path (GPT2Tokenizer + GPT2CausalLMPreprocessor) -------------------------------------
+def _byte_vocabulary():
+    """GPT-2's byte -> printable character map (its bytes_to_unicode), as {char: byte}."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), 256))
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            chars[chr(b)] = b
+        else:
+            chars[chr(256 + extra)] = b
+            extra += 1
+    return chars
+
+
+def tiny_text_lm(tmp_path=None):
+    from ferrograd.hub.models import GPT2CausalLMPreprocessor, GPT2Tokenizer
+
+    vocab = dict(_byte_vocabulary())
+    merges = ["h e", "l l", "he ll", "Ġ w", "o r"]
+    for m in merges:
+        vocab["".join(m.split(" "))] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    if tmp_path is not None:
+        (tmp_path / "vocab.json").write_text(json.dumps(vocab))
+        (tmp_path / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+        tokenizer = GPT2Tokenizer.from_preset(tmp_path)
+    else:
+        tokenizer = GPT2Tokenizer(vocabulary=vocab, merges=merges)
+    lm = tiny_lm(seed=4, vocab=len(vocab), max_len=24)
+    pre = GPT2CausalLMPreprocessor(tokenizer, sequence_length=16)
+    return GPT2CausalLM(lm.backbone, preprocessor=pre), tokenizer
+
+
+def test_generate_from_text_matches_the_id_path():
+    lm, tok = tiny_text_lm()
+    lm.compile(sampler="greedy")
+    eot = tok.end_token_id
+    assert tok.start_token_id == eot == 261 and tok.pad_token_id == 0
+    prompts = ["hello world", "or"]
+    ids = [[eot] + tok.tokenize(p).tolist() for p in prompts]
+    assert ids[0][:3] == [eot, tok.token_to_id("hell"), ord("o")]
+    want_ids = lm.generate(ids, max_length=20)
+    want = [tok.detokenize([t for t in row if t != eot]) for row in want_ids]
+    got = lm.generate(prompts, max_length=20)
+    assert got == want and got[0].startswith("hello world") and got[1].startswith("or")
+    assert lm.generate("hello world", max_length=20) == want[0]
+    assert lm.generate(prompts, max_length=20, strip_prompt=True) == [w[len(p):] for w, p in zip(want, prompts)]
+
+
+def test_text_stop_token_auto_stops_at_end_of_text():
+    lm, tok = tiny_text_lm()
+    lm.compile(sampler="greedy")
+    eot = tok.end_token_id
+    # make <|endoftext|> the best next token everywhere: the final LayerNorm outputs its beta (all
+    # ones) whatever the input, and the tied logits are then the row sums of the embedding table
+    table = lm.backbone.token_embedding.embeddings.numpy().copy()
+    lm.backbone.layer_norm.set_weights([np.zeros(16, np.float32), np.ones(16, np.float32)])
+    table[eot] = 5.0
+    lm.backbone.token_embedding.set_weights([table])
+    out = lm.generate({"token_ids": np.asarray([[eot, 104, 0, 0, 0, 0]], np.int32),
+                       "padding_mask": np.asarray([[1, 1, 0, 0, 0, 0]], bool)}, stop_token_ids="auto")
+    assert out["token_ids"][0, 2] == eot and out["padding_mask"][0].tolist() == [True] * 3 + [False] * 3
+    assert lm.generate("h", max_length=8, stop_token_ids="auto") == "h"
+
+
+def test_preprocessor_training_batch_and_errors(tmp_path):
+    from ferrograd.hub.models import GPT2CausalLMPreprocessor
+
+    lm, tok = tiny_text_lm(tmp_path)
+    pre = lm.preprocessor
+    x, y, sw = pre(["hello", "or or or or or or or or or or or or or or or or"])
+    eot = tok.end_token_id
+    hello = [eot, tok.token_to_id("hell"), ord("o"), eot]
+    assert x["token_ids"].shape == (2, 16) and y.shape == (2, 16)
+    assert x["token_ids"][0, :4].tolist() == hello and y[0, :3].tolist() == hello[1:]
+    assert x["padding_mask"][0].tolist() == [True] * 4 + [False] * 12
+    assert sw[0].tolist() == [1.0] * 3 + [0.0] * 13
+    assert y[1, -1] == eot  # truncated, the end token kept
+    hist = lm.fit(x, y, sample_weight=sw, epochs=2, verbose=0)
+    assert len(hist.history["loss"]) == 2
+    with pytest.raises(ValueError, match="text prompts need a preprocessor"):
+        GPT2CausalLM(lm.backbone).generate("hello", max_length=8)
+    with pytest.raises(TypeError, match="GPT2Tokenizer"):
+        GPT2CausalLMPreprocessor(object())
+    with pytest.raises(ValueError, match="merges.txt"):
+        (tmp_path / "merges.txt").unlink()
+        type(tok).from_preset(tmp_path)
+
+
+def test_text_lm_save_load_round_trip(tmp_path):
+    lm, _ = tiny_text_lm()
+    lm.compile(sampler="greedy")
+    want = lm.generate(["hello", "wor"], max_length=14)
+    path = str(tmp_path / "text_lm.keras")
+    lm.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.preprocessor.get_config() == lm.preprocessor.get_config()
+    loaded.compile(sampler="greedy")
+    assert loaded.generate(["hello", "wor"], max_length=14) == want

@@ -25,6 +25,7 @@ from ...symbolic import KerasTensor
 from .. import samplers as _samplers
 from ..layers import PositionEmbedding, ReversibleEmbedding, TransformerDecoder
 from .backbone import Backbone, Task
+from .gpt2_preprocessor import GPT2CausalLMPreprocessor
 from .preset import CONFIG_FILE, WEIGHTS_FILE, CheckpointTensors, check_preset_directory, read_config, read_safetensors
 
 __all__ = ["GPT2Backbone", "GPT2CausalLM", "gelu_approximate"]
@@ -296,7 +297,9 @@ class GPT2CausalLM(Task):
     (required for lists). Dict/array inputs return ``{"token_ids", "padding_mask"}`` NumPy arrays
     (B, max_length) (mask: prompt and generated tokens, up to and including a stop token); list
     inputs return lists of ids (each row's prompt and continuation, or only the continuation with
-    ``strip_prompt=True``). There is no string path: no preprocessor is attached.
+    ``strip_prompt=True``). With a :class:`GPT2CausalLMPreprocessor` attached, a string or a list
+    of strings is tokenized (``<|endoftext|>`` first), generated and detokenized, and
+    ``stop_token_ids="auto"`` stops at ``<|endoftext|>``, as keras_hub.
 
     Example::
 
@@ -306,18 +309,19 @@ class GPT2CausalLM(Task):
 
     Args:
         backbone: a :class:`GPT2Backbone`.
-        preprocessor: must be None (ferrograd has no GPT-2 preprocessor yet).
+        preprocessor: None or a :class:`GPT2CausalLMPreprocessor` (the text path of ``generate``).
         compile: compile with the defaults above (True).
     """
 
     backbone_cls = GPT2Backbone
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
-        self._check_preprocessor("GPT2CausalLM", preprocessor)
+        if not isinstance(preprocessor, GPT2CausalLMPreprocessor):
+            self._check_preprocessor("GPT2CausalLM", preprocessor)
         if not isinstance(backbone, GPT2Backbone):
             raise TypeError(f"GPT2CausalLM: `backbone` must be a GPT2Backbone. Received: {type(backbone).__name__}")
         self.backbone = backbone
-        self.preprocessor = None
+        self.preprocessor = preprocessor
         self.sampler = None
         inputs = backbone.input
         hidden_states = backbone(inputs)  # (B, T, D)
@@ -344,12 +348,36 @@ class GPT2CausalLM(Task):
         super().compile(optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs)
         self.sampler = _samplers.get(sampler)
 
+    def get_config(self):
+        config = super().get_config()
+        if self.preprocessor is not None:
+            config["preprocessor"] = {"class_name": "GPT2CausalLMPreprocessor",
+                                      "config": self.preprocessor.get_config()}
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        pre = config.get("preprocessor")
+        if isinstance(pre, dict):
+            if pre.get("class_name") != "GPT2CausalLMPreprocessor":
+                raise ValueError(f"GPT2CausalLM: unknown preprocessor class {pre.get('class_name')!r}")
+            config["preprocessor"] = GPT2CausalLMPreprocessor.from_config(pre["config"])
+        return super().from_config(config, custom_objects)
+
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
-        """The causal LM of a local Hugging Face GPT-2 folder (see :meth:`GPT2Backbone.from_preset`)."""
+        """The causal LM of a local Hugging Face GPT-2 folder (see :meth:`GPT2Backbone.from_preset`),
+        with a :class:`GPT2CausalLMPreprocessor` when the folder holds ``vocab.json`` and
+        ``merges.txt``."""
         directory = check_preset_directory(preset, cls.__name__)
         task_args = {k: kwargs.pop(k) for k in ("name", "compile") if k in kwargs}
-        return cls(GPT2Backbone.from_preset(directory, load_weights=load_weights, **kwargs), **task_args)
+        backbone = GPT2Backbone.from_preset(directory, load_weights=load_weights, **kwargs)
+        preprocessor = None
+        if (directory / "vocab.json").is_file() and (directory / "merges.txt").is_file():
+            preprocessor = GPT2CausalLMPreprocessor.from_preset(directory,
+                                                                sequence_length=backbone.max_sequence_length)
+        return cls(backbone, preprocessor=preprocessor, **task_args)
 
     # ---- decoding ---------------------------------------------------------------------------
     def call_with_cache(self, token_ids, cache, cache_update_index):
@@ -476,7 +504,9 @@ class GPT2CausalLM(Task):
     def generate(self, inputs, max_length=None, stop_token_ids=None, strip_prompt=False):
         """Generates continuations of token-id prompts with the compiled sampler (see the class
         docstring for the input and output forms). ``stop_token_ids``: ids that end a row (None:
-        fill every row to ``max_length``; "auto" needs a preprocessor, which ferrograd lacks)."""
+        fill every row to ``max_length``; "auto": the preprocessor's end token)."""
+        if stop_token_ids == "auto" and self.preprocessor is not None:
+            stop_token_ids = (self.preprocessor.tokenizer.end_token_id,)
         if isinstance(stop_token_ids, str):
             if stop_token_ids == "auto":
                 raise ValueError("A `preprocessor` must be attached to the model if `stop_token_ids=\"auto\"`. "
@@ -487,6 +517,19 @@ class GPT2CausalLM(Task):
                              f"{stop_token_ids!r}")
         if stop_token_ids is not None:
             stop_token_ids = tuple(int(t) for t in stop_token_ids)
+        texts = isinstance(inputs, str) or (isinstance(inputs, (list, tuple)) and len(inputs) > 0
+                                            and all(isinstance(t, str) for t in inputs))
+        if texts:
+            if self.preprocessor is None:
+                raise ValueError("generate: text prompts need a preprocessor (GPT2CausalLM(backbone, preprocessor="
+                                 "GPT2CausalLMPreprocessor(...))); without one, pass token ids")
+            packed = self.preprocessor.generate_preprocess(inputs, sequence_length=max_length)
+            ids, mask, _ = self._normalize_prompts(packed, max_length)
+            out = self.generate_step({"token_ids": ids, "padding_mask": mask}, stop_token_ids=stop_token_ids)
+            if strip_prompt:
+                out = {"token_ids": out["token_ids"], "padding_mask": out["padding_mask"] & ~mask}
+            strings = self.preprocessor.generate_postprocess(out)
+            return strings[0] if isinstance(inputs, str) else strings
         ids, mask, kind = self._normalize_prompts(inputs, max_length)
         out = self.generate_step({"token_ids": ids, "padding_mask": mask}, stop_token_ids=stop_token_ids)
         out_ids, out_mask = out["token_ids"], out["padding_mask"]
