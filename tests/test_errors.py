@@ -317,6 +317,22 @@ CASES = [
     ("vit_pooling", "from ferrograd.hub.models import ViTBackbone, ViTImageClassifier; "
      "ViTImageClassifier(ViTBackbone((8, 8, 3), 4, 1, 2, 8, 8), 3, pooling='max')", "ValueError",
      ["ViTImageClassifier", "pooling", "'max'"]),
+    # issue 14: hub tokenizers
+    ("wordpiece_vocab_missing", "from ferrograd.hub.tokenizers import WordPieceTokenizer; "
+     "WordPieceTokenizer(vocabulary='/nonexistent/vocab.txt')", "FileNotFoundError",
+     ["WordPieceTokenizer", "/nonexistent/vocab.txt", "does not exist"]),
+    ("wordpiece_no_oov", "from ferrograd.hub.tokenizers import WordPieceTokenizer; WordPieceTokenizer(['a', 'b'])",
+     "ValueError", ["oov_token", "[UNK]"]),
+    ("wordpiece_detokenize_range", "from ferrograd.hub.tokenizers import WordPieceTokenizer; "
+     "WordPieceTokenizer(['[UNK]', 'a']).detokenize([0, 7])", "ValueError", ["between 0 and 1", "7"]),
+    ("wordpiece_input_type", "from ferrograd.hub.tokenizers import WordPieceTokenizer; "
+     "WordPieceTokenizer(['[UNK]', 'a'])(['a', 3.5])", "TypeError", ["string", "float"]),
+    ("bert_tokenizer_no_vocab_txt", "import tempfile; from ferrograd.hub.tokenizers import BertTokenizer; "
+     "BertTokenizer.from_preset(tempfile.mkdtemp())", "FileNotFoundError", ["from_preset", "vocab.txt"]),
+    ("bert_tokenizer_missing_special", "from ferrograd.hub.tokenizers import BertTokenizer; "
+     "BertTokenizer(['[UNK]', '[CLS]', '[SEP]'])", "ValueError", ["[PAD]", "vocabulary"]),
+    ("byte_pair_unknown_merge", "from ferrograd.hub.tokenizers import BytePairTokenizer; "
+     "BytePairTokenizer({'a': 0}, ['a b'])", "ValueError", ["Merge rule 'a b'", "not in the vocabulary"]),
 ]
 
 SCRIPT = textwrap.dedent(
