@@ -200,3 +200,71 @@ def test_none_gradients_are_skipped_and_training_decreases_loss():
         opt.apply([w.grad, None], [w, frozen])
     np.testing.assert_allclose(w.numpy(), [1.0, 1.0], atol=1e-2)
     np.testing.assert_array_equal(frozen.numpy(), [1.0])
+
+
+def _extra_fixture():
+    import json
+    import os
+
+    with open(os.path.join(os.path.dirname(__file__), "fixtures", "optimizers_extra.json")) as f:
+        return json.load(f)
+
+
+_EXTRA = _extra_fixture()
+
+
+@pytest.mark.parametrize("case", _EXTRA["cases"], ids=[f"{c['class']}-{i}" for i, c in enumerate(_EXTRA["cases"])])
+def test_extra_optimizers_match_keras_step_by_step(case):
+    # trajectories and slots recorded from Keras 3.15 (capture_optimizers_extra.py)
+    opt = getattr(optimizers, case["class"])(**case["kwargs"])
+    v = fg.tensor(np.array(_EXTRA["w0"], np.float32))
+    for g, want in zip(_EXTRA["grads"], case["steps"]):
+        opt.apply_gradients([(fg.tensor(np.array(g, np.float32)), v)])
+        np.testing.assert_allclose(v.numpy(), want, rtol=2e-5, atol=2e-6)
+    np.testing.assert_allclose(np.array([s.numpy() for s in opt.variables]), case["slots"], rtol=2e-5, atol=2e-6)
+    cfg = opt.get_config()
+    for k, want in case["config"].items():
+        if k == "name":  # Keras numbers a second instance's name (adagrad_1)
+            continue
+        assert cfg[k] == pytest.approx(want) if isinstance(want, float) else cfg[k] == want, k
+    again = optimizers.deserialize(optimizers.serialize(opt))
+    assert type(again) is type(opt) and again.get_config() == cfg
+
+
+def test_extra_optimizers_train_and_check_arguments():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5], [3.0]], "float32")
+    for name, lr in (("adagrad", 0.5), ("adadelta", 50.0), ("adamax", 0.05), ("nadam", 0.05), ("lion", 0.05)):
+        fg.utils.set_random_seed(0)
+        model = fg.Sequential([fg.Input((4,)), fg.layers.Dense(1)])
+        opt = optimizers.get({"class_name": name, "config": {"learning_rate": lr}})
+        model.compile(optimizer=opt, loss="mse")
+        hist = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+        assert hist.history["loss"][-1] < 0.5 * hist.history["loss"][0], (name, hist.history["loss"])
+    with pytest.raises(ValueError, match="initial_accumulator_value"):
+        optimizers.Adagrad(initial_accumulator_value=-1)
+    with pytest.raises(ValueError, match="beta_1"):
+        optimizers.Lion(beta_1=0.0)
+    with pytest.raises(ValueError, match="beta_2"):
+        optimizers.Adamax(beta_2=1.0)
+    with pytest.raises(TypeError, match="amsgrad"):
+        optimizers.Nadam(amsgrad=True)
+
+
+def test_nadam_resumes_exactly_from_its_iteration_count():
+    g = [np.full(3, v, np.float32) for v in (0.5, -1.0, 2.0, 0.25)]
+    a, wa = optimizers.Nadam(0.01), fg.tensor(np.ones(3, np.float32))
+    for gi in g:
+        a.apply_gradients([(fg.tensor(gi), wa)])
+    b, wb = optimizers.Nadam(0.01), fg.tensor(np.ones(3, np.float32))
+    for gi in g[:2]:
+        b.apply_gradients([(fg.tensor(gi), wb)])
+    c = optimizers.Nadam(0.01)  # a fresh optimizer given b's state, as after loading a file
+    c.build([wb])
+    for dst, src in zip(c.variables, b.variables):
+        dst.assign(src)
+    c.iterations = b.iterations
+    for gi in g[2:]:
+        c.apply_gradients([(fg.tensor(gi), wb)])
+    np.testing.assert_array_equal(wa.numpy(), wb.numpy())

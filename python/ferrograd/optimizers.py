@@ -17,7 +17,8 @@ from . import _core
 from ._core import Tensor
 
 __all__ = [
-    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get", "serialize", "deserialize",
+    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "get",
+    "serialize", "deserialize",
     "schedules",
 ]
 
@@ -314,11 +315,15 @@ class Optimizer:
     def _n_slots(self):
         return len(self._slot_names())
 
+    def _slot_inits(self):
+        """The value each slot starts from (``_slot_names()`` order): zeros unless a rule says."""
+        return [0.0] * self._n_slots()
+
     def build(self, var_list):
         """Creates the slots of ``var_list`` (done lazily by ``apply`` otherwise)."""
         for v in var_list:
             if id(v) not in self._slots:
-                self._slots[id(v)] = (v, [_core.full(v.shape, 0.0, v.dtype) for _ in range(self._n_slots())])
+                self._slots[id(v)] = (v, [_core.full(v.shape, init, v.dtype) for init in self._slot_inits()])
                 constraint = getattr(v, "constraint", None)  # set by Layer.add_weight, as on Keras variables
                 if constraint is not None:
                     self._constraints[id(v)] = (v, constraint)
@@ -492,7 +497,144 @@ class RMSprop(Optimizer):
                 "centered": self.centered}
 
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+def _check_unit(**values):
+    for arg, v in values.items():
+        if not 0 <= v < 1:
+            raise ValueError(f"`{arg}` must be in [0, 1). Received: {arg}={v}")
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``a += g^2; w -= lr g / sqrt(a + eps)``, the accumulator starting at
+    ``initial_accumulator_value``."""
+
+    _rule = "adagrad"
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="adagrad", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
+        if initial_accumulator_value < 0:
+            raise ValueError("`initial_accumulator_value` must be non-negative. Received: "
+                             f"initial_accumulator_value={initial_accumulator_value}")
+        self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
+
+    def _slot_names(self):
+        return ["accumulator"]
+
+    def _slot_inits(self):
+        return [self.initial_accumulator_value]
+
+    def _hyper(self):
+        return {"epsilon": self.epsilon}
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler): running averages of squared gradients and squared updates; the step is
+    ``lr * -sqrt(ad + eps) g / sqrt(ag + eps)``."""
+
+    _rule = "adadelta"
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name="adadelta", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def _slot_names(self):
+        return ["accumulated_grad", "accumulated_delta_var"]
+
+    def _hyper(self):
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Adamax(Optimizer):
+    """Adamax: Adam with the infinity norm, ``u = max(b2 u, |g|); w -= lr m / ((1 - b1^t)(u + eps))``."""
+
+    _rule = "adamax"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, name="adamax", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
+        _check_unit(beta_1=beta_1, beta_2=beta_2)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _slot_names(self):
+        return ["momentum", "norm"]
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Nadam(Adamax):
+    """Nadam: Adam with Nesterov momentum and Keras' momentum schedule
+    ``u_t = b1 (1 - 0.5 * 0.96^t)`` (its running product is recomputed from ``iterations``, so a
+    restored optimizer continues exactly)."""
+
+    _rule = "nadam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, name="nadam", **kwargs):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         name=name, **kwargs)
+        self._u_cache = (0, 1.0)  # (step, product of u_1..u_step)
+
+    def _slot_names(self):
+        return ["momentum", "velocity"]
+
+    def _u(self, step):
+        return self.beta_1 * (1.0 - 0.5 * 0.96 ** step)
+
+    def _u_product(self, step):
+        done, prod = self._u_cache
+        if done > step:
+            done, prod = 0, 1.0
+        for k in range(done + 1, step + 1):
+            prod *= self._u(k)
+        self._u_cache = (step, prod)
+        return prod
+
+    def _hyper(self):
+        t = self._iterations + 1
+        prod = self._u_product(t)
+        u_t, u_next = self._u(t), self._u(t + 1)
+        coefs = (u_next / (1.0 - prod * u_next), (1.0 - u_t) / (1.0 - prod))
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "nadam_coefs": coefs}
+
+
+class Lion(Optimizer):
+    """Lion (Chen et al.): ``w -= lr sign(b1 m + (1-b1) g); m = b2 m + (1-b2) g``."""
+
+    _rule = "lion"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name="lion", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
+        if not 0 < beta_1 <= 1:
+            raise ValueError(f"Argument `beta_1` must be in the [0, 1] range. Received: beta_1={beta_1}.")
+        if not 0 < beta_2 <= 1:
+            raise ValueError(f"Argument `beta_2` must be in the [0, 1] range. Received: beta_2={beta_2}.")
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+
+    def _slot_names(self):
+        return ["momentum"]
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2}
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
+            "adamax": Adamax, "nadam": Nadam, "lion": Lion}
 
 
 def serialize(optimizer):

@@ -8,6 +8,15 @@
 //!   in place of `v`). AdamW is Adam with weight decay.
 //! - RMSprop: `v = rho v + (1-rho) g^2`; centered: `mg = rho mg + (1-rho) g`, `d = v - mg^2 + eps`,
 //!   else `d = v + eps`; `inc = lr g / sqrt(d)`; momentum: `s = mu s + inc; w -= s`, else `w -= inc`.
+//! - Adagrad: `a += g^2; w -= lr g / sqrt(a + eps)` (the accumulator starts at Keras'
+//!   `initial_accumulator_value`, set by the caller).
+//! - Adadelta: `ag = rho ag + (1-rho) g^2; d = -sqrt(ad + eps) g / sqrt(ag + eps);`
+//!   `ad = rho ad + (1-rho) d^2; w += lr d`.
+//! - Adamax: `m += (g - m)(1-b1); u = max(b2 u, |g|); w -= lr m / ((1-b1^t)(u + eps))`.
+//! - Nadam: `m += (g - m)(1-b1); v += (g^2 - v)(1-b2); mhat = cm m + cg g` (the two
+//!   momentum-schedule coefficients come from the caller, which keeps Keras' running product);
+//!   `w -= lr mhat / (sqrt(v / (1-b2^t)) + eps)`.
+//! - Lion: `w -= lr sign(b1 m + (1-b1) g); m = b2 m + (1-b2) g`.
 //!
 //! Gradient clipping is folded in: `g = clamp(scale * g, -clipvalue, clipvalue)` where `scale`
 //! comes from clipnorm / global_clipnorm (computed by the caller).
@@ -36,6 +45,31 @@ pub enum Rule {
         epsilon: f64,
         centered: bool,
     },
+    Adagrad {
+        epsilon: f64,
+    },
+    Adadelta {
+        rho: f64,
+        epsilon: f64,
+    },
+    Adamax {
+        beta_1: f64,
+        beta_2: f64,
+        epsilon: f64,
+    },
+    Nadam {
+        beta_1: f64,
+        beta_2: f64,
+        epsilon: f64,
+        /// Coefficient of the momentum in the Nesterov estimate (`u_{t+1} / (1 - prod u_..t+1)`).
+        m_coef: f64,
+        /// Coefficient of the gradient (`(1 - u_t) / (1 - prod u_..t)`).
+        g_coef: f64,
+    },
+    Lion {
+        beta_1: f64,
+        beta_2: f64,
+    },
 }
 
 impl Rule {
@@ -47,6 +81,8 @@ impl Rule {
             Rule::RmsProp {
                 momentum, centered, ..
             } => 1 + usize::from(*momentum != 0.0) + usize::from(*centered),
+            Rule::Adagrad { .. } | Rule::Lion { .. } => 1,
+            Rule::Adadelta { .. } | Rule::Adamax { .. } | Rule::Nadam { .. } => 2,
         }
     }
 }
@@ -173,6 +209,86 @@ fn update_impl<T: Real>(
                 } else {
                     wi - inc
                 };
+            }
+        }
+        Rule::Adagrad { epsilon } => {
+            let eps = c(epsilon);
+            for i in 0..n {
+                let gi = clip(g[i]);
+                let wi = if use_decay { w[i] * decay } else { w[i] };
+                let a = s0[i] + gi * gi;
+                s0[i] = a;
+                w[i] = wi - lr * gi / (a + eps).sqrt();
+            }
+        }
+        Rule::Adadelta { rho, epsilon } => {
+            let (r, or, eps) = (c(rho), c(1.0 - rho), c(epsilon));
+            for i in 0..n {
+                let gi = clip(g[i]);
+                let wi = if use_decay { w[i] * decay } else { w[i] };
+                let ag = r * s0[i] + or * gi * gi;
+                s0[i] = ag;
+                let d = -((s1[i] + eps).sqrt() * gi) / (ag + eps).sqrt();
+                s1[i] = r * s1[i] + or * d * d;
+                w[i] = wi + lr * d;
+            }
+        }
+        Rule::Adamax {
+            beta_1,
+            beta_2,
+            epsilon,
+        } => {
+            let (ob1, b2, eps) = (c(1.0 - beta_1), c(beta_2), c(epsilon));
+            let bias = c(1.0 - beta_1.powf(s.t as f64));
+            for i in 0..n {
+                let gi = clip(g[i]);
+                let wi = if use_decay { w[i] * decay } else { w[i] };
+                let m = s0[i] + (gi - s0[i]) * ob1;
+                s0[i] = m;
+                let a = gi.abs();
+                let bu = b2 * s1[i];
+                let u = if bu > a { bu } else { a };
+                s1[i] = u;
+                w[i] = wi - lr * m / (bias * (u + eps));
+            }
+        }
+        Rule::Nadam {
+            beta_1,
+            beta_2,
+            epsilon,
+            m_coef,
+            g_coef,
+        } => {
+            let (ob1, ob2, eps) = (c(1.0 - beta_1), c(1.0 - beta_2), c(epsilon));
+            let (cm, cg) = (c(m_coef), c(g_coef));
+            let vbias = c(1.0 - beta_2.powf(s.t as f64));
+            for i in 0..n {
+                let gi = clip(g[i]);
+                let wi = if use_decay { w[i] * decay } else { w[i] };
+                let m = s0[i] + (gi - s0[i]) * ob1;
+                let v = s1[i] + (gi * gi - s1[i]) * ob2;
+                s0[i] = m;
+                s1[i] = v;
+                let mhat = cm * m + cg * gi;
+                w[i] = wi - mhat * lr / ((v / vbias).sqrt() + eps);
+            }
+        }
+        Rule::Lion { beta_1, beta_2 } => {
+            let (b1, ob1, b2, ob2) = (c(beta_1), c(1.0 - beta_1), c(beta_2), c(1.0 - beta_2));
+            let (zero, one) = (c(0.0), c(1.0));
+            for i in 0..n {
+                let gi = clip(g[i]);
+                let wi = if use_decay { w[i] * decay } else { w[i] };
+                let u = s0[i] * b1 + gi * ob1;
+                let sign = if u > zero {
+                    one
+                } else if u < zero {
+                    -one
+                } else {
+                    zero
+                };
+                w[i] = wi - lr * sign;
+                s0[i] = s0[i] * b2 + gi * ob2;
             }
         }
     }

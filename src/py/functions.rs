@@ -650,11 +650,13 @@ fn tensor_list(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<crate::tensor
     Ok(out)
 }
 
-/// One fused optimizer step over all variables (in place). `rule` is "sgd", "adam" or "rmsprop".
+/// One fused optimizer step over all variables (in place). `rule` is "sgd", "adam", "rmsprop",
+/// "adagrad", "adadelta", "adamax", "nadam" or "lion"; `nadam_coefs` are Nadam's momentum and
+/// gradient coefficients of this step.
 #[pyfunction]
 #[pyo3(signature = (rule, variables, grads, slots, learning_rate, t, weight_decay=0.0, momentum=0.0,
     nesterov=false, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=false, rho=0.9, centered=false,
-    clipnorm=None, clipvalue=None, global_clipnorm=None))]
+    clipnorm=None, clipvalue=None, global_clipnorm=None, nadam_coefs=None))]
 #[allow(clippy::too_many_arguments)]
 fn optimizer_step(
     py: Python<'_>,
@@ -676,8 +678,10 @@ fn optimizer_step(
     clipnorm: Option<f64>,
     clipvalue: Option<f64>,
     global_clipnorm: Option<f64>,
+    nadam_coefs: Option<(f64, f64)>,
 ) -> PyResult<()> {
     guard("optimizer_step", || {
+        use crate::kernels::optim::Rule;
         let rule = match rule {
             "sgd" => crate::kernels::optim::Rule::Sgd { momentum, nesterov },
             "adam" => crate::kernels::optim::Rule::Adam {
@@ -692,10 +696,31 @@ fn optimizer_step(
                 epsilon,
                 centered,
             },
+            "adagrad" => Rule::Adagrad { epsilon },
+            "adadelta" => Rule::Adadelta { rho, epsilon },
+            "adamax" => Rule::Adamax {
+                beta_1,
+                beta_2,
+                epsilon,
+            },
+            "nadam" => {
+                let (m_coef, g_coef) = nadam_coefs.ok_or_else(|| {
+                    PyValueError::new_err("the nadam rule needs nadam_coefs=(m_coef, g_coef)")
+                })?;
+                Rule::Nadam {
+                    beta_1,
+                    beta_2,
+                    epsilon,
+                    m_coef,
+                    g_coef,
+                }
+            }
+            "lion" => Rule::Lion { beta_1, beta_2 },
             _ => {
+                let known = "sgd, adam, rmsprop, adagrad, adadelta, adamax, nadam or lion";
                 return Err(PyValueError::new_err(format!(
-                    "unknown optimizer rule '{rule}'; expected sgd, adam or rmsprop"
-                )))
+                    "unknown optimizer rule '{rule}'; expected {known}"
+                )));
             }
         };
         let vs = tensor_list(variables, "variables")?;
