@@ -597,3 +597,22 @@ def test_weight_names_and_paths_match_keras():
     assert [w.path for w in mha.weights] == [
         f"multi_head_attention/{p}/{k}" for p in ("query", "key", "value", "attention_output")
         for k in ("kernel", "bias")]
+
+
+def test_single_input_layers_check_the_input_count_as_keras():
+    # Keras 3.15 (torch): ValueError 'Layer "dense" expects 1 input(s), but it received 2 input tensors. ...'
+    from ferrograd import layers as L
+
+    a = np.ones((2, 3), "float32")
+    for layer in (L.Dense(2, name="dense"), L.Flatten(name="flatten"), L.Conv1D(2, 1, name="conv1d"),
+                  L.TimeDistributed(L.Dense(2), name="td")):
+        with pytest.raises(ValueError, match=f'Layer "{layer.name}" expects 1 input\\(s\\), but it received 2'):
+            layer([a, a])
+    x = keras.Input((3,))
+    with pytest.raises(ValueError, match="received 2 input tensors"):
+        L.Dense(2)([x, x])
+    # one tensor in a list is that tensor; nested numbers are a tensor
+    assert tuple(L.Dense(2)([a]).shape) == (2, 2)
+    assert tuple(L.Dense(2)([[1.0, 2.0, 3.0]]).shape) == (1, 2)
+    # multi-input layers still take lists
+    assert tuple(L.Add()([a, a]).shape) == (2, 3)

@@ -151,3 +151,23 @@ from .rnn_wrappers import Bidirectional, TimeDistributed  # noqa: E402
 
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU",
             "Bidirectional", "TimeDistributed"]
+
+
+def _mark_single_input():
+    """Keras checks the input count of its one-tensor layers (``input_spec``): calling one on a
+    list of tensors raises a ValueError naming the count, and so do ours."""
+    import sys
+
+    families = {"activation_layers", "adaptive_pooling", "color_augmentation", "conv", "core", "data_layers",
+                "einsum_dense", "embedding", "feature_normalization", "normalization", "normalization_extra",
+                "pooling", "preprocessing", "regularization", "reshaping"}
+    multi = {"Lambda", "Pipeline"}
+    for name in __all__:
+        cls = getattr(sys.modules[__name__], name, None)
+        if (isinstance(cls, type) and issubclass(cls, Layer) and cls.__name__ not in multi
+                and cls.__module__.rsplit(".", 1)[-1] in families):
+            cls._single_input = True
+    TimeDistributed._single_input = True
+
+
+_mark_single_input()

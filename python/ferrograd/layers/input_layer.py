@@ -51,7 +51,7 @@ class InputLayer(Layer):
         return inputs
 
     def compute_output_shape(self, input_shape):
-        return self.batch_shape
+        return tuple(input_shape)  # the call is the identity
 
     def get_config(self):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "sparse": False, "name": self.name}

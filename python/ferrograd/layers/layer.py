@@ -174,6 +174,9 @@ class Layer:
         input_shape / input_dim / batch_size: let a first layer of a ``Sequential`` define its input.
     """
 
+    # Built-in layers that take exactly one tensor set this (Keras' input_spec check of the count).
+    _single_input = False
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__:
@@ -409,6 +412,22 @@ class Layer:
             return (), shapes
         return (_shape_of(args[0]),), {}
 
+    def _one_input(self, value):
+        """A list given to a single-input layer: nested numbers become a tensor; a list of tensors
+        is refused as Keras' input check refuses it (one tensor in a list is unwrapped)."""
+        items = list(value)
+        if any(isinstance(v, (Tensor, KerasTensor, np.ndarray)) for v in items):
+            if len(items) == 1:
+                return items[0]
+            shapes = [tuple(v.shape) if hasattr(v, "shape") else type(v).__name__ for v in items]
+            raise ValueError(f'Layer "{self.name}" expects 1 input(s), but it received {len(items)} input tensors. '
+                             f"Inputs received: {len(items)} values of shapes {shapes}")
+        try:
+            return _core.as_tensor(np.asarray(value, dtype=np.float32 if self.dtype == "float32" else None))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f'Layer "{self.name}" expects one tensor; the list it received is not one '
+                             f"(a ragged or non-numeric nest): {e}") from None
+
     def _maybe_build(self, args, kwargs):
         if self.built:
             return
@@ -424,6 +443,9 @@ class Layer:
             args = (kwargs.pop("inputs"),)
         first = args[0]
         if type(first) is not Tensor:
+            if self._single_input and isinstance(first, (list, tuple)):
+                first = self._one_input(first)
+                args = (first,) + args[1:]
             if type(first) is KerasTensor or _any_symbolic_deep(args, kwargs):
                 return self._symbolic_call(args, kwargs)
             if not isinstance(first, (Tensor, list, tuple, dict)):
