@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ferrograd
 from ferrograd.hub.tokenizers import BertTokenizer, BytePairTokenizer, WordPieceTokenizer
@@ -275,3 +277,28 @@ def test_keras_compat_maps_keras_hub_tokenizers(fx, tmp_path):
     assert out.returncode == 0, out.stderr
     ids = WordPieceTokenizer(vocabulary=fx["vocab"], lowercase=True)("Hello world").tolist()
     assert out.stdout.split(" ", 1) == ["ferrograd.hub.tokenizers.word_piece", f"{ids}\n"]
+
+
+# ----- properties on arbitrary text ---------------------------------------------------------------
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_TEXT, max_size=8))
+def test_batch_single_and_padded_agree_on_any_text(texts):
+    with open(FIXTURE, encoding="utf-8") as f:
+        vocab = json.load(f)["vocab"]
+    for lower in (False, True):
+        tok = WordPieceTokenizer(vocabulary=vocab, lowercase=lower, strip_accents=lower)
+        ragged = tok(texts)
+        assert ragged == [tok(t).tolist() for t in texts]
+        assert all(0 <= i < len(vocab) for ids in ragged for i in ids)
+        padded = WordPieceTokenizer(vocabulary=vocab, lowercase=lower, strip_accents=lower, sequence_length=5)(texts)
+        assert padded.shape == (len(texts), 5)
+        assert padded.tolist() == [(ids + [0] * 5)[:5] for ids in ragged]
+        # Detokenizing valid ids never fails; without [UNK] and pieces, it gives back the words.
+        for text, ids in zip(texts, ragged):
+            back = tok.detokenize(ids)
+            words = tok.basic_tokenize(text)
+            if all(tok.id_to_token(i) in words for i in ids):
+                assert back == " ".join(words)
