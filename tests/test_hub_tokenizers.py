@@ -198,6 +198,12 @@ def test_byte_pair_matches_hf_byte_level_bpe(fx, tmp_path):
     out = whole(["hi<|endoftext|>"])
     assert out.shape == (1, 4) and eot in out[0].tolist()
     assert tok.id_to_token(eot) == "<|endoftext|>" and tok.token_to_id("<|endoftext|>") == eot
+    again = BytePairTokenizer.from_config(whole.get_config())
+    assert again(["hi<|endoftext|>"]).tolist() == out.tolist()
+    strings = BytePairTokenizer(vocabulary=b["vocab"], merges=b["merges"], dtype="string")
+    text = b["texts"][4]
+    assert strings(text) == [tok.id_to_token(i) for i in tok(text).tolist()]
+    assert tok.get_vocabulary()[eot] == "<|endoftext|>" and tok.vocabulary_size() == len(b["vocab"])
 
 
 def test_byte_pair_gpt2_files_match_load_gpt2():
