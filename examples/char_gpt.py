@@ -1,7 +1,7 @@
 """A nanoGPT-style GPT on Tiny Shakespeare, written with plain Keras layers, then sampling from it.
 
     FERROGRAD_DATA=../shared/data python examples/char_gpt.py [--steps 2000] [--seed 0]
-        [--tokens char|bpe] [--vocab-size 512] [--compare-torch] [--quick]
+        [--tokens char|bpe] [--vocab-size 512] [--ffn gelu|swiglu|moe] [--compare-torch] [--quick]
 
 The text is read from ``$FERROGRAD_DATA/tinyshakespeare/input.txt`` (default ``../shared/data``
 next to the repository); the first 90% trains, the last 10% is held out. ``--tokens char`` (the
@@ -13,6 +13,10 @@ with 4 heads, each ``x + MHA(LN(x), causal)`` then ``x + Dense(C)(gelu(Dense(4C)
 a final LayerNorm and a Dense head to logits; learned token and position embeddings; AdamW::
 
     ids (B, T) -> tokens + positions (B, T, C) -> 4 x block (B, T, C) -> LN -> Dense(V) (B, T, V)
+
+``--ffn swiglu`` swaps each block's feed-forward for a SwiGLU (``hub.layers.SwiGLU``, hidden width
+8C/3: the same parameter count); ``--ffn moe`` for a mixture of 4 GELU experts of width 2C with
+top-2 routing (``hub.layers.MixtureOfExperts``; its load-balancing loss joins the training loss).
 
 Every step takes 32 random windows of 128 tokens and predicts every next token. With
 ``--compare-torch`` the same model is built as a plain PyTorch module with ferrograd's initial
@@ -69,7 +73,21 @@ class TokenAndPositionEmbedding(layers.Layer):
                 "width": self.width}
 
 
-def build_gpt(vocab):
+def feed_forward(kind, i, init):
+    """The block's feed-forward: Dense(4C, gelu) -> Dense(C), a SwiGLU of the same parameter count,
+    or a mixture of 4 experts (top-2 routing, load-balancing loss added to the model's losses)."""
+    from ferrograd import hub
+
+    if kind == "swiglu":
+        return hub.layers.SwiGLU(8 * WIDTH // 3, name=f"swiglu_{i}")
+    if kind == "moe":
+        return hub.layers.MixtureOfExperts(4, 2 * WIDTH, top_k=2, name=f"moe_{i}")
+    up = layers.Dense(4 * WIDTH, activation="gelu", kernel_initializer=init, name=f"up_{i}")
+    down = layers.Dense(WIDTH, kernel_initializer=init, name=f"down_{i}")
+    return up, down
+
+
+def build_gpt(vocab, ffn="gelu"):
     """The functional GPT and its layers by role (the PyTorch twin reads its weights from them)."""
     init = keras.initializers.RandomNormal(stddev=0.02)
     ids = keras.Input((None,), dtype="int32")  # (B, T), T <= BLOCK
@@ -80,12 +98,11 @@ def build_gpt(vocab):
         ln1 = layers.LayerNormalization(epsilon=EPS, name=f"ln1_{i}")
         att = layers.MultiHeadAttention(HEADS, WIDTH // HEADS, kernel_initializer=init, name=f"attn_{i}")
         ln2 = layers.LayerNormalization(epsilon=EPS, name=f"ln2_{i}")
-        up = layers.Dense(4 * WIDTH, activation="gelu", kernel_initializer=init, name=f"up_{i}")
-        down = layers.Dense(WIDTH, kernel_initializer=init, name=f"down_{i}")
+        ff = feed_forward(ffn, i, init)
         h = ln1(x)
         x = x + att(h, h, use_causal_mask=True)  # (B, T, C)
-        x = x + down(up(ln2(x)))  # (B, T, C)
-        blocks.append((ln1, att, ln2, up, down))
+        x = x + (ff[1](ff[0](ln2(x))) if isinstance(ff, tuple) else ff(ln2(x)))  # (B, T, C)
+        blocks.append((ln1, att, ln2) + (ff if isinstance(ff, tuple) else (ff,)))
     ln_f = layers.LayerNormalization(epsilon=EPS, name="ln_f")
     head = layers.Dense(vocab, kernel_initializer=init, name="head")
     logits = head(ln_f(x))  # (B, T, V)
@@ -162,6 +179,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tokens", choices=("char", "bpe"), default="char")
     ap.add_argument("--vocab-size", type=int, default=512, help="BPE vocabulary size (with --tokens bpe)")
+    ap.add_argument("--ffn", choices=("gelu", "swiglu", "moe"), default="gelu",
+                    help="feed-forward of each block: Dense-GELU-Dense, SwiGLU or a 4-expert top-2 mixture")
     ap.add_argument("--compare-torch", action="store_true", help="train the same model in a PyTorch loop too")
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--prompt", default="ROMEO:\n")
@@ -206,7 +225,9 @@ def main():
 
     keras.utils.set_random_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    model, parts = build_gpt(vocab)
+    if args.compare_torch and args.ffn != "gelu":
+        sys.exit("--compare-torch builds the PyTorch twin of the GELU feed-forward only")
+    model, parts = build_gpt(vocab, args.ffn)
     optimizer = keras.optimizers.AdamW(args.learning_rate, weight_decay=args.weight_decay, epsilon=1e-8)
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.summary()

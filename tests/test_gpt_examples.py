@@ -7,12 +7,13 @@ import pytest
 from test_rnn_examples import _example, _number, _shakespeare_dir
 
 
-@pytest.mark.parametrize("tokens", ["char", "bpe"])
-def test_char_gpt_quick_trains_and_samples(tokens):
+@pytest.mark.parametrize("tokens,ffn", [("char", "gelu"), ("bpe", "gelu"), ("char", "swiglu"), ("char", "moe")])
+def test_char_gpt_quick_trains_and_samples(tokens, ffn):
     d = _shakespeare_dir()
     if d is None:
         pytest.skip("Tiny Shakespeare (../shared/data/tinyshakespeare or $FERROGRAD_DATA) is absent")
     extra = ["--tokens", "bpe", "--vocab-size", "300"] if tokens == "bpe" else []
+    extra += ["--ffn", ffn]
     out = _example("char_gpt.py", "--quick", "--seed", "1", *extra, env=dict(os.environ, FERROGRAD_DATA=str(d)))
     vocab = 300 if tokens == "bpe" else 65
     held = _number(r"held-out loss ([\d.]+)", out)
