@@ -23,6 +23,7 @@ pub mod shape;
 pub mod storage;
 pub mod tensor;
 pub mod threading;
+pub mod text;
 pub mod tokenizer;
 
 #[cfg(feature = "python")]

@@ -58,6 +58,8 @@ _CONFIG = "config.json"
 _META = "metadata.json"
 _WEIGHTS = "model.weights.safetensors"
 _OPTIMIZER = "optimizer/"
+_ASSETS = "assets/"              # per-layer state beside the weights (lookup vocabularies)
+_ASSET_CAP = 1 << 30            # bytes of one asset member
 
 _MAX_MEMBERS = 10_000           # a .keras archive holds three members plus a few assets
 _CONFIG_CAP = 32 << 20          # bytes of config.json (see the module docstring)
@@ -573,6 +575,26 @@ def _build_model(cfg, custom_objects):
     return model
 
 
+def _asset_layers(model):
+    """(member folder, layer) for every layer, nested ones included, that keeps state outside its
+    weights (``_save_assets``/``_load_assets``: a lookup layer's vocabulary and IDF weights), named
+    by position in the model's depth-first layer order, as the weights are."""
+    out = []
+    for k, lyr in enumerate(model._flatten_layers(include_self=False)):
+        if hasattr(lyr, "_save_assets"):
+            out.append((f"{_ASSETS}{k}_{type(lyr).__name__.lower()}/", lyr))
+    return out
+
+
+def _load_assets(model, z, infos, filepath):
+    for folder, lyr in _asset_layers(model):
+        assets = {}
+        for name, info in infos.items():
+            if name.startswith(folder) and "/" not in name[len(folder):]:
+                assets[name[len(folder):]] = _read_member(z, info, _ASSET_CAP, filepath, "the cap on layer assets")
+        lyr._load_assets(assets, filepath)
+
+
 def save_model(model, filepath, overwrite=True, zipped=True):
     """Saves architecture, compile settings, weights and optimizer state to a ``.keras`` zip."""
     filepath = os.fspath(filepath)
@@ -588,6 +610,9 @@ def save_model(model, filepath, overwrite=True, zipped=True):
         z.writestr(_CONFIG, json.dumps(cfg, indent=1), compress_type=zipfile.ZIP_DEFLATED)
         z.writestr(_META, json.dumps(meta), compress_type=zipfile.ZIP_DEFLATED)
         z.writestr(_WEIGHTS, weights, compress_type=zipfile.ZIP_STORED)
+        for folder, lyr in _asset_layers(model):
+            for fname, data in lyr._save_assets().items():
+                z.writestr(folder + fname, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -616,6 +641,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                 raise ValueError(f"{filepath}: cannot rebuild the model from config.json: {msg}") from None
             weights = _read_member(z, infos[_WEIGHTS], _weights_cap(model), filepath,
                                    "what the model in config.json can need")
+            _load_assets(model, z, infos, filepath)
     except zipfile.BadZipFile as e:
         raise ValueError(f"{filepath}: not a valid .keras archive ({e}); the file is truncated or corrupt") from None
     opt_state = _load_weights_bytes(model, weights, filepath)

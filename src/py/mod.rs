@@ -10,6 +10,7 @@ mod functions;
 mod nn;
 mod numpy;
 mod tensor;
+mod text;
 mod tokenizer;
 mod wordpiece;
 
@@ -63,6 +64,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
     nn::register(m)?;
+    text::register(m)?;
     tokenizer::register(m)?;
     wordpiece::register(m)?;
     Ok(())

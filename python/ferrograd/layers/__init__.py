@@ -171,3 +171,9 @@ def _mark_single_input():
 
 
 _mark_single_input()
+
+# text preprocessing (issue 15): vocabulary lookups and TextVectorization, on src/text/
+from .lookup import IntegerLookup, StringLookup  # noqa: E402
+from .text_vectorization import TextVectorization  # noqa: E402
+
+__all__ += ["StringLookup", "IntegerLookup", "TextVectorization"]

@@ -1,0 +1,510 @@
+//! Bindings for text vectorization (`src/text/`): `TextPipeline`, `StringTable`, `IntTable`,
+//! `StringCounter`, `IntCounter` and the encoders. Methods convert arguments, release the GIL
+//! around the core call and map errors; Keras' policy (arguments, configs, special tokens,
+//! vocabulary files, shapes) lives in `python/ferrograd/layers/lookup.py` and
+//! `text_vectorization.py`.
+
+use super::errors::guard;
+use super::tensor::PyTensor;
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use crate::text::encode::{self, RowMode, Rows};
+use crate::text::vocab::{self, BLOCK};
+use crate::text::{Counter, IndexTable, LookupSpec, Pipeline, Split, Standardize};
+
+/// A standardize/split/n-grams pipeline.
+#[pyclass(name = "TextPipeline", module = "ferrograd._core", frozen)]
+pub struct PyTextPipeline {
+    inner: Pipeline,
+}
+
+#[pymethods]
+impl PyTextPipeline {
+    #[new]
+    #[pyo3(signature = (standardize, split, ngrams))]
+    fn new(standardize: Option<&str>, split: Option<&str>, ngrams: Vec<usize>) -> PyResult<Self> {
+        guard("TextPipeline.__new__", || {
+            let inner = Pipeline::new(
+                Standardize::parse(standardize)?,
+                Split::parse(split)?,
+                ngrams,
+            )?;
+            Ok(PyTextPipeline { inner })
+        })
+    }
+
+    /// Each text standardized (no split).
+    fn standardize(&self, py: Python<'_>, texts: Vec<PyBackedStr>) -> PyResult<Vec<String>> {
+        guard("TextPipeline.standardize", || {
+            let mode = self.inner.standardize;
+            Ok(py.detach(|| {
+                texts
+                    .iter()
+                    .map(|t| crate::text::preprocess::standardize(t, mode))
+                    .collect()
+            }))
+        })
+    }
+
+    /// The tokens of each text (standardized, split, n-grams).
+    fn tokenize(&self, py: Python<'_>, texts: Vec<PyBackedStr>) -> PyResult<Vec<Vec<String>>> {
+        guard("TextPipeline.tokenize", || {
+            Ok(py.detach(|| texts.iter().map(|t| self.inner.tokens(t)).collect()))
+        })
+    }
+}
+
+/// Parses an encoding name of the non-int output modes.
+fn tensor_of_rows(
+    rows: Rows<'_>,
+    mode: &str,
+    depth: usize,
+    idf: Option<&[f32]>,
+    shape: &[usize],
+) -> Result<Tensor> {
+    match mode {
+        "multi_hot" => {
+            Tensor::from_vec(encode::encode_rows(rows, depth, RowMode::MultiHot)?, shape)
+        }
+        "count" => Tensor::from_vec(encode::encode_rows(rows, depth, RowMode::Count)?, shape),
+        "tf_idf" => {
+            let idf = idf.ok_or_else(|| {
+                Error::value(
+                    "IndexLookup",
+                    "When `output_mode` is `'tf_idf'`, `idf_weights` must be provided.",
+                )
+            })?;
+            Tensor::from_vec(encode::encode_tf_idf(rows, depth, idf)?, shape)
+        }
+        other => Err(Error::value(
+            "IndexLookup",
+            format!("unknown output mode {other:?} for row encoding"),
+        )),
+    }
+}
+
+/// `n_rows` equal rows over `len` ids.
+fn uniform_offsets(len: usize, n_rows: usize) -> Result<Vec<usize>> {
+    if n_rows == 0 {
+        return if len == 0 {
+            Ok(vec![0])
+        } else {
+            Err(Error::value("encode_ids", "ids given for zero rows"))
+        };
+    }
+    if !len.is_multiple_of(n_rows) {
+        return Err(Error::value(
+            "encode_ids",
+            format!("{len} ids do not split into {n_rows} equal rows"),
+        ));
+    }
+    let w = len / n_rows;
+    Ok((0..=n_rows).map(|r| r * w).collect())
+}
+
+/// Encodes integer ids: "one_hot" (one row per id) or "multi_hot"/"count"/"tf_idf" (one row per
+/// `n_rows` equal slice); the result has `shape`.
+#[pyfunction]
+#[pyo3(signature = (ids, n_rows, mode, depth, shape, idf=None))]
+fn text_encode_ids(
+    py: Python<'_>,
+    ids: PyReadonlyArray1<'_, i64>,
+    n_rows: usize,
+    mode: &str,
+    depth: usize,
+    shape: Vec<usize>,
+    idf: Option<Vec<f32>>,
+) -> PyResult<PyTensor> {
+    guard("text_encode_ids", || {
+        let ids = ids.as_slice()?;
+        let t = py.detach(|| -> Result<Tensor> {
+            if mode == "one_hot" {
+                return Tensor::from_vec(encode::one_hot(ids, depth)?, &shape);
+            }
+            let offsets = uniform_offsets(ids.len(), n_rows)?;
+            let rows = Rows {
+                ids,
+                offsets: &offsets,
+            };
+            tensor_of_rows(rows, mode, depth, idf.as_deref(), &shape)
+        })?;
+        Ok(PyTensor::wrap(t))
+    })
+}
+
+/// Keras' IDF weights and the OOV weight for the given document counts.
+#[pyfunction]
+fn text_idf_weights(doc_counts: Vec<u64>, num_documents: u64) -> PyResult<(Vec<f32>, f32)> {
+    guard("text_idf_weights", || {
+        Ok(vocab::idf_weights(&doc_counts, num_documents))
+    })
+}
+
+/// FarmHash Fingerprint64 of `data` (TensorFlow's `to_hash_bucket_fast` hash).
+#[pyfunction]
+fn text_fingerprint64(data: &[u8]) -> PyResult<u64> {
+    guard("text_fingerprint64", || {
+        Ok(crate::text::farmhash::fingerprint64(data))
+    })
+}
+
+fn spec<K>(
+    mask: Option<(K, i64)>,
+    num_oov: usize,
+    oov_start: i64,
+    farmhash: bool,
+) -> LookupSpec<K> {
+    LookupSpec {
+        mask,
+        num_oov,
+        oov_start,
+        farmhash,
+    }
+}
+
+/// A string vocabulary (StringLookup, TextVectorization).
+#[pyclass(name = "StringTable", module = "ferrograd._core", frozen)]
+pub struct PyStringTable {
+    inner: IndexTable<String>,
+}
+
+#[pymethods]
+impl PyStringTable {
+    #[new]
+    #[pyo3(signature = (tokens, mask_token, mask_value, num_oov, oov_start))]
+    fn new(
+        py: Python<'_>,
+        tokens: Vec<String>,
+        mask_token: Option<String>,
+        mask_value: i64,
+        num_oov: usize,
+        oov_start: i64,
+    ) -> PyResult<Self> {
+        guard("StringTable.__new__", || {
+            let s = spec(
+                mask_token.map(|m| (m, mask_value)),
+                num_oov,
+                oov_start,
+                true,
+            );
+            let inner = py.detach(|| IndexTable::new(tokens, s))?;
+            Ok(PyStringTable { inner })
+        })
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        guard("StringTable.__len__", || Ok(self.inner.tokens().len()))
+    }
+
+    fn tokens(&self) -> PyResult<Vec<String>> {
+        guard("StringTable.tokens", || Ok(self.inner.tokens().to_vec()))
+    }
+
+    /// The ids of `values` (a flat list).
+    fn lookup<'py>(
+        &self,
+        py: Python<'py>,
+        values: Vec<PyBackedStr>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        guard("StringTable.lookup", || {
+            let ids = py.detach(|| self.inner.lookup(&values, |v| &**v))?;
+            Ok(ids.into_pyarray(py))
+        })
+    }
+
+    /// The tokens of `ids` (`invert=True`).
+    fn invert(
+        &self,
+        py: Python<'_>,
+        ids: PyReadonlyArray1<'_, i64>,
+        mask_token: Option<String>,
+        oov_token: String,
+    ) -> PyResult<Vec<String>> {
+        guard("StringTable.invert", || {
+            let ids = ids.as_slice()?;
+            Ok(py.detach(|| self.inner.invert(ids, mask_token.as_ref(), &oov_token)))
+        })
+    }
+
+    /// TextVectorization's whole call on a batch of texts: tokens by `pipeline`, ids, then
+    /// "int" rows padded with 0 to `width` (default: the longest row) or encoded rows.
+    #[pyo3(signature = (pipeline, texts, mode, depth, width=None, idf=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn vectorize(
+        &self,
+        py: Python<'_>,
+        pipeline: &PyTextPipeline,
+        texts: Vec<PyBackedStr>,
+        mode: &str,
+        depth: usize,
+        width: Option<usize>,
+        idf: Option<Vec<f32>>,
+    ) -> PyResult<PyTensor> {
+        guard("StringTable.vectorize", || {
+            let t = py.detach(|| -> Result<Tensor> {
+                let docs: Vec<Vec<String>> = if texts.len() >= 256 {
+                    crate::threading::install(|| {
+                        use rayon::prelude::*;
+                        texts.par_iter().map(|t| pipeline.inner.tokens(t)).collect()
+                    })
+                } else {
+                    texts.iter().map(|t| pipeline.inner.tokens(t)).collect()
+                };
+                let mut offsets = Vec::with_capacity(docs.len() + 1);
+                offsets.push(0);
+                let mut flat: Vec<&str> = Vec::new();
+                for d in &docs {
+                    flat.extend(d.iter().map(String::as_str));
+                    offsets.push(flat.len());
+                }
+                let ids = self.inner.lookup(&flat, |s| *s)?;
+                let rows = Rows {
+                    ids: &ids,
+                    offsets: &offsets,
+                };
+                let n = docs.len();
+                if mode == "int" {
+                    let w = width.unwrap_or_else(|| {
+                        offsets.windows(2).map(|p| p[1] - p[0]).max().unwrap_or(0)
+                    });
+                    return Tensor::from_vec(encode::pad_rows(rows, w)?, &[n, w]);
+                }
+                tensor_of_rows(rows, mode, depth, idf.as_deref(), &[n, depth])
+            })?;
+            Ok(PyTensor::wrap(t))
+        })
+    }
+}
+
+/// An integer vocabulary (IntegerLookup).
+#[pyclass(name = "IntTable", module = "ferrograd._core", frozen)]
+pub struct PyIntTable {
+    inner: IndexTable<i64>,
+}
+
+#[pymethods]
+impl PyIntTable {
+    #[new]
+    #[pyo3(signature = (tokens, mask_token, mask_value, num_oov, oov_start, farmhash))]
+    fn new(
+        tokens: Vec<i64>,
+        mask_token: Option<i64>,
+        mask_value: i64,
+        num_oov: usize,
+        oov_start: i64,
+        farmhash: bool,
+    ) -> PyResult<Self> {
+        guard("IntTable.__new__", || {
+            let s = spec(
+                mask_token.map(|m| (m, mask_value)),
+                num_oov,
+                oov_start,
+                farmhash,
+            );
+            Ok(PyIntTable {
+                inner: IndexTable::new(tokens, s)?,
+            })
+        })
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        guard("IntTable.__len__", || Ok(self.inner.tokens().len()))
+    }
+
+    fn tokens(&self) -> PyResult<Vec<i64>> {
+        guard("IntTable.tokens", || Ok(self.inner.tokens().to_vec()))
+    }
+
+    fn lookup<'py>(
+        &self,
+        py: Python<'py>,
+        values: PyReadonlyArray1<'_, i64>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        guard("IntTable.lookup", || {
+            let v = values.as_slice()?;
+            let ids = py.detach(|| self.inner.lookup(v, |x| x))?;
+            Ok(ids.into_pyarray(py))
+        })
+    }
+
+    fn invert<'py>(
+        &self,
+        py: Python<'py>,
+        ids: PyReadonlyArray1<'_, i64>,
+        mask_token: Option<i64>,
+        oov_token: i64,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        guard("IntTable.invert", || {
+            let ids = ids.as_slice()?;
+            let out = py.detach(|| self.inner.invert(ids, mask_token.as_ref(), &oov_token));
+            Ok(out.into_pyarray(py))
+        })
+    }
+}
+
+/// The token counts of a string `adapt`.
+#[pyclass(name = "StringCounter", module = "ferrograd._core")]
+pub struct PyStringCounter {
+    inner: Counter<String>,
+}
+
+#[pymethods]
+impl PyStringCounter {
+    #[new]
+    fn new(track_docs: bool) -> Self {
+        PyStringCounter {
+            inner: Counter::new(track_docs),
+        }
+    }
+
+    /// Counts `n_rows` documents, equal slices of the flat `values`.
+    fn update_rows(
+        &mut self,
+        py: Python<'_>,
+        values: Vec<PyBackedStr>,
+        n_rows: usize,
+    ) -> PyResult<()> {
+        guard("StringCounter.update_rows", || {
+            let offsets = uniform_offsets(values.len(), n_rows)?;
+            let inner = &mut self.inner;
+            py.detach(|| {
+                inner.add_docs(n_rows, |i| {
+                    values[offsets[i]..offsets[i + 1]]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect()
+                })
+            });
+            Ok(())
+        })
+    }
+
+    /// Counts each text as a document of the tokens `pipeline` makes of it, a block at a time.
+    fn update_texts(
+        &mut self,
+        py: Python<'_>,
+        pipeline: &PyTextPipeline,
+        texts: Vec<PyBackedStr>,
+    ) -> PyResult<()> {
+        guard("StringCounter.update_texts", || {
+            let inner = &mut self.inner;
+            let p = &pipeline.inner;
+            py.detach(|| {
+                for block in texts.chunks(BLOCK) {
+                    inner.add_docs(block.len(), |i| p.tokens(&block[i]));
+                }
+            });
+            Ok(())
+        })
+    }
+
+    /// The learned vocabulary and its document counts (see `Counter::finalize`).
+    #[pyo3(signature = (exclude, max_learned=None))]
+    fn finalize(
+        &self,
+        py: Python<'_>,
+        exclude: Vec<String>,
+        max_learned: Option<usize>,
+    ) -> PyResult<(Vec<String>, Vec<u64>)> {
+        guard("StringCounter.finalize", || {
+            Ok(py.detach(|| self.inner.finalize(&exclude, max_learned)))
+        })
+    }
+
+    #[getter]
+    fn num_documents(&self) -> PyResult<u64> {
+        guard("StringCounter.num_documents", || {
+            Ok(self.inner.num_documents())
+        })
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        guard("StringCounter.__len__", || Ok(self.inner.len()))
+    }
+
+    fn reset(&mut self) -> PyResult<()> {
+        guard("StringCounter.reset", || {
+            self.inner.reset();
+            Ok(())
+        })
+    }
+}
+
+/// The token counts of an integer `adapt`.
+#[pyclass(name = "IntCounter", module = "ferrograd._core")]
+pub struct PyIntCounter {
+    inner: Counter<i64>,
+}
+
+#[pymethods]
+impl PyIntCounter {
+    #[new]
+    fn new(track_docs: bool) -> Self {
+        PyIntCounter {
+            inner: Counter::new(track_docs),
+        }
+    }
+
+    fn update_rows(
+        &mut self,
+        py: Python<'_>,
+        values: PyReadonlyArray1<'_, i64>,
+        n_rows: usize,
+    ) -> PyResult<()> {
+        guard("IntCounter.update_rows", || {
+            let v = values.as_slice()?;
+            let offsets = uniform_offsets(v.len(), n_rows)?;
+            let inner = &mut self.inner;
+            py.detach(|| inner.add_docs(n_rows, |i| v[offsets[i]..offsets[i + 1]].to_vec()));
+            Ok(())
+        })
+    }
+
+    #[pyo3(signature = (exclude, max_learned=None))]
+    fn finalize(
+        &self,
+        py: Python<'_>,
+        exclude: Vec<i64>,
+        max_learned: Option<usize>,
+    ) -> PyResult<(Vec<i64>, Vec<u64>)> {
+        guard("IntCounter.finalize", || {
+            Ok(py.detach(|| self.inner.finalize(&exclude, max_learned)))
+        })
+    }
+
+    #[getter]
+    fn num_documents(&self) -> PyResult<u64> {
+        guard("IntCounter.num_documents", || {
+            Ok(self.inner.num_documents())
+        })
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        guard("IntCounter.__len__", || Ok(self.inner.len()))
+    }
+
+    fn reset(&mut self) -> PyResult<()> {
+        guard("IntCounter.reset", || {
+            self.inner.reset();
+            Ok(())
+        })
+    }
+}
+
+/// Registers the text classes and functions on `_core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyTextPipeline>()?;
+    m.add_class::<PyStringTable>()?;
+    m.add_class::<PyIntTable>()?;
+    m.add_class::<PyStringCounter>()?;
+    m.add_class::<PyIntCounter>()?;
+    m.add_function(wrap_pyfunction!(text_encode_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(text_idf_weights, m)?)?;
+    m.add_function(wrap_pyfunction!(text_fingerprint64, m)?)?;
+    Ok(())
+}

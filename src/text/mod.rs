@@ -1,0 +1,20 @@
+//! Text vectorization, the engine of `layers.TextVectorization`, `StringLookup` and
+//! `IntegerLookup`: TensorFlow-identical standardization, splitting and n-grams, vocabulary
+//! counting for `adapt`, lookup with Keras' mask/OOV rules, and the output encodings.
+//!
+//! Layout (one concept per file):
+//! - [`preprocess`]: standardize, split, n-grams ([`Pipeline`]).
+//! - [`vocab`]: [`IndexTable`] (lookup, invert) and [`Counter`] (adapt), IDF weights.
+//! - [`encode`]: multi-hot / count / TF-IDF / one-hot rows and padding of int rows.
+//! - [`farmhash`]: FarmHash `Fingerprint64`, TensorFlow's hash for OOV buckets.
+//!
+//! The Python layers (`python/ferrograd/layers/text_vectorization.py`, `lookup.py`) hold the
+//! Keras policy (arguments, configs, vocabulary files); everything per string runs here.
+
+pub mod encode;
+pub mod farmhash;
+pub mod preprocess;
+pub mod vocab;
+
+pub use preprocess::{Pipeline, Split, Standardize};
+pub use vocab::{Counter, IndexTable, LookupSpec};

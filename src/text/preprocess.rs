@@ -1,0 +1,228 @@
+//! TextVectorization's string pipeline: standardize, split, n-grams, exactly as Keras 3 runs it
+//! on TensorFlow (measured with TF 2.21 / Keras 3.15, `tests/fixtures/capture_text_layers.py`).
+//!
+//! - `tf.strings.lower` without an encoding lower-cases ASCII letters only: "ÉCOLE" becomes
+//!   "École", "ΑΒΓ" and "İ" stay as they are.
+//! - Keras strips punctuation with `regex_replace(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']', '')`:
+//!   exactly the 32 ASCII characters of Python's `string.punctuation`; non-ASCII punctuation
+//!   ("«", "。", "¿") stays.
+//! - `tf.strings.split` without a separator splits on C `isspace` (space, \t, \n, \v, \f, \r),
+//!   runs counting as one, no empty pieces; U+00A0, U+3000, U+2028 and \x1c do not split.
+//! - `tf.strings.unicode_split(..., "UTF-8")` gives one piece per code point.
+//! - `tf.strings.ngrams(tokens, widths, separator=" ")` gives, for each width in order, every
+//!   window of that width (none when the row is shorter).
+//!
+//! All of these touch ASCII bytes only, so they run byte-wise on UTF-8 (a continuation byte is
+//! never ASCII) without decoding.
+
+use crate::error::{Error, Result};
+
+/// The `standardize` argument's built-in modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standardize {
+    None,
+    Lower,
+    StripPunctuation,
+    LowerAndStripPunctuation,
+}
+
+/// The `split` argument's built-in modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// One token per input string.
+    None,
+    Whitespace,
+    Character,
+}
+
+impl Standardize {
+    /// Parses Keras' name (`None` is the Python `None`).
+    pub fn parse(name: Option<&str>) -> Result<Self> {
+        Ok(match name {
+            None => Standardize::None,
+            Some("lower") => Standardize::Lower,
+            Some("strip_punctuation") => Standardize::StripPunctuation,
+            Some("lower_and_strip_punctuation") => Standardize::LowerAndStripPunctuation,
+            Some(other) => {
+                return Err(Error::value(
+                    "TextVectorization",
+                    format!(
+                        "unknown standardize {other:?}: expected None, \"lower\", \
+                         \"strip_punctuation\" or \"lower_and_strip_punctuation\""
+                    ),
+                ))
+            }
+        })
+    }
+}
+
+impl Split {
+    /// Parses Keras' name (`None` is the Python `None`).
+    pub fn parse(name: Option<&str>) -> Result<Self> {
+        Ok(match name {
+            None => Split::None,
+            Some("whitespace") => Split::Whitespace,
+            Some("character") => Split::Character,
+            Some(other) => {
+                return Err(Error::value(
+                    "TextVectorization",
+                    format!(
+                        "unknown split {other:?}: expected None, \"whitespace\" or \"character\""
+                    ),
+                ))
+            }
+        })
+    }
+}
+
+/// The string pipeline of one TextVectorization layer.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    pub standardize: Standardize,
+    pub split: Split,
+    /// The n-gram widths, in order; empty for no n-grams.
+    pub ngrams: Vec<usize>,
+}
+
+/// Python's `string.punctuation`: the bytes Keras' punctuation regex removes.
+#[inline]
+pub fn is_punctuation(b: u8) -> bool {
+    matches!(b, b'!'..=b'/' | b':'..=b'@' | b'['..=b'`' | b'{'..=b'~')
+}
+
+/// C `isspace` in the "C" locale, as `tf.strings.split` uses it.
+#[inline]
+pub fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// `text` standardized by `mode`.
+pub fn standardize(text: &str, mode: Standardize) -> String {
+    let lower = matches!(
+        mode,
+        Standardize::Lower | Standardize::LowerAndStripPunctuation
+    );
+    let strip = matches!(
+        mode,
+        Standardize::StripPunctuation | Standardize::LowerAndStripPunctuation
+    );
+    let mut out = Vec::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if strip && is_punctuation(b) {
+            continue;
+        }
+        out.push(if lower { b.to_ascii_lowercase() } else { b });
+    }
+    // Only ASCII bytes were removed or changed into ASCII bytes, so the UTF-8 stays valid.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The pieces of `text` between runs of C whitespace.
+pub fn split_whitespace(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c.is_ascii() && is_c_space(c as u8))
+        .filter(|s| !s.is_empty())
+}
+
+/// Appends the n-grams of `tokens` for each width (Keras' order) to `out`.
+pub fn ngrams_into(tokens: &[String], widths: &[usize], out: &mut Vec<String>) {
+    // label: one pass per width, windows left to right
+    for &w in widths {
+        if w == 0 || tokens.len() < w {
+            continue;
+        }
+        for window in tokens.windows(w) {
+            out.push(window.join(" "));
+        }
+    }
+}
+
+impl Pipeline {
+    /// Checks the n-gram widths (`tf.strings.ngrams` requires positive widths).
+    pub fn new(standardize: Standardize, split: Split, ngrams: Vec<usize>) -> Result<Self> {
+        if ngrams.contains(&0) {
+            return Err(Error::value(
+                "TextVectorization",
+                format!("ngram widths must be positive; received ngrams={ngrams:?}"),
+            ));
+        }
+        Ok(Pipeline {
+            standardize,
+            split,
+            ngrams,
+        })
+    }
+
+    /// The tokens of one document.
+    pub fn tokens(&self, text: &str) -> Vec<String> {
+        let std;
+        let text = if self.standardize == Standardize::None {
+            text
+        } else {
+            std = standardize(text, self.standardize);
+            std.as_str()
+        };
+        let pieces: Vec<String> = match self.split {
+            Split::None => vec![text.to_string()],
+            Split::Whitespace => split_whitespace(text).map(str::to_string).collect(),
+            Split::Character => text.chars().map(String::from).collect(),
+        };
+        if self.ngrams.is_empty() {
+            return pieces;
+        }
+        let mut out = Vec::with_capacity(pieces.len() * self.ngrams.len());
+        ngrams_into(&pieces, &self.ngrams, &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_is_ascii_only() {
+        assert_eq!(
+            standardize("ÉCOLE Straße ΑΒΓ İ ABC", Standardize::Lower),
+            "École straße ΑΒΓ İ abc"
+        );
+    }
+
+    #[test]
+    fn strip_removes_the_32_ascii_marks_only() {
+        let all: String = (0x21u8..0x7f)
+            .filter(|b| !b.is_ascii_alphanumeric())
+            .map(|b| b as char)
+            .collect();
+        assert_eq!(all.len(), 32);
+        assert_eq!(standardize(&all, Standardize::StripPunctuation), "");
+        assert_eq!(
+            standardize("«Hé!» ¿qué? 。", Standardize::LowerAndStripPunctuation),
+            "«hé» ¿qué 。"
+        );
+    }
+
+    #[test]
+    fn whitespace_split_is_c_isspace() {
+        let t = "a\u{a0}b\u{3000}c  d\te\x1cf\u{85}g\u{2028}h \x0b\x0c\r\n";
+        let v: Vec<&str> = split_whitespace(t).collect();
+        assert_eq!(v, ["a\u{a0}b\u{3000}c", "d", "e\x1cf\u{85}g\u{2028}h"]);
+        assert_eq!(split_whitespace("   ").count(), 0);
+    }
+
+    #[test]
+    fn ngrams_in_width_order() {
+        let p = Pipeline::new(Standardize::None, Split::Whitespace, vec![1, 2, 3]).unwrap();
+        assert_eq!(
+            p.tokens("a b c"),
+            ["a", "b", "c", "a b", "b c", "a b c"].map(String::from)
+        );
+        assert_eq!(p.tokens("x"), ["x"].map(String::from));
+        assert!(Pipeline::new(Standardize::None, Split::None, vec![0]).is_err());
+    }
+
+    #[test]
+    fn character_split_is_code_points() {
+        let p = Pipeline::new(Standardize::Lower, Split::Character, vec![]).unwrap();
+        assert_eq!(p.tokens("Aé😀"), ["a", "é", "😀"].map(String::from));
+    }
+}
