@@ -247,27 +247,44 @@ impl PyStringTable {
     ) -> PyResult<PyTensor> {
         guard("StringTable.vectorize", || {
             let t = py.detach(|| -> Result<Tensor> {
-                let docs: Vec<Vec<String>> = if texts.len() >= 256 {
+                // ids per document straight from the borrowed tokens (no string per token)
+                let doc_ids = |t: &PyBackedStr| {
+                    let mut ids = Vec::new();
+                    pipeline
+                        .inner
+                        .visit_tokens(t, &mut |tok| ids.push(self.inner.id(tok)));
+                    ids
+                };
+                let per_doc: Vec<Vec<i64>> = if texts.len() >= 256 {
                     crate::threading::install(|| {
                         use rayon::prelude::*;
-                        texts.par_iter().map(|t| pipeline.inner.tokens(t)).collect()
+                        texts.par_iter().map(doc_ids).collect()
                     })
                 } else {
-                    texts.iter().map(|t| pipeline.inner.tokens(t)).collect()
+                    texts.iter().map(doc_ids).collect()
                 };
-                let mut offsets = Vec::with_capacity(docs.len() + 1);
+                let mut offsets = Vec::with_capacity(per_doc.len() + 1);
                 offsets.push(0);
-                let mut flat: Vec<&str> = Vec::new();
-                for d in &docs {
-                    flat.extend(d.iter().map(String::as_str));
-                    offsets.push(flat.len());
+                let mut ids: Vec<i64> = Vec::with_capacity(per_doc.iter().map(Vec::len).sum());
+                for d in &per_doc {
+                    ids.extend_from_slice(d);
+                    offsets.push(ids.len());
                 }
-                let ids = self.inner.lookup(&flat, |s| *s)?;
+                if ids.contains(&-1) {
+                    // no OOV index: the table's lookup names the unknown tokens in its error
+                    let mut toks = Vec::new();
+                    for t in &texts {
+                        pipeline
+                            .inner
+                            .visit_tokens(t, &mut |tok| toks.push(tok.to_string()));
+                    }
+                    self.inner.lookup(&toks, |s| s.as_str())?;
+                }
                 let rows = Rows {
                     ids: &ids,
                     offsets: &offsets,
                 };
-                let n = docs.len();
+                let n = per_doc.len();
                 if mode == "int" {
                     let w = width.unwrap_or_else(|| {
                         offsets.windows(2).map(|p| p[1] - p[0]).max().unwrap_or(0)
@@ -373,11 +390,10 @@ impl PyStringCounter {
             let offsets = uniform_offsets(values.len(), n_rows)?;
             let inner = &mut self.inner;
             py.detach(|| {
-                inner.add_docs(n_rows, |i| {
-                    values[offsets[i]..offsets[i + 1]]
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect()
+                inner.add_docs_with(n_rows, |i, f| {
+                    for v in &values[offsets[i]..offsets[i + 1]] {
+                        f(v);
+                    }
                 })
             });
             Ok(())
@@ -396,7 +412,7 @@ impl PyStringCounter {
             let p = &pipeline.inner;
             py.detach(|| {
                 for block in texts.chunks(BLOCK) {
-                    inner.add_docs(block.len(), |i| p.tokens(&block[i]));
+                    inner.add_docs_with(block.len(), |i, f| p.visit_tokens(&block[i], f));
                 }
             });
             Ok(())
@@ -460,7 +476,13 @@ impl PyIntCounter {
             let v = values.as_slice()?;
             let offsets = uniform_offsets(v.len(), n_rows)?;
             let inner = &mut self.inner;
-            py.detach(|| inner.add_docs(n_rows, |i| v[offsets[i]..offsets[i + 1]].to_vec()));
+            py.detach(|| {
+                inner.add_docs_with(n_rows, |i, f| {
+                    for x in &v[offsets[i]..offsets[i + 1]] {
+                        f(x);
+                    }
+                })
+            });
             Ok(())
         })
     }

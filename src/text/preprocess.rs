@@ -154,6 +154,14 @@ impl Pipeline {
 
     /// The tokens of one document.
     pub fn tokens(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.visit_tokens(text, &mut |t| out.push(t.to_string()));
+        out
+    }
+
+    /// Calls `f` on each token of one document, in order, without allocating a string per
+    /// token (only the standardized text and, for n-grams, one joined buffer are allocated).
+    pub fn visit_tokens(&self, text: &str, f: &mut dyn FnMut(&str)) {
         let std;
         let text = if self.standardize == Standardize::None {
             text
@@ -161,17 +169,43 @@ impl Pipeline {
             std = standardize(text, self.standardize);
             std.as_str()
         };
-        let pieces: Vec<String> = match self.split {
-            Split::None => vec![text.to_string()],
-            Split::Whitespace => split_whitespace(text).map(str::to_string).collect(),
-            Split::Character => text.chars().map(String::from).collect(),
-        };
         if self.ngrams.is_empty() {
-            return pieces;
+            match self.split {
+                Split::None => f(text),
+                Split::Whitespace => split_whitespace(text).for_each(f),
+                Split::Character => {
+                    for (i, c) in text.char_indices() {
+                        f(&text[i..i + c.len_utf8()]);
+                    }
+                }
+            }
+            return;
         }
-        let mut out = Vec::with_capacity(pieces.len() * self.ngrams.len());
-        ngrams_into(&pieces, &self.ngrams, &mut out);
-        out
+        let pieces: Vec<&str> = match self.split {
+            Split::None => vec![text],
+            Split::Whitespace => split_whitespace(text).collect(),
+            Split::Character => text
+                .char_indices()
+                .map(|(i, c)| &text[i..i + c.len_utf8()])
+                .collect(),
+        };
+        let mut buf = String::new();
+        // label: one pass per width, windows left to right
+        for &w in &self.ngrams {
+            if pieces.len() < w {
+                continue;
+            }
+            for window in pieces.windows(w) {
+                buf.clear();
+                for (k, p) in window.iter().enumerate() {
+                    if k > 0 {
+                        buf.push(' ');
+                    }
+                    buf.push_str(p);
+                }
+                f(&buf);
+            }
+        }
     }
 }
 

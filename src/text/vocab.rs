@@ -191,7 +191,16 @@ pub struct Counts {
     pub docs: u64,
 }
 
-type CountMap<K> = FxHashMap<K, Counts>;
+/// A token's counts while counting: `stamp` is 1 + the last document that counted it, so a
+/// document counts once however often the token repeats in it (no per-document set or sort).
+#[derive(Clone, Copy, Debug, Default)]
+struct Acc {
+    total: u64,
+    docs: u64,
+    stamp: usize,
+}
+
+type CountMap<K> = FxHashMap<K, Acc>;
 
 /// The token counts `adapt` accumulates over its batches.
 #[derive(Clone, Debug, Default)]
@@ -239,33 +248,44 @@ impl<K: Key> Counter<K> {
 
     /// The counts of `token`, if seen.
     pub fn get(&self, token: &K::Ref) -> Option<Counts> {
-        self.counts.get(token).copied()
+        self.counts.get(token).map(|a| Counts {
+            total: a.total,
+            docs: a.docs,
+        })
     }
 
     /// Counts `n_docs` documents, the tokens of document `i` being `doc(i)`.
     pub fn add_docs(&mut self, n_docs: usize, doc: impl Fn(usize) -> Vec<K> + Sync) {
+        self.add_docs_with(n_docs, |i, f| {
+            for t in doc(i) {
+                f(t.borrow());
+            }
+        })
+    }
+
+    /// Counts `n_docs` documents; `visit(i, f)` calls `f` on each token of document `i` (borrowed:
+    /// a key is copied only the first time a worker sees it).
+    pub fn add_docs_with(
+        &mut self,
+        n_docs: usize,
+        visit: impl Fn(usize, &mut dyn FnMut(&K::Ref)) + Sync,
+    ) {
         let track = self.track_docs;
         let count_range = |range: std::ops::Range<usize>| {
             let mut map: CountMap<K> = FxHashMap::default();
             for i in range {
-                let mut toks = doc(i);
-                for t in &toks {
-                    match map.get_mut(t.borrow()) {
-                        Some(c) => c.total += 1,
-                        None => {
-                            map.insert(t.clone(), Counts { total: 1, docs: 0 });
-                        }
+                let stamp = i + 1;
+                visit(i, &mut |t: &K::Ref| {
+                    let c = match map.get_mut(t) {
+                        Some(c) => c,
+                        None => map.entry(t.to_owned()).or_default(),
+                    };
+                    c.total += 1;
+                    if track && c.stamp != stamp {
+                        c.stamp = stamp;
+                        c.docs += 1;
                     }
-                }
-                if track {
-                    toks.sort_unstable();
-                    toks.dedup();
-                    for t in &toks {
-                        if let Some(c) = map.get_mut(t.borrow()) {
-                            c.docs += 1;
-                        }
-                    }
-                }
+                });
             }
             map
         };
@@ -298,7 +318,7 @@ impl<K: Key> Counter<K> {
     /// count then token, both high to low, cut to `max_learned`; with each token's document
     /// count.
     pub fn finalize(&self, exclude: &[K], max_learned: Option<usize>) -> (Vec<K>, Vec<u64>) {
-        let mut items: Vec<(&K, &Counts)> = self
+        let mut items: Vec<(&K, &Acc)> = self
             .counts
             .iter()
             .filter(|(k, _)| !exclude.contains(k))
