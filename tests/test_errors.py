@@ -333,6 +333,19 @@ CASES = [
      "BertTokenizer(['[UNK]', '[CLS]', '[SEP]'])", "ValueError", ["[PAD]", "vocabulary"]),
     ("byte_pair_unknown_merge", "from ferrograd.hub.tokenizers import BytePairTokenizer; "
      "BytePairTokenizer({'a': 0}, ['a b'])", "ValueError", ["Merge rule 'a b'", "not in the vocabulary"]),
+    ("text_vectorization_non_string", "fg.layers.TextVectorization().adapt([1, 2])", "TypeError",
+     ["expects strings", "int"]),
+    ("text_vectorization_seq_len_mode", "fg.layers.TextVectorization(output_mode='count', output_sequence_length=3)",
+     "ValueError", ["output_sequence_length", "not 'int'"]),
+    ("text_vectorization_unknown_arg", "fg.layers.TextVectorization(max_token=3)", "TypeError", ["max_token"]),
+    ("text_vectorization_ragged", "fg.layers.TextVectorization(ragged=True)", "ValueError", ["ragged=True"]),
+    ("string_lookup_duplicates", "fg.layers.StringLookup(vocabulary=['a', 'b', 'a'])", "ValueError",
+     ["repeated", "'a'"]),
+    ("string_lookup_empty", "fg.layers.StringLookup(vocabulary=[])", "ValueError", ["empty vocabulary"]),
+    ("string_lookup_no_oov", "fg.layers.StringLookup(vocabulary=['a'], num_oov_indices=0)(['b'])", "ValueError",
+     ["num_oov_indices=0", '"b"']),
+    ("integer_lookup_strings", "fg.layers.IntegerLookup(vocabulary=[1, 2])(['x'])", "TypeError",
+     ["expects integers"]),
 ]
 
 SCRIPT = textwrap.dedent(

@@ -373,10 +373,12 @@ pub struct PyStringCounter {
 #[pymethods]
 impl PyStringCounter {
     #[new]
-    fn new(track_docs: bool) -> Self {
-        PyStringCounter {
-            inner: Counter::new(track_docs),
-        }
+    fn new(track_docs: bool) -> PyResult<Self> {
+        guard("StringCounter.__new__", || {
+            Ok(PyStringCounter {
+                inner: Counter::new(track_docs),
+            })
+        })
     }
 
     /// Counts `n_rows` documents, equal slices of the flat `values`.
@@ -460,10 +462,12 @@ pub struct PyIntCounter {
 #[pymethods]
 impl PyIntCounter {
     #[new]
-    fn new(track_docs: bool) -> Self {
-        PyIntCounter {
-            inner: Counter::new(track_docs),
-        }
+    fn new(track_docs: bool) -> PyResult<Self> {
+        guard("IntCounter.__new__", || {
+            Ok(PyIntCounter {
+                inner: Counter::new(track_docs),
+            })
+        })
     }
 
     fn update_rows(
