@@ -22,8 +22,8 @@ pub mod ops;
 pub mod shape;
 pub mod storage;
 pub mod tensor;
-pub mod threading;
 pub mod text;
+pub mod threading;
 pub mod tokenizer;
 
 #[cfg(feature = "python")]

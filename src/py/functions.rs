@@ -635,116 +635,6 @@ fn nonzero_flat(x: &Bound<'_, PyAny>) -> PyResult<T> {
     })
 }
 
-fn tensor_list(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<crate::tensor::Tensor>> {
-    let mut out = Vec::new();
-    for item in obj.try_iter()? {
-        let item = item?;
-        let t = item.cast::<PyTensor>().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "{what} must be a list of Tensors, got an item of type {}",
-                item.get_type()
-            ))
-        })?;
-        out.push(t.get().t.clone());
-    }
-    Ok(out)
-}
-
-/// One fused optimizer step over all variables (in place). `rule` is "sgd", "adam", "rmsprop",
-/// "adagrad", "adadelta", "adamax", "nadam" or "lion"; `nadam_coefs` are Nadam's momentum and
-/// gradient coefficients of this step.
-#[pyfunction]
-#[pyo3(signature = (rule, variables, grads, slots, learning_rate, t, weight_decay=0.0, momentum=0.0,
-    nesterov=false, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=false, rho=0.9, centered=false,
-    clipnorm=None, clipvalue=None, global_clipnorm=None, nadam_coefs=None))]
-#[allow(clippy::too_many_arguments)]
-fn optimizer_step(
-    py: Python<'_>,
-    rule: &str,
-    variables: &Bound<'_, PyAny>,
-    grads: &Bound<'_, PyAny>,
-    slots: &Bound<'_, PyAny>,
-    learning_rate: f64,
-    t: u64,
-    weight_decay: f64,
-    momentum: f64,
-    nesterov: bool,
-    beta_1: f64,
-    beta_2: f64,
-    epsilon: f64,
-    amsgrad: bool,
-    rho: f64,
-    centered: bool,
-    clipnorm: Option<f64>,
-    clipvalue: Option<f64>,
-    global_clipnorm: Option<f64>,
-    nadam_coefs: Option<(f64, f64)>,
-) -> PyResult<()> {
-    guard("optimizer_step", || {
-        use crate::kernels::optim::Rule;
-        let rule = match rule {
-            "sgd" => crate::kernels::optim::Rule::Sgd { momentum, nesterov },
-            "adam" => crate::kernels::optim::Rule::Adam {
-                beta_1,
-                beta_2,
-                epsilon,
-                amsgrad,
-            },
-            "rmsprop" => crate::kernels::optim::Rule::RmsProp {
-                rho,
-                momentum,
-                epsilon,
-                centered,
-            },
-            "adagrad" => Rule::Adagrad { epsilon },
-            "adadelta" => Rule::Adadelta { rho, epsilon },
-            "adamax" => Rule::Adamax {
-                beta_1,
-                beta_2,
-                epsilon,
-            },
-            "nadam" => {
-                let (m_coef, g_coef) = nadam_coefs.ok_or_else(|| {
-                    PyValueError::new_err("the nadam rule needs nadam_coefs=(m_coef, g_coef)")
-                })?;
-                Rule::Nadam {
-                    beta_1,
-                    beta_2,
-                    epsilon,
-                    m_coef,
-                    g_coef,
-                }
-            }
-            "lion" => Rule::Lion { beta_1, beta_2 },
-            _ => {
-                let known = "sgd, adam, rmsprop, adagrad, adadelta, adamax, nadam or lion";
-                return Err(PyValueError::new_err(format!(
-                    "unknown optimizer rule '{rule}'; expected {known}"
-                )));
-            }
-        };
-        let vs = tensor_list(variables, "variables")?;
-        let gs = tensor_list(grads, "grads")?;
-        let mut ss = Vec::new();
-        for item in slots.try_iter()? {
-            ss.push(tensor_list(&item?, "slots")?);
-        }
-        let clip = ops::Clip {
-            norm: clipnorm,
-            value: clipvalue,
-            global_norm: global_clipnorm,
-        };
-        let work: usize = vs.iter().map(|v| v.numel()).sum();
-        let cfg = ops::StepConfig {
-            lr: learning_rate,
-            weight_decay,
-            t,
-            clip,
-        };
-        run(py, work, || ops::optimizer_step(rule, cfg, &vs, &gs, &ss))
-    })
-}
-
 /// Per-sample softmax cross-entropy of logits (classes last) against labels or distributions.
 #[pyfunction]
 fn softmax_cross_entropy(
@@ -759,37 +649,6 @@ fn softmax_cross_entropy(
         Ok(wrap(run(py, x.numel(), || {
             ops::softmax_cross_entropy(&x, &t, sparse)
         })?))
-    })
-}
-
-/// Serialises `[(name, tensor), ...]` and a `{str: str}` metadata dict into safetensors bytes.
-#[pyfunction]
-#[pyo3(signature = (tensors, metadata=None))]
-fn safetensors_dumps<'py>(
-    py: Python<'py>,
-    tensors: Vec<(String, PyRef<'py, PyTensor>)>,
-    metadata: Option<std::collections::BTreeMap<String, String>>,
-) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-    guard("safetensors_dumps", || {
-        let ts: Vec<(String, crate::tensor::Tensor)> =
-            tensors.into_iter().map(|(n, t)| (n, t.t.clone())).collect();
-        let meta = metadata.unwrap_or_default();
-        let bytes = py.detach(|| crate::io::safetensors::to_bytes(&ts, &meta))?;
-        Ok(pyo3::types::PyBytes::new(py, &bytes))
-    })
-}
-
-/// Parses safetensors bytes into (`[(name, tensor), ...]` in file order, metadata dict).
-#[pyfunction]
-#[allow(clippy::type_complexity)]
-fn safetensors_loads(
-    py: Python<'_>,
-    data: &[u8],
-) -> PyResult<(Vec<(String, T)>, std::collections::BTreeMap<String, String>)> {
-    guard("safetensors_loads", || {
-        let data = data.to_vec();
-        let (ts, meta) = py.detach(move || crate::io::safetensors::from_bytes(&data))?;
-        Ok((ts.into_iter().map(|(n, t)| (n, wrap(t))).collect(), meta))
     })
 }
 
@@ -911,10 +770,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         one_hot,
         nonzero_flat,
         assign,
-        optimizer_step,
         softmax_cross_entropy,
-        safetensors_dumps,
-        safetensors_loads,
         set_grad_enabled,
         is_grad_enabled,
         _set_force_scalar,
