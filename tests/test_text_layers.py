@@ -181,6 +181,8 @@ def test_argument_errors():
         layers.IntegerLookup(max_tokens=1)
     with pytest.raises(NotImplementedError, match="salt"):
         layers.StringLookup(salt=3)
+    with pytest.raises(ValueError, match="encoding='utf-8'"):  # a fuzzer finding: was AttributeError
+        layers.StringLookup(encoding=1)
 
 
 def test_call_errors():

@@ -495,7 +495,7 @@ class StringLookup(IndexLookup):
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]", vocabulary=None,
                  idf_weights=None, invert=False, output_mode="int", pad_to_max_tokens=False, sparse=False,
                  encoding="utf-8", name=None, salt=None, **kwargs):
-        if encoding.lower().replace("-", "").replace("_", "") != "utf8":
+        if not isinstance(encoding, str) or encoding.lower().replace("-", "").replace("_", "") != "utf8":
             raise ValueError(f"StringLookup: only encoding='utf-8' is supported by ferrograd. Received: "
                              f"encoding={encoding!r}")
         self.encoding = encoding
