@@ -8,6 +8,7 @@ float32).
 from __future__ import annotations
 
 import builtins as _builtins
+import functools as _functools
 import math as _math
 
 import numpy as _np
@@ -790,6 +791,77 @@ def _contract(a, sa, b, sb, keep):
     return y, "".join(batch + fa + fb)
 
 
+def _prepare(s, drop, perm, bshape, mat):
+    """The core calls turning one operand into its (*batch, rows, cols) matrix."""
+    steps = []
+    if drop:
+        steps.append(("sum", drop))
+    if perm != tuple(range(len(perm))):
+        steps.append(("transpose", list(perm)))
+    return steps, bshape, mat
+
+
+@_functools.lru_cache(maxsize=512)
+def _einsum2_plan(subscripts, shape_a, shape_b):
+    """The calls of ``einsum(subscripts, a, b)`` for these shapes (what :func:`_contract` does),
+    computed once per equation and shapes: a decoding loop calls the same projections thousands
+    of times."""
+    (sa, sb), out = parse_einsum(subscripts, [len(shape_a), len(shape_b)])
+    keep = out
+    da = tuple(i for i, c in enumerate(sa) if c not in keep + sb)
+    db = tuple(i for i, c in enumerate(sb) if c not in keep + sa)
+    shape_a = tuple(d for i, d in enumerate(shape_a) if i not in da)
+    shape_b = tuple(d for i, d in enumerate(shape_b) if i not in db)
+    sa = "".join(c for i, c in enumerate(sa) if i not in da)
+    sb = "".join(c for i, c in enumerate(sb) if i not in db)
+    batch = [c for c in sa if c in sb and c in keep]
+    contr = [c for c in sa if c in sb and c not in keep]
+    fa = [c for c in sa if c not in sb]
+    fb = [c for c in sb if c not in sa]
+    dims = {}
+    for shape, sub in ((shape_a, sa), (shape_b, sb)):
+        for c, d in zip(sub, shape):
+            if dims.get(c, 1) == 1:
+                dims[c] = d
+            elif d not in (1, dims[c]):
+                raise ValueError(f"einsum: subscript {c!r} has sizes {dims[c]} and {d}")
+    bshape = tuple(dims[c] for c in batch)
+    m = _math.prod(dims[c] for c in fa)
+    kk = _math.prod(dims[c] for c in contr)
+    n = _math.prod(dims[c] for c in fb)
+    pa = tuple(sa.index(c) for c in batch + fa + contr)
+    pb = tuple(sb.index(c) for c in batch + contr + fb)
+    sy = "".join(batch + fa + fb)
+    y_shape = bshape + tuple(dims[c] for c in fa) + tuple(dims[c] for c in fb)
+    # what _sum_out(x, sy, out) then leaves, and the final order
+    dy = tuple(i for i, c in enumerate(sy) if c not in out)
+    sy2 = "".join(c for c in sy if c in out)
+    py = tuple(sy2.index(c) for c in out)
+    return (_prepare(sa, da, pa, bshape, (m, kk)), _prepare(sb, db, pb, bshape, (kk, n)), y_shape, dy,
+            py if py != tuple(range(len(py))) else None)
+
+
+def _run_side(x, plan):
+    steps, bshape, mat = plan
+    for kind, arg in steps:
+        x = _core.reduce(x, "sum", arg, False) if kind == "sum" else _core.transpose(x, arg)
+    nb = len(bshape)
+    if tuple(x.shape[:nb]) != bshape:
+        x = _core.broadcast_to(x, bshape + tuple(x.shape[nb:]))
+    target = bshape + mat
+    return x if tuple(x.shape) == target else _core.reshape(x, target)
+
+
+def _run_plan(plan, a, b):
+    pa, pb, y_shape, dy, py = plan
+    y = _core.binary(_run_side(a, pa), _run_side(b, pb), "matmul")  # (*batch, m, n)
+    if tuple(y.shape) != y_shape:
+        y = _core.reshape(y, y_shape)
+    if dy:
+        y = _core.reduce(y, "sum", dy, False)
+    return y if py is None else _core.transpose(y, list(py))
+
+
 def einsum(subscripts, *operands):
     """Einstein summation (``keras.ops.einsum``) over one or more operands.
 
@@ -803,6 +875,9 @@ def einsum(subscripts, *operands):
     if not operands:
         raise ValueError("einsum: expected at least one operand")
     ts = [_t(o) for o in operands]
+    if len(ts) == 2 and isinstance(subscripts, str) and ts[0].dtype != "bool" and ts[1].dtype != "bool":
+        # The common case (EinsumDense, attention projections): a cached plan of core calls.
+        return _run_plan(_einsum2_plan(subscripts, tuple(ts[0].shape), tuple(ts[1].shape)), ts[0], ts[1])
     terms, out = parse_einsum(subscripts, [t.ndim for t in ts])
     for t, s in zip(ts, terms):
         if t.dtype == "bool":
