@@ -352,11 +352,6 @@ KNOWN_ISSUES = {
 # Reported exceptions of a class outside ALLOWED, tolerated (and counted) until fixed:
 # (target prefix, exception class name, words of the message).
 KNOWN_EXCEPTIONS = [
-    # a keras_hub-style layer that takes one tensor, called on a list of tensors, reads `.shape` of
-    # the list instead of raising a ValueError (the built-in layers check the count as Keras does)
-    ("hub.layers.", "AttributeError", "'list' object has no attribute"),
-    # MaskedLMHead(token_embedding=<not an embedding>) reads `.input_dim` of it
-    ("hub.layers.MaskedLMHead", "AttributeError", "object has no attribute 'input_dim'"),
 ]
 
 

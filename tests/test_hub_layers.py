@@ -392,3 +392,14 @@ def test_keras_compat_runs_a_keras_hub_script(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "[[2, 2, 2]]" in res.stdout
     assert "refused: keras_hub.utils" in res.stdout
+
+
+def test_one_tensor_hub_layers_check_the_input_count():
+    a = keras.tensor(np.ones((1, 3, 8), "float32"))
+    for layer in (hub.layers.SwiGLU(4), hub.layers.TransformerEncoder(8, 2), hub.layers.RotaryEmbedding(),
+                  hub.layers.ClassToken()):
+        with pytest.raises(ValueError, match="expects 1 input\\(s\\), but it received 2 input tensors"):
+            layer([a, a])
+    assert tuple(hub.layers.TokenAndPositionEmbedding(10, 5, 4)([[1, 2, 3]]).shape) == (1, 3, 4)
+    with pytest.raises(TypeError, match="token_embedding"):
+        hub.layers.MaskedLMHead(token_embedding=1)

@@ -423,10 +423,12 @@ class Layer:
             raise ValueError(f'Layer "{self.name}" expects 1 input(s), but it received {len(items)} input tensors. '
                              f"Inputs received: {len(items)} values of shapes {shapes}")
         try:
-            return _core.as_tensor(np.asarray(value, dtype=np.float32 if self.dtype == "float32" else None))
+            t = _core.as_tensor(np.asarray(value))
         except (TypeError, ValueError) as e:
             raise ValueError(f'Layer "{self.name}" expects one tensor; the list it received is not one '
                              f"(a ragged or non-numeric nest): {e}") from None
+        # as for any non-tensor input: Python floats come in as float64 and follow the layer's dtype
+        return _core.cast(t, self.dtype) if t.dtype == "float64" and self.dtype != "float64" else t
 
     def _maybe_build(self, args, kwargs):
         if self.built:

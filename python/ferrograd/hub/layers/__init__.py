@@ -16,3 +16,11 @@ from .transformer import TransformerDecoder, TransformerEncoder
 __all__ = ["CachedMultiHeadAttention", "ClassToken", "MaskedLMHead", "MaskedLMMaskGenerator", "MixtureOfExperts",
            "PatchEmbedding", "PositionEmbedding", "ReversibleEmbedding", "RotaryEmbedding", "SinePositionEncoding",
            "SwiGLU", "TokenAndPositionEmbedding", "TransformerDecoder", "TransformerEncoder"]
+
+# One-tensor layers check the input count as Keras' input_spec does (see ferrograd.layers).
+# (Not MaskedLMMaskGenerator: it takes ragged lists of ids.)
+for _cls in (CachedMultiHeadAttention, ClassToken, MaskedLMHead, MixtureOfExperts, PatchEmbedding, PositionEmbedding,
+             ReversibleEmbedding, RotaryEmbedding, SinePositionEncoding, SwiGLU, TokenAndPositionEmbedding,
+             TransformerDecoder, TransformerEncoder):
+    _cls._single_input = True
+del _cls

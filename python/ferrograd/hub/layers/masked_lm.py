@@ -47,6 +47,9 @@ class MaskedLMHead(Layer):
             raise ValueError("One of `vocabulary_size` or `token_embedding` must be set. Received: "
                              "`vocabulary_size=None`, `token_embedding=None`")
         if token_embedding is not None:
+            if not hasattr(token_embedding, "input_dim") or not callable(getattr(token_embedding, "call", None)):
+                raise TypeError("`token_embedding` must be an Embedding layer (a ReversibleEmbedding to tie the "
+                                f"output projection). Received: token_embedding={token_embedding!r}")
             if vocabulary_size and vocabulary_size != token_embedding.input_dim:
                 raise ValueError(f"`vocabulary_size` should match the input dimension of the of `token_embedding`. "
                                  f"Received: `vocabulary_size={vocabulary_size}`, "
