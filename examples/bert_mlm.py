@@ -12,6 +12,8 @@ original tokens at the selected positions (padding of the position lists weighte
 
 Reported: the masked-token accuracy (top-1, over real predictions) on held-out text, with a
 baseline that always guesses the most frequent training token.
+Measured (defaults, seed 0, 2-core AMD EPYC): 17.3% held-out masked-token accuracy over 8,599
+predictions after 1,500 steps (baseline 7.8%).
 """
 import argparse
 import os

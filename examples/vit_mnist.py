@@ -15,6 +15,8 @@ then reports test accuracy: what a feature extractor learned on digits gives on 
 
 The data are read from ``$FERROGRAD_DATA/mnist`` and ``$FERROGRAD_DATA/fashion-mnist`` (default
 ``../shared/data`` next to the repository).
+Measured (defaults, seed 0, 2-core AMD EPYC): 97.49% MNIST test accuracy after 5 epochs (917 s);
+63.4% on Fashion-MNIST from the frozen digit features after 3 head epochs.
 """
 import argparse
 import os
