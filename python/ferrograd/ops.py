@@ -757,63 +757,17 @@ def _sum_out(x, s, keep):
     return x, s
 
 
-def _contract(a, sa, b, sb, keep):
-    """``einsum(f"{sa},{sb}->..")`` of two operands as one batched matmul, keeping the letters in
-    ``keep``; returns the result and its subscripts (batch letters, then a's free, then b's)."""
-    a, sa = _sum_out(a, sa, keep + sb)
-    b, sb = _sum_out(b, sb, keep + sa)
-    batch = [c for c in sa if c in sb and c in keep]
-    contr = [c for c in sa if c in sb and c not in keep]
-    fa = [c for c in sa if c not in sb]
-    fb = [c for c in sb if c not in sa]
-    dims = {}
-    for t, s in ((a, sa), (b, sb)):
-        for c, d in zip(s, t.shape):
-            if dims.get(c, 1) == 1:
-                dims[c] = d
-            elif d not in (1, dims[c]):
-                raise ValueError(f"einsum: subscript {c!r} has sizes {dims[c]} and {d}")
-    a = _core.transpose(a, [sa.index(c) for c in batch + fa + contr])
-    b = _core.transpose(b, [sb.index(c) for c in batch + contr + fb])
-    nb = len(batch)
-    bshape = tuple(dims[c] for c in batch)
-    if tuple(a.shape[:nb]) != bshape:
-        a = _core.broadcast_to(a, bshape + tuple(a.shape[nb:]))
-    if tuple(b.shape[:nb]) != bshape:
-        b = _core.broadcast_to(b, bshape + tuple(b.shape[nb:]))
-    m = _math.prod(dims[c] for c in fa)
-    kk = _math.prod(dims[c] for c in contr)
-    n = _math.prod(dims[c] for c in fb)
-    a = _core.reshape(a, bshape + (m, kk))
-    b = _core.reshape(b, bshape + (kk, n))
-    y = _core.binary(a, b, "matmul")  # (*batch, m, n)
-    y = _core.reshape(y, bshape + tuple(dims[c] for c in fa) + tuple(dims[c] for c in fb))
-    return y, "".join(batch + fa + fb)
-
-
-def _prepare(s, drop, perm, bshape, mat):
-    """The core calls turning one operand into its (*batch, rows, cols) matrix."""
-    steps = []
-    if drop:
-        steps.append(("sum", drop))
-    if perm != tuple(range(len(perm))):
-        steps.append(("transpose", list(perm)))
-    return steps, bshape, mat
-
-
-@_functools.lru_cache(maxsize=512)
-def _einsum2_plan(subscripts, shape_a, shape_b):
-    """The calls of ``einsum(subscripts, a, b)`` for these shapes (what :func:`_contract` does),
-    computed once per equation and shapes: a decoding loop calls the same projections thousands
-    of times."""
-    (sa, sb), out = parse_einsum(subscripts, [len(shape_a), len(shape_b)])
-    keep = out
+@_functools.lru_cache(maxsize=1024)
+def _contract_plan(sa, sb, keep, shape_a, shape_b):
+    """How :func:`_contract` runs for these subscripts and shapes, computed once (a decoding loop
+    calls the same projections thousands of times): per operand the axes to sum out, the
+    transpose and the (*batch, rows, cols) matrix shape; then the result's shape and subscripts."""
     da = tuple(i for i, c in enumerate(sa) if c not in keep + sb)
-    db = tuple(i for i, c in enumerate(sb) if c not in keep + sa)
-    shape_a = tuple(d for i, d in enumerate(shape_a) if i not in da)
-    shape_b = tuple(d for i, d in enumerate(shape_b) if i not in db)
     sa = "".join(c for i, c in enumerate(sa) if i not in da)
+    shape_a = tuple(d for i, d in enumerate(shape_a) if i not in da)
+    db = tuple(i for i, c in enumerate(sb) if c not in keep + sa)
     sb = "".join(c for i, c in enumerate(sb) if i not in db)
+    shape_b = tuple(d for i, d in enumerate(shape_b) if i not in db)
     batch = [c for c in sa if c in sb and c in keep]
     contr = [c for c in sa if c in sb and c not in keep]
     fa = [c for c in sa if c not in sb]
@@ -829,37 +783,39 @@ def _einsum2_plan(subscripts, shape_a, shape_b):
     m = _math.prod(dims[c] for c in fa)
     kk = _math.prod(dims[c] for c in contr)
     n = _math.prod(dims[c] for c in fb)
-    pa = tuple(sa.index(c) for c in batch + fa + contr)
-    pb = tuple(sb.index(c) for c in batch + contr + fb)
-    sy = "".join(batch + fa + fb)
+
+    def side(drop, sub, order, mat):
+        perm = tuple(sub.index(c) for c in order)
+        return drop, (list(perm) if perm != tuple(range(len(perm))) else None), bshape, bshape + mat
+
     y_shape = bshape + tuple(dims[c] for c in fa) + tuple(dims[c] for c in fb)
-    # what _sum_out(x, sy, out) then leaves, and the final order
-    dy = tuple(i for i, c in enumerate(sy) if c not in out)
-    sy2 = "".join(c for c in sy if c in out)
-    py = tuple(sy2.index(c) for c in out)
-    return (_prepare(sa, da, pa, bshape, (m, kk)), _prepare(sb, db, pb, bshape, (kk, n)), y_shape, dy,
-            py if py != tuple(range(len(py))) else None)
+    return (side(da, sa, batch + fa + contr, (m, kk)), side(db, sb, batch + contr + fb, (kk, n)), y_shape,
+            "".join(batch + fa + fb))
 
 
-def _run_side(x, plan):
-    steps, bshape, mat = plan
-    for kind, arg in steps:
-        x = _core.reduce(x, "sum", arg, False) if kind == "sum" else _core.transpose(x, arg)
+def _matrix(x, plan):
+    drop, perm, bshape, target = plan
+    if drop:
+        x = _core.reduce(x, "sum", drop, False)
+    if perm is not None:
+        x = _core.transpose(x, perm)
     nb = len(bshape)
     if tuple(x.shape[:nb]) != bshape:
         x = _core.broadcast_to(x, bshape + tuple(x.shape[nb:]))
-    target = bshape + mat
     return x if tuple(x.shape) == target else _core.reshape(x, target)
 
 
-def _run_plan(plan, a, b):
-    pa, pb, y_shape, dy, py = plan
-    y = _core.binary(_run_side(a, pa), _run_side(b, pb), "matmul")  # (*batch, m, n)
-    if tuple(y.shape) != y_shape:
-        y = _core.reshape(y, y_shape)
-    if dy:
-        y = _core.reduce(y, "sum", dy, False)
-    return y if py is None else _core.transpose(y, list(py))
+def _contract(a, sa, b, sb, keep):
+    """``einsum(f"{sa},{sb}->..")`` of two operands as one batched matmul, keeping the letters in
+    ``keep``; returns the result and its subscripts (batch letters, then a's free, then b's)."""
+    pa, pb, y_shape, sy = _contract_plan(sa, sb, keep, tuple(a.shape), tuple(b.shape))
+    y = _core.binary(_matrix(a, pa), _matrix(b, pb), "matmul")  # (*batch, m, n)
+    return (y if tuple(y.shape) == y_shape else _core.reshape(y, y_shape)), sy
+
+
+@_functools.lru_cache(maxsize=1024)
+def _parse_einsum(subscripts, ranks):
+    return parse_einsum(subscripts, list(ranks))
 
 
 def einsum(subscripts, *operands):
@@ -875,10 +831,9 @@ def einsum(subscripts, *operands):
     if not operands:
         raise ValueError("einsum: expected at least one operand")
     ts = [_t(o) for o in operands]
-    if len(ts) == 2 and isinstance(subscripts, str) and ts[0].dtype != "bool" and ts[1].dtype != "bool":
-        # The common case (EinsumDense, attention projections): a cached plan of core calls.
-        return _run_plan(_einsum2_plan(subscripts, tuple(ts[0].shape), tuple(ts[1].shape)), ts[0], ts[1])
-    terms, out = parse_einsum(subscripts, [t.ndim for t in ts])
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: subscripts must be a string, received {subscripts!r}")
+    terms, out = _parse_einsum(subscripts, tuple(t.ndim for t in ts))
     for t, s in zip(ts, terms):
         if t.dtype == "bool":
             raise TypeError(f"einsum: boolean operands are not supported (subscripts {s!r})")

@@ -2,19 +2,28 @@
 transformer block (padding + attention masks, the causal mask of a decoder with a cache)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ... import initializers, ops
 from ...layers.layer import get_keras_mask
 
 
-def positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+def positive_int(name, value, owner=None):
+    """``value`` as an int when it is a positive integer (NumPy integers included), else a
+    ValueError naming the argument (and ``owner``, the class, when given)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        if owner:
+            raise ValueError(f"{owner}: `{name}` must be a positive integer. Received: {name}={value!r}")
         raise ValueError(f"Received an invalid value for argument `{name}`, expected a positive integer. "
                          f"Received: {name}={value!r}")
-    return value
+    return int(value)
 
 
-def check_rate(name, value):
+def check_rate(name, value, owner=None):
+    """``value`` when it is a rate in [0, 1), else a ValueError naming the argument (and ``owner``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        if owner:
+            raise ValueError(f"{owner}: `{name}` must be a float in [0, 1). Received: {name}={value!r}")
         raise ValueError(f"Received an invalid value for argument `{name}`, expected a float in [0, 1). "
                          f"Received: {name}={value!r}")
     return value

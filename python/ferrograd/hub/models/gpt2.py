@@ -24,6 +24,7 @@ from ...saving import register_keras_serializable
 from ...symbolic import KerasTensor
 from .. import samplers as _samplers
 from ..layers import PositionEmbedding, ReversibleEmbedding, TransformerDecoder
+from ..layers._utils import check_rate, positive_int
 from .backbone import Backbone, Task
 from .gpt2_preprocessor import GPT2CausalLMPreprocessor
 from .preset import CONFIG_FILE, WEIGHTS_FILE, CheckpointTensors, check_preset_directory, read_config, read_safetensors
@@ -35,12 +36,6 @@ __all__ = ["GPT2Backbone", "GPT2CausalLM", "gelu_approximate"]
 def gelu_approximate(x):
     """GELU, tanh approximation: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`` (GPT-2's)."""
     return ops.gelu(x, approximate=True)
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"GPT2Backbone: `{name}` must be a positive integer. Received: {name}={value!r}")
-    return int(value)
 
 
 def _as_dict(inputs):
@@ -106,12 +101,11 @@ class GPT2Backbone(Backbone):
         for name, value in (("vocabulary_size", vocabulary_size), ("num_layers", num_layers),
                             ("num_heads", num_heads), ("hidden_dim", hidden_dim),
                             ("intermediate_dim", intermediate_dim), ("max_sequence_length", max_sequence_length)):
-            _positive_int(name, value)
+            positive_int(name, value, owner="GPT2Backbone")
         if hidden_dim % num_heads:
             raise ValueError(f"GPT2Backbone: `hidden_dim` must be divisible by `num_heads`. Received: "
                              f"hidden_dim={hidden_dim}, num_heads={num_heads}")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"GPT2Backbone: `dropout` must be a float in [0, 1). Received: dropout={dropout!r}")
+        check_rate("dropout", dropout, owner="GPT2Backbone")
         # === Layers ===
         self.token_embedding = ReversibleEmbedding(vocabulary_size, hidden_dim,
                                                    embeddings_initializer=initializers.RandomNormal(stddev=0.01),

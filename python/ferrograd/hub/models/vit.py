@@ -22,21 +22,10 @@ from ... import initializers, layers, ops
 from ...layers import Dense, Dropout, Layer, LayerNormalization, MultiHeadAttention
 from ...saving import register_keras_serializable
 from ..layers import ClassToken, PatchEmbedding, PositionEmbedding
+from ..layers._utils import check_rate, positive_int
 from .backbone import Backbone, Task
 
 __all__ = ["ViTBackbone", "ViTImageClassifier"]
-
-
-def _positive_int(owner, name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{owner}: `{name}` must be a positive integer. Received: {name}={value!r}")
-    return value
-
-
-def _rate(owner, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{owner}: `{name}` must be a float in [0, 1). Received: {name}={value!r}")
-    return value
 
 
 def _built(layer, shape):
@@ -246,19 +235,19 @@ class ViTBackbone(Backbone):
                              f"or -2 (width). Image shape: {image_shape}")
         patch = (patch_size, patch_size) if isinstance(patch_size, int) else tuple(patch_size)
         for p in patch:
-            _positive_int(owner, "patch_size", p)
+            positive_int("patch_size", p, owner)
         if image_shape[0] % patch[0]:
             raise ValueError(f"Input height {image_shape[0]} should be divisible by patch size {patch[0]}.")
         if image_shape[1] % patch[1]:
             raise ValueError(f"Input width {image_shape[1]} should be divisible by patch size {patch[1]}.")
         for name, value in (("num_layers", num_layers), ("num_heads", num_heads), ("hidden_dim", hidden_dim),
                             ("mlp_dim", mlp_dim)):
-            _positive_int(owner, name, value)
+            positive_int(name, value, owner)
         if hidden_dim % num_heads:
             raise ValueError(f"{owner}: `hidden_dim` must be divisible by `num_heads`. Received: "
                              f"hidden_dim={hidden_dim}, num_heads={num_heads}")
-        _rate(owner, "dropout_rate", dropout_rate)
-        _rate(owner, "attention_dropout", attention_dropout)
+        check_rate("dropout_rate", dropout_rate, owner)
+        check_rate("attention_dropout", attention_dropout, owner)
         unknown = sorted(set(kwargs) - {"name", "trainable"})
         if unknown:
             raise ValueError(f"{owner}: argument(s) {unknown} are not supported (keras_hub's ViTBackbone takes "
@@ -344,10 +333,10 @@ class ViTImageClassifier(Task):
             raise TypeError(f"{owner}: `backbone` must be a ViTBackbone. Received: {type(backbone).__name__}")
         if pooling not in ("token", "gap"):
             raise ValueError(f'{owner}: `pooling` must be "token" or "gap". Received: pooling={pooling!r}')
-        _positive_int(owner, "num_classes", num_classes)
+        positive_int("num_classes", num_classes, owner)
         if intermediate_dim is not None:
-            _positive_int(owner, "intermediate_dim", intermediate_dim)
-        _rate(owner, "dropout", dropout)
+            positive_int("intermediate_dim", intermediate_dim, owner)
+        check_rate("dropout", dropout, owner)
         if head_dtype not in (None, backbone.dtype):
             raise ValueError(f"{owner}: head_dtype={head_dtype!r} is not implemented (the head runs in the "
                              f"backbone's dtype, {backbone.dtype})")
