@@ -1,4 +1,5 @@
-//! Facts about the CPU that benchmarks report: an estimate of the core clock.
+//! Facts about the CPU that benchmarks report: an estimate of the core clock and the measured
+//! floating-point peak.
 //!
 //! The GEMM benchmark states its throughput as a fraction of the machine's peak
 //! (cores x FMA units x SIMD lanes x 2 flops x clock). The clock is the one figure no file on a
@@ -75,6 +76,131 @@ pub fn measure_clock_ghz(rounds: usize, iters: u64) -> Option<f64> {
     }
 }
 
+/// Independent FMA chains per thread in the peak probe: enough to cover the FMA latency times the
+/// pipes on every x86 core in use (4 cycles x 2 pipes = 8 chains; 12 for margin fit AVX2's 16
+/// registers, AVX-512's 32 hold them all with room).
+#[cfg(target_arch = "x86_64")]
+const PEAK_CHAINS: usize = 12;
+
+/// f32 FMA throughput of one thread in GFLOP/s: `iters` steps of `PEAK_CHAINS` independent FMAs on
+/// the widest vectors the CPU has, timed. Register-only, so it measures the FMA pipes alone: the
+/// ceiling a GEMM can approach, whatever the clock, the number of FMA units or the vector width
+/// (Zen 4 issues a 512-bit FMA as two 256-bit halves, Intel server cores have two full 512-bit
+/// pipes; the probe does not need to know).
+#[cfg(target_arch = "x86_64")]
+fn fma_thread_gflops(iters: u64) -> Option<f64> {
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn run512(iters: u64) -> f32 {
+        let m = _mm512_set1_ps(std::hint::black_box(0.999_999));
+        let c = _mm512_set1_ps(std::hint::black_box(1e-7));
+        let mut acc = [_mm512_set1_ps(1.0); PEAK_CHAINS];
+        for _ in 0..iters {
+            for a in acc.iter_mut() {
+                *a = _mm512_fmadd_ps(*a, m, c);
+            }
+        }
+        let mut s = _mm512_setzero_ps();
+        for a in acc {
+            s = _mm512_add_ps(s, a);
+        }
+        _mm512_reduce_add_ps(s)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run256(iters: u64) -> f32 {
+        let m = _mm256_set1_ps(std::hint::black_box(0.999_999));
+        let c = _mm256_set1_ps(std::hint::black_box(1e-7));
+        let mut acc = [_mm256_set1_ps(1.0); PEAK_CHAINS];
+        for _ in 0..iters {
+            for a in acc.iter_mut() {
+                *a = _mm256_fmadd_ps(*a, m, c);
+            }
+        }
+        let mut s = _mm256_setzero_ps();
+        for a in acc {
+            s = _mm256_add_ps(s, a);
+        }
+        let mut out = [0f32; 8];
+        _mm256_storeu_ps(out.as_mut_ptr(), s);
+        out.iter().sum()
+    }
+
+    let lanes = if is_x86_feature_detected!("avx512f") {
+        16
+    } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        8
+    } else {
+        return None;
+    };
+    let start = std::time::Instant::now();
+    // SAFETY: the features were checked above; register-only arithmetic.
+    let v = unsafe {
+        if lanes == 16 {
+            run512(iters)
+        } else {
+            run256(iters)
+        }
+    };
+    std::hint::black_box(v);
+    let secs = start.elapsed().as_secs_f64();
+    (secs > 0.0).then(|| (iters as f64 * (PEAK_CHAINS * lanes * 2) as f64) / secs / 1e9)
+}
+
+/// The measured f32 FMA peak in GFLOP/s of `threads` threads running at once (the best of
+/// `rounds` rounds of `iters` steps per thread, summed over the threads), or None without
+/// AVX2/FMA (or off x86-64) or when `rounds`, `iters` or `threads` is zero.
+///
+/// The threads run through the kernels' own thread team, one task each; a task waits (at most
+/// 200 ms) until every task has started, so the timed loops overlap and the figure is the
+/// machine's, not one core's times two. A thread count above the team's size measures the team.
+pub fn measure_fma_peak_gflops(threads: usize, rounds: usize, iters: u64) -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Mutex;
+        if threads == 0 || rounds == 0 || iters == 0 {
+            return None;
+        }
+        let threads = threads.min(crate::threading::num_threads().max(1));
+        let mut best: Option<f64> = None;
+        for _ in 0..rounds {
+            let started = AtomicUsize::new(0);
+            let per_thread = Mutex::new(Vec::with_capacity(threads));
+            let task = |_: usize| {
+                started.fetch_add(1, Ordering::AcqRel);
+                let t0 = std::time::Instant::now();
+                while started.load(Ordering::Acquire) < threads
+                    && t0.elapsed() < std::time::Duration::from_millis(200)
+                {
+                    std::hint::spin_loop();
+                }
+                let g = fma_thread_gflops(iters);
+                if let Ok(mut v) = per_thread.lock() {
+                    v.push(g);
+                }
+            };
+            if threads == 1 {
+                task(0);
+            } else {
+                crate::threading::for_each_task(threads, task);
+            }
+            let v = per_thread.into_inner().unwrap_or_else(|p| p.into_inner());
+            let total: Option<f64> = v.into_iter().sum();
+            if let Some(t) = total {
+                best = Some(best.map_or(t, |b: f64| b.max(t)));
+            }
+        }
+        best
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (threads, rounds, iters);
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +217,18 @@ mod tests {
             assert_eq!(est, None);
         }
         assert_eq!(measure_clock_ghz(0, 10), None);
+    }
+
+    #[test]
+    fn fma_peak_is_plausible() {
+        let one = measure_fma_peak_gflops(1, 2, 200_000);
+        if cfg!(target_arch = "x86_64") && std::is_x86_feature_detected!("fma") {
+            // 8-32 f32 FMA lanes per cycle at 0.05-7 GHz.
+            let g = one.expect("the probe exists with FMA");
+            assert!(g > 0.5 && g < 1000.0, "{g} GFLOP/s");
+        }
+        assert_eq!(measure_fma_peak_gflops(0, 1, 10), None);
+        assert_eq!(measure_fma_peak_gflops(1, 0, 10), None);
+        assert_eq!(measure_fma_peak_gflops(1, 1, 0), None);
     }
 }

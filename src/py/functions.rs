@@ -711,6 +711,86 @@ fn _measure_clock_ghz(py: Python<'_>, rounds: usize, iters: u64) -> PyResult<Opt
     })
 }
 
+/// The measured f32 FMA peak in GFLOP/s of `threads` threads at once (best of `rounds` rounds of
+/// `iters` steps of 12 independent FMAs per thread on the widest vectors), or None where the
+/// probe does not exist. For benchmarks' "% of peak". Bounded like `_measure_clock_ghz`.
+#[pyfunction]
+#[pyo3(signature = (threads = 1, rounds = 5, iters = 2_000_000))]
+fn _measure_fma_peak(
+    py: Python<'_>,
+    threads: usize,
+    rounds: usize,
+    iters: u64,
+) -> PyResult<Option<f64>> {
+    guard("_measure_fma_peak", || {
+        const MAX_WORK: u64 = 100_000_000;
+        if threads == 0
+            || threads > 4096
+            || rounds == 0
+            || iters == 0
+            || (rounds as u64).saturating_mul(iters) > MAX_WORK
+        {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "_measure_fma_peak: expected 1 <= threads <= 4096, rounds >= 1, iters >= 1 and \
+                 rounds * iters <= {MAX_WORK}, received threads={threads}, rounds={rounds}, \
+                 iters={iters}"
+            )));
+        }
+        Ok(py.detach(|| crate::cpu::measure_fma_peak_gflops(threads, rounds, iters)))
+    })
+}
+
+/// Forces the GEMM cache blocking for products started from the calling thread:
+/// `"mc,kc,nc,order"` (order `a`: A block in L2, `b`: B block in L2), or None to return to the
+/// blocking derived from the caches. For benchmarks and experiments (the process-wide form is
+/// the `FERROGRAD_GEMM_BLOCKING` environment variable).
+#[pyfunction]
+#[pyo3(signature = (spec = None))]
+fn _set_gemm_blocking(spec: Option<&str>) -> PyResult<()> {
+    guard("_set_gemm_blocking", || {
+        let b = match spec {
+            None => None,
+            Some(s) => Some(
+                crate::kernels::matmul::blocking::parse_override(s).ok_or_else(|| {
+                    PyValueError::new_err(format!(
+                        "_set_gemm_blocking: expected \"mc,kc,nc,order\" with sizes from 1 to \
+                     1048576 and order a or b, received {s:?}"
+                    ))
+                })?,
+            ),
+        };
+        crate::kernels::matmul::blocking::set_blocking_override(b);
+        Ok(())
+    })
+}
+
+/// The f32 GEMM's kernel and blocking on the calling thread, and the detected caches:
+/// a dict with isa, mr, nr, mc, kc, nc, order ("a" or "b"), l1d, l2, l3 (bytes, 0 = unknown).
+#[pyfunction]
+fn _gemm_config(py: Python<'_>) -> PyResult<Py<pyo3::types::PyDict>> {
+    guard("_gemm_config", || {
+        use crate::kernels::matmul::{blocking, isa, GemmScalar};
+        let k = <f32 as GemmScalar>::kernel(isa::active());
+        let c = blocking::caches();
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("isa", format!("{:?}", k.isa).to_lowercase())?;
+        d.set_item("mr", k.mr)?;
+        d.set_item("nr", k.nr)?;
+        d.set_item("mc", k.mc)?;
+        d.set_item("kc", k.kc)?;
+        d.set_item("nc", k.nc)?;
+        let order = match k.order {
+            blocking::Order::ABlockInL2 => "a",
+            blocking::Order::BBlockInL2 => "b",
+        };
+        d.set_item("order", order)?;
+        d.set_item("l1d", c.l1d)?;
+        d.set_item("l2", c.l2)?;
+        d.set_item("l3", c.l3)?;
+        Ok(d.unbind())
+    })
+}
+
 /// Frees the buffers held by the caching allocator.
 #[pyfunction]
 fn empty_cache() -> PyResult<()> {
@@ -732,6 +812,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     add!(
         _measure_clock_ghz,
+        _measure_fma_peak,
+        _set_gemm_blocking,
+        _gemm_config,
         from_numpy,
         as_tensor,
         full,

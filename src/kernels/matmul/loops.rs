@@ -29,6 +29,7 @@
 //! kernel, never by the thread count) and on the micro-kernel's in-order accumulation, so any
 //! split gives bit-identical results.
 
+use super::blocking::Order;
 use super::micro::{Kernel, MicroTile};
 use super::pack::{pack_a, pack_b, Block};
 use super::scratch::{with_buffer, Slot};
@@ -115,7 +116,15 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
     let panel_bytes =
         s.k.saturating_mul(panel)
             .saturating_mul(std::mem::size_of::<T>());
-    if work >= min_work && panel_bytes <= cap_bytes {
+    // The BBlockInL2 order packs each B block straight into the L2 of the core that uses it; a
+    // shared B, packed by all threads into one buffer (in L3), measured slower there (Emerald
+    // Rapids, 2 threads, GFLOP/s, best of 10, shared vs per task: 1024^3 280 vs 288-296,
+    // 2048^3 273 vs 290-303), while each task re-packing B costs about 1% of its FMAs. Splitting
+    // squares along N instead (shared A, no B packed twice) measured the same within noise
+    // (512^3 265 vs 266, 1024^3 284 vs 270, 2048^3 294 vs 300), so the split rule is kept.
+    // A shared A (column split) stays: each task still packs only its own B columns.
+    if work >= min_work && panel_bytes <= cap_bytes && (kern.order == Order::ABlockInL2 || !along_m)
+    {
         shared_split(s, kern, threads, along_m, unit, extent, cap_bytes);
         return;
     }
@@ -125,7 +134,11 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
     // a core can be taken away mid-product, and several tasks per thread let the other thread
     // steal the remainder instead of waiting. Each task re-packs the other operand's whole
     // block, so tasks must stay large.
-    let per_thread = (extent / MIN_TASK_EXTENT).min(threads * TASKS_PER_THREAD) / threads.max(1);
+    let tpt = match kern.order {
+        Order::ABlockInL2 => TASKS_PER_THREAD,
+        Order::BBlockInL2 => TASKS_PER_THREAD_B_IN_L2,
+    };
+    let per_thread = (extent / MIN_TASK_EXTENT).min(threads * tpt) / threads.max(1);
     let tasks = (per_thread.max(1) * threads).min(units);
     // One task runs directly on the caller (no task set, no helper posted).
     if tasks <= 1 {
@@ -149,6 +162,9 @@ pub unsafe fn packed<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, threads: us
 
 /// See [`packed`]: task granularity of the split without a shared operand.
 const TASKS_PER_THREAD: usize = 4;
+/// The same for the BBlockInL2 order, where every task packs all of B (Emerald Rapids, 2
+/// threads, 1024^3 / 2048^3, GFLOP/s: 1 per thread 296 / 290, 2 per thread 288 / 303).
+const TASKS_PER_THREAD_B_IN_L2: usize = 2;
 const MIN_TASK_EXTENT: usize = 512;
 
 /// Products of at least this many multiply-adds pack the shared operand once, cooperatively
@@ -338,53 +354,80 @@ pub(super) unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, s
     } else {
         kc_max * mc_max
     };
+    // The A block (`ic`, `pc`): shared, read in place (its ragged last panel packed), or packed.
+    let a_block = |ic: usize, mc: usize, pc: usize, kc: usize, aown: *mut T| -> *const T {
+        if let Shared::A { ptr, padded } = shared {
+            ptr.add(pc * padded + ic * kc)
+        } else if direct {
+            let full = mc / mr * mr;
+            if full < mc {
+                pack_a(block(s.a, ic + full, pc, mc - full, kc), mr, aown);
+            }
+            aown as *const T
+        } else {
+            pack_a(block(s.a, ic, pc, mc, kc), mr, aown);
+            aown as *const T
+        }
+    };
+    let b_block = |jc: usize, nc: usize, pc: usize, kc: usize, bown: *mut T| -> *const T {
+        if let Shared::B { ptr, padded } = shared {
+            ptr.add(pc * padded + jc * kc)
+        } else {
+            pack_b(block(s.b, pc, jc, kc, nc), nr, bown);
+            bown as *const T
+        }
+    };
+    let run = |ic, jc, mc, nc, pc, kc, abuf, bbuf| {
+        // The first depth block applies beta, later ones accumulate into C.
+        let beta = if pc == 0 { s.beta } else { T::ONE };
+        let a_in_place =
+            direct.then(|| s.a.ptr.offset(ic as isize * s.a.rs + pc as isize * s.a.cs));
+        macro_kernel(
+            s,
+            kern,
+            MacroBlock {
+                ic,
+                jc,
+                mc,
+                nc,
+                kc,
+                beta,
+                abuf,
+                a_in_place,
+                bbuf,
+            },
+        );
+    };
     with_buffer::<T, _>(Slot::B, b_elems, |bown| {
-        with_buffer::<T, _>(Slot::A, a_elems, |aown| {
-            // jc: L3 blocks of B columns.
-            for jc in (0..s.n).step_by(kern.nc) {
-                let nc = kern.nc.min(s.n - jc);
-                // pc: depth blocks; the first applies beta, later ones accumulate into C.
+        with_buffer::<T, _>(Slot::A, a_elems, |aown| match kern.order {
+            Order::ABlockInL2 => {
+                // jc: L3 blocks of B columns; pc: depth blocks; ic: L2 blocks of A rows.
+                for jc in (0..s.n).step_by(kern.nc) {
+                    let nc = kern.nc.min(s.n - jc);
+                    for pc in (0..s.k).step_by(kern.kc) {
+                        let kc = kern.kc.min(s.k - pc);
+                        let bbuf = b_block(jc, nc, pc, kc, bown);
+                        for ic in (0..s.m).step_by(kern.mc) {
+                            let mc = kern.mc.min(s.m - ic);
+                            let abuf = a_block(ic, mc, pc, kc, aown);
+                            run(ic, jc, mc, nc, pc, kc, abuf, bbuf);
+                        }
+                    }
+                }
+            }
+            Order::BBlockInL2 => {
+                // pc: depth blocks; ic: large (L3) blocks of A rows, packed once per depth
+                // block; jc: L2 blocks of B columns.
                 for pc in (0..s.k).step_by(kern.kc) {
                     let kc = kern.kc.min(s.k - pc);
-                    let beta = if pc == 0 { s.beta } else { T::ONE };
-                    let bbuf = if let Shared::B { ptr, padded } = shared {
-                        ptr.add(pc * padded + jc * kc)
-                    } else {
-                        pack_b(block(s.b, pc, jc, kc, nc), nr, bown);
-                        bown as *const T
-                    };
-                    // ic: L2 blocks of A rows.
                     for ic in (0..s.m).step_by(kern.mc) {
                         let mc = kern.mc.min(s.m - ic);
-                        let abuf = if let Shared::A { ptr, padded } = shared {
-                            ptr.add(pc * padded + ic * kc)
-                        } else if direct {
-                            let full = mc / mr * mr;
-                            if full < mc {
-                                pack_a(block(s.a, ic + full, pc, mc - full, kc), mr, aown);
-                            }
-                            aown as *const T
-                        } else {
-                            pack_a(block(s.a, ic, pc, mc, kc), mr, aown);
-                            aown as *const T
-                        };
-                        let a_in_place = direct
-                            .then(|| s.a.ptr.offset(ic as isize * s.a.rs + pc as isize * s.a.cs));
-                        macro_kernel(
-                            s,
-                            kern,
-                            MacroBlock {
-                                ic,
-                                jc,
-                                mc,
-                                nc,
-                                kc,
-                                beta,
-                                abuf,
-                                a_in_place,
-                                bbuf,
-                            },
-                        );
+                        let abuf = a_block(ic, mc, pc, kc, aown);
+                        for jc in (0..s.n).step_by(kern.nc) {
+                            let nc = kern.nc.min(s.n - jc);
+                            let bbuf = b_block(jc, nc, pc, kc, bown);
+                            run(ic, jc, mc, nc, pc, kc, abuf, bbuf);
+                        }
                     }
                 }
             }
@@ -426,36 +469,49 @@ fn read_a_in_place<T>(s: &Single<T>, kern: &Kernel<T>) -> bool {
 #[inline]
 unsafe fn macro_kernel<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, blk: MacroBlock<T>) {
     let (mr, nr, kc) = (kern.mr, kern.nr, blk.kc);
-    // jr: B micro-panels (L1-resident while every A micro-panel passes over it).
-    for jr in (0..blk.nc).step_by(nr) {
-        let bpanel = blk.bbuf.add(jr * kc);
+    let tile = |ir: usize, jr: usize| {
+        let row = blk.ic + ir;
         let col = blk.jc + jr;
-        // ir: A micro-panels.
-        for ir in (0..blk.mc).step_by(mr) {
-            let row = blk.ic + ir;
-            let (a, rs_a, cs_a) = match blk.a_in_place {
-                Some(a) if ir + mr <= blk.mc => (a.offset(ir as isize * s.a.rs), s.a.rs, s.a.cs),
-                // The packed ragged panel sits at the start of the buffer.
-                Some(_) => (blk.abuf, 1, mr as isize),
-                None => (blk.abuf.add(ir * kc), 1, mr as isize),
-            };
-            let tile = MicroTile {
-                kc,
-                a,
-                rs_a,
-                cs_a,
-                b: bpanel,
-                c: s.c
-                    .ptr
-                    .offset(row as isize * s.c.rs + col as isize * s.c.cs),
-                rs_c: s.c.rs,
-                cs_c: s.c.cs,
-                m: mr.min(blk.mc - ir),
-                n: nr.min(blk.nc - jr),
-                alpha: s.alpha,
-                beta: blk.beta,
-            };
-            (kern.micro)(&tile);
+        let (a, rs_a, cs_a) = match blk.a_in_place {
+            Some(a) if ir + mr <= blk.mc => (a.offset(ir as isize * s.a.rs), s.a.rs, s.a.cs),
+            // The packed ragged panel sits at the start of the buffer.
+            Some(_) => (blk.abuf, 1, mr as isize),
+            None => (blk.abuf.add(ir * kc), 1, mr as isize),
+        };
+        let tile = MicroTile {
+            kc,
+            a,
+            rs_a,
+            cs_a,
+            b: blk.bbuf.add(jr * kc),
+            c: s.c
+                .ptr
+                .offset(row as isize * s.c.rs + col as isize * s.c.cs),
+            rs_c: s.c.rs,
+            cs_c: s.c.cs,
+            m: mr.min(blk.mc - ir),
+            n: nr.min(blk.nc - jr),
+            alpha: s.alpha,
+            beta: blk.beta,
+        };
+        (kern.micro)(&tile);
+    };
+    match kern.order {
+        // jr outer: one B micro-panel stays in L1 while the A micro-panels pass over it.
+        Order::ABlockInL2 => {
+            for jr in (0..blk.nc).step_by(nr) {
+                for ir in (0..blk.mc).step_by(mr) {
+                    tile(ir, jr);
+                }
+            }
+        }
+        // ir outer: one A micro-panel stays in L1 while the B block streams from L2.
+        Order::BBlockInL2 => {
+            for ir in (0..blk.mc).step_by(mr) {
+                for jr in (0..blk.nc).step_by(nr) {
+                    tile(ir, jr);
+                }
+            }
         }
     }
 }

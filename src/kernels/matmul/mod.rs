@@ -115,6 +115,7 @@
 //! 1024: 193 (1.02x), 2048: 186 (1.02x), 4096x512 @ 512x2048: 179 (1.07x), 4096x512 @
 //! 512x1536: 200 (1.03x), 4096x512 @ 512x512: 194 (1.07x), bmm 174 (1.85x).
 
+pub mod blocking;
 pub mod gemv;
 pub mod isa;
 mod loops;
@@ -149,11 +150,22 @@ pub trait GemmScalar:
     const ZERO: Self;
     const ONE: Self;
 
-    /// The packed-GEMM micro-kernel and blocking for `isa` (which the CPU supports).
+    /// The packed-GEMM micro-kernel for `isa` (which the CPU supports), with the blocking of
+    /// `blocking::apply` (cache sizes and overrides).
     fn kernel(isa: Isa) -> Kernel<Self>;
 
     /// The GEMV kernels for `isa` (which the CPU supports).
     fn gemv_kernel(isa: Isa) -> GemvKernel<Self>;
+
+    /// Packs whole 8-step blocks of 8 depth-contiguous lines with SIMD transposes where the
+    /// type has them (see `pack::pack_8_lines_f32`); returns the steps packed (0: none).
+    ///
+    /// # Safety
+    /// `lines` holds 8 pointers, each valid for `depth` reads; `out` for `8 * depth` writes.
+    unsafe fn pack_8_lines(lines: &[*const Self], depth: usize, out: *mut Self) -> usize {
+        let _ = (lines, depth, out);
+        0
+    }
 }
 
 impl GemmScalar for f32 {
@@ -161,13 +173,13 @@ impl GemmScalar for f32 {
     const ONE: Self = 1.0;
 
     fn kernel(isa: Isa) -> Kernel<Self> {
-        match isa {
+        blocking::apply(match isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => micro::avx2::kernel_f32(),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => micro::avx512::kernel_f32(),
             _ => micro::scalar::kernel(),
-        }
+        })
     }
 
     fn gemv_kernel(isa: Isa) -> GemvKernel<Self> {
@@ -177,6 +189,11 @@ impl GemmScalar for f32 {
             _ => gemv::scalar_kernel(),
         }
     }
+
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn pack_8_lines(lines: &[*const Self], depth: usize, out: *mut Self) -> usize {
+        pack::pack_8_lines_f32(lines, depth, out)
+    }
 }
 
 impl GemmScalar for f64 {
@@ -184,13 +201,13 @@ impl GemmScalar for f64 {
     const ONE: Self = 1.0;
 
     fn kernel(isa: Isa) -> Kernel<Self> {
-        match isa {
+        blocking::apply(match isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => micro::avx2::kernel_f64(),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => micro::avx512::kernel_f64(),
             _ => micro::scalar::kernel(),
-        }
+        })
     }
 
     fn gemv_kernel(isa: Isa) -> GemvKernel<Self> {

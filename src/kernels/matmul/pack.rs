@@ -87,7 +87,13 @@ unsafe fn pack_w<T: GemmScalar, const W: usize>(
             // Each line is contiguous along the depth (A row-major, B transposed): W sequential
             // read streams, one contiguous W-value write per step.
             let lines: [*const T; W] = core::array::from_fn(|r| base.offset(r as isize * ls));
-            for p in 0..depth {
+            // Whole 8x8 blocks through SIMD transposes where the type has them.
+            let done = if W == 8 {
+                T::pack_8_lines(&lines[..], depth, out)
+            } else {
+                0
+            };
+            for p in done..depth {
                 let v: [T; W] = core::array::from_fn(|r| *lines[r].add(p));
                 (out.add(p * W) as *mut [T; W]).write_unaligned(v);
             }
@@ -141,5 +147,106 @@ unsafe fn pack_any<T: GemmScalar>(
         }
         out = out.add(w * depth);
         l0 += w;
+    }
+}
+
+/// Packs `depth / 8 * 8` steps of 8 lines that are contiguous along the depth (`lines[r]` is
+/// line `r`'s first value) into `out` as `depth` groups of 8 (line-major within a group): eight
+/// 8x8 transposes in AVX registers per 64 steps instead of 64 scalar gathers. Returns the number
+/// of steps packed (0 without AVX). f32 only.
+///
+/// Measured (Emerald Rapids, one thread, packing a row-major 2048x512 block into 8-row panels):
+/// see `matmul/mod.rs`.
+///
+/// # Safety
+/// `lines` holds 8 pointers, each valid for `depth` reads; `out` for `8 * depth` writes.
+#[cfg(target_arch = "x86_64")]
+pub(super) unsafe fn pack_8_lines_f32(lines: &[*const f32], depth: usize, out: *mut f32) -> usize {
+    if lines.len() != 8 || depth < 8 || !std::arch::is_x86_feature_detected!("avx") {
+        return 0;
+    }
+    transpose_8x8_blocks(lines, depth, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn transpose_8x8_blocks(lines: &[*const f32], depth: usize, out: *mut f32) -> usize {
+    use core::arch::x86_64::*;
+    let full = depth / 8 * 8;
+    let mut p = 0;
+    while p < full {
+        let r: [__m256; 8] = core::array::from_fn(|i| _mm256_loadu_ps(lines[i].add(p)));
+        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        let cols = [
+            _mm256_permute2f128_ps::<0x20>(u0, u4),
+            _mm256_permute2f128_ps::<0x20>(u1, u5),
+            _mm256_permute2f128_ps::<0x20>(u2, u6),
+            _mm256_permute2f128_ps::<0x20>(u3, u7),
+            _mm256_permute2f128_ps::<0x31>(u0, u4),
+            _mm256_permute2f128_ps::<0x31>(u1, u5),
+            _mm256_permute2f128_ps::<0x31>(u2, u6),
+            _mm256_permute2f128_ps::<0x31>(u3, u7),
+        ];
+        for (j, c) in cols.iter().enumerate() {
+            _mm256_storeu_ps(out.add((p + j) * 8), *c);
+        }
+        p += 8;
+    }
+    full
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SIMD transposes against the scalar gathers, on depths around the 8-step blocks and
+    /// lines at unrelated addresses.
+    #[test]
+    fn eight_line_transpose_matches_scalar_packing() {
+        for depth in [0usize, 1, 7, 8, 9, 16, 17, 63, 64, 65, 257] {
+            let src: Vec<f32> = (0..8 * (depth + 3)).map(|i| i as f32 * 0.5 - 7.0).collect();
+            // Line r starts at r * (depth + 3) + (r % 3): a row stride plus ragged offsets.
+            let lines: Vec<*const f32> = (0..8)
+                .map(|r| unsafe { src.as_ptr().add(r * (depth + 3) + r % 3) })
+                .collect();
+            let mut got = vec![f32::NAN; 8 * depth];
+            let done = unsafe { f32::pack_8_lines(&lines, depth, got.as_mut_ptr()) };
+            assert_eq!(done % 8, 0);
+            assert!(done <= depth);
+            for p in 0..done {
+                for (r, line) in lines.iter().enumerate() {
+                    assert_eq!(
+                        got[p * 8 + r],
+                        unsafe { *line.add(p) },
+                        "depth {depth} p {p}"
+                    );
+                }
+            }
+            // Through the packer: every step, the tail included.
+            let mut full = vec![f32::NAN; 8 * depth];
+            let stride = (depth + 3) as isize;
+            unsafe { pack_panels(src.as_ptr(), stride, 1, 8, depth, 8, full.as_mut_ptr()) };
+            for p in 0..depth {
+                for r in 0..8 {
+                    assert_eq!(full[p * 8 + r], src[r * (depth + 3) + p]);
+                }
+            }
+        }
     }
 }

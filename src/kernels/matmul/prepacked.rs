@@ -8,8 +8,9 @@
 //! every depth block), so the products run the same loop nest and micro-kernel calls, and give
 //! bit-identical results to [`super::gemm_serial`] on the unpacked operand.
 
-use super::isa::{self, Isa};
+use super::isa;
 use super::loops::{run_block, Shared, Single};
+use super::micro::Kernel;
 use super::pack::{pack_b, Block};
 use super::{GemmScalar, MatMut, MatRef};
 
@@ -25,8 +26,9 @@ pub struct PackedB<T> {
     n: usize,
     /// Columns rounded up to the kernel's panel width.
     padded: usize,
-    isa: Isa,
-    _t: std::marker::PhantomData<T>,
+    /// The kernel and blocking the buffer was packed for (the products must use the same
+    /// `kc` and `nr`, whichever thread runs them and whatever its overrides).
+    kern: Kernel<T>,
 }
 
 // SAFETY: after `new` the buffer is only read.
@@ -62,8 +64,7 @@ impl<T: GemmScalar> PackedB<T> {
             k,
             n,
             padded,
-            isa,
-            _t: std::marker::PhantomData,
+            kern,
         }
     }
 
@@ -96,10 +97,9 @@ impl<T: GemmScalar> PackedB<T> {
             super::small::scale_c(&s);
             return;
         }
-        let kern = T::kernel(self.isa);
         run_block(
             &s,
-            &kern,
+            &self.kern,
             Shared::B {
                 ptr: self.buf.as_ptr().cast::<T>(),
                 padded: self.padded,

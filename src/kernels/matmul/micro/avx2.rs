@@ -27,7 +27,9 @@ pub fn kernel_f32() -> Kernel<f32> {
         mc: 144,
         kc: 256,
         nc: 4080,
+        order: crate::kernels::matmul::blocking::Order::ABlockInL2,
         micro: micro_f32,
+        micro_streaming_b: micro_f32_pf,
     }
 }
 
@@ -40,12 +42,15 @@ pub fn kernel_f64() -> Kernel<f64> {
         mc: 72,
         kc: 256,
         nc: 2040,
+        order: crate::kernels::matmul::blocking::Order::ABlockInL2,
         micro: micro_f64,
+        micro_streaming_b: micro_f64_pf,
     }
 }
 
 x86_micro_kernel!(
     micro_f32,
+    micro_f32_pf,
     f32,
     "avx2,fma",
     mr = MR,
@@ -61,6 +66,7 @@ x86_micro_kernel!(
 
 x86_micro_kernel!(
     micro_f64,
+    micro_f64_pf,
     f64,
     "avx2,fma",
     mr = MR,

@@ -33,7 +33,9 @@ pub fn kernel_f32() -> Kernel<f32> {
         mc: 144,
         kc: 256,
         nc: 4064,
+        order: crate::kernels::matmul::blocking::Order::ABlockInL2,
         micro: micro_f32,
+        micro_streaming_b: micro_f32_pf,
     }
 }
 
@@ -45,12 +47,15 @@ pub fn kernel_f64() -> Kernel<f64> {
         mc: 72,
         kc: 128,
         nc: 2032,
+        order: crate::kernels::matmul::blocking::Order::ABlockInL2,
         micro: micro_f64,
+        micro_streaming_b: micro_f64_pf,
     }
 }
 
 x86_micro_kernel!(
     micro_f32,
+    micro_f32_pf,
     f32,
     "avx512f",
     mr = MR,
@@ -66,6 +71,7 @@ x86_micro_kernel!(
 
 x86_micro_kernel!(
     micro_f64,
+    micro_f64_pf,
     f64,
     "avx512f",
     mr = MR,

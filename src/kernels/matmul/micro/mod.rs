@@ -26,6 +26,28 @@ pub(crate) fn prefetch_c(c: *const u8, rs_bytes: isize, row_bytes: usize, rows: 
     }
 }
 
+/// How far ahead (in `kc` steps) the streaming kernels prefetch the B panel: 8 steps of a
+/// 128-byte B row are 1 KiB, about 64 cycles of FMAs, several L2 latencies (measured on an
+/// Emerald Rapids core, BBlockInL2 order, n = 2048, one thread: 151 -> 157-164 GFLOP/s at 8
+/// steps, 160-163 at 16).
+pub(crate) const B_PREFETCH_STEPS: usize = 8;
+
+/// Prefetches the B row `B_PREFETCH_STEPS` steps past `b` (`row_bytes` long, at most two cache
+/// lines) into L1. Prefetches never fault, so running past the panel's end is harmless.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn prefetch_b<T>(b: *const T, row_bytes: usize) {
+    use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+    let ahead = (b as *const u8).wrapping_add(B_PREFETCH_STEPS * row_bytes);
+    // SAFETY: prefetching never faults.
+    unsafe {
+        _mm_prefetch::<_MM_HINT_T0>(ahead as *const i8);
+        if row_bytes > 64 {
+            _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(64) as *const i8);
+        }
+    }
+}
+
 /// Defines an x86 micro-kernel `$name` (safe-to-store `MicroFn`) for an `$mr x 2*$lanes` tile:
 /// `$mr` rows of two vectors of `$lanes` values, accumulated with FMAs over the packed panels,
 /// then written with the epilogue of the module note (full tiles with contiguous rows directly
@@ -34,7 +56,7 @@ pub(crate) fn prefetch_c(c: *const u8, rs_bytes: isize, row_bytes: usize, rows: 
 #[cfg(target_arch = "x86_64")]
 macro_rules! x86_micro_kernel {
     (
-        $name:ident, $t:ty, $feature:literal, mr = $mr:expr, lanes = $lanes:expr,
+        $name:ident, $name_pf:ident, $t:ty, $feature:literal, mr = $mr:expr, lanes = $lanes:expr,
         zero = $zero:path, load = $load:path, splat = $splat:path, fma = $fma:path,
         mul = $mul:path, add = $add:path, store = $store:path
     ) => {
@@ -42,86 +64,116 @@ macro_rules! x86_micro_kernel {
         /// See [`MicroFn`](crate::kernels::matmul::micro::MicroFn); the CPU supports the
         /// kernel's instruction set.
         unsafe fn $name(t: &$crate::kernels::matmul::micro::MicroTile<$t>) {
-            // `R` rows are computed; packed A panels keep their `$mr`-row stride (see below).
-            #[target_feature(enable = $feature)]
-            unsafe fn body<const R: usize>(t: &$crate::kernels::matmul::micro::MicroTile<$t>) {
-                const NR: usize = 2 * $lanes;
-                let size = std::mem::size_of::<$t>();
-                $crate::kernels::matmul::micro::prefetch_c(
-                    t.c as *const u8,
-                    t.rs_c * size as isize,
-                    NR * size,
-                    R,
-                );
-                let mut acc = [[$zero(); 2]; R];
-                let mut b = t.b;
-                if t.rs_a == 1 && t.cs_a == $mr as isize {
-                    // Packed A panel: one pointer bumped by `mr` per step.
-                    let mut a = t.a;
-                    for _ in 0..t.kc {
-                        let b0 = $load(b);
-                        let b1 = $load(b.add($lanes));
-                        // Fully unrolled by the compiler (R is a constant).
-                        for (i, row) in acc.iter_mut().enumerate() {
-                            let ai = $splat(*a.add(i));
-                            row[0] = $fma(ai, b0, row[0]);
-                            row[1] = $fma(ai, b1, row[1]);
-                        }
-                        a = a.add($mr);
-                        b = b.add(NR);
-                    }
-                } else {
-                    // A read in place: one pointer per row and a shared offset along the depth.
-                    let rows: [*const $t; R] =
-                        core::array::from_fn(|i| t.a.wrapping_offset(i as isize * t.rs_a));
-                    let mut off = 0isize;
-                    for _ in 0..t.kc {
-                        let b0 = $load(b);
-                        let b1 = $load(b.add($lanes));
-                        for (i, row) in acc.iter_mut().enumerate() {
-                            let ai = $splat(*rows[i].offset(off));
-                            row[0] = $fma(ai, b0, row[0]);
-                            row[1] = $fma(ai, b1, row[1]);
-                        }
-                        off += t.cs_a;
-                        b = b.add(NR);
-                    }
-                }
-                if t.m == R && t.n == NR && t.cs_c == 1 {
-                    let alpha = $splat(t.alpha);
-                    let beta = $splat(t.beta);
-                    let read_c = t.beta != 0.0;
-                    for (i, row) in acc.iter().enumerate() {
-                        let c = t.c.offset(i as isize * t.rs_c);
-                        for (h, v) in row.iter().enumerate() {
-                            let dst = c.add($lanes * h);
-                            let mut r = $mul(alpha, *v);
-                            if read_c {
-                                r = $add(r, $mul(beta, $load(dst)));
-                            }
-                            $store(dst, r);
-                        }
-                    }
-                } else {
-                    // Partial tile or strided C: spill the raw sums and let the shared epilogue
-                    // write them (same alpha/beta operations as the fast path above).
-                    let mut tile = [0.0 as $t; $mr * NR];
-                    for (i, row) in acc.iter().enumerate() {
-                        $store(tile.as_mut_ptr().add(i * NR), row[0]);
-                        $store(tile.as_mut_ptr().add(i * NR + $lanes), row[1]);
-                    }
-                    $crate::kernels::matmul::micro::store_tile(t, &tile, NR);
-                }
-            }
+            $name::dispatch::<false>(t)
+        }
+
+        /// [`$name`] with a software prefetch of the B panel `B_PREFETCH_STEPS` steps ahead, for
+        /// the `BBlockInL2` order (B micro-panels stream from L2 rather than sit in L1).
+        ///
+        /// # Safety
+        /// As for the plain kernel.
+        unsafe fn $name_pf(t: &$crate::kernels::matmul::micro::MicroTile<$t>) {
+            $name::dispatch::<true>(t)
+        }
+
+        /// The shared body of both entry points (a module of the entry point's name: functions
+        /// and modules live in different namespaces).
+        mod $name {
+            use super::*;
+
             // A tile with few real rows (the bottom edge of C: a batch of 32 leaves 2 rows below
             // five 6-row tiles) runs a shorter kernel instead of multiplying zero padding. Each
-            // element's accumulation is the same chain of FMAs in every variant, so results do not
-            // depend on which one ran.
-            match t.m {
-                0..=2 => body::<2>(t),
-                3..=4 => body::<4>(t),
-                5..=6 if $mr > 6 => body::<6>(t),
-                _ => body::<{ $mr }>(t),
+            // element's accumulation is the same chain of FMAs in every variant (prefetching
+            // included), so results do not depend on which one ran.
+            #[inline(always)]
+            pub(super) unsafe fn dispatch<const PF: bool>(
+                t: &$crate::kernels::matmul::micro::MicroTile<$t>,
+            ) {
+                // `R` rows are computed; packed A panels keep their `$mr`-row stride (see below).
+                #[target_feature(enable = $feature)]
+                unsafe fn body<const R: usize, const PF: bool>(
+                    t: &$crate::kernels::matmul::micro::MicroTile<$t>,
+                ) {
+                    const NR: usize = 2 * $lanes;
+                    let size = std::mem::size_of::<$t>();
+                    $crate::kernels::matmul::micro::prefetch_c(
+                        t.c as *const u8,
+                        t.rs_c * size as isize,
+                        NR * size,
+                        R,
+                    );
+                    let mut acc = [[$zero(); 2]; R];
+                    let mut b = t.b;
+                    if t.rs_a == 1 && t.cs_a == $mr as isize {
+                        // Packed A panel: one pointer bumped by `mr` per step.
+                        let mut a = t.a;
+                        for _ in 0..t.kc {
+                            if PF {
+                                $crate::kernels::matmul::micro::prefetch_b(b, NR * size);
+                            }
+                            let b0 = $load(b);
+                            let b1 = $load(b.add($lanes));
+                            // Fully unrolled by the compiler (R is a constant).
+                            for (i, row) in acc.iter_mut().enumerate() {
+                                let ai = $splat(*a.add(i));
+                                row[0] = $fma(ai, b0, row[0]);
+                                row[1] = $fma(ai, b1, row[1]);
+                            }
+                            a = a.add($mr);
+                            b = b.add(NR);
+                        }
+                    } else {
+                        // A read in place: one pointer per row and a shared offset along the depth.
+                        let rows: [*const $t; R] =
+                            core::array::from_fn(|i| t.a.wrapping_offset(i as isize * t.rs_a));
+                        let mut off = 0isize;
+                        for _ in 0..t.kc {
+                            if PF {
+                                $crate::kernels::matmul::micro::prefetch_b(b, NR * size);
+                            }
+                            let b0 = $load(b);
+                            let b1 = $load(b.add($lanes));
+                            for (i, row) in acc.iter_mut().enumerate() {
+                                let ai = $splat(*rows[i].offset(off));
+                                row[0] = $fma(ai, b0, row[0]);
+                                row[1] = $fma(ai, b1, row[1]);
+                            }
+                            off += t.cs_a;
+                            b = b.add(NR);
+                        }
+                    }
+                    if t.m == R && t.n == NR && t.cs_c == 1 {
+                        let alpha = $splat(t.alpha);
+                        let beta = $splat(t.beta);
+                        let read_c = t.beta != 0.0;
+                        for (i, row) in acc.iter().enumerate() {
+                            let c = t.c.offset(i as isize * t.rs_c);
+                            for (h, v) in row.iter().enumerate() {
+                                let dst = c.add($lanes * h);
+                                let mut r = $mul(alpha, *v);
+                                if read_c {
+                                    r = $add(r, $mul(beta, $load(dst)));
+                                }
+                                $store(dst, r);
+                            }
+                        }
+                    } else {
+                        // Partial tile or strided C: spill the raw sums and let the shared epilogue
+                        // write them (same alpha/beta operations as the fast path above).
+                        let mut tile = [0.0 as $t; $mr * NR];
+                        for (i, row) in acc.iter().enumerate() {
+                            $store(tile.as_mut_ptr().add(i * NR), row[0]);
+                            $store(tile.as_mut_ptr().add(i * NR + $lanes), row[1]);
+                        }
+                        $crate::kernels::matmul::micro::store_tile(t, &tile, NR);
+                    }
+                }
+                match t.m {
+                    0..=2 => body::<2, PF>(t),
+                    3..=4 => body::<4, PF>(t),
+                    5..=6 if $mr > 6 => body::<6, PF>(t),
+                    _ => body::<{ $mr }, PF>(t),
+                }
             }
         }
     };
@@ -181,7 +233,13 @@ pub struct Kernel<T> {
     pub kc: usize,
     /// Columns of B packed per block (L3-resident), a multiple of `nr`.
     pub nc: usize,
+    /// Which block stays in L2 (`blocking.rs`); the constructors give the measured
+    /// `ABlockInL2` blocking, `blocking::apply` replaces it where the caches call for it.
+    pub order: super::blocking::Order,
     pub micro: MicroFn<T>,
+    /// The same kernel prefetching the B panel ahead, for `Order::BBlockInL2` (the scalar
+    /// kernel passes itself).
+    pub micro_streaming_b: MicroFn<T>,
 }
 
 /// Writes an accumulated tile (row-major, row stride `ld`) to C with the epilogue above.

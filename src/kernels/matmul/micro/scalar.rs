@@ -20,7 +20,9 @@ pub fn kernel<T: GemmScalar>() -> Kernel<T> {
         mc: 64,
         kc: 256,
         nc: 1024,
+        order: crate::kernels::matmul::blocking::Order::ABlockInL2,
         micro: micro::<T>,
+        micro_streaming_b: micro::<T>,
     }
 }
 
