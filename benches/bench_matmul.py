@@ -19,11 +19,12 @@ Method (see ../shared/PERF-NOTES.md, "Measuring side by side"):
   disturbed on a shared machine) and its median round; both are printed.
 All three compute C = A @ B into a freshly allocated result, as a user's `a @ b` does.
 
-Peak: cores x FMA units x SIMD lanes x 2 flops x clock (AVX2 f32: 2 FMA units x 8 lanes; on Zen 4
-an AVX-512 FMA issues as two 256-bit halves, so the figure is the same). The clock is measured at
-start-up by timing a chain of dependent multiplications (`ferrograd._core._measure_clock_ghz`), since a
-virtual machine's /proc/cpuinfo gives the nominal, not the boosted, clock; --clock-ghz overrides
-it, and 3.0 GHz is used where the probe does not exist.
+Peak: measured at start-up by the FMA probe (`ferrograd._core._measure_fma_peak`: independent FMAs
+on the widest vectors, on every thread at once), so it is right whatever the core (Zen 4 issues a
+512-bit FMA as two halves, Intel server cores have two full 512-bit pipes, turbo clocks vary).
+With --clock-ghz, or where the probe does not exist, the formula cores x 2 FMA units x 8 lanes x
+2 flops x clock is used instead (clock from the dependent-multiplication probe
+`_measure_clock_ghz`, else 3.0 GHz).
 """
 
 from __future__ import annotations
@@ -106,22 +107,33 @@ def main() -> int:
     fg.set_num_threads(threads)
     if torch is not None:
         torch.set_num_threads(threads)
-    clock, how = ARGS.clock_ghz, "given"
-    if clock is None:
-        clock, how = fg._core._measure_clock_ghz(), "measured"
+    # Peak: the FMA probe (independent FMAs on every thread at once, the widest vectors) unless
+    # a clock is given; the clock formula is the fallback where the probe does not exist.
+    probe = None if ARGS.clock_ghz is not None else fg._core._measure_fma_peak(threads, 5, 2_000_000)
+    if probe is not None:
+        peak = probe
+        peak_how = f"measured by the FMA probe on {threads} thread(s)"
+    else:
+        clock, how = ARGS.clock_ghz, "given"
         if clock is None:
-            clock, how = 3.0, "assumed"
-    peak = threads * 2 * 8 * 2 * clock
+            clock, how = fg._core._measure_clock_ghz(), "measured"
+            if clock is None:
+                clock, how = 3.0, "assumed"
+        peak = threads * 2 * 8 * 2 * clock
+        peak_how = f"{threads} cores x 2 FMA units x 8 lanes x 2 flops x {clock:.2f} GHz ({how})"
     libs = ["ferrograd", "numpy"] + (["torch"] if torch is not None else [])
     print(f"float32 matmul, {threads} thread(s), {ARGS.rounds} interleaved rounds, best and median round")
     print(
         f"numpy {np.__version__}"
         + (f", torch {torch.__version__}" if torch is not None else ", torch not installed (skipped)")
     )
+    cfg = fg._core._gemm_config()
     print(
-        f"peak = {threads} cores x 2 FMA units x 8 lanes x 2 flops x {clock:.2f} GHz ({how}) "
-        f"= {peak:.0f} GFLOP/s\n"
+        f"ferrograd GEMM: {cfg['isa']} {cfg['mr']}x{cfg['nr']} tile, mc/kc/nc = "
+        f"{cfg['mc']}/{cfg['kc']}/{cfg['nc']}, {'B' if cfg['order'] == 'b' else 'A'} block in L2 "
+        f"(caches: L1d {cfg['l1d'] >> 10} KiB, L2 {cfg['l2'] >> 10} KiB, L3 {cfg['l3'] >> 20} MiB)"
     )
+    print(f"peak = {peak:.0f} GFLOP/s ({peak_how})\n")
     header = f"{'shape':26s} " + " ".join(f"{lib + ' best/med':>20s}" for lib in libs)
     header += f" {'fg/np':>6s}" + (f" {'fg/torch':>8s}" if torch is not None else "") + f" {'fg %peak':>8s}"
     print(header + "   (GFLOP/s)")

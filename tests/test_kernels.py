@@ -272,3 +272,37 @@ def test_clock_probe():
             fg._core._measure_clock_ghz(rounds, iters)
     with pytest.raises((OverflowError, TypeError)):
         fg._core._measure_clock_ghz(-1, 10)
+
+
+def test_fma_peak_probe():
+    one = fg._core._measure_fma_peak(1, 2, 200_000)
+    if one is None:
+        return
+    # 8 to 32 f32 lanes x 2 flops per cycle at 0.05 to 7 GHz, per thread.
+    assert 0.5 < one < 1000.0
+    two = fg._core._measure_fma_peak(2, 2, 200_000)
+    assert 0.5 < two < 2000.0
+    for args in ((0, 1, 10), (1, 0, 10), (1, 1, 0), (1, 1000, 10**6), (5000, 1, 10)):
+        with pytest.raises(ValueError, match="_measure_fma_peak"):
+            fg._core._measure_fma_peak(*args)
+
+
+def test_gemm_blocking_override_and_config():
+    cfg = fg._core._gemm_config()
+    assert cfg["order"] in ("a", "b") and cfg["mc"] % cfg["mr"] == 0 and cfg["nc"] % cfg["nr"] == 0
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((203, 150)).astype(np.float32)
+    b = rng.standard_normal((150, 77)).astype(np.float32)
+    want = a.astype(np.float64) @ b
+    try:
+        for spec in ("16,8,64,b", "24,16,96,a", "2048,512,512,b", "144,256,4064,a"):
+            fg._core._set_gemm_blocking(spec)
+            got = fg._core._gemm_config()
+            assert got["kc"] == int(spec.split(",")[1]) and got["order"] == spec[-1]
+            np.testing.assert_allclose((fg.tensor(a) @ fg.tensor(b)).numpy(), want, rtol=1e-4, atol=1e-4)
+        for bad in ("", "1,2,3", "1,2,3,c", "0,8,8,a", "a,b,c,d"):
+            with pytest.raises(ValueError, match="_set_gemm_blocking"):
+                fg._core._set_gemm_blocking(bad)
+    finally:
+        fg._core._set_gemm_blocking(None)
+    assert fg._core._gemm_config() == cfg
