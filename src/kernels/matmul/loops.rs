@@ -1,11 +1,17 @@
 //! The packed (BLIS/Goto) GEMM driver for one matrix product, and its split across threads.
 //!
-//! Loop nest, outermost first (labels match the code):
+//! Loop nest for `Order::ABlockInL2`, outermost first (labels match the code):
 //! - `jc`: columns of C in blocks of `nc` (B block sized for L3);
 //! - `pc`: depth in blocks of `kc`; pack `B[pc.., jc..]` (kc x nc) into the thread's B buffer;
 //! - `ic`: rows in blocks of `mc`; pack `A[ic.., pc..]` (mc x kc) into the thread's A buffer (L2);
 //! - `jr`: `nr`-column micro-panels of the B block (one stays in L1 across the `ir` loop);
 //! - `ir`: `mr`-row micro-panels of the A block; one micro-kernel call per `mr x nr` tile.
+//!
+//! `Order::BBlockInL2` (large L2 caches, see `blocking.rs`): `pc`, then `ic` (A blocks of up to
+//! 4 MiB, packed once per depth block), then `jc` (a `kc x nc` B block packed into L2), then
+//! `ir` outside `jr`, so one A micro-panel stays in L1 while the B block streams from L2 (with
+//! the kernel's B prefetch). Both orders add the depth blocks of every C element in the same
+//! order, so for a given blocking the results do not depend on the order's loop nest.
 //!
 //! Threads: C is cut into rectangles along M (row ranges in multiples of `mr`) when M is at
 //! least N, else along N (multiples of `nr`); the calling thread and the team's helpers each
