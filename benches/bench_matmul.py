@@ -81,6 +81,10 @@ SHAPES = [
     ("attn_qkv_4096x512->1536", None, 4096, 512, 1536),
     ("attn_out_4096x512->512", None, 4096, 512, 512),
     ("bmm_32x(128x64@64x128)", 32, 128, 64, 128),
+    # Few rows against a large weight: decode steps of a batch of sequences, small-batch RNN steps.
+    ("decode_4x768->3072", None, 4, 768, 3072),
+    ("decode_8x4096->4096", None, 8, 4096, 4096),
+    ("decode_32x1024->4096", None, 32, 1024, 4096),
 ]
 
 

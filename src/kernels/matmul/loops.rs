@@ -346,8 +346,12 @@ pub(super) unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, s
     let kc_max = kern.kc.min(s.k);
     let mc_max = kern.mc.min(s.m.div_ceil(mr) * mr);
     let nc_max = kern.nc.min(s.n.div_ceil(nr) * nr);
+    let b_direct = !matches!(shared, Shared::B { .. }) && read_b_in_place(s, kern);
     let b_elems = if matches!(shared, Shared::B { .. }) {
         0
+    } else if b_direct {
+        // Only the ragged last panel of each block is packed (zero-padded).
+        kc_max * nr
     } else {
         kc_max * nc_max
     };
@@ -378,6 +382,12 @@ pub(super) unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, s
     let b_block = |jc: usize, nc: usize, pc: usize, kc: usize, bown: *mut T| -> *const T {
         if let Shared::B { ptr, padded } = shared {
             ptr.add(pc * padded + jc * kc)
+        } else if b_direct {
+            let full = nc / nr * nr;
+            if full < nc {
+                pack_b(block(s.b, pc, jc + full, kc, nc - full), nr, bown);
+            }
+            bown as *const T
         } else {
             pack_b(block(s.b, pc, jc, kc, nc), nr, bown);
             bown as *const T
@@ -388,6 +398,8 @@ pub(super) unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, s
         let beta = if pc == 0 { s.beta } else { T::ONE };
         let a_in_place =
             direct.then(|| s.a.ptr.offset(ic as isize * s.a.rs + pc as isize * s.a.cs));
+        let b_in_place =
+            b_direct.then(|| s.b.ptr.offset(pc as isize * s.b.rs + jc as isize * s.b.cs));
         macro_kernel(
             s,
             kern,
@@ -401,6 +413,7 @@ pub(super) unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, s
                 abuf,
                 a_in_place,
                 bbuf,
+                b_in_place,
             },
         );
     };
@@ -453,7 +466,10 @@ struct MacroBlock<T> {
     abuf: *const T,
     /// A's block `(ic, pc)` read in place (full panels), when [`read_a_in_place`] chose it.
     a_in_place: Option<*const T>,
+    /// The packed B block; with `b_in_place`, only its ragged last panel.
     bbuf: *const T,
+    /// B's block `(pc, jc)` read in place (full panels), when [`read_b_in_place`] chose it.
+    b_in_place: Option<*const T>,
 }
 
 /// Whether the micro-kernels read A where it lies instead of packing it: for products with at
@@ -472,6 +488,20 @@ fn read_a_in_place<T>(s: &Single<T>, kern: &Kernel<T>) -> bool {
     s.n <= 4 * kern.nr && s.m >= kern.mr && (s.a.cs == 1 || s.a.rs == 1)
 }
 
+/// Whether the micro-kernels read B where it lies instead of packing it: for products with at
+/// most four A panels (m <= 4*mr: decode steps of a batch of sequences, RNN steps of a small
+/// batch, a Dense layer on a few samples), each packed B value would serve at most four
+/// micro-kernel calls, and packing a large weight matrix costs as much memory traffic as the
+/// product itself. B must have unit column stride (its rows are then `nr`-wide vector loads at
+/// the row stride; the kernel prefetches the rows ahead). Same sums in the same order as the
+/// packed path, so results are bit-identical.
+///
+/// Measured: see `matmul/mod.rs` ("Few rows"): 1.3-3x the packed path up to m = 16.
+#[inline]
+fn read_b_in_place<T>(s: &Single<T>, kern: &Kernel<T>) -> bool {
+    s.m <= 4 * kern.mr && s.n >= kern.nr && s.b.cs == 1
+}
+
 #[inline]
 unsafe fn macro_kernel<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, blk: MacroBlock<T>) {
     let (mr, nr, kc) = (kern.mr, kern.nr, blk.kc);
@@ -484,12 +514,19 @@ unsafe fn macro_kernel<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, blk: Macr
             Some(_) => (blk.abuf, 1, mr as isize),
             None => (blk.abuf.add(ir * kc), 1, mr as isize),
         };
+        let (b, rs_b) = match blk.b_in_place {
+            Some(b) if jr + nr <= blk.nc => (b.offset(jr as isize * s.b.cs), s.b.rs),
+            // The packed ragged panel sits at the start of the buffer.
+            Some(_) => (blk.bbuf, nr as isize),
+            None => (blk.bbuf.add(jr * kc), nr as isize),
+        };
         let tile = MicroTile {
             kc,
             a,
             rs_a,
             cs_a,
-            b: blk.bbuf.add(jr * kc),
+            b,
+            rs_b,
             c: s.c
                 .ptr
                 .offset(row as isize * s.c.rs + col as isize * s.c.cs),
@@ -500,7 +537,12 @@ unsafe fn macro_kernel<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, blk: Macr
             alpha: s.alpha,
             beta: blk.beta,
         };
-        (kern.micro)(&tile);
+        // B read in place streams from memory: the kernel that prefetches its rows ahead.
+        if blk.b_in_place.is_some() {
+            (kern.micro_streaming_b)(&tile);
+        } else {
+            (kern.micro)(&tile);
+        }
     };
     match kern.order {
         // jr outer: one B micro-panel stays in L1 while the A micro-panels pass over it.

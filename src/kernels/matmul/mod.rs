@@ -119,6 +119,15 @@
 //! Packing A from row-major storage (the common case) uses 8x8 AVX transposes (`pack.rs`):
 //! packing was 6% of single-thread time at 1024^3 in a profile before, 3% after.
 //!
+//! # Few rows (decode steps, small-batch RNN steps)
+//! With at most four A panels (m <= 4*mr) the micro-kernels read B where it lies
+//! (`loops::read_b_in_place`), rows at B's own stride with the prefetching kernel; only a ragged
+//! last panel is packed. Emerald Rapids, 2 threads, GFLOP/s, best of 9 interleaved rounds,
+//! in place / packed / PyTorch: 2x4096 @ 4096x4096 49 / 17 / 24; 4x768 @ 768x3072 100 / 33 / 48;
+//! 8x4096 @ 4096x4096 154 / 65 / 88; 16x1024 @ 1024x4096 199 / 117 / 140; 32x1024 @ 1024x4096
+//! 172 / 137 / 169; 32x4096 @ 4096x4096 157 / 157 / 161; 8x256 @ 256x1024 120 / 72 / 145;
+//! 32x256 @ 256x1024 115 / 125 / 187 (the one loss, a product of 17 us).
+//!
 //! # ISA
 //! Detected once, cached (`isa.rs`); the crate is built for generic x86-64, so the AVX2 and
 //! AVX-512 kernels run through `#[target_feature]` functions. NEON would slot in as a further

@@ -32,13 +32,15 @@ pub(crate) fn prefetch_c(c: *const u8, rs_bytes: isize, row_bytes: usize, rows: 
 /// steps, 160-163 at 16).
 pub(crate) const B_PREFETCH_STEPS: usize = 8;
 
-/// Prefetches the B row `B_PREFETCH_STEPS` steps past `b` (`row_bytes` long, at most two cache
-/// lines) into L1. Prefetches never fault, so running past the panel's end is harmless.
+/// Prefetches the B row `B_PREFETCH_STEPS` steps past `b` (steps `rs_b` values apart; the row
+/// is `row_bytes` long, at most two cache lines) into L1. Prefetches never fault, so running
+/// past the panel's end is harmless.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-pub(crate) fn prefetch_b<T>(b: *const T, row_bytes: usize) {
+pub(crate) fn prefetch_b<T>(b: *const T, rs_b: isize, row_bytes: usize) {
     use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-    let ahead = (b as *const u8).wrapping_add(B_PREFETCH_STEPS * row_bytes);
+    let step = rs_b.wrapping_mul(std::mem::size_of::<T>() as isize);
+    let ahead = b.wrapping_byte_offset(step.wrapping_mul(B_PREFETCH_STEPS as isize)) as *const u8;
     // SAFETY: prefetching never faults.
     unsafe {
         _mm_prefetch::<_MM_HINT_T0>(ahead as *const i8);
@@ -109,7 +111,7 @@ macro_rules! x86_micro_kernel {
                         let mut a = t.a;
                         for _ in 0..t.kc {
                             if PF {
-                                $crate::kernels::matmul::micro::prefetch_b(b, NR * size);
+                                $crate::kernels::matmul::micro::prefetch_b(b, t.rs_b, NR * size);
                             }
                             let b0 = $load(b);
                             let b1 = $load(b.add($lanes));
@@ -120,7 +122,8 @@ macro_rules! x86_micro_kernel {
                                 row[1] = $fma(ai, b1, row[1]);
                             }
                             a = a.add($mr);
-                            b = b.add(NR);
+                            // Wrapping: B read in place ends past its last row.
+                            b = b.wrapping_offset(t.rs_b);
                         }
                     } else {
                         // A read in place: one pointer per row and a shared offset along the depth.
@@ -129,7 +132,7 @@ macro_rules! x86_micro_kernel {
                         let mut off = 0isize;
                         for _ in 0..t.kc {
                             if PF {
-                                $crate::kernels::matmul::micro::prefetch_b(b, NR * size);
+                                $crate::kernels::matmul::micro::prefetch_b(b, t.rs_b, NR * size);
                             }
                             let b0 = $load(b);
                             let b1 = $load(b.add($lanes));
@@ -139,7 +142,8 @@ macro_rules! x86_micro_kernel {
                                 row[1] = $fma(ai, b1, row[1]);
                             }
                             off += t.cs_a;
-                            b = b.add(NR);
+                            // Wrapping: B read in place ends past its last row.
+                            b = b.wrapping_offset(t.rs_b);
                         }
                     }
                     if t.m == R && t.n == NR && t.cs_c == 1 {
@@ -199,8 +203,11 @@ pub struct MicroTile<T> {
     pub a: *const T,
     pub rs_a: isize,
     pub cs_a: isize,
-    /// Packed B micro-panel: `kc` groups of `nr` values (columns past `n` are zero padding).
+    /// B micro-panel: `kc` rows of `nr` contiguous values, row `p` at `b + p*rs_b`. Packed
+    /// panels (`rs_b = nr`) zero-pad the columns past `n`; B read in place (`rs_b` = its row
+    /// stride) is only passed for full panels (`n == nr`).
     pub b: *const T,
+    pub rs_b: isize,
     /// Top-left element of the destination tile in C.
     pub c: *mut T,
     pub rs_c: isize,

@@ -38,7 +38,7 @@ unsafe fn micro<T: GemmScalar>(t: &MicroTile<T>) {
                 acc[i * NR + j] = acc[i * NR + j] + ai * *b.add(j);
             }
         }
-        b = b.add(NR);
+        b = b.wrapping_offset(t.rs_b);
     }
     store_tile(t, &acc, NR);
 }

@@ -252,6 +252,9 @@ fn large_dimensions_cross_every_block_boundary() {
         (1, 2001, 601),
         (1025, 1, 257),
         (300, 2, 520),
+        // Few rows, wide and deep: B read in place across several depth and column blocks.
+        (5, 4100, 1100),
+        (31, 1030, 600),
     ];
     for_each_isa(|| {
         for &(m, n, k) in &shapes {
@@ -513,6 +516,10 @@ fn one_and_two_threads_bit_identical() {
             (130, 130, 130),
             // Splits into four tasks on two threads.
             (2100, 40, 40),
+            // Few rows: B read in place (ragged last panel packed), split along N.
+            (8, 3000, 200),
+            (17, 700, 301),
+            (32, 1001, 129),
         ] {
             let (one, two) = with_threads(|| {
                 run_pair::<f32>(m, n, k, [Lay::Row, Lay::Row, Lay::Row], 1.0, 0.0, false, 5).0
