@@ -42,6 +42,10 @@ pub use super::conv_grad::{conv2d_backward_input, conv2d_backward_weight};
 /// Target size (elements) of one task's patch scratch buffer.
 pub(super) const SCRATCH: usize = 1 << 16;
 
+/// Output rows per task of a 1x1 conv with a bias (each task's rows get their bias while in
+/// cache; 256 rows of 256 channels are 256 KiB).
+const POINTWISE_TILE_ROWS: usize = 256;
+
 /// Everything a conv kernel needs to know about the problem (all sizes validated by the caller).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvGeom {
@@ -220,17 +224,29 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
         super::conv_direct::conv2d_forward_direct(g, x, w, b, y);
         return;
     }
-    // Bias first, then the GEMM accumulates onto it (beta = 1), one pass over y.
-    let beta = match b {
-        Some(b) => {
-            let bs = std::slice::from_raw_parts(b, g.cout);
-            for r in 0..rows {
-                std::ptr::copy_nonoverlapping(bs.as_ptr(), y.add(r * g.cout), g.cout);
+    // The bias is added to each tile of output rows right after its GEMM wrote them (beta = 0),
+    // while they are in cache. Filling y with the bias first and accumulating onto it (beta = 1)
+    // cost a whole extra write and read of y from memory: on Emerald Rapids, 2 threads, the 1x1
+    // conv 16x28x28x128->256 took 3.7 ms against 2.7 ms for the same product without it.
+    let bias = b.map(|b| SendPtr(b as *mut T));
+    let yb = SendPtr(y);
+    let add_bias = |r0: usize, m: usize| {
+        if let Some(bp) = bias {
+            // SAFETY: rows r0..r0+m are inside y and written by the caller's task only; the bias
+            // holds cout values.
+            unsafe {
+                let bs = std::slice::from_raw_parts(bp.get() as *const T, g.cout);
+                let rows_out =
+                    std::slice::from_raw_parts_mut(yb.get().add(r0 * g.cout), m * g.cout);
+                for row in rows_out.chunks_exact_mut(g.cout) {
+                    for (v, &bv) in row.iter_mut().zip(bs) {
+                        *v = *v + bv;
+                    }
+                }
             }
-            T::ONE
         }
-        None => T::ZERO,
     };
+    let beta = T::ZERO;
     let offs = |a: usize, b: usize, c: usize| -> (Vec<isize>, Vec<isize>, Vec<isize>) {
         (
             (0..groups).map(|gi| (gi * a) as isize).collect(),
@@ -240,32 +256,79 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
     };
     if g.pointwise() {
         let (ao, bo, co) = offs(cig, cog, cog);
-        let p = GemmParams {
-            m: rows,
-            n: cog,
-            k: cig,
-            alpha: T::ONE,
-            beta,
-            a: MatRef {
-                ptr: x,
-                rs: g.cin as isize,
-                cs: 1,
-            },
-            b: MatRef {
+        let whole = || {
+            let p = GemmParams {
+                m: rows,
+                n: cog,
+                k: cig,
+                alpha: T::ONE,
+                beta,
+                a: MatRef {
+                    ptr: x,
+                    rs: g.cin as isize,
+                    cs: 1,
+                },
+                b: MatRef {
+                    ptr: w,
+                    rs: g.cout as isize,
+                    cs: 1,
+                },
+                c: MatMut {
+                    ptr: y,
+                    rs: g.cout as isize,
+                    cs: 1,
+                },
+                a_offsets: &ao,
+                b_offsets: &bo,
+                c_offsets: &co,
+            };
+            gemm(&p);
+        };
+        if bias.is_none() || groups > 1 {
+            whole();
+            add_bias(0, rows);
+            return;
+        }
+        // With a bias: row tiles in parallel, each a product on the shared packed weights and
+        // then its bias while the tile is in cache.
+        let t = POINTWISE_TILE_ROWS.min(rows);
+        let ntiles = rows.div_ceil(t);
+        let packed = PackedB::new(
+            MatRef {
                 ptr: w,
                 rs: g.cout as isize,
                 cs: 1,
             },
-            c: MatMut {
-                ptr: y,
-                rs: g.cout as isize,
-                cs: 1,
-            },
-            a_offsets: &ao,
-            b_offsets: &bo,
-            c_offsets: &co,
+            cig,
+            g.cout,
+        );
+        let (xs, ys) = (SendPtr(x as *mut T), SendPtr(y));
+        let tile = |ti: usize| {
+            let r0 = ti * t;
+            let m = t.min(rows - r0);
+            // SAFETY: rows r0..r0+m are inside x and y; this task alone writes them.
+            unsafe {
+                let a = MatRef {
+                    ptr: xs.get().add(r0 * g.cin) as *const T,
+                    rs: g.cin as isize,
+                    cs: 1,
+                };
+                let c = MatMut {
+                    ptr: ys.get().add(r0 * g.cout),
+                    rs: g.cout as isize,
+                    cs: 1,
+                };
+                packed.gemm_serial(m, T::ONE, a, T::ZERO, c);
+            }
+            add_bias(r0, m);
         };
-        gemm(&p);
+        let par = ntiles > 1 && crate::threading::should_parallelize(rows * cig * g.cout, 1 << 16);
+        if par {
+            crate::threading::for_each_task(ntiles, tile);
+        } else {
+            whole();
+            add_bias(0, rows);
+        }
         return;
     }
     let t = tile_rows(kg * groups, SCRATCH).min(rows);
@@ -325,6 +388,7 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
                 gemm(&p);
             }
         }
+        add_bias(r0, m);
     };
     // Each task gathers into its thread's patch buffer (every element of a used row is
     // written by im2col, so the buffer's old contents never leak into a result).
@@ -457,6 +521,64 @@ mod tests {
                     "{kh}x{kw} d{dh},{dw} p{pt},{pl}: {i}"
                 );
             }
+        }
+    }
+
+    /// The bias is added per tile after the tile's product: 1x1 convs split into row tiles
+    /// (one group and two), and a 3x3 conv over several tiles, against the reference plus bias,
+    /// on one and two threads.
+    #[test]
+    fn bias_is_added_once_to_every_row() {
+        let shapes = [
+            // (n, h, w, cin, cout, k, pad, groups)
+            (3, 15, 14, 8, 24, 1, 0, 1),
+            (2, 17, 9, 8, 12, 1, 0, 2),
+            (2, 23, 21, 16, 40, 3, 1, 1),
+        ];
+        for (n, h, w, cin, cout, k, pad, groups) in shapes {
+            let g = ConvGeom {
+                n,
+                h,
+                w,
+                cin,
+                oh: h + 2 * pad - (k - 1),
+                ow: w + 2 * pad - (k - 1),
+                cout,
+                kh: k,
+                kw: k,
+                sh: 1,
+                sw: 1,
+                dh: 1,
+                dw: 1,
+                pad_top: pad,
+                pad_left: pad,
+                groups,
+            };
+            let x = data(g.n * g.h * g.w * g.cin, 11);
+            let wt = data(g.kh * g.kw * (g.cin / g.groups) * g.cout, 12);
+            let b = data(g.cout, 13);
+            let want: Vec<f64> = reference(&g, &x, &wt)
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v + b[i % g.cout])
+                .collect();
+            let (one, two) = crate::kernels::matmul::tests::with_threads(|| {
+                let mut y = vec![f64::NAN; want.len()];
+                unsafe {
+                    conv2d_forward(
+                        &g,
+                        x.as_ptr(),
+                        wt.as_ptr(),
+                        Some(b.as_ptr()),
+                        y.as_mut_ptr(),
+                    )
+                };
+                y
+            });
+            for (i, (a, r)) in one.iter().zip(&want).enumerate() {
+                assert!((a - r).abs() < 1e-12, "{g:?} [{i}]: {a} vs {r}");
+            }
+            assert_eq!(one, two, "{g:?}: one vs two threads");
         }
     }
 
