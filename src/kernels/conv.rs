@@ -284,15 +284,16 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
             };
             gemm(&p);
         };
-        if bias.is_none() || groups > 1 {
+        let t = POINTWISE_TILE_ROWS.min(rows);
+        let ntiles = rows.div_ceil(t);
+        let par = ntiles > 1 && crate::threading::should_parallelize(rows * cig * g.cout, 1 << 16);
+        if bias.is_none() || groups > 1 || !par {
             whole();
             add_bias(0, rows);
             return;
         }
         // With a bias: row tiles in parallel, each a product on the shared packed weights and
         // then its bias while the tile is in cache.
-        let t = POINTWISE_TILE_ROWS.min(rows);
-        let ntiles = rows.div_ceil(t);
         let packed = PackedB::new(
             MatRef {
                 ptr: w,
@@ -303,7 +304,7 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
             g.cout,
         );
         let (xs, ys) = (SendPtr(x as *mut T), SendPtr(y));
-        let tile = |ti: usize| {
+        crate::threading::for_each_task(ntiles, |ti| {
             let r0 = ti * t;
             let m = t.min(rows - r0);
             // SAFETY: rows r0..r0+m are inside x and y; this task alone writes them.
@@ -321,14 +322,7 @@ pub unsafe fn conv2d_forward<T: GemmScalar>(
                 packed.gemm_serial(m, T::ONE, a, T::ZERO, c);
             }
             add_bias(r0, m);
-        };
-        let par = ntiles > 1 && crate::threading::should_parallelize(rows * cig * g.cout, 1 << 16);
-        if par {
-            crate::threading::for_each_task(ntiles, tile);
-        } else {
-            whole();
-            add_bias(0, rows);
-        }
+        });
         return;
     }
     let t = tile_rows(kg * groups, SCRATCH).min(rows);

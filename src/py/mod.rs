@@ -8,6 +8,7 @@ mod convert;
 mod errors;
 mod functions;
 mod io;
+mod machine;
 mod nn;
 mod numpy;
 mod optim;
@@ -66,6 +67,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
     io::register(m)?;
+    machine::register(m)?;
     nn::register(m)?;
     optim::register(m)?;
     text::register(m)?;
