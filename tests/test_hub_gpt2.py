@@ -96,15 +96,15 @@ def test_generation_decodes_one_query_row_per_step():
     lm = tiny_lm()
     lm.compile(sampler="greedy")
     seen = []
-    original = lm.call_with_cache
+    original = lm._step_in_place
 
-    def spy(token_ids, cache, index):
+    def spy(token_ids, cache, index, plan=None):
         seen.append((tuple(token_ids.shape), tuple(cache.shape), index))
-        return original(token_ids, cache, index)
+        return original(token_ids, cache, index, plan)
 
-    lm.call_with_cache = spy
+    lm._step_in_place = spy
     lm.generate([[1, 2, 3], [4, 5]], max_length=9)
-    assert seen[0] == ((2, 9), (2, 2, 2, 9, 2, 8), 0)  # the prefill of the padded prompt
+    assert seen[0] == ((2, 2), (2, 2, 2, 9, 2, 8), 0)  # the prefill of the shortest prompt
     assert seen[1:] == [((2, 1), (2, 2, 2, 9, 2, 8), i) for i in range(1, 8)]  # one row per step
 
 

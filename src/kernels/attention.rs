@@ -45,6 +45,8 @@
 //! the transposed scores against Q^T packed once. Decode B1 N32 H128 S4096: 5.9 ms (2.2x torch,
 //! ~23 GB/s), from 19.7 ms when each task streamed one head's rows (16 KiB apart).
 
+use std::cell::RefCell;
+
 use super::iter::SendPtr;
 use super::math::exp_f32;
 use crate::dtype::Element;
@@ -53,6 +55,8 @@ use crate::dtype::Element;
 pub const BR: usize = 64;
 /// Keys per block.
 pub const BC: usize = 64;
+/// Query blocks of at most this many rows compute their scores one dot product at a time.
+const DIRECT_ROWS: usize = 4;
 /// The decode split (one pass over the cache in address order, split into key chunks): at most
 /// this many query rows ...
 pub const DECODE_T: usize = 16;
@@ -76,9 +80,19 @@ pub trait AttnScalar:
     fn ln_(self) -> Self;
     fn fma_(self, b: Self, c: Self) -> Self;
     fn max_(self, b: Self) -> Self;
+    /// This thread's spare task buffers (see [`take_scratch`]).
+    fn scratch_pool() -> &'static std::thread::LocalKey<RefCell<Option<Scratch<Self>>>>;
+}
+
+thread_local! {
+    static SCRATCH_F32: RefCell<Option<Scratch<f32>>> = const { RefCell::new(None) };
+    static SCRATCH_F64: RefCell<Option<Scratch<f64>>> = const { RefCell::new(None) };
 }
 
 impl AttnScalar for f32 {
+    fn scratch_pool() -> &'static std::thread::LocalKey<RefCell<Option<Scratch<Self>>>> {
+        &SCRATCH_F32
+    }
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
     const NEG_INF: Self = f32::NEG_INFINITY;
@@ -105,6 +119,9 @@ impl AttnScalar for f32 {
 }
 
 impl AttnScalar for f64 {
+    fn scratch_pool() -> &'static std::thread::LocalKey<RefCell<Option<Scratch<Self>>>> {
+        &SCRATCH_F64
+    }
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
     const NEG_INF: Self = f64::NEG_INFINITY;
@@ -605,8 +622,10 @@ fn lane_sum<T: AttnScalar>(acc: &[T; LANES]) -> T {
     w[0]
 }
 
-/// Per-task buffers.
-struct Scratch<T> {
+/// Per-task buffers (kept per thread between tasks and calls: see [`take_scratch`]).
+pub struct Scratch<T> {
+    /// the head size the buffers were sized for
+    h: usize,
     /// scores / probabilities, BR x BC
     s: Vec<T>,
     /// dp / ds, BR x BC
@@ -628,6 +647,7 @@ struct Scratch<T> {
 impl<T: AttnScalar> Scratch<T> {
     fn new(h: usize) -> Self {
         Scratch {
+            h,
             s: vec![T::ZERO; BR * BC],
 
             dp: vec![T::ZERO; BR * BC],
@@ -641,6 +661,25 @@ impl<T: AttnScalar> Scratch<T> {
             part: vec![T::ZERO; BR],
         }
     }
+}
+
+/// This thread's task buffers for head size `h`, made on first use; hand them back with
+/// [`put_scratch`] for the next task. A decode step runs a few tiny tasks per call, and
+/// allocating and zeroing the ~60 KiB of buffers each time cost more than the attention itself.
+/// Every task initialises what it reads (accumulators, running max and sum are filled at the
+/// start of each block). (Take and put rather than a closure: a closure body would be compiled
+/// without the caller's target features, and the block loops inlined into it would run scalar.)
+#[inline(always)]
+fn take_scratch<T: AttnScalar>(h: usize) -> Scratch<T> {
+    let spare = T::scratch_pool().with(|slot| slot.borrow_mut().take());
+    spare
+        .filter(|sc| sc.h == h)
+        .unwrap_or_else(|| Scratch::new(h))
+}
+
+#[inline(always)]
+fn put_scratch<T: AttnScalar>(sc: Scratch<T>) {
+    T::scratch_pool().with(|slot| *slot.borrow_mut() = Some(sc));
 }
 
 /// Transposes `c` rows of `h` values (row stride `ld`) into `dst[x * BC + j]` (`dst` holds at
@@ -792,7 +831,7 @@ unsafe fn fwd_rows<T: AttnScalar, const F: bool, const R: usize, const W: usize>
             for jj in 0..c {
                 let kj = k0.offset(jj as isize * pb.ldk());
                 for ii in 0..r {
-                    st[jj * BR + ii] = dot::<T, F>(q0.offset(ii as isize * pb.ldq()), kj, h);
+                    st[jj * BR + ii] = dot_w::<T, F, W>(q0.offset(ii as isize * pb.ldq()), kj, h);
                 }
             }
         } else {
@@ -902,13 +941,28 @@ unsafe fn fwd_task_impl<T: AttnScalar, const F: bool, const R: usize, const W: u
         return;
     }
     let nqb = pb.t.div_ceil(BR);
-    let mut sc = Scratch::<T>::new(h);
+    let mut sc = take_scratch::<T>(h);
+    fwd_task_rows::<T, F, R, W>(pb, o, task, nqb, &mut sc);
+    put_scratch(sc);
+}
+
+#[inline(always)]
+unsafe fn fwd_task_rows<T: AttnScalar, const F: bool, const R: usize, const W: usize>(
+    pb: &Problem<T>,
+    o: &FwdOut<T>,
+    task: usize,
+    nqb: usize,
+    sc: &mut Scratch<T>,
+) {
+    let h = pb.h;
     let qb = task % nqb;
     let bn = task / nqb;
     let (b, n) = (bn / pb.n, bn % pb.n);
     let i0 = qb * BR;
     let r = BR.min(pb.t - i0);
-    fwd_rows::<T, F, R, W>(pb, b, n, i0, r, 0, pb.s, false, &mut sc);
+    // A few rows (decode steps) take one dot product per (row, key): the register tiles are W
+    // rows wide and would compute mostly padding.
+    fwd_rows::<T, F, R, W>(pb, b, n, i0, r, 0, pb.s, r <= DIRECT_ROWS, sc);
     for ii in 0..r {
         let dst = o.out.get().add(pb.qoff(b, i0 + ii, n));
         let l = sc.l[ii];

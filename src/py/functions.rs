@@ -176,7 +176,7 @@ fn permutation(n: usize, seed: Option<u64>) -> PyResult<T> {
     guard("permutation", || Ok(wrap(ops::permutation(n, seed)?)))
 }
 
-fn unary_op(name: &str, a: Option<f64>, b: Option<f64>) -> PyResult<UnaryOp> {
+pub(crate) fn unary_op(name: &str, a: Option<f64>, b: Option<f64>) -> PyResult<UnaryOp> {
     let need = |v: Option<f64>, what: &str| {
         v.ok_or_else(|| PyValueError::new_err(format!("{name} needs the argument {what}")))
     };

@@ -1,4 +1,5 @@
-//! Bindings for the convolution, pooling and up-sampling ops. `python/ferrograd/ops.py` wraps
+//! Bindings for the convolution, pooling, up-sampling, normalization, attention, recurrent and
+//! decoder-step ops. `python/ferrograd/ops.py` wraps
 //! them with keras.ops signatures (argument normalisation and defaults happen there; the core
 //! validates again and names what it received).
 
@@ -7,6 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::ops::{self, ConvArgs, ConvTransposeArgs, Padding, PoolKind};
+use crate::tensor::Tensor;
 
 use super::convert::to_tensor;
 use super::tensor::{run, PyTensor};
@@ -278,8 +280,82 @@ fn rnn_sequence(
     })
 }
 
+/// One inference step of a transformer decoder block against its key/value cache (written in
+/// place); `weights` holds 16 entries, None where a block has no such weight: attention norm
+/// gamma and beta, query/key/value/output kernels each followed by its bias, feed-forward norm
+/// gamma and beta, intermediate and output kernels each followed by its bias.
+#[pyfunction]
+#[pyo3(signature = (x, cache, index, weights, activation, normalize_first, epsilon))]
+#[allow(clippy::too_many_arguments)] // mirrors the Python call one to one
+fn decoder_block_step(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    cache: &Bound<'_, PyAny>,
+    index: usize,
+    weights: Vec<Option<Bound<'_, PyAny>>>,
+    activation: Option<&str>,
+    normalize_first: bool,
+    epsilon: f64,
+) -> PyResult<PyTensor> {
+    guard("decoder_block_step", || {
+        if weights.len() != 16 {
+            return Err(PyValueError::new_err(format!(
+                "decoder_block_step: expected 16 weight entries (None where absent), got {}",
+                weights.len()
+            )));
+        }
+        let x = to_tensor(x, None)?;
+        let cache = to_tensor(cache, None)?;
+        let w = weights
+            .iter()
+            .map(|o| o.as_ref().map(|t| to_tensor(t, None)).transpose())
+            .collect::<PyResult<Vec<Option<Tensor>>>>()?;
+        let need = |i: usize, what: &str| {
+            w[i].as_ref().ok_or_else(|| {
+                PyValueError::new_err(format!("decoder_block_step: the {what} kernel is required"))
+            })
+        };
+        let dense = |i: usize, what: &str| -> PyResult<ops::Dense<'_>> {
+            Ok(ops::Dense {
+                kernel: need(i, what)?,
+                bias: w[i + 1].as_ref(),
+            })
+        };
+        let activation = activation
+            .map(|a| super::functions::unary_op(a, None, None))
+            .transpose()?;
+        let block = ops::DecoderBlock {
+            attention_norm: ops::Norm {
+                gamma: w[0].as_ref(),
+                beta: w[1].as_ref(),
+            },
+            query: dense(2, "query")?,
+            key: dense(4, "key")?,
+            value: dense(6, "value")?,
+            output: dense(8, "attention output")?,
+            feedforward_norm: ops::Norm {
+                gamma: w[10].as_ref(),
+                beta: w[11].as_ref(),
+            },
+            intermediate: dense(12, "intermediate")?,
+            feedforward_output: dense(14, "feedforward output")?,
+            activation,
+            normalize_first,
+            epsilon,
+        };
+        let work = x
+            .numel()
+            .saturating_mul(x.shape().last().copied().unwrap_or(1));
+        let y = run(py, work, || {
+            ops::decoder_block_step(&x, &cache, index, &block)
+        })?;
+        Ok(PyTensor::wrap(y))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rnn_sequence, m)?)?;
+    m.add_function(wrap_pyfunction!(decoder_block_step, m)?)?;
     m.add_function(wrap_pyfunction!(layer_norm, m)?)?;
     m.add_function(wrap_pyfunction!(dot_product_attention, m)?)?;
     m.add_function(wrap_pyfunction!(batch_norm_train, m)?)?;

@@ -9,7 +9,8 @@ norm,] intermediate dense, output dense, feed-forward norm.
 """
 from __future__ import annotations
 
-from ... import activations, initializers, ops
+from ... import _core, activations, initializers, ops
+from ..._tensor import Tensor
 from ...layers import Dense, Dropout, Layer, LayerNormalization, MultiHeadAttention
 from ...saving import register_keras_serializable
 from ...symbolic import KerasTensor
@@ -18,10 +19,28 @@ from ._utils import (
     check_rate,
     clone_initializer,
     compute_causal_mask,
+    get_keras_mask,
     merge_padding_and_attention_mask,
     positive_int,
 )
 from .cached_attention import CachedMultiHeadAttention
+
+# Activations the fused decode step runs as one core op (a function may name its own op in a
+# `_core_unary` attribute, as GPT-2's tanh GELU does); None: no activation.
+_FUSED_ACTIVATIONS = {activations.relu: "relu", activations.gelu: "gelu", activations.silu: "silu",
+                      activations.tanh: "tanh", activations.sigmoid: "sigmoid", activations.linear: None}
+
+
+def _fused_activation(fn):
+    """The core op name of ``fn`` for the fused decode step, None for the identity, False when
+    the step cannot run it."""
+    name = getattr(fn, "_core_unary", False)
+    if name is not False:
+        return name
+    try:
+        return _FUSED_ACTIVATIONS.get(fn, False)
+    except TypeError:  # an unhashable callable
+        return False
 
 
 class _TransformerBlock(Layer):
@@ -268,6 +287,51 @@ class TransformerDecoder(_TransformerBlock):
                                      0 if cache_update_index is None else cache_update_index)  # (B, T, S)
         return causal if mask is None else ops.logical_and(mask, causal)
 
+    def _fused_step_args(self, dtype):
+        """``(weights, activation)`` for ``_core.decoder_block_step`` on inputs of ``dtype``: the
+        block's 16 weight tensors in the step's order (None where absent) and the activation's
+        core op name; None when the block is not one the step runs (cross-attention, an
+        activation, norm or projection it lacks, weights of another dtype)."""
+        activation = _fused_activation(self.activation)
+        if self._cross_attention or activation is False or dtype not in ("float32", "float64"):
+            return None
+        att = self._self_attention_layer
+        norms = (self._self_attention_layer_norm, self._feedforward_layer_norm)
+        if any(n.rms_scaling or n.axis not in (-1, [-1], (-1,)) for n in norms):
+            return None
+        if att._key_dim != att._value_dim or att._output_shape is not None:
+            return None
+        dense = (att._query_dense, att._key_dense, att._value_dense, att._output_dense)
+        ff = (self._feedforward_intermediate_dense, self._feedforward_output_dense)
+        if any(d.activation is not activations.linear for d in (*dense, ff[1])):
+            return None
+        a, f = norms
+        weights = [a.gamma, a.beta, *(w for d in dense for w in (d.kernel, d.bias)), f.gamma, f.beta,
+                   *(w for d in ff for w in (d.kernel, d.bias))]
+        if any(w is not None and w.dtype != dtype for w in weights):
+            return None
+        return weights, activation
+
+    def _fused_step(self, x, cache, index, training=None, args=None):
+        """Runs the block on ``x`` (B, T, D) at positions ``index ..`` against ``cache``
+        (B, 2, S, N, H) in one core call, writing the step's keys and values into ``cache`` in
+        place; returns the output, or None (nothing written) when the fused step does not apply:
+        gradients being recorded, active dropout, a mask riding on ``x``, symbolic inputs, or a
+        block the step does not run (see ``_fused_step_args``; ``args``: its result, computed
+        once by a caller that runs many steps)."""
+        if _core.is_grad_enabled() or (training and self.dropout > 0):
+            return None
+        if not (isinstance(x, Tensor) and isinstance(cache, Tensor)) or get_keras_mask(x) is not None:
+            return None
+        if x.ndim != 3 or cache.dtype != x.dtype:
+            return None
+        args = args if args is not None else self._fused_step_args(x.dtype)
+        if args is None:
+            return None
+        weights, activation = args
+        return _core.decoder_block_step(x, cache, index, weights, activation, self.normalize_first,
+                                        float(self.layer_norm_epsilon))
+
     def call(self, decoder_sequence, encoder_sequence=None, decoder_padding_mask=None, decoder_attention_mask=None,
              encoder_padding_mask=None, encoder_attention_mask=None, self_attention_cache=None,
              self_attention_cache_update_index=None, cross_attention_cache=None,
@@ -275,6 +339,13 @@ class TransformerDecoder(_TransformerBlock):
         self._check_call(encoder_sequence, self_attention_cache, cross_attention_cache)
         self_index = as_index(self_attention_cache_update_index, "self_attention_cache_update_index")
         cross_index = as_index(cross_attention_cache_update_index, "cross_attention_cache_update_index")
+        if (self_attention_cache is not None and self_index is not None and encoder_sequence is None
+                and use_causal_mask and decoder_padding_mask is None and decoder_attention_mask is None):
+            # One core call per block; the cache is copied first (the call returns a new cache).
+            cache = ops.copy(self_attention_cache)
+            out = self._fused_step(decoder_sequence, cache, self_index, training)
+            if out is not None:
+                return out, cache
         mask = self._self_attention_mask(decoder_sequence, decoder_padding_mask, decoder_attention_mask,
                                          use_causal_mask, self_attention_cache, self_index)  # (B, T, S)
         x = decoder_sequence  # (B, T, D)

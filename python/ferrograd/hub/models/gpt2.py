@@ -38,6 +38,9 @@ def gelu_approximate(x):
     return ops.gelu(x, approximate=True)
 
 
+gelu_approximate._core_unary = "gelu_tanh"  # the fused decode step runs it as this core op
+
+
 def _as_dict(inputs):
     """``{"token_ids", "padding_mask"}`` from a dict, a (token_ids, padding_mask) pair or bare token
     ids (then every token is real)."""
@@ -376,40 +379,67 @@ class GPT2CausalLM(Task):
     # ---- decoding ---------------------------------------------------------------------------
     def call_with_cache(self, token_ids, cache, cache_update_index):
         """One forward pass of the T tokens ``token_ids`` (B, T) at positions
-        ``cache_update_index ..`` against the cache (B, num_layers, 2, S, N, H), whose rows at those
-        positions it writes; returns ``(logits (B, T, V), hidden_states (B, T, D), cache)``."""
-        b = self.backbone
+        ``cache_update_index ..`` against the cache (B, num_layers, 2, S, N, H); returns
+        ``(logits (B, T, V), hidden_states (B, T, D), cache)`` where the returned cache is a copy
+        of ``cache`` with the rows at those positions written (``cache`` itself is not changed)."""
         index = int(cache_update_index) if not isinstance(cache_update_index, int) else cache_update_index
+        return self._step_in_place(token_ids, ops.copy(cache), index)
+
+    def _step_in_place(self, token_ids, cache, index, plan=None):
+        """:meth:`call_with_cache` writing into ``cache`` itself (generation owns its cache, so
+        each step writes T rows per layer instead of copying the whole cache). Each block runs as
+        one fused core call when it can (see ``TransformerDecoder._fused_step``), else through its
+        layers, its new cache copied back into ``cache[:, i]``. ``plan``: the blocks'
+        ``_fused_step_args`` (see :meth:`_decode_plan`), made once per generation."""
+        b = self.backbone
         x = b._embed(token_ids, start_index=index)  # (B, T, D)
-        caches = []
+        if plan is None:
+            plan = self._decode_plan(x.dtype)
         for i, block in enumerate(b.transformer_layers):
-            x, layer_cache = block(x, self_attention_cache=cache[:, i], self_attention_cache_update_index=index)
-            caches.append(layer_cache)  # (B, 2, S, N, H)
-        cache = ops.stack(caches, axis=1)  # (B, L, 2, S, N, H)
+            view = cache[:, i]  # (B, 2, S, N, H), a view of the model's cache
+            out = block._fused_step(x, view, index, args=plan[i]) if plan[i] is not None else None
+            if out is None:
+                x, layer_cache = block(x, self_attention_cache=view, self_attention_cache_update_index=index)
+                view.assign(layer_cache)
+            else:
+                x = out
         hidden = b.layer_norm(x)  # (B, T, D)
         return b.token_embedding(hidden, reverse=True), hidden, cache
 
-    def _build_cache(self, token_ids):
-        """Runs the whole (B, L) ``token_ids`` once, filling an empty cache."""
+    def _decode_plan(self, dtype):
+        """Each block's fused-step arguments (None: it runs through its layers)."""
+        return [block._fused_step_args(dtype) for block in self.backbone.transformer_layers]
+
+    def _build_cache(self, token_ids, plan=None, prefill=None):
+        """A cache (B, num_layers, 2, L, N, H) for the (B, L) ``token_ids``, its first ``prefill``
+        rows (all when None) filled by one pass over those tokens; returns their hidden states
+        (B, prefill, D) and the cache. Generation prefills only the shortest prompt: every later
+        row is written by the decoding step at its position before any query reads it (keras_hub
+        runs the whole padded width here, whose rows past the prompt are overwritten)."""
         b = self.backbone
         batch, length = token_ids.shape
         shape = (batch, b.num_layers, 2, length, b.num_heads, b.hidden_dim // b.num_heads)
         cache = ops.zeros(shape, dtype=self.dtype)
-        _, hidden, cache = self.call_with_cache(token_ids, cache, 0)
+        if prefill is not None and prefill < length:
+            token_ids = token_ids[:, :prefill]
+        _, hidden, cache = self._step_in_place(token_ids, cache, 0, plan)
         return hidden, cache
 
     def generate_step(self, inputs, stop_token_ids=None):
         """Fills ``inputs["token_ids"]`` (B, L) from the shortest prompt's end with the sampler's
-        choices (keras_hub's ``generate_step``); returns ``{"token_ids", "padding_mask"}`` tensors."""
+        choices (keras_hub's ``generate_step``); returns ``{"token_ids", "padding_mask"}`` tensors.
+        The sampler's ``next`` writes each step's keys and values into the cache it is given (a
+        cache this method made, or the sampler's own copy of it) and returns that cache."""
         token_ids = ops.convert_to_tensor(inputs["token_ids"])
         padding_mask = ops.cast(ops.convert_to_tensor(inputs["padding_mask"]), "bool")
         with _NoGrad():
-            hidden, cache = self._build_cache(token_ids)
+            plan = self._decode_plan(self.dtype)
             index = int(ops.convert_to_numpy(ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))))
+            hidden, cache = self._build_cache(token_ids, plan, prefill=index)
 
             def next(prompt, cache, index):  # noqa: A001 - keras_hub's name
                 step = index - 1
-                logits, hidden, cache = self.call_with_cache(prompt[:, step:step + 1], cache, step)
+                logits, hidden, cache = self._step_in_place(prompt[:, step:step + 1], cache, step, plan)
                 return ops.squeeze(logits, axis=1), ops.squeeze(hidden, axis=1), cache
 
             sampler = self.sampler if self.sampler is not None else _samplers.get("top_k")
