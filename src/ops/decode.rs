@@ -25,7 +25,7 @@ use crate::kernels::attention::{self as attn, AttnScalar, Problem, Strided};
 use crate::kernels::iter::SendPtr;
 use crate::kernels::layer_norm;
 use crate::kernels::math::Real;
-use crate::kernels::matmul::{gemm, GemmParams, GemmScalar, MatMut, MatRef};
+use crate::kernels::matmul::{gemm, gemm_serial, GemmParams, GemmScalar, MatMut, MatRef};
 use crate::kernels::norm::NormScalar;
 use crate::kernels::unary::{unary_slice, UnaryOp};
 use crate::tensor::Tensor;
@@ -407,12 +407,65 @@ unsafe fn run<T: StepScalar>(
     } else {
         z.copy_from_slice(x);
     }
+    let mut att = vec![zero; m * nh];
+    if g.t == 1 {
+        one_row_attention(g, w, &z, &mut att);
+    } else {
+        rows_attention(g, w, &z, &mut att);
+    }
+    // ---- output projection and residual: h = x + a (pre) or LN1(x + a) (post)
+    let split = m <= SPLIT_ROWS;
+    let mut hid = vec![zero; m * d];
+    if split {
+        project_split(w.o, &att, m, &mut hid, None);
+    } else {
+        project(w.o, &att, m, &mut hid);
+    }
+    add_into(&mut hid, x);
+    if !pre {
+        z.copy_from_slice(&hid);
+        norm(w.n1, &z, &mut hid, d, eps);
+    }
+    // ---- feed-forward
+    if pre {
+        norm(w.n2, &hid, &mut z, d, eps);
+    } else {
+        z.copy_from_slice(&hid);
+    }
+    let width = w.f1.out;
+    let mut f = vec![zero; m * width];
+    let out = std::slice::from_raw_parts_mut(y, m * d);
+    if split {
+        project_split(w.f1, &z, m, &mut f, block.activation);
+        project_split(w.f2, &f, m, out, None);
+    } else {
+        project(w.f1, &z, m, &mut f);
+        if let Some(op) = block.activation {
+            let mut fa = vec![zero; m * width];
+            unary_slice(op, &f, &mut fa);
+            f = fa;
+        }
+        project(w.f2, &f, m, out);
+    }
+    add_into(out, &hid);
+    if !pre {
+        z.copy_from_slice(out);
+        norm(w.n2, &z, out, d, eps);
+    }
+}
+
+/// The attention sublayer for T > 1 query rows per batch entry (prefill): the projections on the
+/// threaded GEMM, the step's keys and values copied into the cache, then the fused attention
+/// kernel per batch entry over cache rows `0 .. end`; `att` receives (B*T, N*H).
+unsafe fn rows_attention<T: StepScalar>(g: &Geometry, w: &Weights<'_>, z: &[T], att: &mut [T]) {
+    let (m, nh) = (g.b * g.t, g.n * g.h);
+    let zero = <T as GemmScalar>::ZERO;
+    let cache = g.cache as *mut T;
     let mut q = vec![zero; m * nh];
     let mut kv = vec![zero; m * nh];
-    project(w.q, &z, m, &mut q);
-    let cache = g.cache as *mut T;
+    project(w.q, z, m, &mut q);
     for (plane, p) in [(0isize, w.k), (1, w.v)] {
-        project(p, &z, m, &mut kv);
+        project(p, z, m, &mut kv);
         for bi in 0..g.b {
             let dst = cache
                 .offset(bi as isize * g.batch_stride + plane * g.kv_stride)
@@ -420,17 +473,16 @@ unsafe fn run<T: StepScalar>(
             std::ptr::copy_nonoverlapping(kv.as_ptr().add(bi * g.t * nh), dst, g.t * nh);
         }
     }
-    // Query row i (position index + i) sees keys 0 ..= index + i: no mask for one row, Keras'
-    // causal triangle when the step starts at 0, an explicit mask otherwise.
-    let causal = g.t > 1 && g.index == 0;
-    let mask: Vec<u8> = if g.t > 1 && g.index > 0 {
+    // Query row i (position index + i) sees keys 0 ..= index + i: Keras' causal triangle when
+    // the step starts at 0, an explicit mask otherwise.
+    let causal = g.index == 0;
+    let mask: Vec<u8> = if g.index > 0 {
         (0..g.t)
             .flat_map(|i| (0..g.end).map(move |j| u8::from(j <= g.index + i)))
             .collect()
     } else {
         Vec::new()
     };
-    let mut att = vec![zero; m * nh];
     let mut lse = vec![zero; g.n * g.t];
     for bi in 0..g.b {
         let base = cache.offset(bi as isize * g.batch_stride);
@@ -460,33 +512,290 @@ unsafe fn run<T: StepScalar>(
             attn::attn_isa(),
         );
     }
-    // ---- output projection and residual: h = x + a (pre) or LN1(x + a) (post)
-    let mut hid = vec![zero; m * d];
-    project(w.o, &att, m, &mut hid);
-    add_into(&mut hid, x);
-    if !pre {
-        z.copy_from_slice(&hid);
-        norm(w.n1, &z, &mut hid, d, eps);
+}
+
+/// Products with at most this many rows (decode steps) split their output columns over the
+/// threads inside one task set per projection; bigger ones use the threaded GEMM as is.
+const SPLIT_ROWS: usize = 4;
+/// Column groups of a split projection are multiples of this (the GEMV kernels' SIMD width).
+const COL_UNIT: usize = 16;
+/// A projection splits over the threads from this many multiply-adds (below it a task set's
+/// hand-off, ~1-2 us, costs more than the second core saves).
+const SPLIT_WORK: usize = 1 << 14;
+
+/// `out[:, lo..hi] = a @ kernel[:, lo..hi] + bias[lo..hi]` on the calling thread; `out` is
+/// (m, p.out).
+unsafe fn project_cols<T: StepScalar>(
+    p: &Proj,
+    a: *const T,
+    m: usize,
+    out: *mut T,
+    lo: usize,
+    hi: usize,
+) {
+    if hi <= lo {
+        return;
     }
-    // ---- feed-forward
-    if pre {
-        norm(w.n2, &hid, &mut z, d, eps);
+    let beta = match &p.bias {
+        Some(bias) => {
+            let bias = &data::<T>(bias)[lo..hi];
+            for r in 0..m {
+                std::slice::from_raw_parts_mut(out.add(r * p.out + lo), hi - lo)
+                    .copy_from_slice(bias);
+            }
+            <T as GemmScalar>::ONE
+        }
+        None => <T as GemmScalar>::ZERO,
+    };
+    let params = GemmParams {
+        m,
+        n: hi - lo,
+        k: p.inp,
+        alpha: <T as GemmScalar>::ONE,
+        beta,
+        a: MatRef {
+            ptr: a,
+            rs: p.inp as isize,
+            cs: 1,
+        },
+        b: MatRef {
+            ptr: p.kernel.data_ptr::<T>().add(lo),
+            rs: p.out as isize,
+            cs: 1,
+        },
+        c: MatMut {
+            ptr: out.add(lo),
+            rs: p.out as isize,
+            cs: 1,
+        },
+        a_offsets: &[0],
+        b_offsets: &[0],
+        c_offsets: &[0],
+    };
+    gemm_serial(&params);
+}
+
+/// The number of column groups (tasks) for `units` units of work totalling `work` multiply-adds.
+fn parts_for(units: usize, work: usize) -> usize {
+    if work < SPLIT_WORK {
+        1
     } else {
-        z.copy_from_slice(&hid);
+        crate::threading::num_threads().min(units).max(1)
     }
-    let width = w.f1.out;
-    let mut f = vec![zero; m * width];
-    project(w.f1, &z, m, &mut f);
-    if let Some(op) = block.activation {
-        let mut fa = vec![zero; m * width];
-        unary_slice(op, &f, &mut fa);
-        f = fa;
+}
+
+/// `out = act(a @ kernel + bias)` for a few rows (m <= SPLIT_ROWS): the columns are cut into one
+/// group per thread (each thread reads the same part of the weights every step, which then stays
+/// in its own cache), each group projected and activated by one task.
+unsafe fn project_split<T: StepScalar>(
+    p: &Proj,
+    a: &[T],
+    m: usize,
+    out: &mut [T],
+    act: Option<UnaryOp>,
+) {
+    let units = p.out.div_ceil(COL_UNIT);
+    let parts = parts_for(units, m * p.inp * p.out);
+    let (ap, op) = (SendPtr(a.as_ptr() as *mut T), SendPtr(out.as_mut_ptr()));
+    crate::threading::for_each_task(parts, |i| {
+        let lo = (units * i / parts * COL_UNIT).min(p.out);
+        let hi = (units * (i + 1) / parts * COL_UNIT).min(p.out);
+        // SAFETY: task i writes only columns lo..hi of `out` (m x p.out); `a` is (m x p.inp).
+        unsafe {
+            project_cols(p, ap.get(), m, op.get(), lo, hi);
+            if let Some(op_) = act {
+                for r in 0..m {
+                    let row = std::slice::from_raw_parts_mut(op.get().add(r * p.out + lo), hi - lo);
+                    let mut tmp = [<T as GemmScalar>::ZERO; 64];
+                    for chunk in row.chunks_mut(64) {
+                        let n = chunk.len();
+                        unary_slice(op_, chunk, &mut tmp[..n]);
+                        chunk.copy_from_slice(&tmp[..n]);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The attention sublayer for one query row per batch entry (a decode step): the heads are cut
+/// into one group per thread, and each task projects its heads' queries, keys and values, writes
+/// the keys and values into the cache row `index` and attends its heads over rows `0 ..= index`
+/// (no mask: the row sees every cached position). `att` receives (B, N*H).
+unsafe fn one_row_attention<T: StepScalar>(g: &Geometry, w: &Weights<'_>, z: &[T], att: &mut [T]) {
+    let (b, n, h, nh) = (g.b, g.n, g.h, g.n * g.h);
+    let parts = parts_for(n, 3 * b * g.d * nh + 2 * b * g.end * nh);
+    let zero = <T as GemmScalar>::ZERO;
+    let mut q = vec![zero; b * nh];
+    let mut k = vec![zero; b * nh];
+    let mut v = vec![zero; b * nh];
+    let ptrs = [q.as_mut_ptr(), k.as_mut_ptr(), v.as_mut_ptr()].map(SendPtr);
+    let (zp, ap) = (SendPtr(z.as_ptr() as *mut T), SendPtr(att.as_mut_ptr()));
+    let cache = SendPtr(g.cache as *mut T);
+    let scale = <T as Element>::from_f64(1.0 / (h.max(1) as f64).sqrt());
+    crate::threading::for_each_task(parts, |i| {
+        let (h0, h1) = (n * i / parts, n * (i + 1) / parts);
+        let (lo, hi) = (h0 * h, h1 * h);
+        // SAFETY: task i writes columns lo..hi of q, k, v and att (heads h0..h1) and those
+        // columns of cache row `index` of each batch entry; the cache rows 0..end it reads
+        // for its heads are written by no other task.
+        unsafe {
+            for (proj, buf) in [(w.q, ptrs[0]), (w.k, ptrs[1]), (w.v, ptrs[2])] {
+                project_cols(proj, zp.get(), b, buf.get(), lo, hi);
+            }
+            for bi in 0..b {
+                let base = cache.get().offset(bi as isize * g.batch_stride);
+                for (plane, buf) in [(0isize, ptrs[1]), (1, ptrs[2])] {
+                    let dst = base.offset(plane * g.kv_stride).add(g.index * nh + lo);
+                    std::ptr::copy_nonoverlapping(buf.get().add(bi * nh + lo), dst, hi - lo);
+                }
+                row_attention(
+                    ptrs[0].get().add(bi * nh) as *const T,
+                    base as *const T,
+                    base.offset(g.kv_stride) as *const T,
+                    nh,
+                    g.end,
+                    h,
+                    h0,
+                    h1,
+                    scale,
+                    ap.get().add(bi * nh),
+                );
+            }
+        }
+    });
+}
+
+/// For heads `h0..h1`: `out[hd] = softmax_j(scale * q[hd] . k[j, hd]) v[j, hd]` over `len`
+/// rows of keys and values with row stride `ld` (head `hd` at `hd * h` in each row).
+#[allow(clippy::too_many_arguments)]
+unsafe fn row_attention<T: StepScalar>(
+    q: *const T,
+    k: *const T,
+    v: *const T,
+    ld: usize,
+    len: usize,
+    h: usize,
+    h0: usize,
+    h1: usize,
+    scale: T,
+    out: *mut T,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn avx2<T: StepScalar>(
+            q: *const T,
+            k: *const T,
+            v: *const T,
+            ld: usize,
+            len: usize,
+            h: usize,
+            h0: usize,
+            h1: usize,
+            scale: T,
+            out: *mut T,
+        ) {
+            row_attention_impl(q, k, v, ld, len, h, h0, h1, scale, out)
+        }
+        if crate::kernels::simd::use_avx2() {
+            return avx2(q, k, v, ld, len, h, h0, h1, scale, out);
+        }
     }
-    let out = std::slice::from_raw_parts_mut(y, m * d);
-    project(w.f2, &f, m, out);
-    add_into(out, &hid);
-    if !pre {
-        z.copy_from_slice(out);
-        norm(w.n2, &z, out, d, eps);
+    row_attention_impl(q, k, v, ld, len, h, h0, h1, scale, out)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn row_attention_impl<T: StepScalar>(
+    q: *const T,
+    k: *const T,
+    v: *const T,
+    ld: usize,
+    len: usize,
+    h: usize,
+    h0: usize,
+    h1: usize,
+    scale: T,
+    out: *mut T,
+) {
+    let zero = <T as AttnScalar>::ZERO;
+    let one = <T as AttnScalar>::ONE;
+    let mut scores = vec![zero; len];
+    for hd in h0..h1 {
+        // scores = K_hd q_hd (a GEMV over the rows of K, dot form)
+        let params = GemmParams {
+            m: len,
+            n: 1,
+            k: h,
+            alpha: scale,
+            beta: zero,
+            a: MatRef {
+                ptr: k.add(hd * h),
+                rs: ld as isize,
+                cs: 1,
+            },
+            b: MatRef {
+                ptr: q.add(hd * h),
+                rs: 1,
+                cs: 1,
+            },
+            c: MatMut {
+                ptr: scores.as_mut_ptr(),
+                rs: 1,
+                cs: 1,
+            },
+            a_offsets: &[0],
+            b_offsets: &[0],
+            c_offsets: &[0],
+        };
+        gemm_serial(&params);
+        let mx = scores
+            .iter()
+            .fold(<T as AttnScalar>::NEG_INF, |m, &v| AttnScalar::max_(m, v));
+        let o = std::slice::from_raw_parts_mut(out.add(hd * h), h);
+        if mx == <T as AttnScalar>::NEG_INF {
+            o.fill(zero); // every score -inf (overflow): zeros, as the fused kernel gives
+            continue;
+        }
+        for sj in scores.iter_mut() {
+            *sj = AttnScalar::exp_(*sj - mx);
+        }
+        let mut lanes = [zero; 8];
+        for chunk in scores.chunks(8) {
+            for (l, &p) in lanes.iter_mut().zip(chunk) {
+                *l = *l + p;
+            }
+        }
+        let sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
+            + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+        // out = p V_hd / sum (a GEMV over the rows of V, axpy form)
+        let params = GemmParams {
+            m: 1,
+            n: h,
+            k: len,
+            alpha: one / sum,
+            beta: zero,
+            a: MatRef {
+                ptr: scores.as_ptr(),
+                rs: len as isize,
+                cs: 1,
+            },
+            b: MatRef {
+                ptr: v.add(hd * h),
+                rs: ld as isize,
+                cs: 1,
+            },
+            c: MatMut {
+                ptr: o.as_mut_ptr(),
+                rs: h as isize,
+                cs: 1,
+            },
+            a_offsets: &[0],
+            b_offsets: &[0],
+            c_offsets: &[0],
+        };
+        gemm_serial(&params);
     }
 }

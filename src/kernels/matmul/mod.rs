@@ -210,7 +210,9 @@ impl GemmScalar for f32 {
     fn gemv_kernel(isa: Isa) -> GemvKernel<Self> {
         match isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 | Isa::Avx512 => gemv::avx2::kernel_f32(),
+            Isa::Avx512 => gemv::avx512::kernel_f32(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => gemv::avx2::kernel_f32(),
             _ => gemv::scalar_kernel(),
         }
     }

@@ -24,7 +24,7 @@ from ...saving import register_keras_serializable
 from ...symbolic import KerasTensor
 from .. import samplers as _samplers
 from ..layers import PositionEmbedding, ReversibleEmbedding, TransformerDecoder
-from ..layers._utils import check_rate, positive_int
+from ..layers._utils import check_rate, get_keras_mask, positive_int
 from .backbone import Backbone, Task
 from .gpt2_preprocessor import GPT2CausalLMPreprocessor
 from .preset import CONFIG_FILE, WEIGHTS_FILE, CheckpointTensors, check_preset_directory, read_config, read_safetensors
@@ -389,26 +389,61 @@ class GPT2CausalLM(Task):
         """:meth:`call_with_cache` writing into ``cache`` itself (generation owns its cache, so
         each step writes T rows per layer instead of copying the whole cache). Each block runs as
         one fused core call when it can (see ``TransformerDecoder._fused_step``), else through its
-        layers, its new cache copied back into ``cache[:, i]``. ``plan``: the blocks'
-        ``_fused_step_args`` (see :meth:`_decode_plan`), made once per generation."""
+        layers, its new cache copied back into ``cache[:, i]``. ``plan``: a :class:`_DecodePlan`
+        (see :meth:`_decode_plan`), made once per generation."""
         b = self.backbone
-        x = b._embed(token_ids, start_index=index)  # (B, T, D)
         if plan is None:
-            plan = self._decode_plan(x.dtype)
-        for i, block in enumerate(b.transformer_layers):
-            view = cache[:, i]  # (B, 2, S, N, H), a view of the model's cache
-            out = block._fused_step(x, view, index, args=plan[i]) if plan[i] is not None else None
-            if out is None:
+            plan = self._decode_plan(self.dtype)
+        head = plan.head
+        if head is None:
+            x = b._embed(token_ids, start_index=index)  # (B, T, D)
+            direct = get_keras_mask(x) is None
+        else:  # the embedding layers' arithmetic, without their call overhead
+            t = token_ids.shape[1]
+            if index + t > head.positions.shape[0]:
+                raise ValueError(f"PositionEmbedding: positions {index}..{index + t - 1} are outside the table of "
+                                 f"sequence_length={head.positions.shape[0]}")
+            x = _core.take(head.embeddings, token_ids, 0) + head.positions[index:index + t]  # (B, T, D)
+            direct = True
+        views = plan.views if plan.cache is cache else None
+        if views is None:  # a layer's (B, 2, S, N, H) view of the model's cache, made once per cache
+            views = [cache[:, i] for i in range(len(b.transformer_layers))]
+            plan.cache, plan.views = cache, views
+        for block, args, view in zip(b.transformer_layers, plan.blocks, views):
+            if args is not None and direct:
+                x = _core.decoder_block_step(x, view, index, *args)
+            else:
                 x, layer_cache = block(x, self_attention_cache=view, self_attention_cache_update_index=index)
                 view.assign(layer_cache)
-            else:
-                x = out
-        hidden = b.layer_norm(x)  # (B, T, D)
-        return b.token_embedding(hidden, reverse=True), hidden, cache
+        if head is None:
+            hidden = b.layer_norm(x)  # (B, T, D)
+            return b.token_embedding(hidden, reverse=True), hidden, cache
+        hidden = _core.layer_norm(x, head.gamma, head.beta, head.epsilon, False)
+        return hidden @ head.reverse, hidden, cache
 
     def _decode_plan(self, dtype):
-        """Each block's fused-step arguments (None: it runs through its layers)."""
-        return [block._fused_step_args(dtype) for block in self.backbone.transformer_layers]
+        """What generation runs per step (a :class:`_DecodePlan`): each block's arguments to
+        ``_core.decoder_block_step`` after the input, cache and index (None: it runs through its
+        layers, as every block does while gradients are recorded), and the embedding and output weights when
+        the backbone's embedding, position and final norm layers are the standard ones (no mask,
+        soft cap, separate reverse weights or RMS norm), else None (they run as layers)."""
+        b = self.backbone
+        blocks = [None] * len(b.transformer_layers)
+        if not _core.is_grad_enabled():  # the fused step records no gradients
+            for i, block in enumerate(b.transformer_layers):
+                args = block._fused_step_args(dtype)
+                if args is not None:
+                    blocks[i] = (*args, block.normalize_first, float(block.layer_norm_epsilon))
+        emb, pos, norm = b.token_embedding, b.position_embedding, b.layer_norm
+        standard = (type(emb) is ReversibleEmbedding and emb.tie_weights and emb.logit_soft_cap is None
+                    and emb.reverse_dtype is None and not emb.mask_zero and type(pos) is PositionEmbedding
+                    and type(norm) is layers.LayerNormalization and not norm.rms_scaling
+                    and norm.axis in (-1, [-1], (-1,)) and emb.embeddings.dtype == dtype)
+        head = None
+        if standard:
+            head = _DecodeHead(emb.embeddings, ops.transpose(emb.embeddings), pos.position_embeddings, norm.gamma,
+                               norm.beta, float(norm.epsilon))
+        return _DecodePlan(blocks, head)
 
     def _build_cache(self, token_ids, plan=None, prefill=None):
         """A cache (B, num_layers, 2, L, N, H) for the (B, L) ``token_ids``, its first ``prefill``
@@ -571,6 +606,27 @@ class GPT2CausalLM(Task):
         keep = out_mask & ~mask if strip_prompt else out_mask
         rows = [out_ids[i][keep[i]].tolist() for i in range(out_ids.shape[0])]
         return rows[0] if kind == "single" else rows
+
+
+class _DecodeHead:
+    """The embedding and output weights a decoding step reads directly."""
+
+    __slots__ = ("embeddings", "reverse", "positions", "gamma", "beta", "epsilon")
+
+    def __init__(self, embeddings, reverse, positions, gamma, beta, epsilon):
+        self.embeddings, self.reverse, self.positions = embeddings, reverse, positions  # (V, D), (D, V), (P, D)
+        self.gamma, self.beta, self.epsilon = gamma, beta, epsilon
+
+
+class _DecodePlan:
+    """Per generation: the blocks' fused-step arguments, the :class:`_DecodeHead` (or None), and
+    the per-layer views of the last cache seen (a sampler keeps passing the same cache)."""
+
+    __slots__ = ("blocks", "head", "cache", "views")
+
+    def __init__(self, blocks, head):
+        self.blocks, self.head = blocks, head
+        self.cache, self.views = None, None
 
 
 class _NoGrad:
