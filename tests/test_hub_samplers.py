@@ -100,3 +100,11 @@ def test_beam_reorders_cache():
                                              cache=cache, index=1, mask=keras.tensor(np.asarray(FIX["mask"], bool)))
     np.testing.assert_array_equal(out.numpy(), FIX["cases"]["beam"]["result"])
     assert seen[0] == (6, 3)
+
+
+def test_samplers_leave_the_callers_prompt_alone():
+    prompt = keras.tensor(np.asarray(FIX["prompt"], "int32"))
+    before = prompt.numpy().copy()
+    out = samplers.GreedySampler()(toy_next, prompt, index=1, mask=keras.tensor(np.asarray(FIX["mask"], bool)))
+    np.testing.assert_array_equal(prompt.numpy(), before)
+    assert not np.array_equal(out.numpy(), before)

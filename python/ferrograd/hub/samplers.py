@@ -66,13 +66,13 @@ class Sampler:
     def __call__(self, next, prompt, cache=None, index=0, mask=None, stop_token_ids=None, hidden_states=None,  # noqa: A002
                  model=None, **kwargs):
         prompt, index, mask = self._prepare(prompt, index, mask)
+        prompt = ops.copy(prompt)  # filled in place, column by column (the caller's stays as is)
         cache = () if cache is None else cache
         max_length = prompt.shape[1]
         while index < max_length and not _all_done(prompt, mask, stop_token_ids):
             logits, _, cache = next(prompt, cache, index)  # (B, V)
             token = self.get_next_token(self.compute_probabilities(logits))  # (B,)
-            token = ops.where(mask[:, index], prompt[:, index], ops.cast(token, prompt.dtype))
-            prompt = _set_column(prompt, index, token)
+            prompt[:, index] = ops.where(mask[:, index], prompt[:, index], ops.cast(token, prompt.dtype))
             index += 1
         return prompt
 
