@@ -1011,8 +1011,10 @@ from ._ops_arrays import *  # noqa: E402, F401, F403
 from ._ops_arrays import __all__ as _arrays_all  # noqa: E402
 from ._ops_more import *  # noqa: E402, F401, F403
 from ._ops_more import __all__ as _more_all  # noqa: E402
+from ._ops_scatter import *  # noqa: E402, F401, F403
+from ._ops_scatter import __all__ as _scatter_all  # noqa: E402
 
-__all__ += _more_all + _arrays_all
+__all__ += _more_all + _arrays_all + _scatter_all
 
 # ---- symbolic use ----------------------------------------------------------------------------
 # In a functional model, ``ops.relu(x)`` on a KerasTensor records a node, as in Keras, with the
@@ -1098,8 +1100,7 @@ _WAITING = {
     **{n: "complex dtypes" for n in ("angle", "polar", "view_as_complex", "view_as_real")},
     **{n: "a data-dependent output size (unique/bincount/histogram kernels)" for n in (
         "unique", "bincount", "histogram")},
-    **{n: "a scatter kernel" for n in ("scatter", "scatter_update", "slice_update", "segment_sum", "segment_max",
-                                       "segment_min", "segment_prod")},
+    **{n: "a scatter-max/min/product kernel" for n in ("segment_max", "segment_min", "segment_prod")},
 }
 
 

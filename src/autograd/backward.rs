@@ -115,6 +115,10 @@ pub(super) fn rule(
             )?),
             None,
         ]),
+        Op::IndexAdd { axis } => Ok(vec![
+            Some(ops::take(g, &inputs[1], Some(*axis as isize))?),
+            None,
+        ]),
         Op::TakeAlongAxis { axis } => Ok(vec![
             Some(ops::take_along_axis_backward(
                 x.shape(),
@@ -210,7 +214,7 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
         | Op::AvgPool2d { .. }
         | Op::MaxPool2d { .. } => false,
         // the indices
-        Op::Take { .. } | Op::TakeAlongAxis { .. } => i == 1,
+        Op::Take { .. } | Op::TakeAlongAxis { .. } | Op::IndexAdd { .. } => i == 1,
         // gx reads w, gw reads x; the bias gradient reads nothing
         Op::MatMul | Op::Conv2d { .. } | Op::Conv2dTranspose { .. } => i < 2 && needs(1 - i),
         // x and gamma (beta's gradient is a sum of g)

@@ -72,6 +72,10 @@ pub enum Op {
     TakeAlongAxis {
         axis: usize,
     },
+    /// inputs: [values, indices (1-D int64)]: the transpose of `Take`
+    IndexAdd {
+        axis: usize,
+    },
     /// inputs: [a, b], both at least 2-D
     MatMul,
     /// inputs: [x, w] or [x, w, b], contiguous, one float dtype
@@ -129,6 +133,7 @@ impl Op {
             Op::Pad { .. } => "pad",
             Op::Take { .. } => "take",
             Op::TakeAlongAxis { .. } => "take_along_axis",
+            Op::IndexAdd { .. } => "index_add",
             Op::MatMul => "matmul",
             Op::Conv2d { .. } => "conv",
             Op::Conv2dTranspose { .. } => "conv_transpose",

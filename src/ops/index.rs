@@ -101,6 +101,54 @@ pub(crate) fn take_backward(
     Ok(gx)
 }
 
+/// The transpose of [`take`] along `axis`: a tensor shaped like `values` with that axis resized to
+/// `dim`, where `out[.., i, ..]` is the sum of the `values[.., j, ..]` whose `indices[j] == i`
+/// (zeros where no index points). `indices` is 1-D with one entry per position of `values`
+/// along `axis`, each in `[-dim, dim)` (negatives wrap). Keras' `segment_sum` and `scatter`
+/// are this op; its gradient with respect to `values` is `take(g, indices, axis)`. The sums run
+/// in index order for every element, whatever the thread count.
+pub fn index_add(values: &Tensor, indices: &Tensor, dim: usize, axis: isize) -> Result<Tensor> {
+    const OP: &str = "index_add";
+    if values.ndim() == 0 {
+        return Err(Error::value(
+            OP,
+            "values must have at least one axis, got a 0-d tensor",
+        ));
+    }
+    let a = normalize_axis(OP, axis, values.ndim())?;
+    if indices.ndim() != 1 || indices.numel() != values.shape()[a] {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "indices must be 1-D with one entry per position of values along axis {a} ({}), got shape {:?}",
+                values.shape()[a],
+                indices.shape()
+            ),
+        ));
+    }
+    if values.dtype() == DType::Bool {
+        return Err(Error::dtype(OP, "values must be numeric, got bool"));
+    }
+    let idx = checked_indices(OP, indices, dim, a)?;
+    let vc = contiguous(values)?;
+    let mut shape = values.shape().to_vec();
+    shape[a] = dim;
+    let out = full(&shape, 0.0, values.dtype())?;
+    let pre: usize = shape[..a].iter().product();
+    let post: usize = shape[a + 1..].iter().product();
+    if vc.numel() > 0 && out.numel() > 0 {
+        // SAFETY: idx holds validated indices in 0..dim; vc is contiguous (pre, n, post) and
+        // out is a fresh (pre, dim, post) buffer.
+        let iv = unsafe { std::slice::from_raw_parts(idx.data_ptr::<i64>(), idx.numel()) };
+        with_numeric!(values.dtype(), T => unsafe { scatter_add(vc.data_ptr::<T>(), pre, dim, post, iv, out.data_ptr::<T>()) },
+            _ => return Err(Error::dtype(OP, format!("unsupported dtype {}", values.dtype()))));
+    }
+    if !values.dtype().is_float() {
+        return Ok(out);
+    }
+    Ok(finish(out, Op::IndexAdd { axis: a }, &[&vc, &idx], vec![]))
+}
+
 /// `out[..., i, ...] = x[..., indices[..., i, ...], ...]` along `axis` (NumPy's take_along_axis).
 /// `indices` has x's rank; its other axes broadcast against x's.
 pub fn take_along_axis(x: &Tensor, indices: &Tensor, axis: isize) -> Result<Tensor> {

@@ -594,6 +594,24 @@ fn take(
     })
 }
 
+/// The transpose of take along `axis` (sums of `values` at `indices`, a new axis of size `dim`).
+#[pyfunction]
+fn index_add(
+    py: Python<'_>,
+    values: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    dim: usize,
+    axis: isize,
+) -> PyResult<T> {
+    guard("index_add", || {
+        let v = to_tensor(values, None)?;
+        let i = to_tensor(indices, None)?;
+        Ok(wrap(run(py, v.numel(), || {
+            ops::index_add(&v, &i, dim, axis)
+        })?))
+    })
+}
+
 #[pyfunction]
 fn take_along_axis(
     py: Python<'_>,
@@ -712,6 +730,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         pad,
         take,
         take_along_axis,
+        index_add,
         one_hot,
         nonzero_flat,
         assign,

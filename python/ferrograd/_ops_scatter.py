@@ -1,0 +1,172 @@
+"""Scatter and segment ops of ``keras.ops``: ``segment_sum``, ``scatter``, ``scatter_update`` and
+``slice_update``, on the core's ``index_add`` (the transpose of ``take``: sums of values at indices
+along an axis, deterministic, differentiable) and ``pad``/``where``.
+
+Index arguments are checked (integer dtype, shapes, every index inside the target) and a bad one
+raises naming the argument, instead of being dropped or wrapped silently.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _core
+from ._core import Tensor
+from .symbolic import KerasTensor, shapes
+
+__all__ = ["segment_sum", "scatter", "scatter_update", "slice_update"]
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else _core.as_tensor(x)
+
+
+def _int_tensor(name, op, x):
+    x = _t(x)
+    if not x.dtype.startswith("int"):
+        raise TypeError(f"{op}: `{name}` must hold integers. Received dtype {x.dtype}")
+    return x
+
+
+def _bounds(name, op, ids, lo, hi):
+    """Checks lo <= ids < hi (ids a tensor of any shape); names the first offender."""
+    if ids.size == 0:
+        return
+    small = int(_core.reduce(ids, "min", None, False).numpy())
+    big = int(_core.reduce(ids, "max", None, False).numpy())
+    if small < lo or big >= hi:
+        bad = small if small < lo else big
+        raise ValueError(f"{op}: `{name}` holds {bad}, outside [{lo}, {hi})")
+
+
+def segment_sum(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002 - Keras' name
+    """Sums of the rows of ``data`` that share a segment id: ``out[s] = sum(data[i] for i with
+    segment_ids[i] == s)``, shape ``(num_segments,) + data.shape[1:]`` (zeros for an empty
+    segment). ``segment_ids`` is 1-D, one id per row, each in ``[0, num_segments)``;
+    ``num_segments`` defaults to the largest id + 1. ``sorted`` is a hint (the result is the
+    same either way)."""
+    data = _t(data)
+    ids = _int_tensor("segment_ids", "segment_sum", segment_ids)
+    if data.ndim == 0 or ids.ndim != 1 or ids.shape[0] != data.shape[0]:
+        raise ValueError(f"segment_sum: `segment_ids` must be 1-D with one id per row of `data`. Received data "
+                         f"shape {tuple(data.shape)} and segment_ids shape {tuple(ids.shape)}")
+    if num_segments is None:
+        num_segments = int(_core.reduce(ids, "max", None, False).numpy()) + 1 if ids.size else 0
+    num_segments = int(num_segments)
+    if num_segments < 0:
+        raise ValueError(f"segment_sum: `num_segments` must be >= 0. Received {num_segments}")
+    _bounds("segment_ids", "segment_sum", ids, 0, num_segments)
+    return _core.index_add(data, ids, num_segments, 0)
+
+
+def _linear(op, indices, shape):
+    """(N,) linear positions in the first k axes of ``shape`` of the (N, k) ``indices`` (any
+    leading shape, flattened), each component checked against its axis."""
+    idx = _int_tensor("indices", op, indices)
+    if idx.ndim == 0:
+        raise ValueError(f"{op}: `indices` must have a last axis of coordinates. Received a scalar")
+    k = idx.shape[-1]
+    if k > len(shape) or k == 0:
+        raise ValueError(f"{op}: `indices` has {k} coordinates per entry (last axis); the target has rank "
+                         f"{len(shape)}, so 1 to {len(shape)} are allowed")
+    idx = _core.reshape(_core.cast(idx, "int64"), (-1, k))  # (N, k)
+    lin = None
+    for i in range(k):
+        col = idx[:, i]
+        _bounds(f"indices[..., {i}]", op, col, 0, shape[i])
+        stride = math.prod(shape[i + 1:k])
+        term = col * stride if stride != 1 else col
+        lin = term if lin is None else lin + term
+    return lin, k
+
+
+def scatter(indices, values, shape):
+    """A tensor of ``shape`` holding zeros, with ``values`` added at ``indices`` (duplicated
+    indices sum, as TensorFlow's ``scatter_nd``): ``indices`` (..., k) are coordinates in the first
+    k axes, ``values`` has shape ``indices.shape[:-1] + shape[k:]``."""
+    shape = tuple(int(d) for d in shape)
+    values = _t(values)
+    lin, k = _linear("scatter", indices, shape)
+    rest = shape[k:]
+    n = lin.shape[0]
+    if tuple(values.shape) != tuple(_t(indices).shape[:-1]) + rest:
+        raise ValueError(f"scatter: `values` must have shape indices.shape[:-1] + shape[{k}:] = "
+                         f"{tuple(_t(indices).shape[:-1]) + rest}. Received {tuple(values.shape)}")
+    flat = _core.index_add(_core.reshape(values, (n,) + rest), lin, math.prod(shape[:k]), 0)
+    return _core.reshape(flat, shape)
+
+
+def scatter_update(inputs, indices, updates):
+    """``inputs`` with the entries at ``indices`` replaced by ``updates``: ``indices`` (N, k) are
+    coordinates in the first k axes of ``inputs``, ``updates`` (N,) + inputs.shape[k:]. Each
+    position may appear once (Keras leaves the order of repeated updates undefined, so a repeat is
+    refused). Differentiable with respect to ``inputs`` (zero gradient at the replaced entries) and
+    ``updates``."""
+    from . import ops
+
+    inputs = _t(inputs)
+    shape = tuple(inputs.shape)
+    lin, k = _linear("scatter_update", indices, shape)
+    positions, counts = np.unique(lin.numpy(), return_counts=True)
+    if (counts > 1).any():
+        coords = np.unravel_index(int(positions[counts > 1][0]), shape[:k])
+        raise ValueError(f"scatter_update: the position {tuple(int(c) for c in coords)} appears more than once in "
+                         f"`indices`; the result of repeated updates is undefined in Keras, pass each position once")
+    updates = ops.cast(_t(updates), inputs.dtype)
+    n, rest = lin.shape[0], shape[k:]
+    if tuple(updates.shape) != (n,) + rest:
+        raise ValueError(f"scatter_update: `updates` must have shape {(n,) + rest} (one entry per index, then "
+                         f"inputs.shape[{k}:]). Received {tuple(updates.shape)}")
+    cells = math.prod(shape[:k])
+    placed = _core.reshape(_core.index_add(updates, lin, cells, 0), shape)
+    hit = _core.index_add(ops.ones((n,), dtype="float32"), lin, cells, 0)  # 1 where updated
+    hit = _core.reshape(ops.cast(hit, "bool"), shape[:k] + (1,) * len(rest))
+    return ops.where(hit, placed, inputs)
+
+
+def slice_update(inputs, start_indices, updates):
+    """``inputs`` with the block starting at ``start_indices`` (one int per axis) replaced by
+    ``updates`` (a tensor of the same rank that fits inside from there). Differentiable with
+    respect to ``inputs`` and ``updates``."""
+    from . import ops
+
+    inputs = _t(inputs)
+    updates = ops.cast(_t(updates), inputs.dtype)
+    starts = [int(s) for s in np.asarray(ops.convert_to_numpy(start_indices)).reshape(-1)]
+    if len(starts) != inputs.ndim or updates.ndim != inputs.ndim:
+        raise ValueError(f"slice_update: `start_indices` and `updates` need one entry/axis per axis of `inputs` "
+                         f"(rank {inputs.ndim}). Received {len(starts)} start indices and updates of rank "
+                         f"{updates.ndim}")
+    pads = []
+    for axis, (s, u, d) in enumerate(zip(starts, updates.shape, inputs.shape)):
+        if s < 0 or s + u > d:
+            raise ValueError(f"slice_update: on axis {axis}, an update of size {u} starting at {s} does not fit in "
+                             f"`inputs` of size {d}")
+        pads.append((s, d - s - u))
+    if updates.size == 0:
+        return ops.copy(inputs)
+    placed = ops.pad(updates, pads)
+    inside = ops.pad(ops.ones(tuple(updates.shape), dtype="bool"), pads)
+    return ops.where(inside, placed, inputs)
+
+
+# ---- shape rules for symbolic calls ---------------------------------------------------------------
+def _spec(shape, dtype):
+    return KerasTensor(tuple(shape), dtype)
+
+
+def _segment_sum_rule(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    return _spec((None if num_segments is None else int(num_segments),) + tuple(data.shape[1:]), data.dtype)
+
+
+def _scatter_rule(indices, values, shape):
+    return _spec(tuple(int(d) for d in shape), values.dtype)
+
+
+def _same_as_inputs(inputs, *args, **kwargs):
+    return _spec(inputs.shape, inputs.dtype)
+
+
+shapes.RULES.update({"segment_sum": _segment_sum_rule, "scatter": _scatter_rule,
+                     "scatter_update": _same_as_inputs, "slice_update": _same_as_inputs})
