@@ -8,7 +8,8 @@ import sys as _sys
 from . import ops as _ops
 
 __all__ = [
-    "abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "append", "arange", "argmax", "argmin",
+    "abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "append", "arange", "arccos", "arccosh",
+    "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin",
     "argpartition", "argsort", "array", "array_split", "average", "bartlett", "blackman", "broadcast_to",
     "cbrt", "ceil", "clip", "concatenate", "conj", "conjugate", "copy", "corrcoef", "correlate", "cos", "cosh",
     "count_nonzero", "cross", "cumsum", "deg2rad", "diag", "diagflat", "diagonal", "diff", "digitize", "divide",
@@ -40,6 +41,13 @@ from .ops import (  # noqa: E402 - the names themselves; this module only groups
     any,
     append,
     arange,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
     argmax,
     argmin,
     argpartition,

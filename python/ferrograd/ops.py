@@ -20,7 +20,8 @@ __all__ = [
     "convert_to_tensor", "convert_to_numpy", "cast", "shape", "ndim", "size", "dtype",
     "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye", "identity", "linspace",
     "negative", "abs", "absolute", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal",
-    "sin", "cos", "tanh", "sigmoid", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish",
+    "sin", "cos", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "arctan2", "tanh",
+    "sigmoid", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish",
     "softplus", "softsign", "erf", "sign", "floor", "ceil", "round", "clip",
     "add", "subtract", "multiply", "divide", "true_divide", "power", "maximum", "minimum", "floor_divide", "mod",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
@@ -171,6 +172,12 @@ square = _u("square")
 reciprocal = _u("reciprocal")
 sin = _u("sin")
 cos = _u("cos")
+arcsin = _u("arcsin")
+arccos = _u("arccos")
+arctan = _u("arctan")
+arcsinh = _u("arcsinh")
+arccosh = _u("arccosh")
+arctanh = _u("arctanh")
 tanh = _u("tanh")
 sigmoid = _u("sigmoid")
 relu = _u("relu")
@@ -229,6 +236,7 @@ multiply = _b("multiply")
 divide = _b("divide")
 true_divide = divide
 power = _b("power")
+arctan2 = _b("arctan2")  # arctan2(x1, x2): the angle of the point (x2, x1)
 maximum = _b("maximum")
 minimum = _b("minimum")
 floor_divide = _b("floor_divide")
@@ -1087,8 +1095,6 @@ from . import _ops_numpy as numpy  # noqa: E402, F401
 
 # Keras ops that need a kernel the Rust core does not have yet: the reason goes into the house error.
 _WAITING = {
-    **{n: "an inverse-trigonometric/hyperbolic kernel" for n in (
-        "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh")},
     **{n: "a cumulative-product kernel" for n in ("cumprod", "nancumprod")},
     **{n: "a linear-algebra decomposition kernel" for n in (
         "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq", "lu_factor", "matrix_rank",

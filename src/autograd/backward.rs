@@ -194,7 +194,7 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
             BinaryOp::Mul => i < 2 && needs(1 - i),
             // ga = g / b (also used by gb); gb reads a
             BinaryOp::Div => i == 1 || (i == 0 && needs(1)),
-            BinaryOp::Pow | BinaryOp::Maximum | BinaryOp::Minimum => i < 2,
+            BinaryOp::Pow | BinaryOp::Maximum | BinaryOp::Minimum | BinaryOp::Atan2 => i < 2,
             BinaryOp::Mod => i < 2 && needs(1),
         },
         Op::Where => i == 0,
@@ -277,6 +277,21 @@ fn binary_rule(
                 let z = ops::full(&[], 0.0, a.dtype())?;
                 let nz = ops::compare(out, &z, CmpOp::Ne)?;
                 Some(ops::where_(&nz, &t, &z)?)
+            } else {
+                None
+            };
+            (ga, gb)
+        }
+        BinaryOp::Atan2 => {
+            // d/da atan2(a, b) = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)
+            let r = ops::div(g, &ops::add(&ops::mul(a, a)?, &ops::mul(b, b)?)?)?;
+            let ga = if need[0] {
+                Some(ops::mul(&r, b)?)
+            } else {
+                None
+            };
+            let gb = if need[1] {
+                Some(ops::unary(&ops::mul(&r, a)?, UnaryOp::Neg)?)
             } else {
                 None
             };

@@ -24,6 +24,8 @@ pub enum BinaryOp {
     Minimum,
     FloorDiv,
     Mod,
+    /// `atan2(a, b)`: the angle of the point (b, a), in [-pi, pi] (floats only).
+    Atan2,
 }
 
 impl BinaryOp {
@@ -38,6 +40,7 @@ impl BinaryOp {
             BinaryOp::Minimum => "minimum",
             BinaryOp::FloorDiv => "floor_divide",
             BinaryOp::Mod => "mod",
+            BinaryOp::Atan2 => "arctan2",
         }
     }
 }
@@ -83,11 +86,16 @@ pub trait Num: Element {
     fn min(a: Self, b: Self) -> Self;
     fn floordiv(a: Self, b: Self) -> Self;
     fn rem(a: Self, b: Self) -> Self;
+    fn atan2(a: Self, b: Self) -> Self;
 }
 
 macro_rules! impl_num_float {
-    ($t:ty, $pow:path) => {
+    ($t:ty, $pow:path, $atan2:path) => {
         impl Num for $t {
+            #[inline(always)]
+            fn atan2(a: $t, b: $t) -> $t {
+                $atan2(a, b)
+            }
             #[inline(always)]
             fn add(a: $t, b: $t) -> $t {
                 a + b
@@ -143,12 +151,18 @@ macro_rules! impl_num_float {
     };
 }
 
-impl_num_float!(f32, libm::powf);
-impl_num_float!(f64, libm::pow);
+impl_num_float!(f32, libm::powf, libm::atan2f);
+impl_num_float!(f64, libm::pow, libm::atan2);
 
 macro_rules! impl_num_int {
     ($t:ty) => {
         impl Num for $t {
+            // Not reached through `ops::binary` (integer operands of atan2 are promoted to
+            // float32); truncates like a float-to-int cast.
+            #[inline(always)]
+            fn atan2(a: $t, b: $t) -> $t {
+                libm::atan2(a as f64, b as f64) as $t
+            }
             #[inline(always)]
             fn add(a: $t, b: $t) -> $t {
                 a.wrapping_add(b)
@@ -256,6 +270,7 @@ fn apply<T: Num>(op: BinaryOp, a: T, b: T) -> T {
         BinaryOp::Minimum => T::min(a, b),
         BinaryOp::FloorDiv => T::floordiv(a, b),
         BinaryOp::Mod => T::rem(a, b),
+        BinaryOp::Atan2 => T::atan2(a, b),
     }
 }
 
@@ -277,7 +292,7 @@ fn binary_contig_impl<T: Num>(op: BinaryOp, a: &[T], sa: usize, b: &[T], sb: usi
         };
     }
     arms!(Add => T::add, Sub => T::sub, Mul => T::mul, Div => T::div, Pow => T::pow,
-          Maximum => T::max, Minimum => T::min, FloorDiv => T::floordiv, Mod => T::rem);
+          Maximum => T::max, Minimum => T::min, FloorDiv => T::floordiv, Mod => T::rem, Atan2 => T::atan2);
 }
 
 simd_fn!(
@@ -509,6 +524,7 @@ mod tests {
             BinaryOp::Maximum,
             BinaryOp::Pow,
             BinaryOp::Mod,
+            BinaryOp::Atan2,
         ] {
             let mut out = vec![0f32; 1000];
             unsafe { binary_segment(op, a.as_ptr(), 1, b.as_ptr(), 3, out.as_mut_ptr(), 1000) };

@@ -183,6 +183,12 @@ pub trait Real:
     fn sqrt(self) -> Self;
     fn sin(self) -> Self;
     fn cos(self) -> Self;
+    fn asin(self) -> Self;
+    fn acos(self) -> Self;
+    fn atan(self) -> Self;
+    fn asinh(self) -> Self;
+    fn acosh(self) -> Self;
+    fn atanh(self) -> Self;
     fn erf(self) -> Self;
     fn abs(self) -> Self;
     fn floor(self) -> Self;
@@ -253,6 +259,30 @@ impl Real for f32 {
     #[inline(always)]
     fn cos(self) -> f32 {
         libm::cosf(self)
+    }
+    #[inline(always)]
+    fn asin(self) -> f32 {
+        libm::asinf(self)
+    }
+    #[inline(always)]
+    fn acos(self) -> f32 {
+        libm::acosf(self)
+    }
+    #[inline(always)]
+    fn atan(self) -> f32 {
+        libm::atanf(self)
+    }
+    #[inline(always)]
+    fn asinh(self) -> f32 {
+        libm::asinhf(self)
+    }
+    #[inline(always)]
+    fn acosh(self) -> f32 {
+        libm::acoshf(self)
+    }
+    #[inline(always)]
+    fn atanh(self) -> f32 {
+        libm::atanhf(self)
     }
     #[inline(always)]
     fn erf(self) -> f32 {
@@ -334,6 +364,30 @@ impl Real for f64 {
     #[inline(always)]
     fn cos(self) -> f64 {
         libm::cos(self)
+    }
+    #[inline(always)]
+    fn asin(self) -> f64 {
+        libm::asin(self)
+    }
+    #[inline(always)]
+    fn acos(self) -> f64 {
+        libm::acos(self)
+    }
+    #[inline(always)]
+    fn atan(self) -> f64 {
+        libm::atan(self)
+    }
+    #[inline(always)]
+    fn asinh(self) -> f64 {
+        libm::asinh(self)
+    }
+    #[inline(always)]
+    fn acosh(self) -> f64 {
+        libm::acosh(self)
+    }
+    #[inline(always)]
+    fn atanh(self) -> f64 {
+        libm::atanh(self)
     }
     #[inline(always)]
     fn erf(self) -> f64 {

@@ -121,7 +121,7 @@ pub(crate) fn unary_backward(
 fn arith_dtype(op: BinaryOp, a: DType, b: DType) -> DType {
     let d = DType::promote(a, b);
     match op {
-        BinaryOp::Div if !d.is_float() => DType::F32,
+        BinaryOp::Div | BinaryOp::Atan2 if !d.is_float() => DType::F32,
         _ if d == DType::Bool => DType::I32,
         _ => d,
     }

@@ -515,7 +515,8 @@ def _clip(x, x_min, x_max):
 
 _UNARY_SAME = ("negative", "abs", "absolute", "square", "sign", "relu", "relu6", "floor", "ceil", "flip",
                "stop_gradient", "leaky_relu", "elu", "selu")
-_UNARY_FLOAT = ("exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tanh", "sigmoid",
+_UNARY_FLOAT = ("exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "arcsin", "arccos",
+                "arctan", "arcsinh", "arccosh", "arctanh", "tanh", "sigmoid",
                 "gelu", "silu", "swish", "softplus", "softsign", "erf", "softmax", "log_softmax")
 _ARITH = ("add", "subtract", "multiply", "power", "maximum", "minimum", "floor_divide", "mod")
 _COMPARE = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
@@ -527,6 +528,7 @@ RULES.update({name: _binary(name) for name in _ARITH})
 RULES.update({name: _binary(name, boolean=True) for name in _COMPARE})
 RULES.update({
     "divide": _binary("divide", floating=True), "true_divide": _binary("true_divide", floating=True),
+    "arctan2": _binary("arctan2", floating=True),
     "round": _round, "clip": _clip, "logical_not": _logical_not, "where": _where, "nonzero": _nonzero,
     "cast": _cast, "convert_to_tensor": _convert_to_tensor,
     "zeros_like": _like, "ones_like": _like, "full_like": _like,
