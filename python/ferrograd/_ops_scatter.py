@@ -1,6 +1,7 @@
-"""Scatter and segment ops of ``keras.ops``: ``segment_sum``, ``scatter``, ``scatter_update`` and
-``slice_update``, on the core's ``index_add`` (the transpose of ``take``: sums of values at indices
-along an axis, deterministic, differentiable) and ``pad``/``where``.
+"""Scatter, segment and integer bit ops of ``keras.ops``: ``segment_sum``, ``scatter``,
+``scatter_update`` and ``slice_update``, on the core's ``index_add`` (the transpose of ``take``: sums
+of values at indices along an axis, deterministic, differentiable) and ``pad``/``where``; and the
+bitwise ops, shifts, ``gcd`` and ``lcm`` on the core's integer bit kernels.
 
 Index arguments are checked (integer dtype, shapes, every index inside the target) and a bad one
 raises naming the argument, instead of being dropped or wrapped silently.
@@ -170,3 +171,72 @@ def _same_as_inputs(inputs, *args, **kwargs):
 
 shapes.RULES.update({"segment_sum": _segment_sum_rule, "scatter": _scatter_rule,
                      "scatter_update": _same_as_inputs, "slice_update": _same_as_inputs})
+
+
+# ---- integer bit operations (NumPy's rules; integers and, for and/or/xor/not, bools) -------------
+def bitwise_and(x, y):
+    """``x & y`` of integers (of bools: logical and)."""
+    return _core.binary(x, y, "bitwise_and")
+
+
+def bitwise_or(x, y):
+    """``x | y`` of integers (of bools: logical or)."""
+    return _core.binary(x, y, "bitwise_or")
+
+
+def bitwise_xor(x, y):
+    """``x ^ y`` of integers (of bools: logical xor)."""
+    return _core.binary(x, y, "bitwise_xor")
+
+
+def bitwise_invert(x):
+    """``~x`` of integers (of bools: logical not)."""
+    return _core.bitwise_not(x)
+
+
+bitwise_not = bitwise_invert
+
+
+def bitwise_left_shift(x, y):
+    """``x << y`` of integers; a count below 0 or at least the width gives 0 (NumPy's rule)."""
+    return _core.binary(x, y, "left_shift")
+
+
+def bitwise_right_shift(x, y):
+    """``x >> y`` of integers (arithmetic); a count below 0 or at least the width gives the sign
+    fill, 0 or -1 (NumPy's rule)."""
+    return _core.binary(x, y, "right_shift")
+
+
+left_shift = bitwise_left_shift
+right_shift = bitwise_right_shift
+
+
+def gcd(x1, x2):
+    """Greatest common divisor of integers, non-negative (``gcd(0, 0) = 0``)."""
+    return _core.binary(x1, x2, "gcd")
+
+
+def lcm(x1, x2):
+    """Least common multiple of integers, non-negative (0 when either is 0)."""
+    return _core.binary(x1, x2, "lcm")
+
+
+_BIT_BINARY = ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "left_shift",
+               "right_shift", "gcd", "lcm")
+__all__ += [*_BIT_BINARY, "bitwise_invert", "bitwise_not"]
+
+
+def _bit_rule(name):
+    def rule(x1, x2):
+        shape = shapes.broadcast_shapes(name, shapes._shape(x1), shapes._shape(x2))
+        d = shapes._promote(x1, x2)
+        if d == "bool" and name not in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+            d = "int32"
+        return _spec(shape, d)
+
+    return rule
+
+
+shapes.RULES.update({name: _bit_rule(name) for name in _BIT_BINARY})
+shapes.RULES.update({"bitwise_invert": shapes._same, "bitwise_not": shapes._same})

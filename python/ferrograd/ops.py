@@ -1100,9 +1100,6 @@ _WAITING = {
         "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq", "lu_factor", "matrix_rank",
         "pinv", "qr", "solve", "solve_triangular", "svd", "slogdet", "logdet")},
     **{n: "an FFT kernel" for n in ("fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft")},
-    **{n: "integer bitwise kernels" for n in (
-        "bitwise_and", "bitwise_invert", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
-        "bitwise_xor", "left_shift", "right_shift", "gcd", "lcm")},
     **{n: "complex dtypes" for n in ("angle", "polar", "view_as_complex", "view_as_real")},
     **{n: "a data-dependent output size (unique/bincount/histogram kernels)" for n in (
         "unique", "bincount", "histogram")},

@@ -5,6 +5,7 @@
 //! are validated here and errors name the op and what it received.
 
 mod attention;
+mod bitwise;
 mod conv;
 mod conv_transpose;
 mod creation;
@@ -24,6 +25,7 @@ mod rnn;
 mod shape_ops;
 
 pub use attention::*;
+pub use bitwise::*;
 pub use conv::*;
 pub use conv_transpose::*;
 pub use creation::*;

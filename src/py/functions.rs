@@ -288,10 +288,26 @@ fn binary(py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, name: &str
             "logical_and" => run(py, work, || ops::logical(&a, &b, LogicOp::And)),
             "logical_or" => run(py, work, || ops::logical(&a, &b, LogicOp::Or)),
             "logical_xor" => run(py, work, || ops::logical(&a, &b, LogicOp::Xor)),
+            "bitwise_and" => run(py, work, || ops::bitwise(&a, &b, ops::BitOp::And)),
+            "bitwise_or" => run(py, work, || ops::bitwise(&a, &b, ops::BitOp::Or)),
+            "bitwise_xor" => run(py, work, || ops::bitwise(&a, &b, ops::BitOp::Xor)),
+            "left_shift" => run(py, work, || ops::bitwise(&a, &b, ops::BitOp::LeftShift)),
+            "right_shift" => run(py, work, || ops::bitwise(&a, &b, ops::BitOp::RightShift)),
+            "gcd" => run(py, work, || ops::bitwise(&a, &b, ops::BitOp::Gcd)),
+            "lcm" => run(py, work, || ops::bitwise(&a, &b, ops::BitOp::Lcm)),
             "matmul" => run(py, usize::MAX, || ops::matmul(&a, &b)),
             _ => return Err(PyValueError::new_err(format!("unknown binary op '{name}'"))),
         }?;
         Ok(wrap(r))
+    })
+}
+
+/// Bit complement of integers (logical not of bools).
+#[pyfunction]
+fn bitwise_not(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<T> {
+    guard("bitwise_not", || {
+        let x = to_tensor(x, None)?;
+        Ok(wrap(run(py, x.numel(), || ops::bitwise_not(&x))?))
     })
 }
 
@@ -714,6 +730,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         unary,
         binary,
         logical_not,
+        bitwise_not,
         where_,
         cast,
         reduce,
