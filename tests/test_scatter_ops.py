@@ -101,3 +101,40 @@ def test_symbolic_shapes():
     waiting = pytest.raises(AttributeError, match="segment_max is not available in ferrograd yet")
     with waiting:
         ops.segment_max  # noqa: B018
+
+
+def test_bincount_matches_numpy():
+    x = np.array([0, 1, 1, 3, 2, 1, 7])
+    np.testing.assert_array_equal(ops.bincount(x).numpy(), np.bincount(x))
+    np.testing.assert_array_equal(ops.bincount(x, minlength=10).numpy(), np.bincount(x, minlength=10))
+    assert ops.bincount(x).dtype == "int32"
+    w = rng.normal(size=7)
+    np.testing.assert_allclose(ops.bincount(x, weights=w).numpy(), np.bincount(x, weights=w), rtol=1e-12)
+    rows = np.array([[0, 1, 1, 4], [2, 2, 0, 0]])
+    np.testing.assert_array_equal(ops.bincount(rows).numpy(), [np.bincount(r, minlength=5) for r in rows])
+    assert ops.bincount(np.zeros((0,), "int64"), minlength=3).numpy().tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="holds -1"):
+        ops.bincount(np.array([0, -1]))
+    with pytest.raises(ValueError, match="sparse=True"):
+        ops.bincount(x, sparse=True)
+    with pytest.raises(ValueError, match="weights` must have the shape"):
+        ops.bincount(x, weights=np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_histogram_matches_numpy_bin_for_bin(dtype):
+    v = rng.normal(size=2000).astype(dtype)
+    for bins, rng_ in ((10, None), (13, None), (7, (-1.0, 1.5)), (4, (-3.0, 3.0))):
+        counts, edges = ops.histogram(v, bins=bins, range=rng_)
+        want_c, want_e = np.histogram(v, bins=bins, range=rng_)
+        np.testing.assert_array_equal(counts.numpy(), want_c)
+        np.testing.assert_allclose(edges.numpy(), want_e, rtol=1e-6 if dtype == "float32" else 1e-12, atol=1e-6)
+    # values exactly on the edges, and the last edge in the last bin
+    on_edges = np.arange(11, dtype=dtype)
+    np.testing.assert_array_equal(ops.histogram(on_edges, bins=5)[0].numpy(), np.histogram(on_edges, bins=5)[0])
+    single = np.full(4, 2.0, dtype)
+    np.testing.assert_array_equal(ops.histogram(single, bins=3)[0].numpy(), np.histogram(single, bins=3)[0])
+    with pytest.raises(ValueError, match="`bins` must be a positive integer"):
+        ops.histogram(v, bins=0)
+    with pytest.raises(ValueError, match="min <= max"):
+        ops.histogram(v, range=(1.0, 0.0))

@@ -240,3 +240,95 @@ def _bit_rule(name):
 
 shapes.RULES.update({name: _bit_rule(name) for name in _BIT_BINARY})
 shapes.RULES.update({"bitwise_invert": shapes._same, "bitwise_not": shapes._same})
+
+
+# ---- counting (sums of ones at indices: index_add) ------------------------------------------------
+def bincount(x, weights=None, minlength=0, sparse=False):
+    """Occurrences of each non-negative integer in ``x`` (1-D, or 2-D: one count per row), or the
+    sums of ``weights`` (same shape as ``x``) at them. The last axis of the result has
+    ``max(minlength, max(x) + 1)`` entries; counts are int32, weighted sums have the weights'
+    dtype."""
+    from . import ops
+
+    if sparse:
+        raise ValueError("bincount: sparse=True is not supported (ferrograd has no sparse tensors); pass sparse=False")
+    x = _int_tensor("x", "bincount", x)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"bincount: `x` must be 1-D or 2-D (one count per row). Received shape {tuple(x.shape)}")
+    minlength = int(minlength)
+    if minlength < 0:
+        raise ValueError(f"bincount: `minlength` must be >= 0. Received {minlength}")
+    top = int(_core.reduce(x, "max", None, False).numpy()) + 1 if x.size else 0
+    length = max(minlength, top)
+    _bounds("x", "bincount", x, 0, max(length, 1))
+    if weights is None:
+        values = ops.ones(tuple(x.shape), dtype="int32")
+    else:
+        values = _t(weights)
+        if tuple(values.shape) != tuple(x.shape):
+            raise ValueError(f"bincount: `weights` must have the shape of `x` {tuple(x.shape)}. Received "
+                             f"{tuple(values.shape)}")
+    if x.ndim == 1:
+        return _core.index_add(values, x, length, 0)
+    rows = x.shape[0]
+    offsets = _core.reshape(ops.arange(rows, dtype="int64") * length, (rows, 1))
+    lin = _core.reshape(_core.cast(x, "int64") + offsets, (-1,))
+    flat = _core.index_add(_core.reshape(values, (-1,)), lin, rows * length, 0)
+    return _core.reshape(flat, (rows, length))
+
+
+def histogram(x, bins=10, range=None):  # noqa: A002 - Keras' name
+    """Counts of the values of ``x`` (flattened) in ``bins`` equal bins over ``range`` (default:
+    the values' min and max; a single value v gives ``(v - 0.5, v + 0.5)``, as NumPy). Values
+    outside the range are not counted; the last bin includes its right edge. Returns
+    ``(counts int32 (bins,), edges (bins + 1,))``, the bin of each value decided as NumPy decides
+    it (the formula, then a check against the edges)."""
+    from . import ops
+
+    bins = int(bins)
+    if bins < 1:
+        raise ValueError(f"histogram: `bins` must be a positive integer. Received {bins}")
+    x = _core.reshape(_t(x), (-1,))
+    if not x.dtype.startswith("float"):
+        x = _core.cast(x, "float32")
+    if range is None:
+        if x.size == 0:
+            lo, hi = 0.0, 1.0
+        else:
+            lo = float(_core.reduce(x, "min", None, False).numpy())
+            hi = float(_core.reduce(x, "max", None, False).numpy())
+    else:
+        lo, hi = (float(v) for v in range)
+        if not lo <= hi:
+            raise ValueError(f"histogram: `range` must be (min, max) with min <= max. Received {range}")
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"histogram: the range ({lo}, {hi}) is not finite")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = ops.linspace(lo, hi, bins + 1, dtype=x.dtype)
+    inside = ops.logical_and(ops.greater_equal(x, lo), ops.less_equal(x, hi))
+    # NumPy: bin = floor((x - lo) / (hi - lo) * bins), the last edge into the last bin, then one
+    # bin down where x is below its left edge and one up where it is at or past the right edge.
+    idx = ops.cast(ops.floor((x - lo) * (bins / (hi - lo))), "int64")
+    idx = ops.clip(idx, 0, bins - 1)
+    idx = idx - ops.cast(ops.less(x, ops.take(edges, idx)), "int64")
+    idx = ops.clip(idx, 0, bins - 1)
+    up = ops.logical_and(ops.greater_equal(x, ops.take(edges, idx + 1)), ops.less(idx, bins - 1))
+    idx = idx + ops.cast(up, "int64")
+    counts = _core.index_add(ops.cast(inside, "int32"), idx, bins, 0)
+    return counts, edges
+
+
+__all__ += ["bincount", "histogram"]
+
+
+def _bincount_rule(x, weights=None, minlength=0, sparse=False):
+    dtype = "int32" if weights is None else weights.dtype
+    return _spec(tuple(x.shape[:-1]) + (None,), dtype)
+
+
+def _histogram_rule(x, bins=10, range=None):  # noqa: A002
+    return _spec((int(bins),), "int32"), _spec((int(bins) + 1,), x.dtype if x.dtype.startswith("float") else "float32")
+
+
+shapes.RULES.update({"bincount": _bincount_rule, "histogram": _histogram_rule})

@@ -1101,8 +1101,7 @@ _WAITING = {
         "pinv", "qr", "solve", "solve_triangular", "svd", "slogdet", "logdet")},
     **{n: "an FFT kernel" for n in ("fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft")},
     **{n: "complex dtypes" for n in ("angle", "polar", "view_as_complex", "view_as_real")},
-    **{n: "a data-dependent output size (unique/bincount/histogram kernels)" for n in (
-        "unique", "bincount", "histogram")},
+    "unique": "a sort-and-deduplicate kernel with a data-dependent output size",
     **{n: "a scatter-max/min/product kernel" for n in ("segment_max", "segment_min", "segment_prod")},
 }
 
