@@ -18,7 +18,7 @@ __all__ = ["append", "hstack", "vstack", "dstack", "hsplit", "vsplit", "dsplit",
            "kron", "cross", "diff", "meshgrid", "unstack", "count_nonzero", "ptp", "average",
            "empty", "empty_like", "array", "logspace", "geomspace", "trapezoid", "select", "searchsorted",
            "digitize", "isin", "unravel_index", "get_item", "slice", "is_tensor", "saturate_cast",
-           "nansum", "nanmean", "nanmax", "nanmin", "nanprod", "nanvar", "nanstd", "nancumsum",
+           "nansum", "nanmean", "nanmax", "nanmin", "nanprod", "nanvar", "nanstd", "nancumsum", "nancumprod",
            "median", "quantile", "percentile", "norm"]
 
 # ---- structure -------------------------------------------------------------------------------------
@@ -503,6 +503,14 @@ def nancumsum(x, axis=None, dtype=None):
     if dtype is not None:
         x = _core.cast(x, dtype)
     return _core.cumsum(x, axis)
+
+
+def nancumprod(x, axis=None, dtype=None):
+    """Cumulative product with NaNs counted as ones."""
+    x = _nan_fill(x, 1.0)
+    if dtype is not None:
+        x = _core.cast(x, dtype)
+    return _core.cumprod(x, axis)
 
 
 # -- order statistics (on ops.sort)

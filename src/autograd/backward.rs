@@ -63,6 +63,7 @@ pub(super) fn rule(
         Op::Softmax { .. } => one(ops::softmax_backward(&saved[0], g, false)?),
         Op::LogSoftmax { .. } => one(ops::softmax_backward(&saved[0], g, true)?),
         Op::Cumsum { .. } => one(ops::cumsum_raw(g, true)?),
+        Op::Cumprod => one(ops::cumprod_backward(x, &saved[0], g)?),
         Op::Reshape => one(ops::reshape(g, x.shape())?),
         Op::Permute { perm } => {
             let mut inv = vec![0usize; perm.len()];
@@ -198,7 +199,7 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
             BinaryOp::Mod => i < 2 && needs(1),
         },
         Op::Where => i == 0,
-        Op::MaxMin { .. } | Op::Prod { .. } => i == 0,
+        Op::MaxMin { .. } | Op::Prod { .. } | Op::Cumprod => i == 0,
         Op::Cast { .. }
         | Op::Copy
         | Op::Sum { .. }

@@ -47,6 +47,8 @@ pub enum Op {
     LogSoftmax {
         axis: usize,
     },
+    /// inputs: [x] (the last axis), saved: [y]
+    Cumprod,
     Cumsum {
         axis: usize,
     },
@@ -125,6 +127,7 @@ impl Op {
             Op::Softmax { .. } => "softmax",
             Op::LogSoftmax { .. } => "log_softmax",
             Op::Cumsum { .. } => "cumsum",
+            Op::Cumprod => "cumprod",
             Op::Reshape => "reshape",
             Op::Permute { .. } => "transpose",
             Op::BroadcastTo => "broadcast_to",

@@ -22,6 +22,7 @@ mod random;
 mod reduce;
 mod resize;
 mod rnn;
+mod scan;
 mod shape_ops;
 
 pub use attention::*;
@@ -42,6 +43,7 @@ pub use random::*;
 pub use reduce::*;
 pub use resize::*;
 pub use rnn::*;
+pub use scan::*;
 pub use shape_ops::*;
 
 use crate::autograd::{record, Op};

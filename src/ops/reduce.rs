@@ -291,7 +291,7 @@ pub fn all(x: &Tensor, axes: Option<&[isize]>, keepdims: bool) -> Result<Tensor>
 }
 
 /// Moves `axis` last; returns the permutation used (None when it is already last).
-fn axis_last_perm(nd: usize, axis: usize) -> Option<Vec<usize>> {
+pub(super) fn axis_last_perm(nd: usize, axis: usize) -> Option<Vec<usize>> {
     if axis + 1 == nd {
         return None;
     }
@@ -300,7 +300,7 @@ fn axis_last_perm(nd: usize, axis: usize) -> Option<Vec<usize>> {
     Some(perm)
 }
 
-fn inverse(perm: &[usize]) -> Vec<usize> {
+pub(super) fn inverse(perm: &[usize]) -> Vec<usize> {
     let mut inv = vec![0; perm.len()];
     for (i, &p) in perm.iter().enumerate() {
         inv[p] = i;

@@ -440,6 +440,16 @@ fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult
     })
 }
 
+/// Cumulative product along `axis` (of the flattened tensor when None).
+#[pyfunction]
+#[pyo3(signature = (x, axis=None))]
+fn cumprod(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<T> {
+    guard("cumprod", || {
+        let x = to_tensor(x, None)?;
+        Ok(wrap(run(py, x.numel(), || ops::cumprod(&x, axis))?))
+    })
+}
+
 #[pyfunction]
 fn reshape(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> PyResult<T> {
     guard("reshape", || {
@@ -738,6 +748,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         argsort,
         softmax,
         cumsum,
+        cumprod,
         reshape,
         transpose,
         swapaxes,

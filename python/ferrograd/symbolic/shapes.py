@@ -537,7 +537,7 @@ RULES.update({
     "mean": _reduction("mean", "float"), "var": _reduction("var", "float"), "std": _reduction("std", "float"),
     "logsumexp": _reduction("logsumexp", "float"), "any": _reduction("any", "bool"),
     "all": _reduction("all", "bool"), "argmax": _reduction("argmax", "index"),
-    "argmin": _reduction("argmin", "index"), "cumsum": _cumsum,
+    "argmin": _reduction("argmin", "index"), "cumsum": _cumsum, "cumprod": _cumsum,
     "reshape": _reshape, "ravel": _ravel, "transpose": _transpose, "swapaxes": _swapaxes, "moveaxis": _moveaxis,
     "expand_dims": _expand_dims, "squeeze": _squeeze, "broadcast_to": _broadcast_to,
     "concatenate": _concatenate, "stack": _stack, "split": _split, "tile": _tile, "repeat": _repeat, "pad": _pad,
@@ -951,7 +951,7 @@ _ACT_FLOAT = ("celu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "l
               "tan", "sinh", "cosh", "cbrt", "fabs", "deg2rad", "rad2deg", "sinc", "erfc")
 RULES.update({name: _floating for name in _ACT_FLOAT})
 RULES.update({name: _same for name in ("threshold", "trunc", "nan_to_num", "copy", "real", "imag", "conj",
-                                       "conjugate", "fliplr", "flipud", "roll", "nancumsum")})
+                                       "conjugate", "fliplr", "flipud", "roll", "nancumsum", "nancumprod")})
 RULES.update({name: _bool_of for name in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "isreal")})
 RULES.update({name: _binary(name, floating=True) for name in ("logaddexp", "logaddexp2", "hypot", "heaviside",
                                                               "divide_no_nan")})
