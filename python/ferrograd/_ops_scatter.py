@@ -332,3 +332,47 @@ def _histogram_rule(x, bins=10, range=None):  # noqa: A002
 
 
 shapes.RULES.update({"bincount": _bincount_rule, "histogram": _histogram_rule})
+
+
+# ---- pairwise distances ---------------------------------------------------------------------------
+def cdist(x1, x2, p=2.0):
+    """Pairwise p-norm distances between the rows of ``x1`` (..., P, M) and ``x2`` (..., R, M):
+    ``out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p`` (..., P, R), leading axes
+    broadcasting; ``p`` >= 0 (0 counts the differing entries, inf takes the largest
+    difference). Differentiable (the gradient at a zero distance is 0, as PyTorch's)."""
+    from . import ops
+
+    x1, x2 = _t(x1), _t(x2)
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise ValueError(f"cdist: `x1` and `x2` must be (..., P, M) and (..., R, M) with the same M. Received "
+                         f"{tuple(x1.shape)} and {tuple(x2.shape)}")
+    p = float(p)
+    if not p >= 0:
+        raise ValueError(f"cdist: `p` must be >= 0. Received p={p}")
+    d = ops.abs(ops.expand_dims(x1, -2) - ops.expand_dims(x2, -3))  # (..., P, R, M)
+    if p == 0:
+        return ops.sum(ops.cast(ops.not_equal(d, 0), d.dtype if d.dtype.startswith("float") else "float32"), axis=-1)
+    if np.isinf(p):
+        return ops.max(d, axis=-1)
+    if p == 1:
+        return ops.sum(d, axis=-1)
+    if p == 2:
+        s = ops.sum(d * d, axis=-1)
+    else:
+        s = ops.sum(ops.power(d, p), axis=-1)
+    # where the distance is 0, its root has an infinite slope: route those through a constant
+    zero = ops.equal(s, 0)
+    safe = ops.where(zero, ops.ones_like(s), s)
+    root = ops.sqrt(safe) if p == 2 else ops.power(safe, 1.0 / p)
+    return ops.where(zero, ops.zeros_like(s), root)
+
+
+__all__ += ["cdist"]
+
+
+def _cdist_rule(x1, x2, p=2.0):
+    lead = shapes.broadcast_shapes("cdist", tuple(x1.shape[:-2]), tuple(x2.shape[:-2]))
+    return _spec(tuple(lead) + (x1.shape[-2], x2.shape[-2]), x1.dtype if x1.dtype.startswith("float") else "float32")
+
+
+shapes.RULES.update({"cdist": _cdist_rule})

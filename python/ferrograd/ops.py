@@ -22,8 +22,9 @@ __all__ = [
     "negative", "abs", "absolute", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal",
     "sin", "cos", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "arctan2", "tanh",
     "sigmoid", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish",
-    "softplus", "softsign", "erf", "sign", "floor", "ceil", "round", "clip",
+    "softplus", "softsign", "erf", "erfinv", "sign", "floor", "ceil", "round", "clip",
     "add", "subtract", "multiply", "divide", "true_divide", "power", "maximum", "minimum", "floor_divide", "mod",
+    "fmod",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not", "where",
     "sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std", "argmax", "argmin", "logsumexp",
@@ -188,6 +189,7 @@ swish = silu
 softplus = _u("softplus")
 softsign = _u("softsign")
 erf = _u("erf")
+erfinv = _u("erfinv")
 sign = _u("sign")
 floor = _u("floor")
 ceil = _u("ceil")
@@ -237,6 +239,7 @@ divide = _b("divide")
 true_divide = divide
 power = _b("power")
 arctan2 = _b("arctan2")  # arctan2(x1, x2): the angle of the point (x2, x1)
+fmod = _b("fmod")  # C's fmod: the remainder with the sign of x1 (integers by zero give 0)
 maximum = _b("maximum")
 minimum = _b("minimum")
 floor_divide = _b("floor_divide")

@@ -196,6 +196,8 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
             // ga = g / b (also used by gb); gb reads a
             BinaryOp::Div => i == 1 || (i == 0 && needs(1)),
             BinaryOp::Pow | BinaryOp::Maximum | BinaryOp::Minimum | BinaryOp::Atan2 => i < 2,
+            // gb = -g * trunc(a / b) reads both
+            BinaryOp::Fmod => i < 2 && needs(1),
             BinaryOp::Mod => i < 2 && needs(1),
         },
         Op::Where => i == 0,
@@ -282,6 +284,16 @@ fn binary_rule(
                 None
             };
             (ga, gb)
+        }
+        BinaryOp::Fmod => {
+            // fmod(a, b) = a - trunc(a / b) * b: d/da = 1, d/db = -trunc(a / b) = (fmod - a) / b
+            let gb = if need[1] {
+                let q = ops::div(&ops::sub(&ops::binary(a, b, BinaryOp::Fmod)?, a)?, b)?;
+                Some(ops::mul(g, &q)?)
+            } else {
+                None
+            };
+            (Some(g.clone()), gb)
         }
         BinaryOp::Atan2 => {
             // d/da atan2(a, b) = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)

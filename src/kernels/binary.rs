@@ -26,6 +26,9 @@ pub enum BinaryOp {
     Mod,
     /// `atan2(a, b)`: the angle of the point (b, a), in [-pi, pi] (floats only).
     Atan2,
+    /// C's `fmod`: the remainder of a truncated division, with the sign of `a` (NumPy's `fmod`);
+    /// integers by zero give 0 (NumPy's value).
+    Fmod,
 }
 
 impl BinaryOp {
@@ -41,6 +44,7 @@ impl BinaryOp {
             BinaryOp::FloorDiv => "floor_divide",
             BinaryOp::Mod => "mod",
             BinaryOp::Atan2 => "arctan2",
+            BinaryOp::Fmod => "fmod",
         }
     }
 }
@@ -87,14 +91,19 @@ pub trait Num: Element {
     fn floordiv(a: Self, b: Self) -> Self;
     fn rem(a: Self, b: Self) -> Self;
     fn atan2(a: Self, b: Self) -> Self;
+    fn fmod(a: Self, b: Self) -> Self;
 }
 
 macro_rules! impl_num_float {
-    ($t:ty, $pow:path, $atan2:path) => {
+    ($t:ty, $pow:path, $atan2:path, $fmod:path) => {
         impl Num for $t {
             #[inline(always)]
             fn atan2(a: $t, b: $t) -> $t {
                 $atan2(a, b)
+            }
+            #[inline(always)]
+            fn fmod(a: $t, b: $t) -> $t {
+                $fmod(a, b)
             }
             #[inline(always)]
             fn add(a: $t, b: $t) -> $t {
@@ -151,8 +160,8 @@ macro_rules! impl_num_float {
     };
 }
 
-impl_num_float!(f32, libm::powf, libm::atan2f);
-impl_num_float!(f64, libm::pow, libm::atan2);
+impl_num_float!(f32, libm::powf, libm::atan2f, libm::fmodf);
+impl_num_float!(f64, libm::pow, libm::atan2, libm::fmod);
 
 macro_rules! impl_num_int {
     ($t:ty) => {
@@ -162,6 +171,14 @@ macro_rules! impl_num_int {
             #[inline(always)]
             fn atan2(a: $t, b: $t) -> $t {
                 libm::atan2(a as f64, b as f64) as $t
+            }
+            #[inline(always)]
+            fn fmod(a: $t, b: $t) -> $t {
+                if b == 0 {
+                    0
+                } else {
+                    a.wrapping_rem(b)
+                }
             }
             #[inline(always)]
             fn add(a: $t, b: $t) -> $t {
@@ -271,6 +288,7 @@ fn apply<T: Num>(op: BinaryOp, a: T, b: T) -> T {
         BinaryOp::FloorDiv => T::floordiv(a, b),
         BinaryOp::Mod => T::rem(a, b),
         BinaryOp::Atan2 => T::atan2(a, b),
+        BinaryOp::Fmod => T::fmod(a, b),
     }
 }
 
@@ -292,7 +310,7 @@ fn binary_contig_impl<T: Num>(op: BinaryOp, a: &[T], sa: usize, b: &[T], sb: usi
         };
     }
     arms!(Add => T::add, Sub => T::sub, Mul => T::mul, Div => T::div, Pow => T::pow,
-          Maximum => T::max, Minimum => T::min, FloorDiv => T::floordiv, Mod => T::rem, Atan2 => T::atan2);
+          Maximum => T::max, Minimum => T::min, FloorDiv => T::floordiv, Mod => T::rem, Atan2 => T::atan2, Fmod => T::fmod);
 }
 
 simd_fn!(
@@ -525,6 +543,7 @@ mod tests {
             BinaryOp::Pow,
             BinaryOp::Mod,
             BinaryOp::Atan2,
+            BinaryOp::Fmod,
         ] {
             let mut out = vec![0f32; 1000];
             unsafe { binary_segment(op, a.as_ptr(), 1, b.as_ptr(), 3, out.as_mut_ptr(), 1000) };

@@ -43,6 +43,7 @@ pub enum UnaryOp {
     Softplus,
     Softsign,
     Erf,
+    Erfinv,
     Sign,
     Floor,
     Ceil,
@@ -90,6 +91,7 @@ impl UnaryOp {
             UnaryOp::Softplus => "softplus",
             UnaryOp::Softsign => "softsign",
             UnaryOp::Erf => "erf",
+            UnaryOp::Erfinv => "erfinv",
             UnaryOp::Sign => "sign",
             UnaryOp::Floor => "floor",
             UnaryOp::Ceil => "ceil",
@@ -119,6 +121,7 @@ impl UnaryOp {
                 | UnaryOp::Sigmoid
                 | UnaryOp::Elu(_)
                 | UnaryOp::Selu
+                | UnaryOp::Erfinv
         )
     }
 
@@ -136,6 +139,7 @@ impl UnaryOp {
                 | UnaryOp::Reciprocal
                 | UnaryOp::Tanh
                 | UnaryOp::Sigmoid
+                | UnaryOp::Erfinv
                 | UnaryOp::Sign
                 | UnaryOp::Floor
                 | UnaryOp::Ceil
@@ -226,6 +230,7 @@ pub fn unary_slice_impl<T: Real>(op: UnaryOp, x: &[T], y: &mut [T]) {
         UnaryOp::Softplus => map!(|v| v.max_(zero) + (-v.abs()).exp().ln1p()),
         UnaryOp::Softsign => map!(|v| v / (one + v.abs())),
         UnaryOp::Erf => map!(|v| v.erf()),
+        UnaryOp::Erfinv => map!(|v| T::c(super::math::erfinv_f64(v.to_f64()))),
         UnaryOp::Sign => map!(|v| if v > zero {
             one
         } else if v < zero {
@@ -338,6 +343,11 @@ pub fn unary_backward_impl<T: Real>(op: UnaryOp, x: &[T], y: &[T], gy: &[T], gx:
             let d = one + v.abs();
             g / (d * d)
         }),
+        UnaryOp::Erfinv => {
+            // d/dy erfinv(y) = sqrt(pi) / 2 * exp(erfinv(y)^2)
+            let k = T::c(std::f64::consts::PI.sqrt() / 2.0);
+            map!(|_v, yv, g| g * k * (yv * yv).exp())
+        }
         UnaryOp::Erf => {
             let k = T::c(std::f64::consts::FRAC_2_SQRT_PI);
             map!(|v, _y, g| g * k * (-(v * v)).exp())
@@ -424,6 +434,7 @@ mod tests {
         UnaryOp::Softplus,
         UnaryOp::Softsign,
         UnaryOp::Erf,
+        UnaryOp::Erfinv,
         UnaryOp::Sign,
         UnaryOp::Floor,
         UnaryOp::Ceil,

@@ -517,8 +517,8 @@ _UNARY_SAME = ("negative", "abs", "absolute", "square", "sign", "relu", "relu6",
                "stop_gradient", "leaky_relu", "elu", "selu")
 _UNARY_FLOAT = ("exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "arcsin", "arccos",
                 "arctan", "arcsinh", "arccosh", "arctanh", "tanh", "sigmoid",
-                "gelu", "silu", "swish", "softplus", "softsign", "erf", "softmax", "log_softmax")
-_ARITH = ("add", "subtract", "multiply", "power", "maximum", "minimum", "floor_divide", "mod")
+                "gelu", "silu", "swish", "softplus", "softsign", "erf", "erfinv", "softmax", "log_softmax")
+_ARITH = ("add", "subtract", "multiply", "power", "maximum", "minimum", "floor_divide", "mod", "fmod")
 _COMPARE = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
             "logical_xor")
 
