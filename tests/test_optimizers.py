@@ -235,7 +235,8 @@ def test_extra_optimizers_train_and_check_arguments():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 4)).astype("float32")
     y = x @ np.array([[1.0], [-2.0], [0.5], [3.0]], "float32")
-    for name, lr in (("adagrad", 0.5), ("adadelta", 50.0), ("adamax", 0.05), ("nadam", 0.05), ("lion", 0.05)):
+    for name, lr in (("adagrad", 0.5), ("adadelta", 50.0), ("adamax", 0.05), ("nadam", 0.05), ("lion", 0.05),
+                     ("ftrl", 0.5)):
         fg.utils.set_random_seed(0)
         model = fg.Sequential([fg.Input((4,)), fg.layers.Dense(1)])
         opt = optimizers.get({"class_name": name, "config": {"learning_rate": lr}})
@@ -250,6 +251,10 @@ def test_extra_optimizers_train_and_check_arguments():
         optimizers.Adamax(beta_2=1.0)
     with pytest.raises(TypeError, match="amsgrad"):
         optimizers.Nadam(amsgrad=True)
+    with pytest.raises(ValueError, match="learning_rate_power` needs to be negative or zero"):
+        optimizers.Ftrl(learning_rate_power=0.5)
+    with pytest.raises(ValueError, match="l1_regularization_strength` needs to be positive or zero"):
+        optimizers.Ftrl(l1_regularization_strength=-1.0)
 
 
 def test_nadam_resumes_exactly_from_its_iteration_count():

@@ -17,7 +17,7 @@ from . import _core
 from ._core import Tensor
 
 __all__ = [
-    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "get",
+    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "get",
     "serialize", "deserialize",
     "schedules",
 ]
@@ -633,8 +633,60 @@ class Lion(Optimizer):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
 
 
+class Ftrl(Optimizer):
+    """Follow The Regularized Leader (McMahan et al.), Keras' formulation: with the accumulator
+    ``n`` (from ``initial_accumulator_value``) and the linear term ``z``, per step
+    ``n' = n + g^2``, ``z += g + 2 l2s w - (n'^-p - n^-p) / lr * w``,
+    ``w = (clip(z, -l1, l1) - z) / (n'^-p / lr + 2 (l2 + beta / (2 lr)))`` with ``p`` the
+    ``learning_rate_power``, ``l1``/``l2``/``l2s`` the regularization strengths.
+    One fused Rust pass per parameter."""
+
+    _rule = "ftrl"
+
+    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 l2_shrinkage_regularization_strength=0.0, beta=0.0, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name="ftrl", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
+        checks = (("initial_accumulator_value", initial_accumulator_value, "positive or zero"),
+                  ("l1_regularization_strength", l1_regularization_strength, "positive or zero"),
+                  ("l2_regularization_strength", l2_regularization_strength, "positive or zero"),
+                  ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength, "positive or zero"))
+        for arg, value, want in checks:
+            if value < 0.0:
+                raise ValueError(f"`{arg}` needs to be {want}. Received: {arg}={value}.")
+        if learning_rate_power > 0.0:
+            raise ValueError(f"`learning_rate_power` needs to be negative or zero. Received: "
+                             f"learning_rate_power={learning_rate_power}.")
+        self.learning_rate_power = learning_rate_power
+        self.initial_accumulator_value = initial_accumulator_value
+        self.l1_regularization_strength = l1_regularization_strength
+        self.l2_regularization_strength = l2_regularization_strength
+        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self.beta = beta
+
+    def _slot_names(self):
+        return ["accumulator", "linear"]
+
+    def _slot_inits(self):
+        return [float(self.initial_accumulator_value), 0.0]
+
+    def _hyper(self):
+        return {"ftrl": (float(self.learning_rate_power), float(self.l1_regularization_strength),
+                         float(self.l2_regularization_strength), float(self.l2_shrinkage_regularization_strength),
+                         float(self.beta))}
+
+    def get_config(self):
+        return {**super().get_config(), "learning_rate_power": self.learning_rate_power,
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "l1_regularization_strength": self.l1_regularization_strength,
+                "l2_regularization_strength": self.l2_regularization_strength,
+                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+                "beta": self.beta}
+
+
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
-            "adamax": Adamax, "nadam": Nadam, "lion": Lion}
+            "adamax": Adamax, "nadam": Nadam, "lion": Lion, "ftrl": Ftrl}
 
 
 def serialize(optimizer):

@@ -17,6 +17,10 @@
 //!   momentum-schedule coefficients come from the caller, which keeps Keras' running product);
 //!   `w -= lr mhat / (sqrt(v / (1-b2^t)) + eps)`.
 //! - Lion: `w -= lr sign(b1 m + (1-b1) g); m = b2 m + (1-b2) g`.
+//! - Ftrl (`p` the learning-rate power, <= 0): `n' = n + g^2;`
+//!   `z += g + 2 l2s w - (n'^-p - n^-p) / lr * w;` `w = (clip(z, -l1, l1) - z) / (n'^-p / lr + 2 l2)`
+//!   with `l2 = l2_strength + beta / (2 lr)`; `n' -> n` (the accumulator starts at Keras'
+//!   `initial_accumulator_value`, set by the caller).
 //!
 //! Gradient clipping is folded in: `g = clamp(scale * g, -clipvalue, clipvalue)` where `scale`
 //! comes from clipnorm / global_clipnorm (computed by the caller).
@@ -70,6 +74,13 @@ pub enum Rule {
         beta_1: f64,
         beta_2: f64,
     },
+    Ftrl {
+        lr_power: f64,
+        l1: f64,
+        l2: f64,
+        l2_shrinkage: f64,
+        beta: f64,
+    },
 }
 
 impl Rule {
@@ -82,7 +93,10 @@ impl Rule {
                 momentum, centered, ..
             } => 1 + usize::from(*momentum != 0.0) + usize::from(*centered),
             Rule::Adagrad { .. } | Rule::Lion { .. } => 1,
-            Rule::Adadelta { .. } | Rule::Adamax { .. } | Rule::Nadam { .. } => 2,
+            Rule::Adadelta { .. }
+            | Rule::Adamax { .. }
+            | Rule::Nadam { .. }
+            | Rule::Ftrl { .. } => 2,
         }
     }
 }
@@ -273,6 +287,35 @@ fn update_impl<T: Real>(
                 w[i] = wi - mhat * lr / ((v / vbias).sqrt() + eps);
             }
         }
+        Rule::Ftrl {
+            lr_power,
+            l1,
+            l2,
+            l2_shrinkage,
+            beta,
+        } => {
+            let np = c(-lr_power);
+            let (l1, two_l2) = (c(l1), c(2.0 * (l2 + beta / (2.0 * s.lr))));
+            let two_l2s = c(2.0 * l2_shrinkage);
+            for i in 0..n {
+                let gi = clip(g[i]);
+                let wi = if use_decay { w[i] * decay } else { w[i] };
+                let n_old = s0[i];
+                let n_new = n_old + gi * gi;
+                let (pn, po) = (n_new.powf(np), n_old.powf(np));
+                let z = s1[i] + (gi + two_l2s * wi) - (pn - po) / lr * wi;
+                s1[i] = z;
+                let zc = if z < -l1 {
+                    -l1
+                } else if z > l1 {
+                    l1
+                } else {
+                    z
+                };
+                w[i] = (zc - z) / (pn / lr + two_l2);
+                s0[i] = n_new;
+            }
+        }
         Rule::Lion { beta_1, beta_2 } => {
             let (b1, ob1, b2, ob2) = (c(beta_1), c(1.0 - beta_1), c(beta_2), c(1.0 - beta_2));
             let (zero, one) = (c(0.0), c(1.0));
@@ -350,5 +393,33 @@ mod tests {
             assert!((a - b).abs() < 1e-7, "{w:?}");
         }
         assert_eq!(v, w);
+    }
+
+    #[test]
+    fn ftrl_l1_zeroes_small_linear_terms() {
+        // one step from w = 0, n = 0.1: z = g, w = (clip(z, -l1, l1) - z) / (sqrt(n') / lr)
+        let mut w = vec![0.0f64; 2];
+        let g = vec![0.05f64, 2.0];
+        let (mut n, mut z) = (vec![0.1f64; 2], vec![0.0f64; 2]);
+        let rule = Rule::Ftrl {
+            lr_power: -0.5,
+            l1: 0.1,
+            l2: 0.0,
+            l2_shrinkage: 0.0,
+            beta: 0.0,
+        };
+        let s = Step {
+            lr: 0.5,
+            weight_decay: 0.0,
+            t: 1,
+            scale: 1.0,
+            clipvalue: f64::INFINITY,
+        };
+        update(rule, s, &mut w, &g, &mut n, &mut z, &mut []);
+        assert_eq!(w[0], 0.0); // |z| <= l1: exactly zero (the sparsity FTRL is used for)
+        let want = (0.1 - 2.0) / ((0.1f64 + 4.0).sqrt() / 0.5);
+        assert!((w[1] - want).abs() < 1e-12, "{w:?}");
+        assert_eq!(z, g);
+        assert!((n[1] - 4.1).abs() < 1e-12);
     }
 }

@@ -24,12 +24,13 @@ fn tensor_list(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<crate::tensor
 }
 
 /// One fused optimizer step over all variables (in place). `rule` is "sgd", "adam", "rmsprop",
-/// "adagrad", "adadelta", "adamax", "nadam" or "lion"; `nadam_coefs` are Nadam's momentum and
-/// gradient coefficients of this step.
+/// "adagrad", "adadelta", "adamax", "nadam", "lion" or "ftrl"; `nadam_coefs` are Nadam's momentum
+/// and gradient coefficients of this step; `ftrl` holds Ftrl's (learning_rate_power, l1, l2,
+/// l2_shrinkage, beta).
 #[pyfunction]
 #[pyo3(signature = (rule, variables, grads, slots, learning_rate, t, weight_decay=0.0, momentum=0.0,
     nesterov=false, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=false, rho=0.9, centered=false,
-    clipnorm=None, clipvalue=None, global_clipnorm=None, nadam_coefs=None))]
+    clipnorm=None, clipvalue=None, global_clipnorm=None, nadam_coefs=None, ftrl=None))]
 #[allow(clippy::too_many_arguments)]
 fn optimizer_step(
     py: Python<'_>,
@@ -52,6 +53,7 @@ fn optimizer_step(
     clipvalue: Option<f64>,
     global_clipnorm: Option<f64>,
     nadam_coefs: Option<(f64, f64)>,
+    ftrl: Option<(f64, f64, f64, f64, f64)>,
 ) -> PyResult<()> {
     guard("optimizer_step", || {
         use crate::kernels::optim::Rule;
@@ -89,8 +91,22 @@ fn optimizer_step(
                 }
             }
             "lion" => Rule::Lion { beta_1, beta_2 },
+            "ftrl" => {
+                let (lr_power, l1, l2, l2_shrinkage, beta) = ftrl.ok_or_else(|| {
+                    PyValueError::new_err(
+                        "the ftrl rule needs ftrl=(learning_rate_power, l1, l2, l2_shrinkage, beta)",
+                    )
+                })?;
+                Rule::Ftrl {
+                    lr_power,
+                    l1,
+                    l2,
+                    l2_shrinkage,
+                    beta,
+                }
+            }
             _ => {
-                let known = "sgd, adam, rmsprop, adagrad, adadelta, adamax, nadam or lion";
+                let known = "sgd, adam, rmsprop, adagrad, adadelta, adamax, nadam, lion or ftrl";
                 return Err(PyValueError::new_err(format!(
                     "unknown optimizer rule '{rule}'; expected {known}"
                 )));
