@@ -18,6 +18,7 @@ pub mod bpe;
 pub mod safetensors;
 pub mod tiktoken;
 pub mod train;
+pub mod wordpiece;
 
 #[cfg(test)]
 mod seeds;
@@ -34,6 +35,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("tiktoken_roundtrip", tiktoken::check_roundtrip),
     ("bpe_encode", bpe::check_encode),
     ("bpe_train", train::check_train),
+    ("wordpiece_encode", wordpiece::check_encode),
 ];
 
 #[cfg(test)]

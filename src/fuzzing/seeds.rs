@@ -252,6 +252,46 @@ fn bpe_train() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// Inputs of `wordpiece_encode`: flags, word-length limit and suffix choice, then the text.
+/// Flag bits: 1 lower-case, 2 strip accents, 4 no split, 8 no CJK split, 16 OOV token in the
+/// vocabulary, 32 special tokens, 64|128 an unknown special token.
+fn wordpiece_encode() -> Vec<(&'static str, Vec<u8>)> {
+    let texts: [(&str, u8, &str); 8] = [
+        (
+            "english",
+            16 | 1,
+            "Hello, world! Unaffable tokenizers split words: unaffable.",
+        ),
+        (
+            "accents",
+            16 | 1 | 2,
+            "Caf\u{e9} na\u{ef}ve r\u{e9}sum\u{e9} \u{c5}ngstr\u{f6}m",
+        ),
+        (
+            "cjk",
+            16,
+            "\u{4e2d}\u{6587}\u{5206}\u{8bcd} mixed\u{65e5}\u{672c}text",
+        ),
+        ("specials", 16 | 32, "first [SEP] second [SEP][SEP] third"),
+        (
+            "controls",
+            16,
+            "tab\there\u{0}null\u{7f}del \u{200b}zero-width \u{301}mark",
+        ),
+        ("no-split", 16 | 4, "one long word with spaces"),
+        ("missing-oov", 0, "the oov token is not in the vocabulary"),
+        (
+            "unknown-special",
+            16 | 32 | 64 | 128,
+            "a special token missing from the vocabulary",
+        ),
+    ];
+    texts
+        .iter()
+        .map(|&(name, flags, text)| (name, [&[flags, 7, 3][..], text.as_bytes()].concat()))
+        .collect()
+}
+
 #[test]
 #[ignore = "writes the seed corpus into fuzz/corpus; run by hand"]
 fn write_seed_corpus() {
@@ -274,6 +314,9 @@ fn write_seed_corpus() {
     }
     for (n, d) in bpe_train() {
         write("bpe_train", n, &d);
+    }
+    for (n, d) in wordpiece_encode() {
+        write("wordpiece_encode", n, &d);
     }
     for (i, target) in ["safetensors_roundtrip", "tiktoken_roundtrip"]
         .iter()
