@@ -56,7 +56,7 @@ def gradcheck(fn, *arrays, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0):
     weights ``w`` so that every output element gets a distinct upstream gradient.
     """
     rng = np.random.default_rng(seed)
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    arrays = [np.array(a, dtype=np.float64, order="C") for a in arrays]  # C order: reshape(-1) below is a view
     xs = [fg.tensor(a, requires_grad=True) for a in arrays]
     out = fn(*xs)
     w = rng.standard_normal(out.shape)
