@@ -5,10 +5,10 @@
 use crate::dtype::Element;
 use crate::kernels::attention::AttnScalar;
 use crate::kernels::iter::SendPtr;
-use crate::kernels::matmul::{gemm_serial, GemmParams, GemmScalar, MatMut, MatRef};
+use crate::kernels::matmul::GemmScalar;
 use crate::kernels::unary::{unary_slice, UnaryOp};
 
-use super::{data, Geometry, Proj, StepScalar, Weights};
+use super::{gemm_rows, project_cols, Geometry, Proj, StepScalar, Weights};
 
 /// Products with at most this many rows (decode steps) split their output columns over the
 /// threads inside one task set per projection; bigger ones use the threaded GEMM as is.
@@ -18,58 +18,6 @@ const COL_UNIT: usize = 16;
 /// A projection splits over the threads from this many multiply-adds (below it a task set's
 /// hand-off, ~1-2 us, costs more than the second core saves).
 const SPLIT_WORK: usize = 1 << 14;
-
-/// `out[:, lo..hi] = a @ kernel[:, lo..hi] + bias[lo..hi]` on the calling thread; `out` is
-/// (m, p.out).
-unsafe fn project_cols<T: StepScalar>(
-    p: &Proj,
-    a: *const T,
-    m: usize,
-    out: *mut T,
-    lo: usize,
-    hi: usize,
-) {
-    if hi <= lo {
-        return;
-    }
-    let beta = match &p.bias {
-        Some(bias) => {
-            let bias = &data::<T>(bias)[lo..hi];
-            for r in 0..m {
-                std::slice::from_raw_parts_mut(out.add(r * p.out + lo), hi - lo)
-                    .copy_from_slice(bias);
-            }
-            <T as GemmScalar>::ONE
-        }
-        None => <T as GemmScalar>::ZERO,
-    };
-    let params = GemmParams {
-        m,
-        n: hi - lo,
-        k: p.inp,
-        alpha: <T as GemmScalar>::ONE,
-        beta,
-        a: MatRef {
-            ptr: a,
-            rs: p.inp as isize,
-            cs: 1,
-        },
-        b: MatRef {
-            ptr: p.kernel.data_ptr::<T>().add(lo),
-            rs: p.out as isize,
-            cs: 1,
-        },
-        c: MatMut {
-            ptr: out.add(lo),
-            rs: p.out as isize,
-            cs: 1,
-        },
-        a_offsets: &[0],
-        b_offsets: &[0],
-        c_offsets: &[0],
-    };
-    gemm_serial(&params);
-}
 
 /// The number of column groups (tasks) for `units` units of work totalling `work` multiply-adds.
 fn parts_for(units: usize, work: usize) -> usize {
@@ -98,7 +46,7 @@ pub(super) unsafe fn project_split<T: StepScalar>(
         let hi = (units * (i + 1) / parts * COL_UNIT).min(p.out);
         // SAFETY: task i writes only columns lo..hi of `out` (m x p.out); `a` is (m x p.inp).
         unsafe {
-            project_cols(p, ap.get(), m, op.get(), lo, hi);
+            project_cols(p, ap.get(), m, op.get(), (lo, hi), true);
             if let Some(op_) = act {
                 for r in 0..m {
                     let row = std::slice::from_raw_parts_mut(op.get().add(r * p.out + lo), hi - lo);
@@ -142,7 +90,7 @@ pub(super) unsafe fn one_row_attention<T: StepScalar>(
         // for its heads are written by no other task.
         unsafe {
             for (proj, buf) in [(w.q, ptrs[0]), (w.k, ptrs[1]), (w.v, ptrs[2])] {
-                project_cols(proj, zp.get(), b, buf.get(), lo, hi);
+                project_cols(proj, zp.get(), b, buf.get(), (lo, hi), true);
             }
             for bi in 0..b {
                 let base = cache.get().offset(bi as isize * g.batch_stride);
@@ -226,32 +174,15 @@ unsafe fn row_attention_impl<T: StepScalar>(
     let mut scores = vec![zero; len];
     for hd in h0..h1 {
         // scores = K_hd q_hd (a GEMV over the rows of K, dot form)
-        let params = GemmParams {
-            m: len,
-            n: 1,
-            k: h,
-            alpha: scale,
-            beta: zero,
-            a: MatRef {
-                ptr: k.add(hd * h),
-                rs: ld as isize,
-                cs: 1,
-            },
-            b: MatRef {
-                ptr: q.add(hd * h),
-                rs: 1,
-                cs: 1,
-            },
-            c: MatMut {
-                ptr: scores.as_mut_ptr(),
-                rs: 1,
-                cs: 1,
-            },
-            a_offsets: &[0],
-            b_offsets: &[0],
-            c_offsets: &[0],
-        };
-        gemm_serial(&params);
+        gemm_rows(
+            (len, 1, h),
+            scale,
+            zero,
+            (k.add(hd * h), ld),
+            (q.add(hd * h), 1),
+            (scores.as_mut_ptr(), 1),
+            true,
+        );
         let mx = scores
             .iter()
             .fold(<T as AttnScalar>::NEG_INF, |m, &v| AttnScalar::max_(m, v));
@@ -272,31 +203,14 @@ unsafe fn row_attention_impl<T: StepScalar>(
         let sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
             + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
         // out = p V_hd / sum (a GEMV over the rows of V, axpy form)
-        let params = GemmParams {
-            m: 1,
-            n: h,
-            k: len,
-            alpha: one / sum,
-            beta: zero,
-            a: MatRef {
-                ptr: scores.as_ptr(),
-                rs: len as isize,
-                cs: 1,
-            },
-            b: MatRef {
-                ptr: v.add(hd * h),
-                rs: ld as isize,
-                cs: 1,
-            },
-            c: MatMut {
-                ptr: o.as_mut_ptr(),
-                rs: h as isize,
-                cs: 1,
-            },
-            a_offsets: &[0],
-            b_offsets: &[0],
-            c_offsets: &[0],
-        };
-        gemm_serial(&params);
+        gemm_rows(
+            (1, h, len),
+            one / sum,
+            zero,
+            (scores.as_ptr(), len),
+            (v.add(hd * h), ld),
+            (o.as_mut_ptr(), h),
+            true,
+        );
     }
 }

@@ -25,7 +25,7 @@ use crate::kernels::attention::{self as attn, AttnScalar, Problem, Strided};
 use crate::kernels::iter::SendPtr;
 use crate::kernels::layer_norm;
 use crate::kernels::math::Real;
-use crate::kernels::matmul::{gemm, GemmParams, GemmScalar, MatMut, MatRef};
+use crate::kernels::matmul::{gemm, gemm_serial, GemmParams, GemmScalar, MatMut, MatRef};
 use crate::kernels::norm::NormScalar;
 use crate::kernels::unary::{unary_slice, UnaryOp};
 use crate::tensor::Tensor;
@@ -332,44 +332,89 @@ fn data<T: Element>(t: &Tensor) -> &[T] {
     unsafe { std::slice::from_raw_parts(t.data_ptr::<T>(), t.numel()) }
 }
 
-/// `out (m x p.out) = a (m x p.inp) @ kernel + bias`.
-unsafe fn project<T: StepScalar>(p: &Proj, a: &[T], m: usize, out: &mut [T]) {
-    let beta = match &p.bias {
-        Some(bias) => {
-            let bias = data::<T>(bias);
-            for row in out.chunks_exact_mut(p.out).take(m) {
-                row.copy_from_slice(bias);
-            }
-            <T as GemmScalar>::ONE
-        }
-        None => <T as GemmScalar>::ZERO,
-    };
+/// `c = alpha * a @ b + beta * c` on row-major operands (row strides `lda`, `ldb`, `ldc`),
+/// threaded unless `serial` (callers already inside a task set pass `serial`).
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_rows<T: GemmScalar>(
+    (m, n, k): (usize, usize, usize),
+    alpha: T,
+    beta: T,
+    (a, lda): (*const T, usize),
+    (b, ldb): (*const T, usize),
+    (c, ldc): (*mut T, usize),
+    serial: bool,
+) {
     let params = GemmParams {
         m,
-        n: p.out,
-        k: p.inp,
-        alpha: <T as GemmScalar>::ONE,
+        n,
+        k,
+        alpha,
         beta,
         a: MatRef {
-            ptr: a.as_ptr(),
-            rs: p.inp as isize,
+            ptr: a,
+            rs: lda as isize,
             cs: 1,
         },
         b: MatRef {
-            ptr: p.kernel.data_ptr::<T>(),
-            rs: p.out as isize,
+            ptr: b,
+            rs: ldb as isize,
             cs: 1,
         },
         c: MatMut {
-            ptr: out.as_mut_ptr(),
-            rs: p.out as isize,
+            ptr: c,
+            rs: ldc as isize,
             cs: 1,
         },
         a_offsets: &[0],
         b_offsets: &[0],
         c_offsets: &[0],
     };
-    gemm(&params);
+    if serial {
+        gemm_serial(&params);
+    } else {
+        gemm(&params);
+    }
+}
+
+/// `out[:, lo..hi] = a @ kernel[:, lo..hi] + bias[lo..hi]` with `a` (m, p.inp) and `out`
+/// (m, p.out); the bias is written first and the product accumulated onto it (beta = 1).
+unsafe fn project_cols<T: StepScalar>(
+    p: &Proj,
+    a: *const T,
+    m: usize,
+    out: *mut T,
+    (lo, hi): (usize, usize),
+    serial: bool,
+) {
+    if hi <= lo {
+        return;
+    }
+    let beta = match &p.bias {
+        Some(bias) => {
+            let bias = &data::<T>(bias)[lo..hi];
+            for r in 0..m {
+                std::slice::from_raw_parts_mut(out.add(r * p.out + lo), hi - lo)
+                    .copy_from_slice(bias);
+            }
+            <T as GemmScalar>::ONE
+        }
+        None => <T as GemmScalar>::ZERO,
+    };
+    let one = <T as GemmScalar>::ONE;
+    gemm_rows(
+        (m, hi - lo, p.inp),
+        one,
+        beta,
+        (a, p.inp),
+        (p.kernel.data_ptr::<T>().add(lo) as *const T, p.out),
+        (out.add(lo), p.out),
+        serial,
+    );
+}
+
+/// `out (m x p.out) = a (m x p.inp) @ kernel + bias` on the threaded GEMM.
+unsafe fn project<T: StepScalar>(p: &Proj, a: &[T], m: usize, out: &mut [T]) {
+    project_cols(p, a.as_ptr(), m, out.as_mut_ptr(), (0, p.out), false);
 }
 
 /// `y = LN(x)` over rows of `c` values.
