@@ -281,8 +281,9 @@ def histogram(x, bins=10, range=None):  # noqa: A002 - Keras' name
     """Counts of the values of ``x`` (flattened) in ``bins`` equal bins over ``range`` (default:
     the values' min and max; a single value v gives ``(v - 0.5, v + 0.5)``, as NumPy). Values
     outside the range are not counted; the last bin includes its right edge. Returns
-    ``(counts int32 (bins,), edges (bins + 1,))``, the bin of each value decided as NumPy decides
-    it (the formula, then a check against the edges)."""
+    ``(counts (bins,), edges (bins + 1,))``, both in the input's float dtype (float32 for
+    integers), as Keras on PyTorch returns them; the bin of each value is decided as NumPy
+    decides it (the formula, then a check against the edges)."""
     from . import ops
 
     bins = int(bins)
@@ -315,7 +316,7 @@ def histogram(x, bins=10, range=None):  # noqa: A002 - Keras' name
     idx = ops.clip(idx, 0, bins - 1)
     up = ops.logical_and(ops.greater_equal(x, ops.take(edges, idx + 1)), ops.less(idx, bins - 1))
     idx = idx + ops.cast(up, "int64")
-    counts = _core.index_add(ops.cast(inside, "int32"), idx, bins, 0)
+    counts = _core.index_add(ops.cast(inside, x.dtype), idx, bins, 0)
     return counts, edges
 
 
@@ -328,7 +329,8 @@ def _bincount_rule(x, weights=None, minlength=0, sparse=False):
 
 
 def _histogram_rule(x, bins=10, range=None):  # noqa: A002
-    return _spec((int(bins),), "int32"), _spec((int(bins) + 1,), x.dtype if x.dtype.startswith("float") else "float32")
+    dtype = x.dtype if x.dtype.startswith("float") else "float32"
+    return _spec((int(bins),), dtype), _spec((int(bins) + 1,), dtype)
 
 
 shapes.RULES.update({"bincount": _bincount_rule, "histogram": _histogram_rule})
