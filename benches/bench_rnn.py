@@ -92,6 +92,11 @@ def alternate(fns, rounds):
     times = {k: [] for k in fns}
     for _ in range(rounds):
         for k, f in fns.items():
+            # A pause first: PyTorch's OpenMP workers spin for a while after each of its calls,
+            # which takes a core from whatever runs next on a 2-core machine (measured: ferrograd's
+            # LSTM step 1.6 ms slower right after a torch step than after a pause; torch's own step
+            # is not slower after a pause).
+            time.sleep(0.05)
             times[k].append(timed(f))
     return times
 

@@ -182,6 +182,20 @@ def test_matmul_transposed_views():
     gradcheck(lambda s, t: ops.matmul(s.T, t.T), a, b)
 
 
+def test_matmul_shared_matrix_gradient_folds_the_batch():
+    # x (..., K) @ W (K, N): W's gradient is one GEMM over all leading rows; check it on a permuted
+    # (non-contiguous) batch, a 4-D batch, and against NumPy on empty extents.
+    a, w = rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 5))
+    gradcheck(lambda s, t: ops.matmul(ops.transpose(s, (1, 2, 0)), t), a, w)
+    gradcheck(ops.matmul, rng.standard_normal((2, 2, 3, 4)), rng.standard_normal((4, 3)))
+    for sa, sb in [((2, 0, 4), (4, 3)), ((2, 3, 0), (0, 3)), ((2, 3, 4), (4, 0))]:
+        x = fg.tensor(rng.standard_normal(sa), requires_grad=True)
+        k = fg.tensor(rng.standard_normal(sb), requires_grad=True)
+        ops.matmul(x, k).sum().backward()
+        assert k.grad.shape == sb and np.all(k.grad.numpy() == 0)
+        assert x.grad.shape == sa and np.all(x.grad.numpy() == 0)
+
+
 def test_cast_between_floats_is_differentiable():
     x = fg.tensor(X, requires_grad=True)
     y = ops.cast(x, "float32").sum()

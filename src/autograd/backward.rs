@@ -138,7 +138,16 @@ pub(super) fn rule(
             } else {
                 None
             };
-            let gb = if need[1] {
+            let gb = if need[1] && b.ndim() == 2 && a.ndim() > 2 {
+                // A matrix shared by a batch (`x @ kernel` on (..., K) inputs): fold the batch
+                // into the rows, one (K, rows) @ (rows, N) GEMM, instead of a (..., K, N) batch of
+                // products summed afterwards (batch-times the memory and a reduction pass).
+                let (k, n) = (b.shape()[0], b.shape()[1]);
+                let rows: usize = a.shape()[..a.ndim() - 1].iter().product();
+                let a2 = ops::reshape(a, &[rows, k])?;
+                let g2 = ops::reshape(g, &[rows, n])?;
+                Some(ops::matmul(&ops::swapaxes(&a2, -1, -2)?, &g2)?)
+            } else if need[1] {
                 let at = ops::swapaxes(a, -1, -2)?;
                 Some(ops::sum_to(&ops::matmul(&at, g)?, b.shape())?)
             } else {

@@ -54,6 +54,15 @@ pub fn use_avx2() -> bool {
     isa() == Isa::Avx2
 }
 
+/// Whether kernels built with [`simd_fn!`]'s `avx512` form take their AVX-512 build: the AVX2
+/// build is in use (so not forced scalar) and the GEMM's ISA choice is AVX-512 (so
+/// `FERROGRAD_GEMM_ISA=avx2` turns it off too). Cached after the first call.
+#[inline]
+pub fn use_avx512() -> bool {
+    static D: OnceLock<bool> = OnceLock::new();
+    use_avx2() && *D.get_or_init(|| super::matmul::isa::detect() == super::matmul::isa::Isa::Avx512)
+}
+
 /// Forces the scalar reference kernels (for tests); `false` restores automatic selection.
 pub fn set_force_scalar(force: bool) {
     FORCE_SCALAR.store(force as u8, Ordering::Relaxed);
@@ -72,6 +81,37 @@ macro_rules! simd_fn {
                 #[allow(clippy::too_many_arguments)]
                 unsafe fn avx2<$T: $($bound +)+>($($a: $t),*) $(-> $ret)? {
                     $imp::<$T>($($a),*)
+                }
+                if $crate::kernels::simd::use_avx2() {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked at run time).
+                    return unsafe { avx2::<$T>($($a),*) };
+                }
+            }
+            $imp::<$T>($($a),*)
+        }
+    };
+    // The same, plus a build with AVX-512 enabled (taken first where `use_avx512()`): worth it
+    // for compute-bound loops (transcendental gate math), where 16 lanes halve the time. The
+    // source has no `mul_add`, so every build still computes bit-identical results.
+    ($(#[$m:meta])* $vis:vis fn $name:ident<$T:ident : $($bound:path)|+>($($a:ident : $t:ty),* $(,)?) $(-> $ret:ty)? => $imp:ident, avx512) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name<$T: $($bound +)+>($($a: $t),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx512<$T: $($bound +)+>($($a: $t),*) $(-> $ret)? {
+                    $imp::<$T>($($a),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx2<$T: $($bound +)+>($($a: $t),*) $(-> $ret)? {
+                    $imp::<$T>($($a),*)
+                }
+                if $crate::kernels::simd::use_avx512() {
+                    // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked at run time).
+                    return unsafe { avx512::<$T>($($a),*) };
                 }
                 if $crate::kernels::simd::use_avx2() {
                     // SAFETY: the CPU supports AVX2 and FMA (checked at run time).

@@ -88,9 +88,9 @@ pub(super) fn add3_impl<T: Real>(x: &[T], b: &[T], r: &[T], out: &mut [T]) {
     }
 }
 
-simd_fn!(pub(super) fn apply<T: Real>(a: Act, v: &mut [T]) => apply_impl);
-simd_fn!(pub(super) fn scale_dact<T: Real>(a: Act, y: &[T], g: &mut [T]) => scale_dact_impl);
-simd_fn!(pub(super) fn add3<T: Real>(x: &[T], b: &[T], r: &[T], out: &mut [T]) => add3_impl);
+simd_fn!(pub(super) fn apply<T: Real>(a: Act, v: &mut [T]) => apply_impl, avx512);
+simd_fn!(pub(super) fn scale_dact<T: Real>(a: Act, y: &[T], g: &mut [T]) => scale_dact_impl, avx512);
+simd_fn!(pub(super) fn add3<T: Real>(x: &[T], b: &[T], r: &[T], out: &mut [T]) => add3_impl, avx512);
 
 /// LSTM: `c = f * cp + i * g` into `c`, then `h = o * act(c)` into `h`.
 #[inline(always)]
@@ -114,7 +114,7 @@ pub(super) fn lstm_state_impl<T: Real>(
         h[j] = o[j] * h[j];
     }
 }
-simd_fn!(pub(super) fn lstm_state<T: Real>(a: Act, i: &[T], f: &[T], g: &[T], o: &[T], cp: &[T], c: &mut [T], h: &mut [T]) => lstm_state_impl);
+simd_fn!(pub(super) fn lstm_state<T: Real>(a: Act, i: &[T], f: &[T], g: &[T], o: &[T], cp: &[T], c: &mut [T], h: &mut [T]) => lstm_state_impl, avx512);
 
 /// LSTM forward for one row with Keras' default activations (tanh, sigmoid) in one pass: the
 /// generic path's eleven passes over the row cost about 15% of a step.
@@ -157,7 +157,7 @@ pub(super) fn lstm_fwd_default_impl<T: Real>(
         h[j] = o * cn.tanh();
     }
 }
-simd_fn!(pub(super) fn lstm_fwd_default<T: Real>(x: [&[T]; 4], b: [&[T]; 4], z: [&[T]; 4], cp: &[T], gates: [&mut [T]; 4], c: &mut [T], h: &mut [T]) => lstm_fwd_default_impl);
+simd_fn!(pub(super) fn lstm_fwd_default<T: Real>(x: [&[T]; 4], b: [&[T]; 4], z: [&[T]; 4], cp: &[T], gates: [&mut [T]; 4], c: &mut [T], h: &mut [T]) => lstm_fwd_default_impl, avx512);
 
 /// LSTM backward for one row: from `dh` and the carried `dc` (updated to the previous step's),
 /// the pre-activation gradients `d[0..4]` (i, f, c, o).
@@ -200,7 +200,7 @@ pub(super) fn lstm_back_impl<T: Real>(
     scale_dact_impl(ra, go, dout);
 }
 
-simd_fn!(pub(super) fn lstm_back<T: Real>(a: Act, ra: Act, gi: &[T], gf: &[T], gg: &[T], go: &[T], c: &[T], cp: &[T], dh: &[T], dc: &mut [T], di: &mut [T], df: &mut [T], dg: &mut [T], dout: &mut [T]) => lstm_back_impl);
+simd_fn!(pub(super) fn lstm_back<T: Real>(a: Act, ra: Act, gi: &[T], gf: &[T], gg: &[T], go: &[T], c: &[T], cp: &[T], dh: &[T], dc: &mut [T], di: &mut [T], df: &mut [T], dg: &mut [T], dout: &mut [T]) => lstm_back_impl, avx512);
 
 /// GRU: `h = z * hp + (1 - z) * hh`.
 #[inline(always)]
@@ -209,4 +209,4 @@ pub(super) fn gru_mix_impl<T: Real>(z: &[T], hp: &[T], hh: &[T], h: &mut [T]) {
         h[j] = z[j] * hp[j] + (T::c(1.0) - z[j]) * hh[j];
     }
 }
-simd_fn!(pub(super) fn gru_mix<T: Real>(z: &[T], hp: &[T], hh: &[T], h: &mut [T]) => gru_mix_impl);
+simd_fn!(pub(super) fn gru_mix<T: Real>(z: &[T], hp: &[T], hh: &[T], h: &mut [T]) => gru_mix_impl, avx512);
