@@ -6,7 +6,8 @@ Usage (repository root, ferrograd installed, PyTorch optional but needed for the
     python benches/bench_attention.py --rounds 7 --only decode
 
 Cases: B=4, N=8, H=64, S=T=512/2048, causal and not, forward and forward+backward; decode: one
-query against a 4096-long cache, 32 heads of 128 (B=1), forward only; LayerNorm forward+backward
+query against a 4096-long cache, 32 heads of 128 (B=1), forward only; bench_gpt's small heads
+(B=32, N=4, H=32, S=T=128, causal); LayerNorm forward+backward
 (`_core.layer_norm` vs torch.nn.LayerNorm) on three (rows, features) shapes. float32 throughout.
 
 Method (../shared/PERF-NOTES.md, "Measuring side by side"): both libraries pinned to the same
@@ -107,6 +108,9 @@ def main() -> None:
             for bwd in (False, True):
                 cases.append((f"B4 N8 H64 S{s}{' causal' if causal else ''} {'fwd+bwd' if bwd else 'fwd'}", 4, s, s, 8, 8, 64, causal, bwd))
     cases.append(("decode B1 N32 H128 T1 S4096", 1, 1, 4096, 32, 32, 128, False, False))
+    # The small heads of bench_gpt's model (width 128, 4 heads, block 128, batch 32).
+    for bwd in (False, True):
+        cases.append((f"gpt B32 N4 H32 S128 causal {'fwd+bwd' if bwd else 'fwd'}", 32, 128, 128, 4, 4, 32, True, bwd))
     for case in cases:
         if ARGS.only and ARGS.only not in case[0]:
             continue

@@ -102,7 +102,7 @@ fn fwd_rows_impl<T: NormScalar>(
     }
 }
 
-simd_fn!(fn fwd_rows<T: NormScalar>(x: &[T], y: &mut [T], c: usize, gamma: Option<&[T]>, beta: Option<&[T]>, eps: f64, rms: bool, stats: &mut [f64]) => fwd_rows_impl);
+simd_fn!(fn fwd_rows<T: NormScalar>(x: &[T], y: &mut [T], c: usize, gamma: Option<&[T]>, beta: Option<&[T]>, eps: f64, rms: bool, stats: &mut [f64]) => fwd_rows_impl, avx512);
 
 /// Forward over `m` rows of `c`: writes y (m x c) and returns per-row (mean, rstd) pairs.
 ///
@@ -234,7 +234,7 @@ fn bwd_rows_impl<T: NormScalar>(
     }
 }
 
-simd_fn!(fn bwd_rows<T: NormScalar>(x: &[T], g: &[T], dx: Option<&mut [T]>, c: usize, gamma: Option<&[T]>, rms: bool, stats: &[f64], colsums: &mut [f64]) => bwd_rows_impl);
+simd_fn!(fn bwd_rows<T: NormScalar>(x: &[T], g: &[T], dx: Option<&mut [T]>, c: usize, gamma: Option<&[T]>, rms: bool, stats: &[f64], colsums: &mut [f64]) => bwd_rows_impl, avx512);
 
 /// Backward: writes dx (when given) and returns (dgamma, dbeta) as f64 column sums.
 ///

@@ -339,7 +339,7 @@ fn update_impl<T: Real>(
 
 simd_fn!(
     /// One fused update on the best ISA (see the module docs).
-    pub fn update<T: Real>(rule: Rule, s: Step, w: &mut [T], g: &[T], s0: &mut [T], s1: &mut [T], s2: &mut [T]) => update_impl
+    pub fn update<T: Real>(rule: Rule, s: Step, w: &mut [T], g: &[T], s0: &mut [T], s1: &mut [T], s2: &mut [T]) => update_impl, avx512
 );
 
 #[cfg(test)]

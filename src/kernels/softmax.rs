@@ -20,7 +20,7 @@ fn exp_shift_sum_impl<T: Real + Num>(x: &[T], m: T, y: &mut [T]) -> T {
     fold_row(ReduceOp::Sum, y)
 }
 
-simd_fn!(fn exp_shift_sum<T: Real | Num>(x: &[T], m: T, y: &mut [T]) -> T => exp_shift_sum_impl);
+simd_fn!(fn exp_shift_sum<T: Real | Num>(x: &[T], m: T, y: &mut [T]) -> T => exp_shift_sum_impl, avx512);
 
 #[inline(always)]
 fn scale_impl<T: Real + Num>(y: &mut [T], s: T) {
@@ -104,7 +104,7 @@ fn softmax_bwd_row_impl<T: Real + Num>(y: &[T], g: &[T], gx: &mut [T], log: bool
     }
 }
 
-simd_fn!(fn softmax_bwd_row<T: Real | Num>(y: &[T], g: &[T], gx: &mut [T], log: bool) => softmax_bwd_row_impl);
+simd_fn!(fn softmax_bwd_row<T: Real | Num>(y: &[T], g: &[T], gx: &mut [T], log: bool) => softmax_bwd_row_impl, avx512);
 
 /// Backward of [`softmax_rows`] given its output `y` and the output gradient `g`.
 ///

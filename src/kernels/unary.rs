@@ -256,7 +256,7 @@ pub fn unary_slice_impl<T: Real>(op: UnaryOp, x: &[T], y: &mut [T]) {
 
 simd_fn!(
     /// `y = op(x)` on contiguous slices, on the best ISA.
-    pub fn unary_slice<T: Real>(op: UnaryOp, x: &[T], y: &mut [T]) => unary_slice_impl
+    pub fn unary_slice<T: Real>(op: UnaryOp, x: &[T], y: &mut [T]) => unary_slice_impl, avx512
 );
 
 /// `gx = gy * op'(x)` (with `y = op(x)`) over contiguous slices of equal length.
@@ -362,7 +362,7 @@ pub fn unary_backward_impl<T: Real>(op: UnaryOp, x: &[T], y: &[T], gy: &[T], gx:
 
 simd_fn!(
     /// Backward of a unary op on contiguous slices, on the best ISA.
-    pub fn unary_backward_slice<T: Real>(op: UnaryOp, x: &[T], y: &[T], gy: &[T], gx: &mut [T]) => unary_backward_impl
+    pub fn unary_backward_slice<T: Real>(op: UnaryOp, x: &[T], y: &[T], gy: &[T], gx: &mut [T]) => unary_backward_impl, avx512
 );
 
 /// Block size for gathering strided runs into contiguous scratch (fits L1 comfortably).
