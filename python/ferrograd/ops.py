@@ -13,7 +13,7 @@ import math as _math
 
 import numpy as _np
 
-from . import _core
+from . import _core, _ops_conv3d
 from ._core import Tensor
 
 __all__ = [
@@ -515,22 +515,25 @@ def stop_gradient(x):
 
 # ---- convolution, pooling, up-sampling (channels_last) ---------------------------------------
 
-def _spatial_rank(op, x):
-    """The number of spatial axes of a channels_last input: 1 for (N, L, C), 2 for (N, H, W, C)."""
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected a 3-D (N, L, C) or 4-D (N, H, W, C) input, got shape {tuple(x.shape)}")
+def _spatial_rank(op, x, volumes=False):
+    """The number of spatial axes of a channels_last input: 1 for (N, L, C), 2 for (N, H, W, C),
+    3 for (N, D, H, W, C) where the op has a 3-D form (``volumes``)."""
+    if x.ndim not in ((3, 4, 5) if volumes else (3, 4)):
+        kinds = ("3-D (N, L, C), 4-D (N, H, W, C) or 5-D (N, D, H, W, C)" if volumes
+                 else "3-D (N, L, C) or 4-D (N, H, W, C)")
+        raise ValueError(f"{op}: expected a {kinds} input, got shape {tuple(x.shape)}")
     return x.ndim - 2
 
 
 def _check_ranks(op, x, k):
-    """A 3-D (N, L, C) input with a 3-D kernel or a 4-D (N, H, W, C) input with a 4-D kernel."""
-    layout = {3: "NLC", 4: "NHWC"}
+    """A 3-D (N, L, C), 4-D (N, H, W, C) or 5-D (N, D, H, W, C) input with a kernel of its rank."""
+    layout = {3: "NLC", 4: "NHWC", 5: "NDHWC"}
     if k.ndim in layout and x.ndim != k.ndim:
         raise ValueError(
             f"{op}: expected a {k.ndim}-D {layout[k.ndim]} input for a {k.ndim - 2}-D kernel, "
             f"got shape {tuple(x.shape)}"
         )
-    _spatial_rank(op, x)
+    _spatial_rank(op, x, volumes=True)
     if k.ndim != x.ndim:
         raise ValueError(
             f"{op}: expected a {x.ndim}-D kernel for a {x.ndim}-D {layout[x.ndim]} input, "
@@ -576,13 +579,14 @@ def _padding(op, padding, allowed=("valid", "same")):
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
-    """N-D convolution (1-D or 2-D), channels_last, with the kernel laid out as Keras stores it.
+    """N-D convolution (1-D, 2-D or 3-D), channels_last, with the kernel laid out as Keras stores it.
 
-    ``inputs`` is (N, L, C_in) or (N, H, W, C_in); ``kernel`` is (k, C_in / groups, C_out) or
-    (kh, kw, C_in / groups, C_out), where ``groups = C_in / kernel.shape[-2]`` (grouped convs are
-    inferred as keras.ops.conv does). ``padding`` is "valid", "same" (TF: output =
+    ``inputs`` is (N, L, C_in), (N, H, W, C_in) or (N, D, H, W, C_in); ``kernel`` is
+    (*kernel_size, C_in / groups, C_out), where ``groups = C_in / kernel.shape[-2]`` (grouped
+    convs are inferred as keras.ops.conv does). ``padding`` is "valid", "same" (TF: output =
     ceil(in / stride), the extra pixel on the bottom/right) or, for 1-D, "causal". ``bias``
-    (C_out,) is an extension: it is added inside the same kernel call.
+    (C_out,) is an extension: it is added inside the same kernel call (3-D: after the depth taps,
+    which run as 2-D convolutions, see ``_ops_conv3d``).
 
     Example: ``conv(x, w, strides=2, padding="same")`` with x (8, 28, 28, 1) and w (3, 3, 1, 32)
     gives (8, 14, 14, 32).
@@ -594,6 +598,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     pad = _padding("conv", padding, ("valid", "same", "causal") if n == 1 else ("valid", "same"))
     s = _int_tuple("conv", "strides", strides, n)
     d = _int_tuple("conv", "dilation_rate", dilation_rate, n)
+    if n == 3:
+        return _ops_conv3d.conv3d(x, k, None if bias is None else _t(bias), s, pad, d)
     return _core.conv(x, k, bias, s, pad, d, False)
 
 
@@ -610,9 +616,9 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
 
 
 def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None, data_format=None, dilation_rate=1):
-    """Transposed convolution (Keras Conv1DTranspose/Conv2DTranspose semantics), channels_last.
+    """Transposed convolution (Keras Conv1DTranspose/2DTranspose/3DTranspose semantics), channels_last.
 
-    ``kernel`` is (kh, kw, C_out, C_in) (or (k, C_out, C_in)); the output length per axis is
+    ``kernel`` is (kh, kw, C_out, C_in) (or (k, C_out, C_in), (kd, kh, kw, C_out, C_in)); the output length per axis is
     ``in * stride`` for "same" and ``(in - 1) * stride + max(k_eff, stride)`` for "valid" (or
     Keras' formula with ``output_padding`` when given).
     """
@@ -627,6 +633,8 @@ def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None
     op_pad = None if output_padding is None else _int_tuple(op, "output_padding", output_padding, n, allow_zero=True)
     if n == 2:
         return _core.conv_transpose(x, k, s, pad, op_pad, d)
+    if n == 3:
+        return _ops_conv3d.conv3d_transpose(x, k, s, pad, op_pad, d)
     # 1-D: run as 2-D with a unit height axis.
     y = _core.conv_transpose(
         reshape(x, (x.shape[0], 1) + tuple(x.shape[1:])),
@@ -642,20 +650,22 @@ def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None
 def _pool(op, kind, inputs, pool_size, strides, padding, data_format):
     x = _t(inputs)
     _check_data_format(op, data_format)
-    n = _spatial_rank(op, x)
+    n = _spatial_rank(op, x, volumes=True)
     size = _int_tuple(op, "pool_size", pool_size, n)
     s = size if strides is None else _int_tuple(op, "strides", strides, n)
+    if n == 3:
+        return _ops_conv3d.pool3d(x, kind, size, s, _padding(op, padding))
     return _core.pool(x, kind, size, s, _padding(op, padding))
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """Max pooling (1-D or 2-D, channels_last); ``strides`` defaults to ``pool_size``. Padding never
+    """Max pooling (1-D, 2-D or 3-D, channels_last); ``strides`` defaults to ``pool_size``. Padding never
     wins; the gradient goes to the first maximum of each window."""
     return _pool("max_pool", "max", inputs, pool_size, strides, padding, data_format)
 
 
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """Average pooling (1-D or 2-D, channels_last); with "same" padding each window is divided by
+    """Average pooling (1-D, 2-D or 3-D, channels_last); with "same" padding each window is divided by
     its number of valid (non-padding) elements, as Keras does."""
     return _pool("average_pool", "average", inputs, pool_size, strides, padding, data_format)
 

@@ -31,7 +31,10 @@ pub struct ConvTransposeArgs {
 }
 
 /// (output length, adjoint conv's top padding) along one axis.
-fn axis(
+/// One axis of a transposed conv: `(output length, the adjoint conv's leading padding)` by Keras'
+/// rule (module docs). Public so that the 3-D transposed conv (composed in Python from 2-D ones)
+/// treats its depth axis exactly as the 2-D kernel treats height and width.
+pub fn conv_transpose_axis(
     op: &str,
     len: usize,
     k: usize,
@@ -144,7 +147,7 @@ pub fn conv2d_transpose(x: &Tensor, w: &Tensor, args: &ConvTransposeArgs) -> Res
         ));
     }
     let op_at = |i: usize| args.output_padding.as_ref().map(|p| p[i]);
-    let (oh, pt) = axis(
+    let (oh, pt) = conv_transpose_axis(
         op,
         h,
         kh,
@@ -153,7 +156,7 @@ pub fn conv2d_transpose(x: &Tensor, w: &Tensor, args: &ConvTransposeArgs) -> Res
         args.padding,
         op_at(0),
     )?;
-    let (ow, pl) = axis(
+    let (ow, pl) = conv_transpose_axis(
         op,
         wd,
         kw,
@@ -194,13 +197,13 @@ mod tests {
 
     #[test]
     fn output_sizes_follow_keras() {
-        let a = |len, k, s, p, o| axis("t", len, k, s, 1, p, o).unwrap();
+        let a = |len, k, s, p, o| conv_transpose_axis("t", len, k, s, 1, p, o).unwrap();
         assert_eq!(a(4, 3, 2, Padding::Valid, None), (9, 0));
         assert_eq!(a(4, 2, 3, Padding::Valid, None), (12, 0));
         assert_eq!(a(4, 3, 2, Padding::Same, None), (8, 0));
         assert_eq!(a(4, 4, 2, Padding::Same, None), (8, 1));
         assert_eq!(a(4, 3, 1, Padding::Same, None), (4, 1));
         assert_eq!(a(4, 3, 2, Padding::Same, Some(1)), (8, 0));
-        assert!(axis("t", 4, 3, 2, 1, Padding::Same, Some(2)).is_err());
+        assert!(conv_transpose_axis("t", 4, 3, 2, 1, Padding::Same, Some(2)).is_err());
     }
 }

@@ -77,6 +77,32 @@ fn conv_transpose(
     })
 }
 
+/// `(output length, leading padding of the adjoint conv)` of one transposed-conv axis, by the rule
+/// of the 2-D kernel (the 3-D transposed conv's depth axis uses it).
+#[pyfunction]
+#[pyo3(signature = (length, kernel_size, stride, dilation, padding, output_padding=None))]
+fn conv_transpose_axis(
+    length: usize,
+    kernel_size: usize,
+    stride: usize,
+    dilation: usize,
+    padding: &str,
+    output_padding: Option<usize>,
+) -> PyResult<(usize, usize)> {
+    guard("conv_transpose", || {
+        let pad = Padding::parse("conv_transpose", padding)?;
+        Ok(ops::conv_transpose_axis(
+            "conv_transpose",
+            length,
+            kernel_size,
+            stride,
+            dilation,
+            pad,
+            output_padding,
+        )?)
+    })
+}
+
 /// Max ("max") or average ("average") pooling, 1-D or 2-D by the input's rank.
 #[pyfunction]
 fn pool(
@@ -361,6 +387,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(batch_norm_train, m)?)?;
     m.add_function(wrap_pyfunction!(conv, m)?)?;
     m.add_function(wrap_pyfunction!(conv_transpose, m)?)?;
+    m.add_function(wrap_pyfunction!(conv_transpose_axis, m)?)?;
     m.add_function(wrap_pyfunction!(pool, m)?)?;
     m.add_function(wrap_pyfunction!(upsample, m)?)?;
     Ok(())

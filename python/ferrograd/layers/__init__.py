@@ -23,6 +23,8 @@ from .conv import (
     Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
     DepthwiseConv1D,
     DepthwiseConv2D,
     SeparableConv1D,
@@ -55,12 +57,16 @@ from .normalization_extra import GroupNormalization, LayerNormalization, RMSNorm
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
 from .preprocessing import (
     CenterCrop,
@@ -87,13 +93,16 @@ from .regularization import (
 from .reshaping import (
     Cropping1D,
     Cropping2D,
+    Cropping3D,
     Lambda,
     Permute,
     RepeatVector,
     UpSampling1D,
     UpSampling2D,
+    UpSampling3D,
     ZeroPadding1D,
     ZeroPadding2D,
+    ZeroPadding3D,
 )
 
 __all__ = [
@@ -124,6 +133,9 @@ __all__ += [
     "AvgPool1D", "AvgPool2D", "MaxPool1D", "MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",
     "SeparableConvolution1D", "SeparableConvolution2D",
+    "Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D",
+    "UpSampling3D", "ZeroPadding3D", "Cropping3D", "AvgPool3D", "MaxPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
+    "Convolution3D", "Convolution3DTranspose",
 ]
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
 MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
@@ -132,6 +144,9 @@ GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 Convolution1D, Convolution2D = Conv1D, Conv2D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+AvgPool3D, MaxPool3D, GlobalAvgPool3D, GlobalMaxPool3D = (AveragePooling3D, MaxPooling3D, GlobalAveragePooling3D,
+                                                          GlobalMaxPooling3D)
+Convolution3D, Convolution3DTranspose = Conv3D, Conv3DTranspose
 
 
 def __dir__():

@@ -258,6 +258,29 @@ class Conv2D(_Conv):
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
+class Conv3D(_Conv):
+    """3-D convolution over (batch, depth, height, width, channels); kernel (kd, kh, kw, in/groups, filters).
+
+    ``y[n, d, i, j, f] = activation(sum_{a, b, e, c} x[n, d*sd + a*dd, i*sh + b*dh, j*sw + e*dw, c]
+    * kernel[a, b, e, c, f] + bias[f])``. Runs as one 2-D convolution per kernel depth tap (see
+    ``ferrograd._ops_conv3d``).
+
+    Example: ``Conv3D(8, 3, padding="same")`` on (N, 16, 32, 32, 1) gives (N, 16, 32, 32, 8).
+
+    Args: as :class:`Conv1D`, with triples for kernel_size, strides and dilation_rate.
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
+                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
 class _ConvTranspose(_Conv):
     _causal_ok = False
 
@@ -337,6 +360,28 @@ class Conv2DTranspose(_ConvTranspose):
                  dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
+                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
+class Conv3DTranspose(_ConvTranspose):
+    """Transposed 3-D convolution (the adjoint of Conv3D); kernel (kd, kh, kw, filters, in).
+
+    Output length per axis as :class:`Conv2DTranspose`.
+
+    Example: ``Conv3DTranspose(4, 2, strides=2)`` on (N, 4, 4, 4, 8) gives (N, 8, 8, 8, 4).
+
+    Args: as :class:`Conv1DTranspose`, with triples.
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
         super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
                          activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                          bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)

@@ -1,4 +1,4 @@
-"""Pooling layers: max / average, 1D / 2D, and their global forms.
+"""Pooling layers: max / average, 1D / 2D / 3D, and their global forms.
 
 The kernels run channels_last; ``data_format="channels_first"`` transposes around them (see
 conv.py). Masks, as in Keras 3: only GlobalAveragePooling1D reads one (it averages the unmasked
@@ -109,6 +109,35 @@ class AveragePooling2D(_Pool):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
+class MaxPooling3D(_Pool):
+    """Maximum over ``pool_size`` volumes (default 2x2x2, strides = pool_size).
+
+    Example: ``MaxPooling3D()`` on (N, 8, 16, 16, C) gives (N, 4, 8, 8, C).
+
+    Args: pool_size, strides, padding ("valid", "same"), data_format.
+    """
+
+    rank, kind = 3, "max"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class AveragePooling3D(_Pool):
+    """Mean over ``pool_size`` volumes (strides default to pool_size); with "same" padding each
+    window is divided by its number of real elements, as Keras does.
+
+    Example: ``AveragePooling3D(2)`` on (N, 8, 8, 8, C) gives (N, 4, 4, 4, C).
+
+    Args: pool_size (required, as in Keras), strides, padding, data_format.
+    """
+
+    rank, kind = 3, "average"
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
 class _GlobalPool(Layer):
     rank = 2
     kind = "average"
@@ -200,3 +229,21 @@ class GlobalMaxPooling2D(_GlobalPool):
     """
 
     rank, kind = 2, "max"
+
+
+class GlobalAveragePooling3D(_GlobalPool):
+    """Mean over depth, height and width: (N, D, H, W, C) -> (N, C) (or (N, 1, 1, 1, C) with keepdims).
+
+    Args: data_format, keepdims.
+    """
+
+    rank, kind = 3, "average"
+
+
+class GlobalMaxPooling3D(_GlobalPool):
+    """Maximum over depth, height and width: (N, D, H, W, C) -> (N, C).
+
+    Args: data_format, keepdims.
+    """
+
+    rank, kind = 3, "max"

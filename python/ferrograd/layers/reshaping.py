@@ -1,4 +1,5 @@
-"""Reshaping layers: UpSampling1D/2D, ZeroPadding1D/2D, Cropping1D/2D, Permute, RepeatVector, Lambda.
+"""Reshaping layers: UpSampling1D/2D/3D, ZeroPadding1D/2D/3D, Cropping1D/2D/3D, Permute, RepeatVector,
+Lambda.
 
 ``data_format="channels_first"`` is implemented: padding and cropping act on the spatial axes
 directly, UpSampling2D transposes around its channels_last kernel. None of these layers supports
@@ -13,25 +14,33 @@ from .conv import _tuple, standardize_data_format, to_channels_first, to_channel
 from .layer import Layer
 
 
-def _pairs(name, value):
-    """((top, bottom), (left, right)) from an int, a pair of ints or a pair of pairs (Keras' rule)."""
+def _pairs(name, value, n=2):
+    """n (before, after) pairs from an int, n ints or n pairs of ints (Keras' rule for the 2-D and
+    3-D padding and cropping layers)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        out = ((value, value), (value, value))
+        out = ((value, value),) * n
     else:
         try:
             value_t = tuple(value)
         except TypeError:
             value_t = ()
-        if len(value_t) == 2 and all(isinstance(v, int) for v in value_t):
-            out = ((value_t[0], value_t[0]), (value_t[1], value_t[1]))
-        elif len(value_t) == 2 and all(not isinstance(v, int) and len(tuple(v)) == 2 for v in value_t):
+        if len(value_t) == n and all(isinstance(v, int) and not isinstance(v, bool) for v in value_t):
+            out = tuple((v, v) for v in value_t)
+        elif len(value_t) == n and all(not isinstance(v, int) and _is_pair(v) for v in value_t):
             out = tuple(tuple(int(x) for x in v) for v in value_t)
         else:
-            raise ValueError(f"`{name}` should be an int, a tuple of 2 ints or a tuple of 2 tuples of 2 ints. "
+            raise ValueError(f"`{name}` should be an int, a tuple of {n} ints or a tuple of {n} tuples of 2 ints. "
                              f"Received: {name}={value}")
     if any(x < 0 for v in out for x in v):
         raise ValueError(f"`{name}` must be non-negative. Received: {name}={value}")
     return out
+
+
+def _is_pair(v):
+    try:
+        return len(tuple(v)) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+    except TypeError:
+        return False
 
 
 def _spatial_axes(data_format, rank):
@@ -213,6 +222,100 @@ class Cropping2D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "cropping": self.cropping, "data_format": self.data_format}
+
+
+class UpSampling3D(Layer):
+    """Repeats each depth slice, row and column ``size`` times (nearest): (N, D, H, W, C) ->
+    (N, D * sd, H * sh, W * sw, C).
+
+    Args: size (int or triple), data_format.
+    """
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.size = _tuple("size", size, 3)
+        self.data_format = standardize_data_format(data_format)
+
+    def call(self, inputs):
+        _check_ndim(self, inputs, 5)
+        y = inputs
+        for ax, k in zip(_spatial_axes(self.data_format, 3), self.size):
+            if k > 1:
+                y = ops.repeat(y, k, axis=ax)
+        return y
+
+    def compute_output_shape(self, s):
+        out = list(s)
+        for ax, k in zip(_spatial_axes(self.data_format, 3), self.size):
+            out[ax] = None if s[ax] is None else s[ax] * k
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "data_format": self.data_format}
+
+
+class ZeroPadding3D(Layer):
+    """Adds zeros around the three spatial axes: ``padding`` = ((front, back), (top, bottom),
+    (left, right)).
+
+    Example: ``ZeroPadding3D(1)`` on (N, 4, 4, 4, C) gives (N, 6, 6, 6, C).
+
+    Args: padding (int, triple of ints or triple of pairs), data_format.
+    """
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _pairs("padding", padding, 3)
+        self.data_format = standardize_data_format(data_format)
+
+    def call(self, inputs):
+        _check_ndim(self, inputs, 5)
+        pw = [(0, 0)] * 5
+        for ax, p in zip(_spatial_axes(self.data_format, 3), self.padding):
+            pw[ax] = p
+        return ops.pad(inputs, pw)
+
+    def compute_output_shape(self, s):
+        out = list(s)
+        for ax, p in zip(_spatial_axes(self.data_format, 3), self.padding):
+            out[ax] = None if s[ax] is None else s[ax] + sum(p)
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+
+
+class Cropping3D(Layer):
+    """Removes slices from both ends of the three spatial axes: ``cropping`` = ((front, back),
+    (top, bottom), (left, right)).
+
+    Example: ``Cropping3D(((1, 1), (2, 2), (0, 0)))`` on (N, 8, 8, 8, C) gives (N, 6, 4, 8, C).
+
+    Args: cropping (int, triple of ints or triple of pairs), data_format.
+    """
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _pairs("cropping", cropping, 3)
+        self.data_format = standardize_data_format(data_format)
+
+    def call(self, inputs):
+        return _crop(self, inputs, _spatial_axes(self.data_format, 3), self.cropping)
+
+    def compute_output_shape(self, s):
+        out = list(s)
+        for ax, c in zip(_spatial_axes(self.data_format, 3), self.cropping):
+            out[ax] = None if s[ax] is None else s[ax] - sum(c)
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self.cropping, "data_format": self.data_format}
+
+
+def _check_ndim(layer, inputs, ndim):
+    if inputs.ndim != ndim:
+        raise ValueError(f"Input 0 of layer \"{layer.name}\" is incompatible with the layer: expected ndim={ndim}, "
+                         f"found ndim={inputs.ndim}. Full shape received: {tuple(inputs.shape)}")
 
 
 class Permute(Layer):
