@@ -30,6 +30,7 @@ from .conv import (
     SeparableConv1D,
     SeparableConv2D,
 )
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .core import Activation, Dense, Dropout, Flatten, Masking, Reshape
 from .data_layers import CategoryEncoding, Discretization, Pipeline
 from .dot import Dot, Identity
@@ -135,7 +136,7 @@ __all__ += [
     "SeparableConvolution1D", "SeparableConvolution2D",
     "Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D",
     "UpSampling3D", "ZeroPadding3D", "Cropping3D", "AvgPool3D", "MaxPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
-    "Convolution3D", "Convolution3DTranspose",
+    "Convolution3D", "Convolution3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
 ]
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
 MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
