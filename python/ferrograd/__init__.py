@@ -37,7 +37,7 @@ from . import (
     utils,
 )
 from ._core import Tensor
-from .layers import Layer
+from .layers import InputSpec, Layer
 from .models import Input, Model, Sequential
 
 __version__ = _core.__version__
@@ -49,7 +49,7 @@ __all__ = [
     "activations", "backend", "callbacks", "config", "datasets", "utils", "initializers", "layers", "losses",
     "metrics", "models",
     "ops", "optimizers", "regularizers", "constraints", "saving",
-    "Layer", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
+    "Layer", "InputSpec", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
 ]
 
 set_num_threads = _core.set_num_threads

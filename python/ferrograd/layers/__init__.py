@@ -35,7 +35,7 @@ from .core import Activation, Dense, Dropout, Flatten, Masking, Reshape
 from .data_layers import CategoryEncoding, Discretization, Pipeline
 from .dot import Dot, Identity
 from .einsum_dense import EinsumDense
-from .embedding import Embedding
+from .embedding import Embedding, ReversibleEmbedding
 from .feature_normalization import Normalization
 from .functions import (
     add,
@@ -50,6 +50,7 @@ from .functions import (
     subtract,
 )
 from .input_layer import Input, InputLayer
+from .input_spec import InputSpec
 from .layer import Layer
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .multi_head_attention import GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention
@@ -137,6 +138,7 @@ __all__ += [
     "Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D",
     "UpSampling3D", "ZeroPadding3D", "Cropping3D", "AvgPool3D", "MaxPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
     "Convolution3D", "Convolution3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "ReversibleEmbedding", "InputSpec", "Wrapper",
 ]
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
 MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
@@ -163,7 +165,7 @@ def __getattr__(name):
 # recurrent layers (issue 13): the generic RNN, the built-in cells and layers, the RNN wrappers
 from .recurrent import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # noqa: E402
 from .rnn import RNN, StackedRNNCells  # noqa: E402
-from .rnn_wrappers import Bidirectional, TimeDistributed  # noqa: E402
+from .rnn_wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: E402
 
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU",
             "Bidirectional", "TimeDistributed"]

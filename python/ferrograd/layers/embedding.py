@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import constraints, initializers, ops, regularizers
-from .layer import Layer
+from .layer import Layer, set_keras_mask
 
 
 class Embedding(Layer):
@@ -89,3 +89,75 @@ class Embedding(Layer):
             "quantization_config": None,
         })
         return cfg
+
+
+class ReversibleEmbedding(Embedding):
+    """An Embedding that can also project back to the vocabulary: ``layer(ids)`` looks up
+    (B, T) -> (B, T, D); ``layer(h, reverse=True)`` returns logits ``h @ embeddings^T`` (B, T, V)
+    with tied weights, or ``h @ reverse_embeddings`` (D, V) with ``tie_weights=False``.
+
+    Example::
+
+        emb = ReversibleEmbedding(50_000, 256)
+        h = emb(ids)                   # (B, T, 256)
+        logits = emb(h, reverse=True)  # (B, T, 50000)
+
+    Args:
+        input_dim, output_dim, embeddings_initializer, embeddings_regularizer,
+        embeddings_constraint, mask_zero: as in Embedding.
+        tie_weights: reuse the embedding table for the reverse projection (True).
+        reverse_dtype: dtype of the reverse matmul (None: the layer's).
+        logit_soft_cap: when set, logits become ``cap * tanh(logits / cap)``.
+    """
+
+    def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False, reverse_dtype=None,
+                 logit_soft_cap=None, **kwargs):
+        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
+                         embeddings_regularizer=embeddings_regularizer, embeddings_constraint=embeddings_constraint,
+                         mask_zero=mask_zero, **kwargs)
+        self.tie_weights = bool(tie_weights)
+        self.reverse_dtype = reverse_dtype
+        self.logit_soft_cap = logit_soft_cap
+
+    def build(self, input_shape=None):
+        super().build(input_shape)
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight(shape=(self.output_dim, self.input_dim),
+                                                      initializer=self.embeddings_initializer,
+                                                      name="reverse_embeddings")
+        self.built = True
+
+    def call(self, inputs, reverse=False):
+        if not reverse:
+            out = super().call(inputs)  # (B, T, D)
+            if self.mask_zero:
+                set_keras_mask(out, ops.not_equal(inputs, 0))
+            return out
+        kernel = ops.transpose(self.embeddings) if self.tie_weights else self.reverse_embeddings  # (D, V)
+        if self.reverse_dtype is not None:
+            inputs, kernel = ops.cast(inputs, self.reverse_dtype), ops.cast(kernel, self.reverse_dtype)
+        logits = ops.matmul(inputs, kernel)  # (B, T, V)
+        if self.logit_soft_cap is not None:
+            logits = ops.tanh(logits / self.logit_soft_cap) * self.logit_soft_cap
+        return logits
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # the forward call sets its mask itself; the reverse projection has none
+
+    def compute_output_shape(self, input_shape, reverse=False):
+        shape = list(input_shape)
+        if reverse:
+            shape[-1] = self.input_dim
+        else:
+            shape.append(self.output_dim)
+        return tuple(shape)
+
+    def compute_output_spec(self, inputs, reverse=False):
+        from ..symbolic import KerasTensor
+
+        return KerasTensor(self.compute_output_shape(inputs.shape, reverse), self.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "tie_weights": self.tie_weights, "reverse_dtype": self.reverse_dtype,
+                "logit_soft_cap": self.logit_soft_cap}

@@ -23,6 +23,7 @@ import numpy as np
 from .. import _core, constraints, initializers, regularizers
 from .._core import Tensor
 from ..symbolic import KerasTensor, Node, flatten, in_trace, tracing
+from .input_spec import assert_input_compatibility
 
 _NAME_COUNTS = defaultdict(int)
 
@@ -176,6 +177,8 @@ class Layer:
 
     # Built-in layers that take exactly one tensor set this (Keras' input_spec check of the count).
     _single_input = False
+    # An InputSpec (or a list of them) that __call__ checks the inputs against, as Keras does.
+    input_spec = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -457,6 +460,8 @@ class Layer:
                 args = (first,) + args[1:]
         elif (len(args) > 1 or kwargs) and _any_symbolic_deep(args[1:], kwargs):
             return self._symbolic_call(args, kwargs)
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, args[0], self.name)
         spec = self._call_spec
         ctx = _CONTEXT
         # training: this call's value, else the enclosing call's, else the signature default.
@@ -538,6 +543,8 @@ class Layer:
     def _symbolic_call(self, args, kwargs):
         """A call on KerasTensors: builds the layer from the shapes, computes the output spec and
         records a graph node (unless tracing another layer's output spec)."""
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, args[0], self.name)
         scope = _CONTEXT.scope
         scope.append(self)
         try:

@@ -23,7 +23,49 @@ def _removeprefix(name, prefix):
     return name[len(prefix):] if name.startswith(prefix) else name
 
 
-class Bidirectional(Layer):
+class Wrapper(Layer):
+    """Base class of layers that wrap another layer (``TimeDistributed``, ``Bidirectional``), as
+    Keras' ``keras.layers.Wrapper``: holds ``layer``, builds it on the wrapper's input shape
+    unless a subclass builds it otherwise, and saves it in the config under ``"layer"``.
+
+    Example::
+
+        class Twice(keras.layers.Wrapper):
+            def call(self, x):
+                return self.layer(self.layer(x))
+
+    Args:
+        layer: the layer to wrap.
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Layer {layer} supplied to Wrapper isn't a supported layer type. Please ensure wrapped "
+                             "layer is a valid Keras layer.")
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape=None):
+        if not self.layer.built:
+            self.layer.build(input_shape)
+            self.layer.built = True
+        self.built = True
+
+    def get_config(self):
+        from .functions import serialize
+
+        return {**super().get_config(), "layer": serialize(self.layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .functions import deserialize
+
+        config = dict(config)
+        layer = deserialize(config.pop("layer"), custom_objects)
+        return cls(layer, **config)
+
+
+class Bidirectional(Wrapper):
     """Runs a recurrent layer forwards and a copy of it backwards over the time axis and merges the
     two outputs.
 
@@ -64,7 +106,8 @@ class Bidirectional(Layer):
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
                              '{"sum", "mul", "ave", "concat", None}')
-        super().__init__(**kwargs)
+        # Not Wrapper.__init__: the wrapped layer is never run itself, only its two copies below.
+        Layer.__init__(self, **kwargs)
         self.forward_layer = _copy_layer(layer, name=f"forward_{_removeprefix(layer.name, 'forward_')}")
         if backward_layer is None:
             self.backward_layer = _copy_layer(layer, go_backwards=True,
@@ -194,7 +237,7 @@ class Bidirectional(Layer):
     def get_config(self):
         from .functions import serialize
 
-        return {**super().get_config(), "merge_mode": self.merge_mode, "layer": serialize(self.forward_layer),
+        return {**Layer.get_config(self), "merge_mode": self.merge_mode, "layer": serialize(self.forward_layer),
                 "backward_layer": serialize(self.backward_layer)}
 
     @classmethod
@@ -209,7 +252,7 @@ class Bidirectional(Layer):
         return cls(**config)
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every time step: (B, T, ...) -> (B, T, ...'), with the same weights at
     every step. The time axis is folded into the batch axis, so the layer runs once on (B*T, ...).
 
@@ -229,8 +272,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
                              f"Received: {layer}")
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     @staticmethod
@@ -282,16 +324,3 @@ class TimeDistributed(Layer):
             raise ValueError(f"TimeDistributed: the wrapped layer {self.layer.name!r} must return one tensor; it "
                              f"returned {type(y).__name__}")
         return ops.reshape(y, (b, t) + tuple(y.shape[1:]))  # (B, T, ...')
-
-    def get_config(self):
-        from .functions import serialize
-
-        return {**super().get_config(), "layer": serialize(self.layer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from .functions import deserialize
-
-        config = dict(config)
-        layer = deserialize(config.pop("layer"), custom_objects)
-        return cls(layer, **config)
