@@ -61,6 +61,49 @@ def segment_sum(data, segment_ids, num_segments=None, sorted=False):  # noqa: A0
     return _core.index_add(data, ids, num_segments, 0)
 
 
+def _segment_reduce(op, kind, data, segment_ids, num_segments, sorted):  # noqa: A002 - Keras' name
+    data = _t(data)
+    ids = _int_tensor("segment_ids", op, segment_ids)
+    if data.ndim == 0 or ids.ndim != 1 or ids.shape[0] != data.shape[0]:
+        raise ValueError(f"{op}: `segment_ids` must be 1-D with one id per row of `data`. Received data shape "
+                         f"{tuple(data.shape)} and segment_ids shape {tuple(ids.shape)}")
+    if not isinstance(sorted, bool):
+        raise TypeError(f"{op}: `sorted` must be a bool. Received sorted={sorted!r}")
+    if num_segments is None:
+        num_segments = int(_core.reduce(ids, "max", None, False).numpy()) + 1 if ids.size else 0
+    num_segments = int(num_segments)
+    if num_segments < 0:
+        raise ValueError(f"{op}: `num_segments` must be >= 0. Received {num_segments}")
+    if data.dtype == "bool":
+        raise TypeError(f"{op}: `data` must be numeric. Received dtype bool")
+    return _core.segment_reduce(data, ids, num_segments, kind)
+
+
+def segment_max(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002 - Keras' name
+    """Maxima of the rows of ``data`` that share a segment id: ``out[s] = max(data[i] for i with
+    segment_ids[i] == s)``, shape ``(num_segments,) + data.shape[1:]``. ``num_segments`` defaults
+    to the largest id + 1; rows whose id is outside ``[0, num_segments)`` are left out, and an
+    empty segment holds -inf (the lowest value for integers), as Keras 3 on PyTorch does. NaN
+    propagates. The gradient goes to the rows that reached the maximum, split equally between
+    ties. ``sorted`` is a hint (the result is the same either way)."""
+    return _segment_reduce("segment_max", "max", data, segment_ids, num_segments, sorted)
+
+
+def segment_min(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002 - Keras' name
+    """Minima of the rows that share a segment id (see :func:`segment_max`; an empty segment
+    holds +inf, the highest value for integers)."""
+    return _segment_reduce("segment_min", "min", data, segment_ids, num_segments, sorted)
+
+
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002 - Keras' name
+    """Products of the rows that share a segment id (see :func:`segment_max`; an empty segment
+    holds 1). The gradient is exact where rows are zero (the product of the other rows)."""
+    return _segment_reduce("segment_prod", "prod", data, segment_ids, num_segments, sorted)
+
+
+__all__ += ["segment_max", "segment_min", "segment_prod"]
+
+
 def _linear(op, indices, shape):
     """(N,) linear positions in the first k axes of ``shape`` of the (N, k) ``indices`` (any
     leading shape, flattened), each component checked against its axis."""
@@ -169,7 +212,8 @@ def _same_as_inputs(inputs, *args, **kwargs):
     return _spec(inputs.shape, inputs.dtype)
 
 
-shapes.RULES.update({"segment_sum": _segment_sum_rule, "scatter": _scatter_rule,
+shapes.RULES.update({"segment_sum": _segment_sum_rule, "segment_max": _segment_sum_rule,
+                     "segment_min": _segment_sum_rule, "segment_prod": _segment_sum_rule, "scatter": _scatter_rule,
                      "scatter_update": _same_as_inputs, "slice_update": _same_as_inputs})
 
 

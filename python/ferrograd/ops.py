@@ -1122,7 +1122,6 @@ _WAITING = {
     **{n: "an FFT kernel" for n in ("fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft")},
     **{n: "complex dtypes" for n in ("angle", "polar", "view_as_complex", "view_as_real")},
     "unique": "a sort-and-deduplicate kernel with a data-dependent output size",
-    **{n: "a scatter-max/min/product kernel" for n in ("segment_max", "segment_min", "segment_prod")},
 }
 
 

@@ -64,6 +64,12 @@ pub(super) fn rule(
         Op::LogSoftmax { .. } => one(ops::softmax_backward(&saved[0], g, true)?),
         Op::Cumsum { .. } => one(ops::cumsum_raw(g, true)?),
         Op::Cumprod => one(ops::cumprod_backward(x, &saved[0], g)?),
+        Op::SegmentReduce { kind, .. } => Ok(vec![
+            Some(ops::segment_reduce_backward(
+                *kind, x, &inputs[1], &saved[0], g,
+            )?),
+            None,
+        ]),
         Op::Reshape => one(ops::reshape(g, x.shape())?),
         Op::Permute { perm } => {
             let mut inv = vec![0usize; perm.len()];
@@ -211,6 +217,8 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
         },
         Op::Where => i == 0,
         Op::MaxMin { .. } | Op::Prod { .. } | Op::Cumprod => i == 0,
+        // the values are compared with the result; the ids route the gradient
+        Op::SegmentReduce { .. } => true,
         Op::Cast { .. }
         | Op::Copy
         | Op::Sum { .. }

@@ -78,6 +78,11 @@ pub enum Op {
     IndexAdd {
         axis: usize,
     },
+    /// inputs: [values (rows, ...), ids (rows,) int64, -1 for dropped rows]; saved: [out]
+    SegmentReduce {
+        kind: crate::ops::SegmentKind,
+        segments: usize,
+    },
     /// inputs: [a, b], both at least 2-D
     MatMul,
     /// inputs: [x, w] or [x, w, b], contiguous, one float dtype
@@ -137,6 +142,7 @@ impl Op {
             Op::Take { .. } => "take",
             Op::TakeAlongAxis { .. } => "take_along_axis",
             Op::IndexAdd { .. } => "index_add",
+            Op::SegmentReduce { .. } => "segment_reduce",
             Op::MatMul => "matmul",
             Op::Conv2d { .. } => "conv",
             Op::Conv2dTranspose { .. } => "conv_transpose",

@@ -23,6 +23,7 @@ mod reduce;
 mod resize;
 mod rnn;
 mod scan;
+mod segment;
 mod shape_ops;
 
 pub use attention::*;
@@ -44,6 +45,7 @@ pub use reduce::*;
 pub use resize::*;
 pub use rnn::*;
 pub use scan::*;
+pub use segment::*;
 pub use shape_ops::*;
 
 use crate::autograd::{record, Op};

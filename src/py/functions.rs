@@ -647,6 +647,26 @@ fn index_add(
     })
 }
 
+/// Max, min or product of the rows of `values` that share an id (`kind` "max", "min", "prod");
+/// ids outside `[0, segments)` drop their row.
+#[pyfunction]
+fn segment_reduce(
+    py: Python<'_>,
+    values: &Bound<'_, PyAny>,
+    ids: &Bound<'_, PyAny>,
+    segments: usize,
+    kind: &str,
+) -> PyResult<T> {
+    guard("segment_reduce", || {
+        let v = to_tensor(values, None)?;
+        let i = to_tensor(ids, None)?;
+        let k = ops::SegmentKind::parse("segment_reduce", kind)?;
+        Ok(wrap(run(py, v.numel(), || {
+            ops::segment_reduce(&v, &i, segments, k)
+        })?))
+    })
+}
+
 #[pyfunction]
 fn take_along_axis(
     py: Python<'_>,
@@ -768,6 +788,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         take,
         take_along_axis,
         index_add,
+        segment_reduce,
         one_hot,
         nonzero_flat,
         assign,
