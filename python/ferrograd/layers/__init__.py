@@ -166,9 +166,10 @@ def __getattr__(name):
 from .recurrent import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # noqa: E402
 from .rnn import RNN, StackedRNNCells  # noqa: E402
 from .rnn_wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: E402
+from .spectral_normalization import SpectralNormalization  # noqa: E402
 
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU",
-            "Bidirectional", "TimeDistributed"]
+            "Bidirectional", "TimeDistributed", "SpectralNormalization"]
 
 
 def _mark_single_input():
