@@ -236,7 +236,7 @@ def test_extra_optimizers_train_and_check_arguments():
     x = rng.standard_normal((64, 4)).astype("float32")
     y = x @ np.array([[1.0], [-2.0], [0.5], [3.0]], "float32")
     for name, lr in (("adagrad", 0.5), ("adadelta", 50.0), ("adamax", 0.05), ("nadam", 0.05), ("lion", 0.05),
-                     ("ftrl", 0.5)):
+                     ("ftrl", 0.5), ("lamb", 0.05)):
         fg.utils.set_random_seed(0)
         model = fg.Sequential([fg.Input((4,)), fg.layers.Dense(1)])
         opt = optimizers.get({"class_name": name, "config": {"learning_rate": lr}})
@@ -255,6 +255,45 @@ def test_extra_optimizers_train_and_check_arguments():
         optimizers.Ftrl(learning_rate_power=0.5)
     with pytest.raises(ValueError, match="l1_regularization_strength` needs to be positive or zero"):
         optimizers.Ftrl(l1_regularization_strength=-1.0)
+
+
+def test_lamb_trust_ratio_on_large_variables_matches_numpy_for_any_thread_count():
+    # Variables of several chunks (the per-variable norms are summed chunk by chunk), one all-zero
+    # variable (trust ratio 1) and a zero gradient (|r| = 0: ratio 1).
+    rng = np.random.default_rng(3)
+    shapes = [(300, 257), (5,), (40000,)]
+    w0 = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    w0[1][:] = 0.0
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+    grads[1][2][:] = 0.0
+    results = []
+    old = fg.get_num_threads()
+    try:
+        for n in (1, 2):
+            fg.set_num_threads(n)
+            opt = optimizers.Lamb(0.01, weight_decay=0.01)
+            vs = [fg.tensor(w.copy()) for w in w0]
+            for gs in grads:
+                opt.apply_gradients([(fg.tensor(g), v) for g, v in zip(gs, vs)])
+            results.append([v.numpy() for v in vs])
+    finally:
+        fg.set_num_threads(old)
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
+    # NumPy reference of Keras' formulas (float64)
+    ws = [w.astype(np.float64) for w in w0]
+    ms, vs = [np.zeros_like(w) for w in ws], [np.zeros_like(w) for w in ws]
+    for t, gs in enumerate(grads, start=1):
+        for i, g in enumerate(gs):
+            ws[i] = ws[i] - ws[i] * 0.01 * 0.01
+            ms[i] += (g - ms[i]) * 0.1
+            vs[i] += (g.astype(np.float64) ** 2 - vs[i]) * 0.001
+            r = (ms[i] / (1 - 0.9 ** t)) / (np.sqrt(vs[i] / (1 - 0.999 ** t)) + 1e-7)
+            nw, nr = np.linalg.norm(ws[i]), np.linalg.norm(r)
+            ratio = nw / nr if nw > 0 and nr > 0 else 1.0
+            ws[i] = ws[i] - 0.01 * ratio * r
+    for got, want in zip(results[0], ws):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
 
 
 def test_nadam_resumes_exactly_from_its_iteration_count():

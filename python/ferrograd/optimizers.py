@@ -17,7 +17,8 @@ from . import _core
 from ._core import Tensor
 
 __all__ = [
-    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "get",
+    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Lamb",
+    "get",
     "serialize", "deserialize",
     "schedules",
 ]
@@ -685,8 +686,36 @@ class Ftrl(Optimizer):
                 "beta": self.beta}
 
 
+class Lamb(Optimizer):
+    """LAMB (You et al., 2019), Keras' formulation: Adam's moments ``m``, ``v`` and direction
+    ``r = (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + epsilon)``, scaled per variable by the trust
+    ratio ``|w| / |r|`` (1 when either norm is 0): ``w -= lr * |w| / |r| * r``. Layer-wise
+    adaptation keeps large-batch training stable. Two Rust passes per step: the fused moment
+    update, then the per-variable norms (summed chunk by chunk in a fixed order, so the result
+    does not depend on the thread count) and the scaled update."""
+
+    _rule = "lamb"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="lamb", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name=name, **kwargs)
+        for arg, v in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0 <= v < 1:
+                raise ValueError(f"`{arg}` must be in [0, 1). Received: {arg}={v}")
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _slot_names(self):
+        return ["momentum", "velocity"]
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
-            "adamax": Adamax, "nadam": Nadam, "lion": Lion, "ftrl": Ftrl}
+            "adamax": Adamax, "nadam": Nadam, "lion": Lion, "ftrl": Ftrl, "lamb": Lamb}
 
 
 def serialize(optimizer):

@@ -22,6 +22,11 @@
 //!   with `l2 = l2_strength + beta / (2 lr)`; `n' -> n` (the accumulator starts at Keras'
 //!   `initial_accumulator_value`, set by the caller).
 //!
+//! - Lamb (two passes; the caller runs the second, which needs per-variable norms): first
+//!   `m += (g - m)(1-b1); v += (g^2 - v)(1-b2)` (after the decay of `w`), then with
+//!   `r = (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)` and the trust ratio
+//!   `q = |w| / |r|` (1 when either norm is 0): `w -= lr q r` ([`lamb_direction`]).
+//!
 //! Gradient clipping is folded in: `g = clamp(scale * g, -clipvalue, clipvalue)` where `scale`
 //! comes from clipnorm / global_clipnorm (computed by the caller).
 //! Layout: contiguous slices of equal length. Aliasing: the parameter and slot buffers are distinct
@@ -81,6 +86,12 @@ pub enum Rule {
         l2_shrinkage: f64,
         beta: f64,
     },
+    /// The moment pass of Lamb (see the module docs; the trust-ratio step follows it).
+    Lamb {
+        beta_1: f64,
+        beta_2: f64,
+        epsilon: f64,
+    },
 }
 
 impl Rule {
@@ -96,7 +107,8 @@ impl Rule {
             Rule::Adadelta { .. }
             | Rule::Adamax { .. }
             | Rule::Nadam { .. }
-            | Rule::Ftrl { .. } => 2,
+            | Rule::Ftrl { .. }
+            | Rule::Lamb { .. } => 2,
         }
     }
 }
@@ -316,6 +328,17 @@ fn update_impl<T: Real>(
                 s0[i] = n_new;
             }
         }
+        Rule::Lamb { beta_1, beta_2, .. } => {
+            let (ob1, ob2) = (c(1.0 - beta_1), c(1.0 - beta_2));
+            for i in 0..n {
+                let gi = clip(g[i]);
+                if use_decay {
+                    w[i] = w[i] * decay;
+                }
+                s0[i] = s0[i] + (gi - s0[i]) * ob1;
+                s1[i] = s1[i] + (gi * gi - s1[i]) * ob2;
+            }
+        }
         Rule::Lion { beta_1, beta_2 } => {
             let (b1, ob1, b2, ob2) = (c(beta_1), c(1.0 - beta_1), c(beta_2), c(1.0 - beta_2));
             let (zero, one) = (c(0.0), c(1.0));
@@ -341,6 +364,12 @@ simd_fn!(
     /// One fused update on the best ISA (see the module docs).
     pub fn update<T: Real>(rule: Rule, s: Step, w: &mut [T], g: &[T], s0: &mut [T], s1: &mut [T], s2: &mut [T]) => update_impl, avx512
 );
+
+/// Lamb's update direction at one element: `(m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)`.
+#[inline(always)]
+pub fn lamb_direction<T: Real>(m: T, v: T, b1_bias: T, b2_bias: T, eps: T) -> T {
+    (m / b1_bias) / ((v / b2_bias).sqrt() + eps)
+}
 
 #[cfg(test)]
 mod tests {

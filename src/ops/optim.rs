@@ -294,6 +294,9 @@ pub fn optimizer_step(
         } else {
             tasks.iter().for_each(run);
         }
+        if let Rule::Lamb { beta_1, beta_2, epsilon } = rule {
+            lamb_trust_step::<T>(&ptrs.iter().map(|p| (p.w, p.s[0], p.s[1])).collect::<Vec<_>>(), params, &tasks, lr, t, beta_1, beta_2, epsilon, total);
+        }
     }, _ => unreachable!());
     // In-place writes: a tape node that still holds a parameter (a graph built before this
     // step and not yet backpropagated) fails at backward instead of using the new values. One
@@ -303,4 +306,83 @@ pub fn optimizer_step(
         s.iter().for_each(Tensor::bump_version);
     }
     Ok(())
+}
+
+/// Lamb's second pass: per variable, `|w|` and `|r|` summed over its chunks (each chunk a task,
+/// the partial sums added in chunk order, so the ratio does not depend on the thread count), then
+/// `w -= lr * q * r` with the trust ratio `q = |w| / |r|` (1 when either is 0).
+#[allow(clippy::too_many_arguments)]
+fn lamb_trust_step<T: crate::kernels::math::Real>(
+    ptrs: &[(SendPtr<T>, SendPtr<T>, SendPtr<T>)],
+    params: &[Tensor],
+    tasks: &[(usize, usize, usize)],
+    lr: f64,
+    t: u64,
+    beta_1: f64,
+    beta_2: f64,
+    epsilon: f64,
+    total: usize,
+) {
+    use crate::kernels::optim::lamb_direction;
+    let c = T::c;
+    let tt = t as i32;
+    let (b1b, b2b, eps) = (
+        c(1.0 - beta_1.powi(tt)),
+        c(1.0 - beta_2.powi(tt)),
+        c(epsilon),
+    );
+    let par =
+        crate::threading::should_parallelize(total, crate::threading::GRAIN) && tasks.len() > 1;
+    // (sum w^2, sum r^2) per task.
+    let mut partial = vec![(0.0f64, 0.0f64); tasks.len()];
+    let part = SendPtr(partial.as_mut_ptr());
+    let sums = |k: usize| {
+        let (i, s, e) = tasks[k];
+        let (w, m, v) = ptrs[i];
+        let (mut sw, mut sr) = (0.0f64, 0.0f64);
+        for j in s..e {
+            // SAFETY: j < numel of variable i; w, m, v are its contiguous buffers (validated by
+            // optimizer_step); this pass only reads them.
+            let (wj, mj, vj) = unsafe { (*w.get().add(j), *m.get().add(j), *v.get().add(j)) };
+            let r = lamb_direction(mj, vj, b1b, b2b, eps);
+            sw += (wj * wj).to_f64();
+            sr += (r * r).to_f64();
+        }
+        // SAFETY: one task writes its own entry.
+        unsafe { *part.get().add(k) = (sw, sr) };
+    };
+    if par {
+        crate::threading::for_each_task(tasks.len(), sums);
+    } else {
+        (0..tasks.len()).for_each(sums);
+    }
+    let mut ratio = vec![1.0f64; params.len()];
+    let mut acc = vec![(0.0f64, 0.0f64); params.len()];
+    for (k, &(i, _, _)) in tasks.iter().enumerate() {
+        acc[i].0 += partial[k].0;
+        acc[i].1 += partial[k].1;
+    }
+    for (i, &(sw, sr)) in acc.iter().enumerate() {
+        let (nw, nr) = (sw.sqrt(), sr.sqrt());
+        if nw > 0.0 && nr > 0.0 {
+            ratio[i] = nw / nr;
+        }
+    }
+    let apply = |k: usize| {
+        let (i, s, e) = tasks[k];
+        let (w, m, v) = ptrs[i];
+        let step = c(lr * ratio[i]);
+        for j in s..e {
+            // SAFETY: as above; tasks cover disjoint ranges of w.
+            unsafe {
+                let r = lamb_direction(*m.get().add(j), *v.get().add(j), b1b, b2b, eps);
+                *w.get().add(j) = *w.get().add(j) - step * r;
+            }
+        }
+    };
+    if par {
+        crate::threading::for_each_task(tasks.len(), apply);
+    } else {
+        (0..tasks.len()).for_each(apply);
+    }
 }

@@ -91,6 +91,11 @@ fn optimizer_step(
                 }
             }
             "lion" => Rule::Lion { beta_1, beta_2 },
+            "lamb" => Rule::Lamb {
+                beta_1,
+                beta_2,
+                epsilon,
+            },
             "ftrl" => {
                 let (lr_power, l1, l2, l2_shrinkage, beta) = ftrl.ok_or_else(|| {
                     PyValueError::new_err(
@@ -106,7 +111,8 @@ fn optimizer_step(
                 }
             }
             _ => {
-                let known = "sgd, adam, rmsprop, adagrad, adadelta, adamax, nadam, lion or ftrl";
+                let known =
+                    "sgd, adam, rmsprop, adagrad, adadelta, adamax, nadam, lion, ftrl or lamb";
                 return Err(PyValueError::new_err(format!(
                     "unknown optimizer rule '{rule}'; expected {known}"
                 )));
