@@ -28,7 +28,8 @@ __all__ = [
     "repeat", "reshape", "right_shift", "roll", "rot90", "round", "searchsorted", "select", "sign", "signbit",
     "sin", "sinc", "sinh", "size", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum",
     "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose", "trapezoid",
-    "tri", "tril", "triu", "true_divide", "trunc", "unravel_index", "vander", "var", "vdot", "vsplit", "vstack",
+    "tri", "tril", "triu", "true_divide", "trunc", "unique", "unravel_index", "vander", "var", "vdot", "vsplit",
+    "vstack",
     "where", "zeros", "zeros_like"
 ]
 
@@ -236,6 +237,7 @@ from .ops import (  # noqa: E402 - the names themselves; this module only groups
     triu,
     true_divide,
     trunc,
+    unique,
     unravel_index,
     vander,
     var,

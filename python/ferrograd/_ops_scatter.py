@@ -104,6 +104,96 @@ def segment_prod(data, segment_ids, num_segments=None, sorted=False):  # noqa: A
 __all__ += ["segment_max", "segment_min", "segment_prod"]
 
 
+def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False,  # noqa: A002
+           axis=None, size=None, fill_value=None):
+    """The distinct elements of ``x`` (of the flattened ``x`` when ``axis`` is None, else the
+    distinct sub-arrays along ``axis``), in ascending (lexicographic) order, as keras.ops.unique.
+
+    With ``return_index`` / ``return_inverse`` / ``return_counts`` it returns a tuple
+    ``(unique, index, inverse, counts)`` of the requested parts: the position of each value's
+    first occurrence, the position in ``unique`` of every element of ``x`` (``x``'s shape, or the
+    length of ``axis``), and how often each value occurs (int64). ``size`` fixes the length:
+    fewer values are padded with ``fill_value`` (default 0; counts and indices with 0), more are
+    cut. NaNs are all distinct and sort last. ``sorted=False`` is accepted and gives the sorted
+    order too (as Keras 3 on PyTorch does).
+
+    Example: ``unique([3, 1, 2, 3, 1], return_counts=True)`` -> ``([1, 2, 3], [2, 1, 2])``.
+
+    Runs on the core's stable sort: O(n log n) (times the sub-array length with ``axis``).
+    """
+    from . import ops
+
+    op = "unique"
+    if not isinstance(sorted, bool):
+        raise TypeError(f"{op}: `sorted` must be a bool. Received sorted={sorted!r}")
+    if size is not None and (not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 0):
+        raise ValueError(f"{op}: `size` must be a non-negative int or None. Received size={size!r}")
+    x = _t(x)
+    if axis is None:
+        rows = _core.reshape(x, (-1, 1))  # (n, 1): each element is a row
+    else:
+        if x.ndim == 0:
+            raise ValueError(f"{op}: `axis` needs an input with at least one axis. Received a scalar")
+        ax = int(axis)
+        if not -x.ndim <= ax < x.ndim:
+            raise ValueError(f"{op}: axis {axis} is out of bounds for an input of rank {x.ndim}")
+        ax %= x.ndim
+        moved = _core.moveaxis(x, ax, 0)
+        rows = _core.reshape(moved, (x.shape[ax], -1))  # (n, rest)
+    n, width = rows.shape
+    # Lexicographic order of the rows: stable sorts from the last column to the first.
+    perm = ops.arange(n, dtype="int64")
+    for c in range(width - 1, -1, -1):
+        key = _core.take(rows[:, c], perm, 0)
+        perm = _core.take(perm, _core.cast(ops.argsort(key), "int64"), 0)
+    srt = _core.take(rows, perm, 0)  # (n, width)
+    if n > 0:
+        differs = ops.any(ops.not_equal(srt[1:], srt[:-1]), axis=1)  # NaN != NaN: each NaN apart
+        starts = ops.concatenate([ops.ones((1,), dtype="bool"), differs])
+    else:
+        starts = ops.zeros((0,), dtype="bool")
+    group = ops.cumsum(_core.cast(starts, "int64")) - 1  # (n,) group of each sorted row
+    first = _core.cast(ops.nonzero(starts)[0], "int64")  # (k,) sorted positions of the groups
+    k = int(first.shape[0])
+    uniq = _core.take(srt, first, 0)  # (k, width)
+    if axis is None:
+        uniq = _core.reshape(uniq, (k,))
+    else:
+        uniq = _core.moveaxis(_core.reshape(uniq, (k,) + tuple(moved.shape[1:])), 0, ax)
+    extras = []
+    if return_index:
+        extras.append(("index", _core.take(perm, first, 0)))
+    if return_inverse:
+        inv = _core.index_add(group, perm, n, 0) if n else group  # inv[perm[i]] = group[i]
+        extras.append(("inverse", _core.reshape(inv, tuple(x.shape)) if axis is None else inv))
+    if return_counts:
+        ends = ops.concatenate([first[1:], ops.full((1,), n, dtype="int64")]) if k else first
+        extras.append(("counts", ends - first))
+    if size is not None:
+        uniq = _fix_length(uniq, size, 0 if axis is None else ax, 0 if fill_value is None else fill_value)
+        extras = [(name, t if name == "inverse" else _fix_length(t, size, 0, 0)) for name, t in extras]
+    if not extras:
+        return uniq
+    return (uniq, *[t for _, t in extras])
+
+
+def _fix_length(t, size, axis, fill):
+    """``t`` cut or padded (with ``fill``) to ``size`` along ``axis``."""
+    from . import ops
+
+    n = t.shape[axis]
+    if n >= size:
+        index = [slice(None)] * t.ndim
+        index[axis] = slice(0, size)
+        return t[tuple(index)]
+    pad = [(0, 0)] * t.ndim
+    pad[axis] = (0, size - n)
+    return ops.pad(t, pad, constant_values=fill)
+
+
+__all__ += ["unique"]
+
+
 def _linear(op, indices, shape):
     """(N,) linear positions in the first k axes of ``shape`` of the (N, k) ``indices`` (any
     leading shape, flattened), each component checked against its axis."""
@@ -208,11 +298,29 @@ def _scatter_rule(indices, values, shape):
     return _spec(tuple(int(d) for d in shape), values.dtype)
 
 
+def _unique_rule(x, sorted=True, return_index=False, return_inverse=False, return_counts=False,  # noqa: A002
+                 axis=None, size=None, fill_value=None):
+    n = None if size is None else int(size)
+    if axis is None:
+        parts = [_spec((n,), x.dtype)]
+    else:
+        shape = list(x.shape)
+        shape[int(axis) % len(shape)] = n
+        parts = [_spec(tuple(shape), x.dtype)]
+    if return_index:
+        parts.append(_spec((n,), "int64"))
+    if return_inverse:
+        parts.append(_spec(tuple(x.shape) if axis is None else (x.shape[int(axis)],), "int64"))
+    if return_counts:
+        parts.append(_spec((n,), "int64"))
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
 def _same_as_inputs(inputs, *args, **kwargs):
     return _spec(inputs.shape, inputs.dtype)
 
 
-shapes.RULES.update({"segment_sum": _segment_sum_rule, "segment_max": _segment_sum_rule,
+shapes.RULES.update({"unique": _unique_rule, "segment_sum": _segment_sum_rule, "segment_max": _segment_sum_rule,
                      "segment_min": _segment_sum_rule, "segment_prod": _segment_sum_rule, "scatter": _scatter_rule,
                      "scatter_update": _same_as_inputs, "slice_update": _same_as_inputs})
 

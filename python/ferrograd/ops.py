@@ -1121,7 +1121,6 @@ _WAITING = {
         "pinv", "qr", "solve", "solve_triangular", "svd", "slogdet", "logdet")},
     **{n: "an FFT kernel" for n in ("fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft")},
     **{n: "complex dtypes" for n in ("angle", "polar", "view_as_complex", "view_as_real")},
-    "unique": "a sort-and-deduplicate kernel with a data-dependent output size",
 }
 
 
