@@ -153,6 +153,68 @@ fn text_fingerprint64(data: &[u8]) -> PyResult<u64> {
     })
 }
 
+/// Keras' `Hashing` bins of strings: `hash(value) % num_bins` with FarmHash Fingerprint64, or
+/// SipHash-2-4 keyed by `salt` (TensorFlow's `to_hash_bucket_fast` / `_strong`).
+#[pyfunction]
+#[pyo3(signature = (values, num_bins, salt=None))]
+fn text_hash_bins<'py>(
+    py: Python<'py>,
+    values: Vec<PyBackedStr>,
+    num_bins: u64,
+    salt: Option<(u64, u64)>,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    guard("text_hash_bins", || {
+        if num_bins == 0 {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "text_hash_bins: num_bins must be positive",
+            ));
+        }
+        let out: Vec<i64> =
+            py.detach(|| hash_all(values.iter().map(|v| v.as_bytes()), num_bins, salt));
+        Ok(out.into_pyarray(py))
+    })
+}
+
+/// `text_hash_bins` of integers, each hashed as its decimal string (TensorFlow's `as_string`).
+#[pyfunction]
+#[pyo3(signature = (values, num_bins, salt=None))]
+fn text_hash_bins_int<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'_, i64>,
+    num_bins: u64,
+    salt: Option<(u64, u64)>,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    guard("text_hash_bins_int", || {
+        if num_bins == 0 {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "text_hash_bins_int: num_bins must be positive",
+            ));
+        }
+        let v = values.as_slice()?;
+        let out: Vec<i64> = py.detach(|| {
+            let strings: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+            hash_all(strings.iter().map(|s| s.as_bytes()), num_bins, salt)
+        });
+        Ok(out.into_pyarray(py))
+    })
+}
+
+fn hash_all<'a>(
+    values: impl Iterator<Item = &'a [u8]>,
+    num_bins: u64,
+    salt: Option<(u64, u64)>,
+) -> Vec<i64> {
+    values
+        .map(|b| {
+            let h = match salt {
+                Some((k0, k1)) => crate::text::siphash::siphash24(k0, k1, b),
+                None => crate::text::farmhash::fingerprint64(b),
+            };
+            (h % num_bins) as i64
+        })
+        .collect()
+}
+
 fn spec<K>(
     mask: Option<(K, i64)>,
     num_oov: usize,
@@ -532,5 +594,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(text_encode_ids, m)?)?;
     m.add_function(wrap_pyfunction!(text_idf_weights, m)?)?;
     m.add_function(wrap_pyfunction!(text_fingerprint64, m)?)?;
+    m.add_function(wrap_pyfunction!(text_hash_bins, m)?)?;
+    m.add_function(wrap_pyfunction!(text_hash_bins_int, m)?)?;
     Ok(())
 }

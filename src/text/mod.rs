@@ -6,7 +6,8 @@
 //! - [`preprocess`]: standardize, split, n-grams ([`Pipeline`]).
 //! - [`vocab`]: [`IndexTable`] (lookup, invert) and [`Counter`] (adapt), IDF weights.
 //! - [`encode`]: multi-hot / count / TF-IDF / one-hot rows and padding of int rows.
-//! - [`farmhash`]: FarmHash `Fingerprint64`, TensorFlow's hash for OOV buckets.
+//! - [`farmhash`]: FarmHash `Fingerprint64`, TensorFlow's hash for OOV buckets and `Hashing`.
+//! - [`siphash`]: SipHash-2-4, the keyed hash of `Hashing` with a salt.
 //!
 //! The Python layers (`python/ferrograd/layers/text_vectorization.py`, `lookup.py`) hold the
 //! Keras policy (arguments, configs, vocabulary files); everything per string runs here.
@@ -14,6 +15,7 @@
 pub mod encode;
 pub mod farmhash;
 pub mod preprocess;
+pub mod siphash;
 pub mod vocab;
 
 pub use preprocess::{Pipeline, Split, Standardize};
