@@ -13,15 +13,15 @@ transposed to channels_last around the cell.
 from __future__ import annotations
 
 from .. import activations, constraints, initializers, ops, regularizers
-from .. import random as _random
 from .conv import _tuple, conv_output_length, standardize_data_format, standardize_padding
-from .layer import Layer
-from .recurrent import _rate
-from .rnn import RNN, DropoutRNNCell
+from .recurrent import _CellBase
+from .rnn import RNN
 
 
-class ConvLSTMCell(Layer, DropoutRNNCell):
-    """One step of a convolutional LSTM (see the module docs) on channels_last maps."""
+class ConvLSTMCell(_CellBase):
+    """One step of a convolutional LSTM (see the module docs) on channels_last maps. The shared
+    recurrent-cell arguments (activation, initializers, regularizers, constraints, dropout, seed)
+    are handled as the dense cells' (``_CellBase``); ``units`` is ``filters``."""
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -29,10 +29,12 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
                  unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
                  recurrent_dropout=0.0, seed=None, **kwargs):
-        super().__init__(**kwargs)
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
             raise ValueError(f"Invalid value for argument `filters`. Expected a strictly positive value. "
                              f"Received filters={filters}.")
+        super().__init__(filters, activation, use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
+                         kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
+                         recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed, **kwargs)
         self.rank = rank
         self.filters = filters
         self.kernel_size = _tuple("kernel_size", kernel_size, rank)
@@ -43,23 +45,8 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
                              f"strides={self.strides} and dilation_rate={self.dilation_rate}")
         self.padding = standardize_padding(padding)
         self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = _rate("dropout", dropout)
-        self.recurrent_dropout = _rate("recurrent_dropout", recurrent_dropout)
-        self.seed = seed
-        self.seed_generator = _random.SeedGenerator(seed)
         self.state_size = [filters, filters]  # per-position channels of h and c (their maps: state_shape)
         self.state_shape = None  # (*spatial', F), set by the layer from the input it runs on
 
