@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sys as _sys
 
+import numpy as _np
+
 from . import _core
 from . import ops as _ops
 
-__all__ = ["resize", "crop_images", "pad_images", "extract_patches", "rgb_to_grayscale"]
+__all__ = ["resize", "crop_images", "pad_images", "extract_patches", "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb"]
 
 
 def _check_format(op, data_format):
@@ -125,6 +127,52 @@ def rgb_to_grayscale(images, data_format=None):
     xf = x if x.dtype.startswith("float") else _core.cast(x, "float32")
     w = _ops.convert_to_tensor([0.2989, 0.5870, 0.1140], dtype=xf.dtype)
     return _core.expand_dims(_ops.tensordot(xf, w, ([x.ndim - 1], [0])), -1)
+
+
+def _planes(op, images, data_format):
+    """The three channel planes of float RGB/HSV images (rank 3 or 4) and the channel axis."""
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', received {data_format!r}")
+    x = _ops.convert_to_tensor(images)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+                         f"Received input with shape: images.shape={tuple(x.shape)}")
+    if not x.dtype.startswith("float"):
+        raise ValueError(f"{op}: Invalid images dtype: expected float dtype. Received: images.dtype={x.dtype}")
+    axis = -3 if data_format == "channels_first" else -1
+    if x.shape[axis] != 3:
+        raise ValueError(f"{op}: expected 3 channels on axis {axis}, received shape {tuple(x.shape)}")
+    return [_ops.squeeze(p, axis) for p in _ops.split(x, 3, axis=axis)], axis
+
+
+def rgb_to_hsv(images, data_format=None):
+    """RGB to HSV (hue, saturation and value each in [0, 1] for [0, 1] inputs; value keeps the
+    input's scale), Keras 3's formulas: values within machine epsilon of 0 count as 0, hue 0 for
+    greys. Differentiable almost everywhere (through ``where``)."""
+    (r, g, b), axis = _planes("rgb_to_hsv", images, data_format)
+    eps = float(_np.finfo(_np.dtype(r.dtype)).eps)
+    r, g, b = (_ops.where(_ops.abs(p) < eps, 0.0, p) for p in (r, g, b))
+    value = _ops.maximum(_ops.maximum(r, g), b)
+    rng = value - _ops.minimum(_ops.minimum(r, g), b)
+    safe_value = _ops.where(value > 0, value, 1.0)
+    safe_rng = _ops.where(rng > 0, rng, 1.0)
+    sat = _ops.where(value > 0, rng / safe_value, 0.0)
+    norm = 1.0 / (6.0 * safe_rng)
+    hue = _ops.where(_ops.equal(value, g), norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0)
+    hue = _ops.where(_ops.equal(value, r), norm * (g - b), hue)
+    hue = _ops.where(rng > 0, hue, 0.0) + _ops.cast(hue < 0.0, hue.dtype)
+    return _ops.stack([hue, sat, value], axis=axis)
+
+
+def hsv_to_rgb(images, data_format=None):
+    """HSV to RGB (the inverse of :func:`rgb_to_hsv`; hue taken modulo 1), Keras 3's formulas."""
+    (h, s, v), axis = _planes("hsv_to_rgb", images, data_format)
+    dh = _ops.mod(h, 1.0) * 6.0
+    dr = _ops.clip(_ops.abs(dh - 3.0) - 1.0, 0.0, 1.0)
+    dg = _ops.clip(2.0 - _ops.abs(dh - 2.0), 0.0, 1.0)
+    db = _ops.clip(2.0 - _ops.abs(dh - 4.0), 0.0, 1.0)
+    grey = 1.0 - s
+    return _ops.stack([v * (grey + s * dr), v * (grey + s * dg), v * (grey + s * db)], axis=axis)
 
 
 _sys.modules.setdefault(__name__.replace("_ops_image", "ops.image"), _sys.modules[__name__])

@@ -13,8 +13,10 @@ from .color_augmentation import (
     AutoContrast,
     RandomColorDegeneration,
     RandomGrayscale,
+    RandomHue,
     RandomInvert,
     RandomPosterization,
+    RandomSaturation,
     RandomSharpness,
     Solarization,
 )
@@ -138,7 +140,7 @@ __all__ += [
     "Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D",
     "UpSampling3D", "ZeroPadding3D", "Cropping3D", "AvgPool3D", "MaxPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
     "Convolution3D", "Convolution3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
-    "ReversibleEmbedding", "InputSpec", "Wrapper",
+    "ReversibleEmbedding", "InputSpec", "Wrapper", "RandomHue", "RandomSaturation",
 ]
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
 MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D

@@ -1,6 +1,6 @@
 """Colour preprocessing layers: AutoContrast, Solarization, RandomInvert, RandomGrayscale,
-RandomColorDegeneration, RandomPosterization, RandomSharpness (``keras.layers`` names, arguments,
-configs and formulas).
+RandomColorDegeneration, RandomPosterization, RandomSharpness, RandomHue, RandomSaturation
+(``keras.layers`` names, arguments, configs and formulas).
 
 Values are mapped from ``value_range`` to [0, 255] and back where Keras does so. The random
 layers draw one value per image, act only in training and pass their inputs at inference.
@@ -264,6 +264,87 @@ class RandomSharpness(_RandomImageLayer):
         if self.data_format == "channels_first":
             out = ops.swapaxes(out, -3, -1)
         return out[0] if single else out
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
+
+
+def _channel_axis(data_format):
+    return -3 if data_format == "channels_first" else -1
+
+
+def _replace_channel(hsv, index, plane, data_format):
+    axis = _channel_axis(data_format)
+    parts = [ops.squeeze(p, axis) for p in ops.split(hsv, 3, axis=axis)]
+    parts[index] = plane
+    return ops.stack(parts, axis=axis)
+
+
+class RandomHue(_RandomImageLayer):
+    """In training, rotates each image's hue by a random amount: ``delta = +-f / 2`` with ``f``
+    drawn from ``factor`` and the sign drawn with probability 1/2 (Keras' draw), added to the hue
+    in HSV (wrapped into [0, 1]); images are mapped from ``value_range`` to [0, 1] and back and
+    clipped.
+
+    Args: factor (a number or pair in [0, 1]; 0.5 rotates by up to a quarter turn either way),
+    value_range (default (0, 255)), data_format, seed.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(self, factor, (0, 1))
+        self.value_range = _value_range(value_range)
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        if not training:
+            return inputs
+        invert = ops.where(self._per_image(inputs, 0.0, 1.0) > 0.5, -1.0, 1.0)
+        delta = invert * self._per_image(inputs, self.factor[0], self.factor[1]) * 0.5
+        return self._shift_hue(inputs, ops.squeeze(delta, -1))
+
+    def _shift_hue(self, inputs, delta):
+        """Adds ``delta`` (broadcast over each image's pixels) to the hue, wrapped into [0, 1]."""
+        x = _to_range(inputs, self.value_range, (0, 1))
+        hsv = ops.image.rgb_to_hsv(x, data_format=self.data_format)
+        hue = ops.take(hsv, 0, axis=_channel_axis(self.data_format)) + delta
+        hue = ops.where(hue > 1.0, hue - 1.0, hue)
+        hue = ops.where(hue < 0.0, hue + 1.0, hue)
+        rgb = ops.image.hsv_to_rgb(_replace_channel(hsv, 0, hue, self.data_format), data_format=self.data_format)
+        return _to_range(ops.clip(rgb, 0.0, 1.0), (0, 1), self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "value_range": self.value_range, "seed": self.seed}
+
+
+class RandomSaturation(_RandomImageLayer):
+    """In training, scales each image's HSV saturation by ``f / (1 - f)`` with ``f`` drawn from
+    ``factor`` (0.5 leaves it, 0 makes the image grey, values near 1 saturate it), clipped to
+    ``value_range`` as Keras does (the HSV conversion runs on the input's own scale).
+
+    Args: factor (a number or pair in [-1, 1]), value_range (default (0, 255)), data_format, seed.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(self, factor, (-1, 1))
+        self.value_range = _value_range(value_range)
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        if not training:
+            return inputs
+        f = self._per_image(inputs, self.factor[0], self.factor[1])
+        return self._scale_saturation(inputs, ops.squeeze(f / (1.0 - f + 1e-7), -1))
+
+    def _scale_saturation(self, inputs, scale):
+        """Multiplies the saturation by ``scale`` (broadcast over each image's pixels), clipped."""
+        hsv = ops.image.rgb_to_hsv(inputs, data_format=self.data_format)
+        sat = ops.clip(ops.take(hsv, 1, axis=_channel_axis(self.data_format)) * scale, self.value_range[0],
+                       self.value_range[1])
+        return ops.image.hsv_to_rgb(_replace_channel(hsv, 1, sat, self.data_format), data_format=self.data_format)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
