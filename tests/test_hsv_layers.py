@@ -72,3 +72,26 @@ def test_errors():
         ops.image.rgb_to_hsv(np.zeros((2, 2, 3), np.int32))
     with pytest.raises(ValueError, match="rank"):
         ops.image.hsv_to_rgb(np.zeros((3,), np.float32))
+
+
+def test_color_jitter_composes_the_four_layers_in_keras_order():
+    # get_config() of keras.layers.RandomColorJitter(brightness_factor=0.2, hue_factor=0.1, seed=4) in
+    # Keras 3.15.1 (name and dtype left out)
+    want = {"trainable": True, "data_format": "channels_last", "value_range": [0, 255], "brightness_factor": 0.2,
+            "contrast_factor": None, "saturation_factor": None, "hue_factor": 0.1, "seed": 4}
+    cfg = layers.RandomColorJitter(brightness_factor=0.2, hue_factor=0.1, seed=4).get_config()
+    assert json.loads(json.dumps({k: v for k, v in cfg.items() if k not in ("name", "dtype")})) == want
+    kw = dict(brightness_factor=0.2, contrast_factor=0.3, saturation_factor=(0.3, 0.7), hue_factor=0.1, seed=4)
+    jitter = layers.RandomColorJitter(**kw)
+    x = fg.tensor(X)
+    y = jitter(x, training=True).numpy()
+    steps = [layers.RandomBrightness(0.2, seed=4), layers.RandomContrast(0.3, seed=4),
+             layers.RandomSaturation((0.3, 0.7), seed=4), layers.RandomHue(0.1, seed=4)]
+    z = x
+    for s in steps:
+        z = s(z, training=True)
+    np.testing.assert_allclose(y, z.numpy(), rtol=1e-6, atol=1e-4)
+    assert not np.allclose(y, X)
+    np.testing.assert_array_equal(jitter(x, training=False).numpy(), X)
+    again = layers.RandomColorJitter.from_config(jitter.get_config())
+    assert again.get_config() == jitter.get_config()

@@ -12,6 +12,7 @@ from .attention import AdditiveAttention, Attention
 from .color_augmentation import (
     AutoContrast,
     RandomColorDegeneration,
+    RandomColorJitter,
     RandomGrayscale,
     RandomHue,
     RandomInvert,
@@ -140,7 +141,7 @@ __all__ += [
     "Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D",
     "UpSampling3D", "ZeroPadding3D", "Cropping3D", "AvgPool3D", "MaxPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
     "Convolution3D", "Convolution3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
-    "ReversibleEmbedding", "InputSpec", "Wrapper", "RandomHue", "RandomSaturation",
+    "ReversibleEmbedding", "InputSpec", "Wrapper", "RandomHue", "RandomSaturation", "RandomColorJitter",
 ]
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
 MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D

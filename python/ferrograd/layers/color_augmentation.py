@@ -1,6 +1,6 @@
 """Colour preprocessing layers: AutoContrast, Solarization, RandomInvert, RandomGrayscale,
-RandomColorDegeneration, RandomPosterization, RandomSharpness, RandomHue, RandomSaturation
-(``keras.layers`` names, arguments, configs and formulas).
+RandomColorDegeneration, RandomPosterization, RandomSharpness, RandomHue, RandomSaturation,
+RandomColorJitter (``keras.layers`` names, arguments, configs and formulas).
 
 Values are mapped from ``value_range`` to [0, 255] and back where Keras does so. The random
 layers draw one value per image, act only in training and pass their inputs at inference.
@@ -15,7 +15,7 @@ import numpy as np
 from .. import ops
 from .conv import standardize_data_format
 from .layer import Layer
-from .preprocessing import _factor, _RandomImageLayer
+from .preprocessing import RandomBrightness, RandomContrast, _factor, _RandomImageLayer
 
 _GRAY = (0.2989, 0.587, 0.114)  # torchvision's luma weights, as Keras' torch backend
 
@@ -349,3 +349,52 @@ class RandomSaturation(_RandomImageLayer):
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
                 "value_range": self.value_range, "seed": self.seed}
+
+
+class RandomColorJitter(_RandomImageLayer):
+    """In training, applies in turn a random brightness, contrast, saturation and hue change (each
+    only when its factor is given), as Keras composes RandomBrightness, RandomContrast,
+    RandomSaturation and RandomHue.
+
+    Example: ``RandomColorJitter(brightness_factor=0.2, contrast_factor=0.2, hue_factor=0.1)``.
+
+    Args: value_range (default (0, 255)), brightness_factor, contrast_factor, saturation_factor,
+    hue_factor (each the factor of the layer named after it, or None to skip it), seed,
+    data_format.
+    """
+
+    def __init__(self, value_range=(0, 255), brightness_factor=None, contrast_factor=None, saturation_factor=None,
+                 hue_factor=None, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.value_range = value_range
+        self.brightness_factor = brightness_factor
+        self.contrast_factor = contrast_factor
+        self.saturation_factor = saturation_factor
+        self.hue_factor = hue_factor
+        if data_format == "channels_first" and (brightness_factor is not None or contrast_factor is not None):
+            raise ValueError("RandomColorJitter: data_format='channels_first' with a brightness or contrast factor is "
+                             "not supported by ferrograd (RandomBrightness/RandomContrast run channels_last)")
+        steps = []
+        if brightness_factor is not None:
+            steps.append(RandomBrightness(brightness_factor, value_range=value_range, seed=seed))
+        if contrast_factor is not None:
+            steps.append(RandomContrast(contrast_factor, value_range=value_range, seed=seed))
+        if saturation_factor is not None:
+            steps.append(RandomSaturation(saturation_factor, value_range=value_range, seed=seed,
+                                          data_format=data_format))
+        if hue_factor is not None:
+            steps.append(RandomHue(hue_factor, value_range=value_range, seed=seed, data_format=data_format))
+        self._steps = steps
+
+    def call(self, inputs, training=True):
+        x = _float(inputs, self.dtype)
+        if not training:
+            return x
+        for step in self._steps:
+            x = step(x, training=True)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "value_range": self.value_range,
+                "brightness_factor": self.brightness_factor, "contrast_factor": self.contrast_factor,
+                "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor, "seed": self.seed}
