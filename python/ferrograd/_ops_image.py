@@ -14,7 +14,8 @@ import numpy as _np
 from . import _core
 from . import ops as _ops
 
-__all__ = ["resize", "crop_images", "pad_images", "extract_patches", "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb"]
+__all__ = ["resize", "crop_images", "pad_images", "extract_patches", "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb",
+           "gaussian_blur"]
 
 
 def _check_format(op, data_format):
@@ -173,6 +174,56 @@ def hsv_to_rgb(images, data_format=None):
     db = _ops.clip(2.0 - _ops.abs(dh - 4.0), 0.0, 1.0)
     grey = 1.0 - s
     return _ops.stack([v * (grey + s * dr), v * (grey + s * dg), v * (grey + s * db)], axis=axis)
+
+
+def _gaussian_1d(size, sigma, dtype):
+    x = _ops.arange(size, dtype=dtype) - (size - 1) / 2.0
+    k = _ops.exp(-0.5 * (x / sigma) ** 2)
+    return k / _ops.sum(k)
+
+
+def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None):
+    """Blurs each channel with a Gaussian kernel, as Keras 3 on PyTorch: the 2-D kernel is the outer
+    product of 1-D kernels ``exp(-x^2 / (2 sigma^2))`` (normalized) of ``kernel_size[1]`` and
+    ``kernel_size[0]`` taps with ``sigma[1]`` and ``sigma[0]``, laid out as (kernel_size[0],
+    kernel_size[1]); zero padding of ``kernel_size[0] // 2`` on every side (odd square kernels keep
+    the size). A depthwise convolution on the multithreaded kernel; differentiable in images and
+    sigma.
+
+    Args: images (N, H, W, C) or (H, W, C) (channels_first: (N, C, H, W)), kernel_size (two ints),
+    sigma (two numbers, or a 2-element tensor), data_format.
+    """
+    op = "gaussian_blur"
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', received {data_format!r}")
+    x = _ops.convert_to_tensor(images)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+                         f"Received input with shape: images.shape={tuple(x.shape)}")
+    try:
+        ks = tuple(int(k) for k in kernel_size)
+    except TypeError:
+        raise ValueError(f"{op}: kernel_size must be two positive ints, received {kernel_size!r}") from None
+    if len(ks) != 2 or min(ks) <= 0:
+        raise ValueError(f"{op}: kernel_size must be two positive ints, received {kernel_size!r}")
+    xf = x if x.dtype.startswith("float") else _core.cast(x, "float32")
+    single = xf.ndim == 3
+    if single:
+        xf = _core.expand_dims(xf, 0)
+    if data_format == "channels_first":
+        xf = _ops.transpose(xf, (0, 2, 3, 1))
+    sig = _ops.cast(_ops.convert_to_tensor(sigma), xf.dtype)
+    if sig.shape != (2,):
+        raise ValueError(f"{op}: sigma must hold two numbers, received shape {tuple(sig.shape)}")
+    k2 = _ops.outer(_gaussian_1d(ks[1], sig[1], xf.dtype), _gaussian_1d(ks[0], sig[0], xf.dtype))  # (ks1, ks0)
+    c = xf.shape[-1]
+    kernel = _ops.tile(_ops.reshape(k2, (ks[0], ks[1], 1, 1)), (1, 1, c, 1))  # (ks0, ks1, C, 1)
+    p = ks[0] // 2
+    xp = _ops.pad(xf, [(0, 0), (p, p), (p, p), (0, 0)]) if p else xf
+    y = _ops.depthwise_conv(xp, kernel, padding="valid")
+    if data_format == "channels_first":
+        y = _ops.transpose(y, (0, 3, 1, 2))
+    return _core.squeeze(y, 0) if single else y
 
 
 _sys.modules.setdefault(__name__.replace("_ops_image", "ops.image"), _sys.modules[__name__])

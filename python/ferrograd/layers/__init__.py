@@ -13,6 +13,7 @@ from .color_augmentation import (
     AutoContrast,
     RandomColorDegeneration,
     RandomColorJitter,
+    RandomGaussianBlur,
     RandomGrayscale,
     RandomHue,
     RandomInvert,
@@ -142,6 +143,7 @@ __all__ += [
     "UpSampling3D", "ZeroPadding3D", "Cropping3D", "AvgPool3D", "MaxPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
     "Convolution3D", "Convolution3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "ReversibleEmbedding", "InputSpec", "Wrapper", "RandomHue", "RandomSaturation", "RandomColorJitter",
+    "RandomGaussianBlur",
 ]
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
 MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D

@@ -1,6 +1,6 @@
 """Colour preprocessing layers: AutoContrast, Solarization, RandomInvert, RandomGrayscale,
 RandomColorDegeneration, RandomPosterization, RandomSharpness, RandomHue, RandomSaturation,
-RandomColorJitter (``keras.layers`` names, arguments, configs and formulas).
+RandomColorJitter, RandomGaussianBlur (``keras.layers`` names, arguments, configs and formulas).
 
 Values are mapped from ``value_range`` to [0, 255] and back where Keras does so. The random
 layers draw one value per image, act only in training and pass their inputs at inference.
@@ -398,3 +398,60 @@ class RandomColorJitter(_RandomImageLayer):
         return {**super().get_config(), "data_format": self.data_format, "value_range": self.value_range,
                 "brightness_factor": self.brightness_factor, "contrast_factor": self.contrast_factor,
                 "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor, "seed": self.seed}
+
+
+def _odd_pair(name, value):
+    msg = f"{name} must be an odd number. Received: {name}={value}"
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"The `{name}` argument should be a number (or a list of two numbers) Received: "
+                             f"{name}={value}")
+        if value[0] % 2 == 0 or value[1] % 2 == 0:
+            raise ValueError(msg)
+        return int(value[0]), int(value[1])
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value % 2 == 0:
+            raise ValueError(msg)
+        return int(value), int(value)
+    raise ValueError(msg)
+
+
+class RandomGaussianBlur(_RandomImageLayer):
+    """In training, blurs each image with probability ``p`` (drawn per image from ``factor``) by a
+    Gaussian of ``kernel_size`` taps whose two sigmas are drawn from ``sigma`` (one pair per call,
+    as Keras draws it), then clips to ``value_range``.
+
+    Example: ``RandomGaussianBlur(factor=0.5, kernel_size=5, sigma=(0.5, 2.0))``.
+
+    Args: factor (a number or pair in [0, 1]: the blur probability range), kernel_size (an odd
+    int or a pair of odd ints), sigma (a number or pair in [0, 1] as Keras bounds it), value_range,
+    data_format, seed.
+    """
+
+    def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255), data_format=None, seed=None,
+                 **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(self, factor, (0, 1))
+        self.kernel_size = _odd_pair("kernel_size", kernel_size)
+        self.sigma = _factor(self, sigma, (0, 1))
+        self.value_range = value_range
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        if not training:
+            return inputs
+        p = self._per_image(inputs, self.factor[0], self.factor[1])
+        apply = self._per_image(inputs, 0.0, 1.0) < p
+        sigma = self._draw((2,), self.sigma[0], self.sigma[1]) + 1e-6
+        blurred = ops.image.gaussian_blur(inputs, self.kernel_size, sigma, data_format=self.data_format)
+        return ops.clip(ops.where(apply, blurred, inputs), self.value_range[0], self.value_range[1])
+
+    def _draw(self, shape, lo, hi):
+        from .. import random as _random
+
+        return _random.uniform(shape, lo, hi, "float32", self._seed_gen)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
+                "kernel_size": self.kernel_size, "sigma": self.sigma, "value_range": self.value_range,
+                "seed": self.seed}
