@@ -1,6 +1,6 @@
 """Colour preprocessing layers: AutoContrast, Solarization, RandomInvert, RandomGrayscale,
 RandomColorDegeneration, RandomPosterization, RandomSharpness, RandomHue, RandomSaturation,
-RandomColorJitter, RandomGaussianBlur (``keras.layers`` names, arguments, configs and formulas).
+RandomColorJitter, RandomGaussianBlur, Equalization (``keras.layers`` names, arguments, configs and formulas).
 
 Values are mapped from ``value_range`` to [0, 255] and back where Keras does so. The random
 layers draw one value per image, act only in training and pass their inputs at inference.
@@ -455,3 +455,53 @@ class RandomGaussianBlur(_RandomImageLayer):
         return {**super().get_config(), "data_format": self.data_format, "factor": self.factor,
                 "kernel_size": self.kernel_size, "sigma": self.sigma, "value_range": self.value_range,
                 "seed": self.seed}
+
+
+class Equalization(Layer):
+    """Histogram equalization per channel, as Keras 3 computes it: values are mapped to [0, 255],
+    binned into ``bins`` bins (``int(v * (bins - 1) / 255)``), and each value is replaced by the
+    rounded, stretched cumulative count of its bin; a channel whose values fall in one bin is left
+    alone. As in Keras the histogram of a channel covers the whole batch (not each image), and the
+    layer acts only in training calls (the default), passing its inputs at inference.
+
+    Args: value_range (default (0, 255)), bins (default 256), data_format.
+    """
+
+    def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+            raise ValueError(f"Equalization: `bins` must be a positive int. Received: bins={bins!r}")
+        self.bins = int(bins)
+        self.value_range = _value_range(value_range)
+        self.data_format = standardize_data_format(data_format)
+
+    def _equalize(self, channel):
+        bins = self.bins
+        x = _to_range(channel, self.value_range, (0, 255))
+        idx = ops.cast(ops.clip(ops.cast(x * (bins - 1) / 255.0, "int32"), 0, bins - 1), "int32")
+        hist = ops.bincount(ops.reshape(idx, (-1,)), minlength=bins)
+        if int(ops.count_nonzero(hist).item()) <= 1:
+            return channel
+        cdf = ops.cumsum(hist)
+        cdf_min = ops.take(cdf, ops.nonzero(cdf)[0][0])
+        denom = cdf[-1] - cdf_min
+        denom = ops.where(ops.equal(denom, 0), ops.ones_like(denom), denom)
+        lut = ops.clip(ops.round(ops.cast(cdf - cdf_min, "float32") * 255.0 / ops.cast(denom, "float32")), 0, 255)
+        lookup = ops.cast(ops.clip(x / 255.0 * (bins - 1), 0, bins - 1), "int32")
+        out = ops.take(lut, lookup)
+        return _to_range(ops.cast(out, channel.dtype), (0, 255), self.value_range)
+
+    def call(self, inputs, training=True):
+        inputs = _float(inputs, self.dtype)
+        if not training:
+            return inputs
+        axis = -3 if self.data_format == "channels_first" else -1
+        planes = [ops.take(inputs, c, axis=axis) for c in range(inputs.shape[axis])]
+        return ops.stack([self._equalize(p) for p in planes], axis=axis)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "bins": self.bins,
+                "value_range": self.value_range}
