@@ -1,4 +1,4 @@
-"""ops.image.gaussian_blur against Keras 3.15 on PyTorch (fixture tests/fixtures/keras_blur.json:
+"""ops.image.gaussian_blur and sobel_edges against Keras 3.15 on PyTorch (fixture tests/fixtures/keras_blur.json:
 square and non-square kernels, both layouts, a single image) and layers.RandomGaussianBlur (config,
 the blur it applies, randomness only in training, gradients, errors)."""
 import json
@@ -50,3 +50,16 @@ def test_errors():
         ops.image.gaussian_blur(np.zeros((4, 4), np.float32))
     with pytest.raises(ValueError, match="sigma"):
         ops.image.gaussian_blur(np.zeros((4, 4, 1), np.float32), sigma=(1.0, 2.0, 3.0))
+
+
+@pytest.mark.parametrize("case", KERAS["sobel"], ids=lambda c: c["data_format"])
+def test_sobel_edges_match_keras(case):
+    x = np.array(case["x"], np.float32).reshape(case["shape"])
+    y = ops.image.sobel_edges(x, data_format=case["data_format"]).numpy()
+    np.testing.assert_allclose(y, np.array(case["y"], np.float32).reshape(case["y_shape"]), rtol=1e-6, atol=1e-6)
+
+
+def test_sobel_edges_gradients_and_errors():
+    gradcheck(ops.image.sobel_edges, np.random.default_rng(2).random((1, 4, 3, 2)))
+    with pytest.raises(ValueError, match="rank 4"):
+        ops.image.sobel_edges(np.zeros((4, 4, 3), np.float32))

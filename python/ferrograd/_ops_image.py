@@ -15,7 +15,7 @@ from . import _core
 from . import ops as _ops
 
 __all__ = ["resize", "crop_images", "pad_images", "extract_patches", "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb",
-           "gaussian_blur"]
+           "gaussian_blur", "sobel_edges"]
 
 
 def _check_format(op, data_format):
@@ -224,6 +224,34 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     if data_format == "channels_first":
         y = _ops.transpose(y, (0, 3, 1, 2))
     return _core.squeeze(y, 0) if single else y
+
+
+_SOBEL_Y = ((-1.0, -2.0, -1.0), (0.0, 0.0, 0.0), (1.0, 2.0, 1.0))
+
+
+def sobel_edges(images, data_format=None):
+    """Sobel gradients of each channel (zero padding of 1, so the size is kept), as Keras 3:
+    (N, H, W, C) -> (N, H, W, C, 2) with ``[..., 0]`` the vertical (y) and ``[..., 1]`` the
+    horizontal (x) derivative; channels_first (N, C, H, W) -> (N, C, H, W, 2). One depthwise
+    convolution per direction; differentiable."""
+    op = "sobel_edges"
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', received {data_format!r}")
+    x = _ops.convert_to_tensor(images)
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a batch of images of rank 4, received shape {tuple(x.shape)}")
+    xf = x if x.dtype.startswith("float") else _core.cast(x, "float32")
+    if data_format == "channels_first":
+        xf = _ops.transpose(xf, (0, 2, 3, 1))
+    c = xf.shape[-1]
+    xp = _ops.pad(xf, [(0, 0), (1, 1), (1, 1), (0, 0)])
+    ky = _np.array(_SOBEL_Y, dtype=_np.dtype(xf.dtype))
+    edges = []
+    for k in (ky, ky.T):  # y then x, as Keras stacks them
+        kernel = _ops.convert_to_tensor(_np.ascontiguousarray(_np.tile(k[:, :, None, None], (1, 1, c, 1))))
+        edges.append(_ops.depthwise_conv(xp, kernel, padding="valid"))  # (N, H, W, C)
+    out = _ops.stack(edges, axis=-1)  # (N, H, W, C, 2)
+    return _ops.transpose(out, (0, 3, 1, 2, 4)) if data_format == "channels_first" else out
 
 
 _sys.modules.setdefault(__name__.replace("_ops_image", "ops.image"), _sys.modules[__name__])
