@@ -33,9 +33,11 @@ def check_layer(make, input_shape, n_weights, expected_shape=None, training=Fals
     assert clone.get_config() == cfg
     assert json.loads(json.dumps(type(layer).from_config(json.loads(json.dumps(cfg))).get_config())) == \
         json.loads(json.dumps(cfg))
-    clone(keras.tensor(x))
+    # (compared at the same `training` value: the random preprocessing layers default to training=True)
+    clone(keras.tensor(x), training=training)
     clone.set_weights(layer.get_weights())
-    np.testing.assert_allclose(clone(keras.tensor(x)).numpy(), layer(keras.tensor(x)).numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(clone(keras.tensor(x), training=training).numpy(),
+                               layer(keras.tensor(x), training=training).numpy(), rtol=1e-6, atol=1e-6)
     if tmp_path is not None:
         model = keras.Sequential([keras.Input(shape=input_shape), make()])
         model.save(tmp_path / "m.keras")
@@ -92,6 +94,37 @@ CASES = [
     ("einsum_dense", lambda: layers.EinsumDense("abc,cd->abd", output_shape=(None, 5), bias_axes="d"), (3, 4), 2,
      (3, 5)),
     ("embedding", lambda: layers.Embedding(10, 3, mask_zero=True), (4,), 1, (4, 3)),
+    # 3-D layers, ConvLSTM, wrappers and the newer preprocessing layers (Keras fixtures: test_layers_3d,
+    # test_conv_lstm, test_spectral_normalization, test_reversible_embedding, test_hashing, test_hsv_layers,
+    # test_gaussian_blur, test_equalization)
+    ("conv3d", lambda: layers.Conv3D(4, (3, 2, 2), strides=(2, 1, 1), padding="same", groups=2, use_bias=False),
+     (5, 4, 3, 2), 1, (3, 4, 3, 4)),
+    ("conv3d_transpose", lambda: layers.Conv3DTranspose(3, 2, strides=(2, 1, 2), output_padding=(1, 0, 1)),
+     (3, 4, 3, 2), 2, (7, 5, 7, 3)),
+    ("max_pool3d", lambda: layers.MaxPooling3D((2, 2, 1), strides=(1, 2, 1), padding="same"), (4, 5, 3, 2), 0,
+     (4, 3, 3, 2)),
+    ("avg_pool3d", lambda: layers.AveragePooling3D(2, data_format="channels_first"), (2, 4, 6, 4), 0, (2, 2, 3, 2)),
+    ("gap3d", lambda: layers.GlobalAveragePooling3D(keepdims=True), (3, 4, 5, 2), 0, (1, 1, 1, 2)),
+    ("gmp3d", lambda: layers.GlobalMaxPooling3D(), (3, 4, 5, 2), 0, (2,)),
+    ("upsampling3d", lambda: layers.UpSampling3D((2, 1, 3)), (2, 3, 2, 2), 0, (4, 3, 6, 2)),
+    ("zero_padding3d", lambda: layers.ZeroPadding3D(((1, 0), (2, 1), (0, 3))), (2, 3, 2, 2), 0, (3, 6, 5, 2)),
+    ("cropping3d", lambda: layers.Cropping3D(((1, 0), (1, 1), (0, 1))), (3, 4, 3, 2), 0, (2, 2, 2, 2)),
+    ("conv_lstm2d", lambda: layers.ConvLSTM2D(3, (2, 3), strides=(2, 1), return_sequences=True, go_backwards=True,
+                                              unit_forget_bias=False, recurrent_dropout=0.25, seed=1),
+     (4, 5, 5, 2), 3, (4, 2, 3, 3)),
+    ("conv_lstm1d", lambda: layers.ConvLSTM1D(2, 3, padding="same", data_format="channels_first",
+                                              use_bias=False), (3, 2, 6), 2, (2, 6)),
+    ("spectral_norm", lambda: layers.SpectralNormalization(layers.Dense(3), power_iterations=2), (4,), 3, (3,)),
+    ("reversible_embedding", lambda: layers.ReversibleEmbedding(10, 3, tie_weights=False, logit_soft_cap=2.0),
+     (4,), 2, (4, 3)),
+    ("hashing", lambda: layers.Hashing(7, salt=(3, 5), mask_value=0), (4,), 0, (4,)),
+    ("random_hue", lambda: layers.RandomHue((0.1, 0.3), value_range=(-3, 3), seed=2), (4, 4, 3), 0, (4, 4, 3)),
+    ("random_saturation", lambda: layers.RandomSaturation((0.2, 0.6), seed=2), (4, 4, 3), 0, (4, 4, 3)),
+    ("random_color_jitter", lambda: layers.RandomColorJitter(brightness_factor=0.1, hue_factor=0.2, seed=1),
+     (4, 4, 3), 0, (4, 4, 3)),
+    ("random_gaussian_blur", lambda: layers.RandomGaussianBlur(0.5, kernel_size=5, sigma=(0.2, 0.9), seed=1),
+     (6, 6, 3), 0, (6, 6, 3)),
+    ("equalization", lambda: layers.Equalization(value_range=(-3, 3), bins=32), (4, 4, 3), 0, (4, 4, 3)),
 ]
 
 

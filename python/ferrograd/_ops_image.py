@@ -130,14 +130,20 @@ def rgb_to_grayscale(images, data_format=None):
     return _core.expand_dims(_ops.tensordot(xf, w, ([x.ndim - 1], [0])), -1)
 
 
-def _planes(op, images, data_format):
-    """The three channel planes of float RGB/HSV images (rank 3 or 4) and the channel axis."""
+def _images(op, images, data_format):
+    """``images`` as a tensor of rank 3 (one image) or 4 (a batch), ``data_format`` checked."""
     if data_format not in (None, "channels_last", "channels_first"):
         raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', received {data_format!r}")
     x = _ops.convert_to_tensor(images)
     if x.ndim not in (3, 4):
         raise ValueError(f"{op}: Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
                          f"Received input with shape: images.shape={tuple(x.shape)}")
+    return x
+
+
+def _planes(op, images, data_format):
+    """The three channel planes of float RGB/HSV images (rank 3 or 4) and the channel axis."""
+    x = _images(op, images, data_format)
     if not x.dtype.startswith("float"):
         raise ValueError(f"{op}: Invalid images dtype: expected float dtype. Received: images.dtype={x.dtype}")
     axis = -3 if data_format == "channels_first" else -1
@@ -194,12 +200,7 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     sigma (two numbers, or a 2-element tensor), data_format.
     """
     op = "gaussian_blur"
-    if data_format not in (None, "channels_last", "channels_first"):
-        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', received {data_format!r}")
-    x = _ops.convert_to_tensor(images)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
-                         f"Received input with shape: images.shape={tuple(x.shape)}")
+    x = _images(op, images, data_format)
     try:
         ks = tuple(int(k) for k in kernel_size)
     except TypeError:

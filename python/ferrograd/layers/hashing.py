@@ -94,6 +94,8 @@ class Hashing(Layer):
         # Strings cannot become tensors: the hashing runs here, eagerly, on NumPy arrays.
         if type(inputs).__name__ == "KerasTensor":
             return super().__call__(inputs, *args, **kwargs)
+        for name in ("training", "mask"):  # hashing has no training behaviour and does not support masking
+            kwargs.pop(name, None)
         if not self.built:
             self.built = True
         return self.call(inputs, *args, **kwargs)
