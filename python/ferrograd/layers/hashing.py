@@ -36,6 +36,8 @@ class Hashing(Layer):
         sparse: not supported (True raises).
     """
 
+    _accepts_strings = True
+
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False, **kwargs):
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = "int64" if output_mode == "int" else "float32"
@@ -123,6 +125,8 @@ class Hashing(Layer):
             return tuple(input_shape)
         if len(input_shape) == 0:
             return (self.num_bins,)
+        if self.output_mode == "one_hot" and input_shape[-1] != 1:  # a new axis, as the call adds one
+            return tuple(input_shape) + (self.num_bins,)
         return tuple(input_shape[:-1]) + (self.num_bins,)
 
     def get_config(self):

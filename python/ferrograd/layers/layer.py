@@ -177,6 +177,7 @@ class Layer:
 
     # Built-in layers that take exactly one tensor set this (Keras' input_spec check of the count).
     _single_input = False
+    _accepts_strings = False  # True for the text layers, which take NumPy string arrays at run time
     # An InputSpec (or a list of them) that __call__ checks the inputs against, as Keras does.
     input_spec = None
 
@@ -453,7 +454,9 @@ class Layer:
                 args = (first,) + args[1:]
             if type(first) is KerasTensor or _any_symbolic_deep(args, kwargs):
                 return self._symbolic_call(args, kwargs)
-            if not isinstance(first, (Tensor, list, tuple, dict)):
+            if self._accepts_strings:
+                pass  # strings stay NumPy arrays for the text layers (and models that start with one)
+            elif not isinstance(first, (Tensor, list, tuple, dict)):
                 first = _core.as_tensor(first)
                 if first.dtype == "float64" and self.dtype != "float64":
                     first = _core.cast(first, self.dtype)
@@ -545,6 +548,11 @@ class Layer:
         records a graph node (unless tracing another layer's output spec)."""
         if self.input_spec is not None:
             assert_input_compatibility(self.input_spec, args[0], self.name)
+        if not self._accepts_strings:
+            for a in flatten((args, kwargs)):
+                if isinstance(a, KerasTensor) and a.dtype == "string":
+                    raise TypeError(f"Layer {self.name} ({type(self).__name__}) cannot take a string input: tensors "
+                                    "hold numbers. Feed strings to TextVectorization, StringLookup or Hashing first.")
         scope = _CONTEXT.scope
         scope.append(self)
         try:

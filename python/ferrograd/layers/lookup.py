@@ -83,6 +83,8 @@ class IndexLookup(Layer):
     numbered ``[mask][OOV x num_oov_indices][terms]``, learned by ``adapt`` (by frequency, ties
     broken by the term, high to low) or given, and five output modes."""
 
+    _accepts_strings = True
+
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary_dtype, vocabulary=None,
                  idf_weights=None, invert=False, output_mode="int", sparse=False, pad_to_max_tokens=False,
                  oov_method="floormod", name=None, salt=None, **kwargs):
@@ -421,10 +423,8 @@ class IndexLookup(Layer):
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         # int64 ids or counts (Keras' lookup layers return their int64 value dtype); float32 TF-IDF
-        if self._is_string:
-            raise NotImplementedError(f"{type(self).__name__} cannot be called on a symbolic input in ferrograd: "
-                                      "tensors cannot hold strings. Call it eagerly on strings and feed its "
-                                      "output to the model.")
+        if self.invert:
+            return KerasTensor(tuple(inputs.shape), self.vocabulary_dtype)
         dtype = "float32" if self.output_mode == "tf_idf" else "int64"
         return KerasTensor(self.compute_output_shape(inputs.shape), dtype)
 

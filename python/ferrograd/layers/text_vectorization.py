@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
+from ..symbolic import KerasTensor
 from .layer import Layer
 from .lookup import StringLookup, _as_str_array, _is_batch_iterable
 
@@ -59,6 +60,8 @@ class TextVectorization(Layer):
     vocabulary (list or file), idf_weights, sparse (False only), ragged (False only), encoding
     ("utf-8"), name.
     """
+
+    _accepts_strings = True
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace", ngrams=None,
                  output_mode="int", output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None,
@@ -209,9 +212,7 @@ class TextVectorization(Layer):
     # ---- call ------------------------------------------------------------------------------------
     def __call__(self, inputs, *args, **kwargs):
         if type(inputs).__name__ == "KerasTensor":
-            raise NotImplementedError("TextVectorization cannot be called on a symbolic input in ferrograd: "
-                                      "tensors cannot hold strings. Call it eagerly on strings (a list or a NumPy "
-                                      "array) and feed its integer output to the model.")
+            return super().__call__(inputs, *args, **kwargs)
         return self.call(inputs)
 
     def call(self, inputs):
@@ -277,14 +278,24 @@ class TextVectorization(Layer):
             return _core.as_tensor(ids.reshape(()))
         return _core.as_tensor(self._fit_length(ids))
 
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        if inputs.dtype != "string":
+            raise TypeError(f"{self.name}: TextVectorization takes strings; received a symbolic input of dtype "
+                            f"{inputs.dtype!r}. Use `keras.Input(shape=(1,), dtype=\"string\")`.")
+        dtype = "int64" if self._output_mode == "int" else "float32"  # Keras: int64 ids, floatx vectors
+        return KerasTensor(self.compute_output_shape(inputs.shape), dtype)
+
     def compute_output_shape(self, input_shape):
         if self._output_mode == "int":
             return (input_shape[0], self._output_sequence_length)
         if self._split is None:
             if len(input_shape) <= 1:
                 input_shape = tuple(input_shape) + (1,)
-        else:
-            input_shape = tuple(input_shape) + (None,)
+        else:  # the call squeezes a trailing axis of 1 before splitting each text into tokens
+            input_shape = tuple(input_shape)
+            if len(input_shape) >= 2 and input_shape[-1] == 1:
+                input_shape = input_shape[:-1]
+            input_shape = input_shape + (None,)
         return self._lookup_layer.compute_output_shape(input_shape)
 
     # ---- config and saving -------------------------------------------------------------------------

@@ -56,6 +56,19 @@ def topological_nodes(outputs, inputs):
     return order
 
 
+def _string_input(v, i, model_name):
+    """A value fed to a ``dtype="string"`` model input: a NumPy array of str (tensors hold numbers,
+    so strings travel through the graph as arrays until a text layer turns them into ids)."""
+    if isinstance(v, KerasTensor):
+        if v.dtype != "string":
+            raise TypeError(f"Input {i} of model {model_name} has dtype 'string'; received a KerasTensor of dtype "
+                            f"{v.dtype!r}")
+        return v
+    from ..layers.lookup import _as_str_array
+
+    return _as_str_array(v, f"Input {i} of model {model_name} (dtype='string')")
+
+
 class Functional(Model):
     """A model defined by its symbolic inputs and outputs: ``keras.Model(inputs, outputs)``.
 
@@ -156,7 +169,9 @@ class Functional(Model):
         masks = flatten(mask) if mask is not None else [None] * len(given)
         cache = {}
         for i, (kt, v) in enumerate(zip(self.inputs, given)):
-            if not isinstance(v, (Tensor, KerasTensor)):
+            if kt.dtype == "string":
+                v = _string_input(v, i, self.name)
+            elif not isinstance(v, (Tensor, KerasTensor)):
                 v = _core.as_tensor(v)
             want = kt.shape
             if len(want) != len(v.shape) or any(w is not None and g is not None and w != g
@@ -184,6 +199,10 @@ class Functional(Model):
                 for kt, v in zip(produced, flatten(out)):
                     cache[id(kt)] = v
         return map_structure(lambda kt: cache[id(kt)], self._graph_outputs)
+
+    @property
+    def _accepts_strings(self):
+        return any(kt.dtype == "string" for kt in (getattr(self, "inputs", None) or ()))
 
     def compute_output_spec(self, *args, **kwargs):
         kwargs.pop("training", None)
@@ -352,7 +371,7 @@ def from_graph_config(config, deserialize_layer, cls=None):
         shape = spec.get("shape")
         if not isinstance(shape, list) or not all(d is None or (isinstance(d, int) and d >= 0) for d in shape):
             raise ValueError(f"bad input shape {shape!r}")
-        if spec.get("dtype") not in ("float32", "float64", "int32", "int64", "bool"):
+        if spec.get("dtype") not in ("float32", "float64", "int32", "int64", "bool", "string"):
             raise ValueError(f"bad input dtype {spec.get('dtype')!r}")
         name = spec.get("name")
         tensors[spec.get("id")] = Input(batch_shape=tuple(shape), dtype=spec["dtype"],

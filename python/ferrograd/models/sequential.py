@@ -1,12 +1,22 @@
 """Sequential: a linear stack of layers (Keras 3)."""
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _core
 from .._core import Tensor
 from ..layers.input_layer import Input, InputLayer
 from ..layers.layer import Layer, set_keras_mask
+from ..layers.lookup import _as_str_array
 from ..symbolic import KerasTensor
 from .model import Model
+
+
+def _is_text(x):
+    """Whether ``x`` holds strings (a NumPy str/bytes/object array or a list of str)."""
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "USO"
+    return isinstance(x, (list, tuple)) and bool(x) and isinstance(x[0], (str, bytes))
 
 
 class Sequential(Model):
@@ -145,10 +155,19 @@ class Sequential(Model):
             x = lyr(x)
         return x
 
+    @property
+    def _accepts_strings(self):
+        if self._input_spec is not None:
+            return self._input_spec.dtype == "string"
+        return bool(self._stack) and self._stack[0]._accepts_strings
+
     def _maybe_build(self, args, kwargs):
         if not self.built:
             x = args[0]
-            shape = tuple(x.shape)
+            if self._input_spec is None and _is_text(x):
+                x = _as_str_array(x, f"the input of {self.name}")
+                self._input_spec = Input(batch_shape=(None,) + x.shape[1:], dtype="string")
+            shape = tuple(x.shape) if hasattr(x, "shape") else (len(x),)
             self.build((None,) + shape[1:] if shape else shape)
 
     def compute_output_shape(self, input_shape):

@@ -7,7 +7,9 @@ kernel. The graph lives on the tensors themselves (``_node``), so dropping a mod
 """
 from __future__ import annotations
 
-_VALID_DTYPES = ("float32", "float64", "int32", "int64", "bool")
+# "string" exists only at model inputs: only the text layers (TextVectorization, StringLookup,
+# Hashing) take it, and the model feeds them NumPy string arrays, never tensors.
+_VALID_DTYPES = ("float32", "float64", "int32", "int64", "bool", "string")
 
 
 def standardize_shape(shape, where="shape"):

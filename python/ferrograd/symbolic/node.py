@@ -82,6 +82,10 @@ def symbolic_op_call(fn, name, args, kwargs):
     if rule is None:
         raise NotImplementedError(f"ops.{name} cannot be called on symbolic tensors (KerasTensor): it has no shape "
                                   "rule; call it inside a custom layer's call() instead")
+    for a in flatten((args, kwargs)):
+        if isinstance(a, KerasTensor) and a.dtype == "string":
+            raise TypeError(f"ops.{name} cannot take a string input ({a.name or 'a KerasTensor'} has dtype "
+                            "'string'): strings can only go into TextVectorization, StringLookup or Hashing")
     out = rule(*args, **kwargs)
     outs = flatten(out)
     Node(fn, args, kwargs, outs)

@@ -89,7 +89,11 @@ def to_array(v, what="x"):
     else:
         a = np.asarray(v)
         if a.dtype == object:
-            raise ValueError(f"{what} must be an array or tensor, received an object array")
+            if not all(isinstance(e, (str, bytes)) for e in a.reshape(-1)):
+                raise ValueError(f"{what} must be an array or tensor, received an object array")
+            a = a.astype(str)  # strings for a model's dtype="string" input
+    if a.dtype.kind == "S":
+        a = np.char.decode(a, "utf-8")
     if a.dtype == np.float64:
         a = a.astype(np.float32)
     return a
@@ -104,14 +108,23 @@ def as_arrays(data, what):
     return to_array(data, what)
 
 
+def _leaf(a):
+    """A sliced array leaf as a tensor; string arrays stay NumPy arrays (the text layers take them)."""
+    a = np.ascontiguousarray(a)
+    return a if a.dtype.kind in "US" else _core.from_numpy(a)
+
+
 def to_tensor(v):
-    """One batch leaf as a tensor: tensors pass, arrays are shared (float64 cast to float32)."""
+    """One batch leaf as a tensor: tensors pass, arrays are shared (float64 cast to float32); string
+    arrays stay arrays."""
     if isinstance(v, Tensor):
         return v
     if not isinstance(v, np.ndarray):
         if not hasattr(v, "__array__") and not isinstance(v, (list, int, float, bool)):
             return v
         v = np.asarray(v)
+    if v.dtype.kind in "USO":
+        return v
     if v.dtype == np.float64:
         v = v.astype(np.float32)
     return _core.from_numpy(np.ascontiguousarray(v))
@@ -238,7 +251,6 @@ class ArrayDataAdapter(DataAdapter):
     def get_iterator(self):
         n, bs, leaves, template = self._num_samples, self.batch_size, self._leaves, self._template
         perm = np.random.permutation(n) if self._shuffle and self._shuffle != "batch" else None
-        from_numpy = _core.from_numpy
         single = isinstance(template, np.ndarray)  # x alone: no structure to rebuild
         for start in range(0, n, bs):
             stop = min(start + bs, n)
@@ -249,9 +261,9 @@ class ArrayDataAdapter(DataAdapter):
             else:
                 idx = slice(start, stop)
             if single:
-                yield from_numpy(np.ascontiguousarray(template[idx]))
+                yield _leaf(template[idx])
             else:
-                yield _pack(template, iter([from_numpy(np.ascontiguousarray(a[idx])) for a in leaves]))
+                yield _pack(template, iter([_leaf(a[idx]) for a in leaves]))
 
 
 class GeneratorDataAdapter(DataAdapter):
