@@ -352,6 +352,26 @@ CASES = [
      ["num_oov_indices=0", '"b"']),
     ("integer_lookup_strings", "fg.layers.IntegerLookup(vocabulary=[1, 2])(['x'])", "TypeError",
      ["expects integers"]),
+    ("string_input_to_dense", "fg.layers.Dense(2)(fg.Input(shape=(1,), dtype='string'))", "TypeError",
+     ["Dense", "cannot take a string input"]),
+    ("glove_window", "fg.text.GloVe(window_size=0)", "ValueError", ["window_size", ">= 1"]),
+    ("glove_x_max", "fg.text.GloVe(x_max=float('nan'))", "ValueError", ["x_max", "finite"]),
+    ("glove_empty_corpus", "fg.text.GloVe().fit([])", "ValueError", ["corpus is empty"]),
+    ("glove_min_count", "fg.text.GloVe(min_count=5).fit(['a b a'])", "ValueError", ["min_count=5"]),
+    ("glove_numbers", "fg.text.GloVe(min_count=1).fit([1, 2])", "TypeError", ["documents must be strings", "int"]),
+    ("glove_one_string", "fg.text.GloVe().fit('not a file')", "TypeError", ["single string that is not a file"]),
+    ("glove_fit_first", "fg.text.GloVe().fit()", "ValueError", ["pass a corpus"]),
+    ("glove_unknown_word", "g = fg.text.GloVe(min_count=1); g.fit(['a b'], epochs=1); g.most_similar('zz')",
+     "KeyError", ["'zz'", "not in the vocabulary"]),
+    ("glove_file_malformed", "import tempfile, os; p = os.path.join(tempfile.mkdtemp(), 'v.txt'); "
+     "open(p, 'w').write('a 1 2\\nb 1\\n'); fg.text.load_glove(p)", "ValueError",
+     ["line 2 has 2 fields", "a word and 2 numbers"]),
+    ("glove_file_not_number", "import tempfile, os; p = os.path.join(tempfile.mkdtemp(), 'v.txt'); "
+     "open(p, 'w').write('a 1 2\\nb 1 x\\n'); fg.text.load_glove(p)", "ValueError",
+     ["line 2, value 2", "not a number"]),
+    ("glove_file_missing", "fg.text.load_glove('/nonexistent/glove.txt')", "OSError", ["/nonexistent/glove.txt"]),
+    ("pca_components", "fg.text.WordVectors(['a', 'b'], np.eye(2)).project(n_components=3)", "ValueError",
+     ["n_components", "1..=2"]),
 ]
 
 SCRIPT = textwrap.dedent(

@@ -33,6 +33,7 @@ from . import (
     random,
     regularizers,
     saving,
+    text,
     tokenizers,
     utils,
 )
@@ -49,7 +50,7 @@ __all__ = [
     "activations", "backend", "callbacks", "config", "datasets", "utils", "initializers", "layers", "losses",
     "metrics", "models",
     "ops", "optimizers", "regularizers", "constraints", "saving",
-    "Layer", "InputSpec", "Model", "Sequential", "Input", "random", "tokenizers", "empty_cache",
+    "Layer", "InputSpec", "Model", "Sequential", "Input", "random", "text", "tokenizers", "empty_cache",
 ]
 
 set_num_threads = _core.set_num_threads

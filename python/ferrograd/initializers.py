@@ -51,14 +51,29 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
+    """Fills with ``value``: a scalar, or an array broadcast to the requested shape (Keras 3: e.g.
+    ``Embedding(..., embeddings_initializer=Constant(pretrained_matrix))``)."""
+
     def __init__(self, value=0.0):
-        self.value = float(value)
+        if isinstance(value, _core.Tensor):
+            value = value.numpy()
+        if np.ndim(value) == 0:
+            self.value = float(value)
+        else:
+            self.value = np.asarray(value, dtype=np.float64)
 
     def __call__(self, shape, dtype=None):
-        return _core.full(tuple(shape), self.value, dtype or "float32")
+        if isinstance(self.value, float):
+            return _core.full(tuple(shape), self.value, dtype or "float32")
+        try:
+            full = np.broadcast_to(self.value, tuple(shape))
+        except ValueError:
+            raise ValueError(f"Constant: a value of shape {self.value.shape} cannot fill a variable of shape "
+                             f"{tuple(shape)}") from None
+        return _core.from_numpy(np.ascontiguousarray(full, dtype=dtype or "float32"))
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
 
 
 class _Seeded(Initializer):

@@ -1,3 +1,4 @@
-//! File formats: safetensors for weights.
+//! File formats: safetensors for weights, the GloVe text format for word vectors.
 
+pub mod glove_text;
 pub mod safetensors;

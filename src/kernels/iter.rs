@@ -10,8 +10,14 @@
 //! thread count.
 
 /// A raw pointer that may cross threads; users guarantee disjoint writes.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct SendPtr<T>(pub *mut T);
+impl<T> Clone for SendPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SendPtr<T> {}
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 

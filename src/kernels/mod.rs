@@ -7,6 +7,7 @@ pub mod conv;
 pub mod conv_direct;
 mod conv_grad;
 pub mod depthwise;
+pub mod eigh;
 pub mod index;
 pub mod iter;
 pub mod layer_norm;

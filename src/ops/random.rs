@@ -23,7 +23,7 @@ fn mix(mut z: u64) -> u64 {
 }
 
 #[inline(always)]
-fn bits(key: u64, i: u64) -> u64 {
+pub(crate) fn bits(key: u64, i: u64) -> u64 {
     mix(key.wrapping_add(i.wrapping_add(1).wrapping_mul(GOLDEN)))
 }
 
@@ -35,7 +35,7 @@ fn unit_open0(b: u64) -> f64 {
 
 /// Uniform in [0, 1) from 53 random bits.
 #[inline(always)]
-fn unit(b: u64) -> f64 {
+pub(crate) fn unit(b: u64) -> f64 {
     (b >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
 }
 

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 mod convert;
 mod errors;
 mod functions;
+mod glove;
 mod io;
 mod machine;
 mod nn;
@@ -66,6 +67,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_debug_panic, m)?)?;
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
+    glove::register(m)?;
     io::register(m)?;
     machine::register(m)?;
     nn::register(m)?;

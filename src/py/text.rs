@@ -20,7 +20,7 @@ use crate::text::{Counter, IndexTable, LookupSpec, Pipeline, Split, Standardize}
 /// A standardize/split/n-grams pipeline.
 #[pyclass(name = "TextPipeline", module = "ferrograd._core", frozen)]
 pub struct PyTextPipeline {
-    inner: Pipeline,
+    pub(crate) inner: Pipeline,
 }
 
 #[pymethods]

@@ -8,12 +8,14 @@
 //! - [`encode`]: multi-hot / count / TF-IDF / one-hot rows and padding of int rows.
 //! - [`farmhash`]: FarmHash `Fingerprint64`, TensorFlow's hash for OOV buckets and `Hashing`.
 //! - [`siphash`]: SipHash-2-4, the keyed hash of `Hashing` with a salt.
+//! - [`glove`]: GloVe word vectors (corpus ids, co-occurrence counts, AdaGrad training).
 //!
 //! The Python layers (`python/ferrograd/layers/text_vectorization.py`, `lookup.py`) hold the
 //! Keras policy (arguments, configs, vocabulary files); everything per string runs here.
 
 pub mod encode;
 pub mod farmhash;
+pub mod glove;
 pub mod preprocess;
 pub mod siphash;
 pub mod vocab;

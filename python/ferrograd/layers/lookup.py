@@ -48,6 +48,10 @@ def _as_str_array(data, what):
         return np.char.decode(arr, "utf-8")
     if arr.dtype.kind == "O":
         flat = arr.reshape(-1)
+        if set(map(type, flat.tolist())) <= {str}:
+            # Fast path (a list of str, the usual input): nothing to decode or reject, so the
+            # array is returned as it is; the loop below costs ~250 ns a value.
+            return arr
         out = np.empty(flat.shape, dtype=object)
         for i, v in enumerate(flat):
             if isinstance(v, bytes):
@@ -346,6 +350,17 @@ class IndexLookup(Layer):
     def _depth(self):
         return self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
 
+    def _idf_list(self):
+        """``self._idf`` as the list the Rust encoders take (None without weights), converted once
+        per weight array rather than once per call (every assignment of ``_idf`` makes a new array)."""
+        idf = self._idf
+        if idf is None:
+            return None
+        cached = getattr(self, "_idf_cache", None)
+        if cached is None or cached[0] is not idf:
+            cached = self._idf_cache = (idf, idf.tolist())
+        return cached[1]
+
     def _ensure_known_vocab_size(self):
         if self.output_mode == "int" or self.pad_to_max_tokens:
             return
@@ -397,7 +412,7 @@ class IndexLookup(Layer):
         if self.output_mode == "tf_idf":
             if self._idf is None:
                 raise ValueError("When `output_mode` is `'tf_idf'`, `idf_weights` must be provided.")
-            idf = self._idf.tolist()
+            idf = self._idf_list()
             if len(idf) != depth:
                 raise ValueError(f"the layer holds {len(idf)} idf weights for an output of depth {depth}")
         flat = np.ascontiguousarray(ids.reshape(-1))

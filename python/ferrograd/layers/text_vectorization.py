@@ -224,7 +224,7 @@ class TextVectorization(Layer):
         if not callable(self._standardize) and not callable(self._split):
             arr = self._squeeze_for_split(_as_str_array(inputs, "TextVectorization"))
             texts = [arr.item()] if arr.ndim == 0 else arr.tolist()
-            idf = lk._idf.tolist() if mode == "tf_idf" and lk._idf is not None else None
+            idf = lk._idf_list() if mode == "tf_idf" else None
             if mode == "tf_idf" and idf is None:
                 raise ValueError("When `output_mode` is `'tf_idf'`, `idf_weights` must be provided.")
             depth = lk._depth() if mode != "int" else 0
