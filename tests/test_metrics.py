@@ -70,3 +70,24 @@ def test_auc_in_fit_logs():
     model.compile(keras.optimizers.Adam(0.05), "binary_crossentropy", metrics=["auc", keras.metrics.Precision()])
     h = model.fit(x, y, epochs=5, verbose=0)
     assert h.history["auc"][-1] > 0.9 and 0.0 < h.history["precision"][-1] <= 1.0
+
+
+def test_binary_accuracy_labels_without_the_trailing_axis():
+    """Labels (B,) against sigmoid outputs (B, 1) compare sample by sample (Keras squeezes or
+    expands to the same rank), never as a (B, B) broadcast (regression: evaluate reported ~0.5)."""
+    y = np.array([1, 0, 1, 1.0])
+    p = np.array([[0.9], [0.8], [0.2], [0.7]])
+    np.testing.assert_array_equal(np.ravel(keras.metrics.binary_accuracy(y, p).numpy()), [1, 0, 0, 1])
+    m = keras.metrics.BinaryAccuracy()
+    m.update_state(y, p)
+    assert float(m.result()) == 0.5
+    acc = keras.metrics.Accuracy()
+    acc.update_state(y, np.array([[1], [1], [1], [0.0]]))
+    assert float(acc.result()) == 0.5
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+    x = np.array([[3.0], [-3.0], [2.0], [-1.0], [4.0]], "float32")
+    labels = np.array([1, 1, 0, 0, 1], "float32")
+    pred = model.predict(x, verbose=0).ravel()
+    expected = float(np.mean((pred > 0.5) == labels))
+    assert model.evaluate(x, labels, verbose=0)[1] == pytest.approx(expected)

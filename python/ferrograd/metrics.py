@@ -142,13 +142,15 @@ def _cat_acc(y_true, y_pred):
 
 
 def _bin_acc(y_true, y_pred, threshold=0.5):
-    y_pred = _t(y_pred)
+    # Keras squeezes or expands to the same rank first: labels (B,) against outputs (B, 1)
+    # compare sample by sample, never as a (B, B) broadcast
+    y_true, y_pred = losses._same_rank(_t(y_true), _t(y_pred))
     pred = ops.cast(ops.greater(y_pred, threshold), "float32")
-    return ops.mean(ops.cast(ops.equal(pred, ops.cast(_t(y_true), "float32")), "float32"), axis=-1)
+    return ops.mean(ops.cast(ops.equal(pred, ops.cast(y_true, "float32")), "float32"), axis=-1)
 
 
 def _acc(y_true, y_pred):
-    y_pred, y_true = _t(y_pred), _t(y_true)
+    y_true, y_pred = losses._same_rank(_t(y_true), _t(y_pred))
     return ops.cast(ops.equal(ops.cast(y_true, y_pred.dtype), y_pred), "float32")
 
 
