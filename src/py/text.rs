@@ -14,6 +14,7 @@ use pyo3::pybacked::PyBackedStr;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use crate::text::encode::{self, RowMode, Rows};
+use crate::text::farmhash::{cross_hashed, CrossColumn};
 use crate::text::vocab::{self, BLOCK};
 use crate::text::{Counter, IndexTable, LookupSpec, Pipeline, Split, Standardize};
 
@@ -585,6 +586,72 @@ impl PyIntCounter {
 }
 
 /// Registers the text classes and functions on `_core`.
+/// Keras' `HashedCrossing` bins (TensorFlow's `cross_hashed`): each column is a list of strings
+/// or an int64 array, all of the same length.
+#[pyfunction]
+fn text_cross_hashed<'py>(
+    py: Python<'py>,
+    columns: Vec<Bound<'py, PyAny>>,
+    num_bins: u64,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    guard("text_cross_hashed", || {
+        if num_bins == 0 {
+            return Err(Error::value("HashedCrossing", "num_bins must be positive").into());
+        }
+        let mut strs: Vec<Vec<PyBackedStr>> = Vec::new();
+        let mut ints: Vec<PyReadonlyArray1<'py, i64>> = Vec::new();
+        let mut kinds = Vec::new();
+        for c in &columns {
+            if let Ok(a) = c.extract::<PyReadonlyArray1<'py, i64>>() {
+                kinds.push((false, ints.len()));
+                ints.push(a);
+            } else {
+                let s: Vec<PyBackedStr> = c.extract().map_err(|_| {
+                    Error::dtype(
+                        "HashedCrossing",
+                        "each column must be a list of str or a 1-D int64 array",
+                    )
+                })?;
+                kinds.push((true, strs.len()));
+                strs.push(s);
+            }
+        }
+        let slices: Vec<&[i64]> = ints
+            .iter()
+            .map(|a| a.as_slice())
+            .collect::<std::result::Result<_, _>>()?;
+        let n = kinds
+            .first()
+            .map_or(0, |&(s, i)| if s { strs[i].len() } else { slices[i].len() });
+        let cols: Vec<CrossColumn<'_>> = kinds
+            .iter()
+            .map(|&(s, i)| {
+                if s {
+                    CrossColumn::Str(strs[i].iter().map(|v| v.as_bytes()).collect())
+                } else {
+                    CrossColumn::Int(slices[i])
+                }
+            })
+            .collect();
+        let lens: Vec<usize> = cols
+            .iter()
+            .map(|c| match c {
+                CrossColumn::Str(v) => v.len(),
+                CrossColumn::Int(v) => v.len(),
+            })
+            .collect();
+        if lens.iter().any(|&l| l != n) {
+            return Err(Error::shape(
+                "HashedCrossing",
+                format!("the columns have different lengths {lens:?}"),
+            )
+            .into());
+        }
+        let out = py.detach(|| cross_hashed(&cols, n, num_bins));
+        Ok(out.into_pyarray(py))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTextPipeline>()?;
     m.add_class::<PyStringTable>()?;
@@ -596,5 +663,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(text_fingerprint64, m)?)?;
     m.add_function(wrap_pyfunction!(text_hash_bins, m)?)?;
     m.add_function(wrap_pyfunction!(text_hash_bins_int, m)?)?;
+    m.add_function(wrap_pyfunction!(text_cross_hashed, m)?)?;
     Ok(())
 }

@@ -206,9 +206,65 @@ pub fn fingerprint64(s: &[u8]) -> u64 {
     )
 }
 
+/// TensorFlow's `FingerprintCat64`: combines two fingerprints (order matters).
+pub fn fingerprint_cat64(fp1: u64, fp2: u64) -> u64 {
+    const MUL: u64 = 0xc6a4_a793_5bd1_e995;
+    let mut r = fp1 ^ MUL;
+    r ^= shift_mix(fp2.wrapping_mul(MUL)).wrapping_mul(MUL);
+    r = r.wrapping_mul(MUL);
+    r = shift_mix(r).wrapping_mul(MUL);
+    shift_mix(r)
+}
+
+/// One feature column of a hashed cross: strings (hashed with [`fingerprint64`]) or integers
+/// (taken as their own 64-bit hash), as TensorFlow's `SparseCrossHashed` reads them.
+pub enum CrossColumn<'a> {
+    Str(Vec<&'a [u8]>),
+    Int(&'a [i64]),
+}
+
+/// TensorFlow's `sparse.cross_hashed` of one value per row and column (Keras' `HashedCrossing`):
+/// `h = 0xDECAFCAFFE`, then `h = FingerprintCat64(h, hash(column_i[row]))` over the columns in
+/// order, and the bin `h % num_bins` (unsigned). Every column holds `n` values.
+pub fn cross_hashed(columns: &[CrossColumn<'_>], n: usize, num_bins: u64) -> Vec<i64> {
+    const KEY: u64 = 0xDE_CAFC_AFFE;
+    (0..n)
+        .map(|r| {
+            let h = columns.iter().fold(KEY, |h, c| {
+                let v = match c {
+                    CrossColumn::Str(s) => fingerprint64(s[r]),
+                    CrossColumn::Int(x) => x[r] as u64,
+                };
+                fingerprint_cat64(h, v)
+            });
+            (h % num_bins) as i64
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cross_hashed_matches_tensorflow() {
+        // keras.layers.HashedCrossing on TensorFlow 2.21 (tf.sparse.cross_hashed)
+        let a: Vec<&[u8]> = vec![b"A", b"B", b"A", b"B", b"A"];
+        let b = [101i64, 101, 101, 102, 102];
+        let cols = [CrossColumn::Str(a), CrossColumn::Int(&b)];
+        assert_eq!(cross_hashed(&cols, 5, 5), vec![1, 4, 1, 1, 3]);
+        let (x, y) = ([1i64, 2, 3, -7], [4i64, 5, 6, 1 << 40]);
+        assert_eq!(
+            cross_hashed(&[CrossColumn::Int(&x), CrossColumn::Int(&y)], 4, 97),
+            vec![67, 39, 61, 32]
+        );
+        let s: Vec<&[u8]> = vec![b"a", b"b"];
+        let cols = [CrossColumn::Str(s), CrossColumn::Int(&[3, 4])];
+        assert_eq!(
+            cross_hashed(&cols, 2, 1 << 62),
+            vec![4604664512548673774, 1054300358010319978]
+        );
+    }
 
     #[test]
     fn matches_tensorflow() {

@@ -169,14 +169,14 @@ def __getattr__(name):
     raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")
 
 # recurrent layers (issue 13): the generic RNN, the built-in cells and layers, the RNN wrappers
-from .hashing import Hashing  # noqa: E402
+from .hashing import HashedCrossing, Hashing  # noqa: E402
 from .recurrent import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # noqa: E402
 from .rnn import RNN, StackedRNNCells  # noqa: E402
 from .rnn_wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: E402
 from .spectral_normalization import SpectralNormalization  # noqa: E402
 
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU",
-            "Bidirectional", "TimeDistributed", "SpectralNormalization", "Hashing"]
+            "Bidirectional", "TimeDistributed", "SpectralNormalization", "Hashing", "HashedCrossing"]
 
 
 def _mark_single_input():

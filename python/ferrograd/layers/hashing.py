@@ -132,3 +132,102 @@ class Hashing(Layer):
     def get_config(self):
         return {**super().get_config(), "num_bins": self.num_bins, "salt": self.salt, "mask_value": self.mask_value,
                 "output_mode": self.output_mode, "sparse": self.sparse}
+
+
+class HashedCrossing(Layer):
+    """Crosses two or more categorical features into ``num_bins`` bins with TensorFlow's
+    ``sparse.cross_hashed`` (Keras 3's layer, without TensorFlow): per row, starting from the key
+    ``0xDECAFCAFFE``, each feature's hash (FarmHash Fingerprint64 of a string, or the integer
+    itself) is folded in with ``FingerprintCat64``, and the bin is the result modulo ``num_bins``.
+    The hashing runs in Rust.
+
+    Example::
+
+        layers.HashedCrossing(num_bins=5)((np.array(["A", "B", "A", "B", "A"]),
+                                           np.array([101, 101, 101, 102, 102])))   # [1, 4, 1, 1, 3]
+
+    Args:
+        num_bins: number of bins.
+        output_mode: "int" (int64 bins) or "one_hot" (``num_bins``-wide float32 rows).
+        sparse: not supported (True raises).
+
+    Inputs are a tuple of arrays of equal shape ``()``, ``(batch,)`` or ``(batch, 1)``, each of
+    strings or integers.
+    """
+
+    _accepts_strings = True
+
+    def __init__(self, num_bins, output_mode="int", sparse=False, name=None, dtype=None, **kwargs):
+        if output_mode == "int" and dtype is None:
+            dtype = "int64"
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if sparse:
+            raise ValueError("`sparse=True` can only be used with the TensorFlow backend.")
+        if output_mode not in ("int", "one_hot"):
+            raise ValueError(f"Unknown value for argument `output_mode`. Expected one of ('int', 'one_hot'). "
+                             f"Received: output_mode={output_mode}")
+        if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) or num_bins <= 0:
+            raise ValueError(f"HashedCrossing: `num_bins` must be a positive integer. Received: num_bins={num_bins!r}")
+        self.num_bins = int(num_bins)
+        self.output_mode = output_mode
+        self.sparse = False
+        self.built = True
+
+    def __call__(self, inputs, *args, **kwargs):
+        if any(type(x).__name__ == "KerasTensor" for x in (inputs if isinstance(inputs, (list, tuple)) else [])):
+            return super().__call__(inputs, *args, **kwargs)
+        for name in ("training", "mask"):
+            kwargs.pop(name, None)
+        return self.call(inputs, *args, **kwargs)
+
+    def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(f"`HashedCrossing` should be called on a list or tuple of inputs. Received: "
+                             f"inputs={inputs!r}")
+        if len(inputs) < 2:
+            raise ValueError(f"`HashedCrossing` should be called on at least two inputs. Received: inputs={inputs!r}")
+        arrays = [x.numpy() if isinstance(x, _core.Tensor) else np.asarray(x) for x in inputs]
+        shape = arrays[0].shape
+        if len(shape) > 2 or (len(shape) == 2 and shape[-1] != 1):
+            raise ValueError(f"All `HashedCrossing` inputs should have shape `()`, `(batch_size)` or "
+                             f"`(batch_size, 1)`. Received: shapes {[a.shape for a in arrays]}")
+        if any(a.shape != shape for a in arrays[1:]):
+            raise ValueError(f"All `HashedCrossing` inputs should have equal shape. Received: shapes "
+                             f"{[a.shape for a in arrays]}")
+        columns = []
+        for a in arrays:
+            if a.dtype.kind in "iu":
+                columns.append(np.ascontiguousarray(a.reshape(-1), dtype=np.int64))
+            elif a.dtype.kind in "USO":
+                columns.append(_as_str_array(a, "HashedCrossing").reshape(-1).tolist())
+            else:
+                raise ValueError(f"All `HashedCrossing` inputs should have an integer or string dtype. Received: "
+                                 f"dtypes {[str(x.dtype) for x in arrays]}")
+        bins = _core.text_cross_hashed(columns, self.num_bins).reshape(shape)
+        if self.output_mode == "int":
+            return _core.as_tensor(bins.astype(self.dtype))
+        return _encode(_core.as_tensor(bins), "one_hot", self.num_bins, self.dtype)
+
+    def compute_output_shape(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2 or \
+                not all(isinstance(s, (list, tuple)) for s in input_shape):
+            raise ValueError(f"Expected as input a list/tuple of 2 tensors. Received input_shape={input_shape}")
+        if len(input_shape[0]) != len(input_shape[1]):
+            raise ValueError(f"Expected as input a list/tuple of 2 tensors with the same rank. Received "
+                             f"input_shape={input_shape}")
+        first = tuple(input_shape[0])
+        if self.output_mode == "int":
+            return first
+        if not first or first[-1] != 1:
+            return first + (self.num_bins,)
+        return first[:-1] + (self.num_bins,)
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        from ..symbolic import KerasTensor
+
+        shape = self.compute_output_shape([tuple(x.shape) for x in inputs])
+        return KerasTensor(shape, "int64" if self.output_mode == "int" else "float32")
+
+    def get_config(self):
+        return {"num_bins": self.num_bins, "output_mode": self.output_mode, "sparse": False, "name": self.name,
+                "dtype": self.dtype}
