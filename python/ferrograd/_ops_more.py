@@ -3,9 +3,9 @@ block reshapes; the structure ops are in ``_ops_arrays``), each composed
 from Rust kernels already in ``ferrograd._core``: every step is one kernel call recorded on the tape,
 so Python never touches a number and the gradients come from the primitives' backward rules.
 
-An op whose exact result needs a kernel the core does not have (cumprod, decompositions, FFT,
-...) is not composed approximately: it raises :func:`missing`, the house "not available in
-ferrograd yet" error naming the op and the kernel it waits for. ``ferrograd.ops`` imports these
+An op whose exact result needs a kernel the core does not have (FFT, complex dtypes, ...) is not
+composed approximately: it raises :func:`missing`, the house "not available in ferrograd yet"
+error naming the op and the kernel it waits for. ``ferrograd.ops`` imports these
 names, adds them to ``__all__`` and wraps them for symbolic use (shape rules in symbolic/shapes.py).
 """
 from __future__ import annotations

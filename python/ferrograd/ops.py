@@ -1111,14 +1111,17 @@ __all__ += _control_all
 # keras.ops.nn / numpy / image / linalg: namespaces of their own (importable as ferrograd.ops.nn, ...).
 from . import _ops_image as image  # noqa: E402, F401
 from . import _ops_linalg as linalg  # noqa: E402, F401
+
+for _name in linalg.TOP_LEVEL:  # keras.ops.inv, ops.svd, ... are also top-level names
+    if _name != "norm":
+        globals()[_name] = getattr(linalg, _name)
+        __all__.append(_name)
 from . import _ops_nn as nn  # noqa: E402, F401
 from . import _ops_numpy as numpy  # noqa: E402, F401
 
 # Keras ops that need a kernel the Rust core does not have yet: the reason goes into the house error.
 _WAITING = {
-    **{n: "a linear-algebra decomposition kernel" for n in (
-        "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq", "lu_factor", "matrix_rank",
-        "pinv", "qr", "solve", "solve_triangular", "svd", "slogdet", "logdet")},
+    "eig": "complex dtypes (its results are complex; for symmetric matrices use eigh)",
     **{n: "an FFT kernel" for n in ("fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft")},
     **{n: "complex dtypes" for n in ("angle", "polar", "view_as_complex", "view_as_real")},
 }

@@ -174,6 +174,7 @@ pub(super) fn rule(
         Op::Attention(spec) => ops::attention_backward(spec, inputs, saved, g, need),
         Op::LayerNorm(spec) => ops::layer_norm_backward(spec, inputs, saved, g, need),
         Op::Rnn(spec) => ops::rnn_backward(spec, inputs, saved, g, need),
+        Op::Linalg(l) => ops::linalg_backward(l, inputs, saved, g, need),
         Op::SoftmaxXent { sparse } => {
             let gx = if need[0] {
                 Some(ops::softmax_xent_grad(&saved[0], &inputs[1], *sparse, g)?)
@@ -245,6 +246,8 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
         Op::Attention(_) => true,
         // x (xhat and dgamma) and gamma (dx); beta's gradient is a sum of g
         Op::LayerNorm(s) => i == 0 || (s.has_gamma && i == 1),
+        // det/slogdet invert x; the solves read a
+        Op::Linalg(_) => true,
         // the recurrent kernel, c0, the masks (h0 and the gates live in the saved buffers; the
         // biases and xw are not read)
         Op::Rnn(s) => {

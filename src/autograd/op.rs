@@ -116,6 +116,8 @@ pub enum Op {
     /// masks when present; saved: [gates, previous states] then the cell states (LSTM) or the
     /// GRU buffer (see `kernels/rnn.rs`)
     Rnn(crate::kernels::rnn::RnnSpec),
+    /// inputs: [a] or [a, b]; saved: [the (packed) result] where the rule uses it
+    Linalg(crate::ops::LinalgOp),
 }
 
 impl Op {
@@ -155,6 +157,7 @@ impl Op {
             Op::LayerNorm(s) if s.rms => "rms_norm",
             Op::LayerNorm(_) => "layer_norm",
             Op::Rnn(_) => "rnn_sequence",
+            Op::Linalg(l) => l.name(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod eigh;
 pub mod index;
 pub mod iter;
 pub mod layer_norm;
+pub mod linalg;
 pub mod loss;
 pub mod math;
 pub mod matmul;

@@ -9,6 +9,7 @@ mod errors;
 mod functions;
 mod glove;
 mod io;
+mod linalg;
 mod machine;
 mod nn;
 mod numpy;
@@ -68,6 +69,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
     glove::register(m)?;
+    linalg::register(m)?;
     io::register(m)?;
     machine::register(m)?;
     nn::register(m)?;

@@ -69,10 +69,14 @@ fn tensor_of_rows(
     shape: &[usize],
 ) -> Result<Tensor> {
     match mode {
-        "multi_hot" => {
-            Tensor::from_vec(encode::encode_rows(rows, depth, RowMode::MultiHot)?, shape)
+        "multi_hot" | "count" => {
+            let m = if mode == "count" {
+                RowMode::Count
+            } else {
+                RowMode::MultiHot
+            };
+            encode::into_tensor::<i64>(shape, |o| encode::encode_rows(rows, depth, m, o))
         }
-        "count" => Tensor::from_vec(encode::encode_rows(rows, depth, RowMode::Count)?, shape),
         "tf_idf" => {
             let idf = idf.ok_or_else(|| {
                 Error::value(
@@ -80,7 +84,7 @@ fn tensor_of_rows(
                     "When `output_mode` is `'tf_idf'`, `idf_weights` must be provided.",
                 )
             })?;
-            Tensor::from_vec(encode::encode_tf_idf(rows, depth, idf)?, shape)
+            encode::into_tensor::<f32>(shape, |o| encode::encode_tf_idf(rows, depth, idf, o))
         }
         other => Err(Error::value(
             "IndexLookup",
@@ -125,7 +129,7 @@ fn text_encode_ids(
         let ids = ids.as_slice()?;
         let t = py.detach(|| -> Result<Tensor> {
             if mode == "one_hot" {
-                return Tensor::from_vec(encode::one_hot(ids, depth)?, &shape);
+                return encode::into_tensor::<i64>(&shape, |o| encode::one_hot(ids, depth, o));
             }
             let offsets = uniform_offsets(ids.len(), n_rows)?;
             let rows = Rows {
@@ -352,7 +356,7 @@ impl PyStringTable {
                     let w = width.unwrap_or_else(|| {
                         offsets.windows(2).map(|p| p[1] - p[0]).max().unwrap_or(0)
                     });
-                    return Tensor::from_vec(encode::pad_rows(rows, w)?, &[n, w]);
+                    return encode::into_tensor::<i64>(&[n, w], |o| encode::pad_rows(rows, w, o));
                 }
                 tensor_of_rows(rows, mode, depth, idf.as_deref(), &[n, depth])
             })?;

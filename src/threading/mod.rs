@@ -167,10 +167,12 @@ thread_local! {
 }
 
 /// Runs `f` inside the shared pool: `rayon::join`/`par_iter` inside `f` use its threads.
-/// With one thread configured, `f` runs directly on the caller.
+/// With one thread configured the pool has one worker, so `par_iter` inside `f` runs serially
+/// (run inline on the caller instead, it would reach Rayon's global pool, one thread per core,
+/// and ignore `set_num_threads(1)`).
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if num_threads() <= 1 || rayon::current_thread_index().is_some() {
-        // One thread, or already on a worker (nested call): run inline.
+    if rayon::current_thread_index().is_some() {
+        // Already on a worker (nested call): run inline.
         return f();
     }
     match pool() {

@@ -12,7 +12,6 @@ import os
 import numpy as np
 
 from .. import _core
-from ..hub.models.semantic import cosine_top_k
 
 __all__ = ["GloVe", "WordVectors", "load_glove", "glove_embedding_matrix"]
 
@@ -94,6 +93,8 @@ class WordVectors:
         return v, set()
 
     def _nearest(self, vector, topn, exclude, what):
+        from ..hub.models.semantic import cosine_top_k  # imported on use: ferrograd.hub loads on demand
+
         topn = _positive_int(topn, "topn")
         k = min(len(self.words), topn + len(exclude))
         scores, idx = cosine_top_k(vector[None, :], self.vectors, k)
