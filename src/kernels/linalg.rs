@@ -160,17 +160,7 @@ pub fn qr(a: &[f64], m: usize, n: usize, complete: bool) -> (Vec<f64>, Vec<f64>)
         v[0] = alpha - beta;
         let vv: f64 = v.iter().map(|x| x * x).sum();
         let tau = 2.0 / vv;
-        for c in j..n {
-            let s: f64 = v
-                .iter()
-                .enumerate()
-                .map(|(t, &vt)| vt * r[(j + t) * n + c])
-                .sum();
-            let f = tau * s;
-            for (t, &vt) in v.iter().enumerate() {
-                r[(j + t) * n + c] -= f * vt;
-            }
-        }
+        reflect(&mut r, n, j, &v, tau, j..n);
         r[j * n + j] = beta;
         for i in j + 1..m {
             r[i * n + j] = 0.0;
@@ -186,20 +176,33 @@ pub fn qr(a: &[f64], m: usize, n: usize, complete: bool) -> (Vec<f64>, Vec<f64>)
         if v.is_empty() {
             continue;
         }
-        for c in 0..cols {
-            let s: f64 = v
-                .iter()
-                .enumerate()
-                .map(|(t, &vt)| vt * q[(j + t) * cols + c])
-                .sum();
-            let f = tau * s;
-            for (t, &vt) in v.iter().enumerate() {
-                q[(j + t) * cols + c] -= f * vt;
-            }
-        }
+        reflect(&mut q, cols, j, v, *tau, 0..cols);
     }
     let rows = if complete { m } else { k };
     (q, r[..rows * n].to_vec())
+}
+
+/// Applies `H = I - tau v v^T` (acting on rows `row0..row0 + v.len()`) to the columns `cols` of
+/// a row-major matrix with `stride` columns.
+fn reflect(
+    a: &mut [f64],
+    stride: usize,
+    row0: usize,
+    v: &[f64],
+    tau: f64,
+    cols: std::ops::Range<usize>,
+) {
+    for c in cols {
+        let s: f64 = v
+            .iter()
+            .enumerate()
+            .map(|(t, &vt)| vt * a[(row0 + t) * stride + c])
+            .sum();
+        let f = tau * s;
+        for (t, &vt) in v.iter().enumerate() {
+            a[(row0 + t) * stride + c] -= f * vt;
+        }
+    }
 }
 
 /// Thin or full SVD of `a` (`m x n`): `(U, s, Vt)` with `s` (`k = min(m, n)`) high to low, `U`

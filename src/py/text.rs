@@ -7,7 +7,7 @@
 use super::errors::guard;
 use super::tensor::PyTensor;
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 
@@ -17,6 +17,80 @@ use crate::text::encode::{self, RowMode, Rows};
 use crate::text::farmhash::{cross_hashed, CrossColumn};
 use crate::text::vocab::{self, BLOCK};
 use crate::text::{Counter, IndexTable, LookupSpec, Pipeline, Split, Standardize};
+
+/// Texts handed over from Python: a list of `str`, or a NumPy `str` array viewed as its UCS-4
+/// code units (`(n, width)` uint32; each text ends at its first 0 or at `width`), decoded here in
+/// parallel, which saves building a Python `str` per text.
+pub(crate) enum Texts {
+    List(Vec<PyBackedStr>),
+    /// Decoded blocks of `per` texts: block `b` holds texts `b * per..`, concatenated, with
+    /// their end offsets (one allocation per block, not per text).
+    Decoded {
+        per: usize,
+        n: usize,
+        blocks: Vec<(String, Vec<usize>)>,
+    },
+}
+
+impl Texts {
+    pub(crate) fn extract(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Self> {
+        if let Ok(a) = obj.extract::<numpy::PyReadonlyArray2<'_, u32>>() {
+            let (n, w) = (a.shape()[0], a.shape()[1]);
+            let data = a.as_slice()?;
+            let per = 2048;
+            let decode = |b: usize| -> Result<(String, Vec<usize>)> {
+                let mut text = String::new();
+                let mut ends = Vec::with_capacity(per);
+                for r in b * per..((b + 1) * per).min(n) {
+                    let row = &data[r * w..(r + 1) * w];
+                    let end = row.iter().position(|&c| c == 0).unwrap_or(w);
+                    for &c in &row[..end] {
+                        let ch = char::from_u32(c).ok_or_else(|| {
+                            Error::value(op, format!("text {r} holds an invalid code point {c:#x}"))
+                        })?;
+                        text.push(ch);
+                    }
+                    ends.push(text.len());
+                }
+                Ok((text, ends))
+            };
+            let nb = n.div_ceil(per);
+            let blocks: Result<Vec<_>> = if nb > 1 {
+                crate::threading::install(|| {
+                    use rayon::prelude::*;
+                    (0..nb).into_par_iter().map(decode).collect()
+                })
+            } else {
+                (0..nb).map(decode).collect()
+            };
+            return Ok(Texts::Decoded {
+                per,
+                n,
+                blocks: blocks?,
+            });
+        }
+        Ok(Texts::List(obj.extract()?))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Texts::List(v) => v.len(),
+            Texts::Decoded { n, .. } => *n,
+        }
+    }
+
+    pub(crate) fn get(&self, i: usize) -> &str {
+        match self {
+            Texts::List(v) => &v[i],
+            Texts::Decoded { per, blocks, .. } => {
+                let (text, ends) = &blocks[i / per];
+                let j = i % per;
+                let start = if j == 0 { 0 } else { ends[j - 1] };
+                &text[start..ends[j]]
+            }
+        }
+    }
+}
 
 /// A standardize/split/n-grams pipeline.
 #[pyclass(name = "TextPipeline", module = "ferrograd._core", frozen)]
@@ -306,16 +380,17 @@ impl PyStringTable {
         &self,
         py: Python<'_>,
         pipeline: &PyTextPipeline,
-        texts: Vec<PyBackedStr>,
+        texts: &Bound<'_, PyAny>,
         mode: &str,
         depth: usize,
         width: Option<usize>,
         idf: Option<Vec<f32>>,
     ) -> PyResult<PyTensor> {
         guard("StringTable.vectorize", || {
+            let texts = Texts::extract(texts, "TextVectorization")?;
             let t = py.detach(|| -> Result<Tensor> {
                 // ids per document straight from the borrowed tokens (no string per token)
-                let doc_ids = |t: &PyBackedStr| {
+                let doc_ids = |t: &str| {
                     let mut ids = Vec::new();
                     pipeline
                         .inner
@@ -325,10 +400,13 @@ impl PyStringTable {
                 let per_doc: Vec<Vec<i64>> = if texts.len() >= 256 {
                     crate::threading::install(|| {
                         use rayon::prelude::*;
-                        texts.par_iter().map(doc_ids).collect()
+                        (0..texts.len())
+                            .into_par_iter()
+                            .map(|i| doc_ids(texts.get(i)))
+                            .collect()
                     })
                 } else {
-                    texts.iter().map(doc_ids).collect()
+                    (0..texts.len()).map(|i| doc_ids(texts.get(i))).collect()
                 };
                 let mut offsets = Vec::with_capacity(per_doc.len() + 1);
                 offsets.push(0);
@@ -340,10 +418,10 @@ impl PyStringTable {
                 if ids.contains(&-1) {
                     // no OOV index: the table's lookup names the unknown tokens in its error
                     let mut toks = Vec::new();
-                    for t in &texts {
+                    for i in 0..texts.len() {
                         pipeline
                             .inner
-                            .visit_tokens(t, &mut |tok| toks.push(tok.to_string()));
+                            .visit_tokens(texts.get(i), &mut |tok| toks.push(tok.to_string()));
                     }
                     self.inner.lookup(&toks, |s| s.as_str())?;
                 }
@@ -474,14 +552,16 @@ impl PyStringCounter {
         &mut self,
         py: Python<'_>,
         pipeline: &PyTextPipeline,
-        texts: Vec<PyBackedStr>,
+        texts: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         guard("StringCounter.update_texts", || {
+            let texts = Texts::extract(texts, "TextVectorization.adapt")?;
             let inner = &mut self.inner;
             let p = &pipeline.inner;
             py.detach(|| {
-                for block in texts.chunks(BLOCK) {
-                    inner.add_docs_with(block.len(), |i, f| p.visit_tokens(&block[i], f));
+                for start in (0..texts.len()).step_by(BLOCK) {
+                    let n = BLOCK.min(texts.len() - start);
+                    inner.add_docs_with(n, |i, f| p.visit_tokens(texts.get(start + i), f));
                 }
             });
             Ok(())

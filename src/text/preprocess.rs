@@ -86,7 +86,7 @@ pub struct Pipeline {
 
 /// Python's `string.punctuation`: the bytes Keras' punctuation regex removes.
 #[inline]
-pub fn is_punctuation(b: u8) -> bool {
+pub const fn is_punctuation(b: u8) -> bool {
     matches!(b, b'!'..=b'/' | b':'..=b'@' | b'['..=b'`' | b'{'..=b'~')
 }
 
@@ -96,8 +96,35 @@ pub fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-/// `text` standardized by `mode`.
-pub fn standardize(text: &str, mode: Standardize) -> String {
+/// The byte map of a standardize mode: each byte's replacement, or `DROP`.
+const DROP: u16 = 256;
+
+const fn byte_map(lower: bool, strip: bool) -> [u16; 256] {
+    let mut m = [0u16; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        m[b] = if strip && is_punctuation(c) {
+            DROP
+        } else if lower {
+            c.to_ascii_lowercase() as u16
+        } else {
+            c as u16
+        };
+        b += 1;
+    }
+    m
+}
+
+const MAPS: [[u16; 256]; 4] = [
+    byte_map(false, false),
+    byte_map(true, false),
+    byte_map(false, true),
+    byte_map(true, true),
+];
+
+/// Appends `text` standardized by `mode` to `out` (one table lookup per byte).
+pub fn standardize_into(text: &str, mode: Standardize, out: &mut String) {
     let lower = matches!(
         mode,
         Standardize::Lower | Standardize::LowerAndStripPunctuation
@@ -106,15 +133,29 @@ pub fn standardize(text: &str, mode: Standardize) -> String {
         mode,
         Standardize::StripPunctuation | Standardize::LowerAndStripPunctuation
     );
-    let mut out = Vec::with_capacity(text.len());
+    let map = &MAPS[lower as usize + 2 * strip as usize];
+    let mut bytes = std::mem::take(out).into_bytes();
+    bytes.reserve(text.len());
     for &b in text.as_bytes() {
-        if strip && is_punctuation(b) {
-            continue;
+        let m = map[b as usize];
+        if m != DROP {
+            bytes.push(m as u8);
         }
-        out.push(if lower { b.to_ascii_lowercase() } else { b });
     }
     // Only ASCII bytes were removed or changed into ASCII bytes, so the UTF-8 stays valid.
-    String::from_utf8(out).unwrap_or_default()
+    *out = String::from_utf8(bytes).unwrap_or_default();
+}
+
+/// `text` standardized by `mode`.
+pub fn standardize(text: &str, mode: Standardize) -> String {
+    let mut out = String::new();
+    standardize_into(text, mode, &mut out);
+    out
+}
+
+thread_local! {
+    /// The standardized text of the document a thread is tokenizing (reused, not reallocated).
+    static STD_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// The pieces of `text` between runs of C whitespace.
@@ -162,13 +203,21 @@ impl Pipeline {
     /// Calls `f` on each token of one document, in order, without allocating a string per
     /// token (only the standardized text and, for n-grams, one joined buffer are allocated).
     pub fn visit_tokens(&self, text: &str, f: &mut dyn FnMut(&str)) {
-        let std;
-        let text = if self.standardize == Standardize::None {
-            text
-        } else {
-            std = standardize(text, self.standardize);
-            std.as_str()
-        };
+        if self.standardize == Standardize::None {
+            return self.visit_standardized(text, f);
+        }
+        STD_BUF.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                standardize_into(text, self.standardize, &mut buf);
+                self.visit_standardized(&buf, f)
+            }
+            // `f` itself tokenizes on this thread: use a buffer of its own
+            Err(_) => self.visit_standardized(&standardize(text, self.standardize), f),
+        })
+    }
+
+    fn visit_standardized(&self, text: &str, f: &mut dyn FnMut(&str)) {
         if self.ngrams.is_empty() {
             match self.split {
                 Split::None => f(text),

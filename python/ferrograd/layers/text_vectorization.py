@@ -38,6 +38,17 @@ def _ngram_rows(rows, widths):
     return out
 
 
+def _rust_texts(arr):
+    """A str array as the Rust side takes it: for a NumPy ``U`` array its UCS-4 code units as an
+    ``(n, width)`` uint32 view (decoded in Rust, in parallel: no Python ``str`` per text), else a
+    list of str."""
+    flat = arr.reshape(-1)
+    if flat.dtype.kind == "U" and flat.dtype.itemsize:
+        flat = np.ascontiguousarray(flat, dtype=flat.dtype.newbyteorder("="))
+        return flat.view(np.uint32).reshape(flat.size, flat.dtype.itemsize // 4)
+    return flat.tolist()
+
+
 class TextVectorization(Layer):
     """Turns strings into token indices (``"int"``) or per-text vectors (``"multi_hot"``,
     ``"count"``, ``"tf_idf"``) through a vocabulary learned by :meth:`adapt` or given.
@@ -192,7 +203,7 @@ class TextVectorization(Layer):
             return
         if not callable(self._standardize) and not callable(self._split):
             arr = self._squeeze_for_split(_as_str_array(data, "TextVectorization.adapt"))
-            lk._counter.update_texts(self._pipeline, arr.reshape(-1).tolist())
+            lk._counter.update_texts(self._pipeline, _rust_texts(arr))
             return
         arr = self._squeeze_for_split(self._texts(data))
         self._count_rows(self._python_rows(arr))
@@ -223,7 +234,7 @@ class TextVectorization(Layer):
             return self._call_unsplit(inputs)
         if not callable(self._standardize) and not callable(self._split):
             arr = self._squeeze_for_split(_as_str_array(inputs, "TextVectorization"))
-            texts = [arr.item()] if arr.ndim == 0 else arr.tolist()
+            texts = _rust_texts(arr)
             idf = lk._idf_list() if mode == "tf_idf" else None
             if mode == "tf_idf" and idf is None:
                 raise ValueError("When `output_mode` is `'tf_idf'`, `idf_weights` must be provided.")
