@@ -45,6 +45,11 @@ impl Texts {
                     let row = &data[r * w..(r + 1) * w];
                     let end = row.iter().position(|&c| c == 0).unwrap_or(w);
                     for &c in &row[..end] {
+                        if c < 0x80 {
+                            // SAFETY: an ASCII byte is valid UTF-8 on its own.
+                            unsafe { text.as_mut_vec().push(c as u8) };
+                            continue;
+                        }
                         let ch = char::from_u32(c).ok_or_else(|| {
                             Error::value(op, format!("text {r} holds an invalid code point {c:#x}"))
                         })?;

@@ -160,8 +160,13 @@ thread_local! {
 
 /// The pieces of `text` between runs of C whitespace.
 pub fn split_whitespace(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| c.is_ascii() && is_c_space(c as u8))
+    // On bytes (no char decoding): the separators are ASCII, and an ASCII byte never occurs
+    // inside a multi-byte UTF-8 sequence, so every piece is valid UTF-8.
+    text.as_bytes()
+        .split(|&b| is_c_space(b))
         .filter(|s| !s.is_empty())
+        // SAFETY: a piece of valid UTF-8 cut only at ASCII bytes is valid UTF-8 (see above).
+        .map(|s| unsafe { std::str::from_utf8_unchecked(s) })
 }
 
 /// Appends the n-grams of `tokens` for each width (Keras' order) to `out`.

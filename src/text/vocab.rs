@@ -271,8 +271,11 @@ impl<K: Key> Counter<K> {
         visit: impl Fn(usize, &mut dyn FnMut(&K::Ref)) + Sync,
     ) {
         let track = self.track_docs;
+        // sized from what earlier blocks saw, so the maps rarely grow while counting
+        let hint = self.counts.len().clamp(1 << 10, 1 << 16);
         let count_range = |range: std::ops::Range<usize>| {
-            let mut map: CountMap<K> = FxHashMap::default();
+            let mut map: CountMap<K> =
+                FxHashMap::with_capacity_and_hasher(hint, Default::default());
             for i in range {
                 let stamp = i + 1;
                 visit(i, &mut |t: &K::Ref| {
