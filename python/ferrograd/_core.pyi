@@ -294,6 +294,9 @@ class StringCounter:
     def update_texts(self, pipeline: TextPipeline, texts: Sequence[str]) -> None: ...
     def finalize(self, exclude: Sequence[str], max_learned: Optional[int] = None) -> tuple[list[str], list[int]]:
         """Tokens by count then token, both descending, and their document counts."""
+    def finalize_table(self, exclude: Sequence[str], max_learned: Optional[int], mask_token: Optional[str],
+                       mask_value: int, num_oov: int, oov_start: int) -> tuple[StringTable, Optional[list[int]]]:
+        """finalize straight into a StringTable, with the document counts when they are tracked."""
         ...
     def reset(self) -> None: ...
 

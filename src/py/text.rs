@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use crate::text::encode::{self, RowMode, Rows};
 use crate::text::farmhash::{cross_hashed, CrossColumn};
-use crate::text::vocab::{self, BLOCK};
+use crate::text::vocab;
 use crate::text::{Counter, IndexTable, LookupSpec, Pipeline, Split, Standardize};
 
 /// Texts handed over from Python: a list of `str`, or a NumPy `str` array viewed as its UCS-4
@@ -43,17 +43,21 @@ impl Texts {
                 let mut ends = Vec::with_capacity(per);
                 for r in b * per..((b + 1) * per).min(n) {
                     let row = &data[r * w..(r + 1) * w];
-                    let end = row.iter().position(|&c| c == 0).unwrap_or(w);
-                    for &c in &row[..end] {
-                        if c < 0x80 {
-                            // SAFETY: an ASCII byte is valid UTF-8 on its own.
-                            unsafe { text.as_mut_vec().push(c as u8) };
-                            continue;
+                    // NumPy drops trailing NULs only: one inside a text is part of it
+                    let row = &row[..row.iter().rposition(|&c| c != 0).map_or(0, |e| e + 1)];
+                    if row.iter().fold(0, |a, &c| a | c) < 0x80 {
+                        // SAFETY: ASCII bytes are valid UTF-8 on their own.
+                        unsafe { text.as_mut_vec().extend(row.iter().map(|&c| c as u8)) };
+                    } else {
+                        for &c in row {
+                            let ch = char::from_u32(c).ok_or_else(|| {
+                                Error::value(
+                                    op,
+                                    format!("text {r} holds an invalid code point {c:#x}"),
+                                )
+                            })?;
+                            text.push(ch);
                         }
-                        let ch = char::from_u32(c).ok_or_else(|| {
-                            Error::value(op, format!("text {r} holds an invalid code point {c:#x}"))
-                        })?;
-                        text.push(ch);
                     }
                     ends.push(text.len());
                 }
@@ -563,12 +567,8 @@ impl PyStringCounter {
             let texts = Texts::extract(texts, "TextVectorization.adapt")?;
             let inner = &mut self.inner;
             let p = &pipeline.inner;
-            py.detach(|| {
-                for start in (0..texts.len()).step_by(BLOCK) {
-                    let n = BLOCK.min(texts.len() - start);
-                    inner.add_docs_with(n, |i, f| p.visit_tokens(texts.get(start + i), f));
-                }
-            });
+            // the texts are all in memory already: one pass, one map per worker
+            py.detach(|| inner.add_docs_with(texts.len(), |i, f| p.visit_tokens(texts.get(i), f)));
             Ok(())
         })
     }
@@ -583,6 +583,37 @@ impl PyStringCounter {
     ) -> PyResult<(Vec<String>, Vec<u64>)> {
         guard("StringCounter.finalize", || {
             Ok(py.detach(|| self.inner.finalize(&exclude, max_learned)))
+        })
+    }
+
+    /// `finalize` straight into the lookup table (arguments as `StringTable`), without a round
+    /// trip of the vocabulary through Python: (table, document counts or None without
+    /// `track_docs`).
+    #[pyo3(signature = (exclude, max_learned, mask_token, mask_value, num_oov, oov_start))]
+    #[allow(clippy::too_many_arguments)]
+    fn finalize_table(
+        &self,
+        py: Python<'_>,
+        exclude: Vec<String>,
+        max_learned: Option<usize>,
+        mask_token: Option<String>,
+        mask_value: i64,
+        num_oov: usize,
+        oov_start: i64,
+    ) -> PyResult<(PyStringTable, Option<Vec<u64>>)> {
+        guard("StringCounter.finalize_table", || {
+            let s = spec(
+                mask_token.map(|m| (m, mask_value)),
+                num_oov,
+                oov_start,
+                true,
+            );
+            let track = self.inner.track_docs();
+            let (inner, docs) = py.detach(|| -> Result<_> {
+                let (tokens, docs) = self.inner.finalize(&exclude, max_learned);
+                Ok((IndexTable::new(tokens, s)?, docs))
+            })?;
+            Ok((PyStringTable { inner }, track.then_some(docs)))
         })
     }
 

@@ -4,7 +4,8 @@
 //!
 //! Layout (one concept per file):
 //! - [`preprocess`]: standardize, split, n-grams ([`Pipeline`]).
-//! - [`vocab`]: [`IndexTable`] (lookup, invert) and [`Counter`] (adapt), IDF weights.
+//! - [`vocab`]: [`IndexTable`] (lookup, invert), the key types, IDF weights.
+//! - [`count`]: [`Counter`], the token counts of `adapt` and the vocabulary Keras learns from them.
 //! - [`encode`]: multi-hot / count / TF-IDF / one-hot rows and padding of int rows.
 //! - [`farmhash`]: FarmHash `Fingerprint64`, TensorFlow's hash for OOV buckets and `Hashing`.
 //! - [`siphash`]: SipHash-2-4, the keyed hash of `Hashing` with a salt.
@@ -13,6 +14,7 @@
 //! The Python layers (`python/ferrograd/layers/text_vectorization.py`, `lookup.py`) hold the
 //! Keras policy (arguments, configs, vocabulary files); everything per string runs here.
 
+pub mod count;
 pub mod encode;
 pub mod farmhash;
 pub mod glove;
@@ -20,5 +22,6 @@ pub mod preprocess;
 pub mod siphash;
 pub mod vocab;
 
+pub use count::Counter;
 pub use preprocess::{Pipeline, Split, Standardize};
-pub use vocab::{Counter, IndexTable, LookupSpec};
+pub use vocab::{IndexTable, LookupSpec};

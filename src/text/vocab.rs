@@ -1,5 +1,6 @@
 //! Vocabularies of the lookup layers: the index table (token -> id, id -> token) with Keras'
-//! mask and out-of-vocabulary rules, and the counter `adapt` fills.
+//! mask and out-of-vocabulary rules, the [`Key`] types, and the IDF weights (the counter `adapt`
+//! fills is in [`super::count`]).
 //!
 //! Keras (`IndexLookup`, 3.15) numbers a vocabulary as `[mask][oov x num_oov_indices][tokens]`:
 //! the mask token (only in "int" mode) maps to 0 (to `i64::MAX`, dropped by the encoders, in the
@@ -7,15 +8,6 @@
 //! `oov_start + bucket` with several (`fingerprint64(bytes) % n` for strings, `floormod(x, n)` or
 //! the fingerprint of its decimal text for integers), and is an error with none.
 //!
-//! `adapt` counts every token (and, for "tf_idf", the documents each occurs in), drops the mask
-//! and OOV tokens, and orders by count, high to low, breaking ties by the token, high to low
-//! (Keras: `np.lexsort((tokens, counts))[::-1]`; strings compare as UTF-8 bytes, as NumPy
-//! compares the `bytes` TensorFlow exports).
-//!
-//! Performance: counting runs on the shared Rayon pool, one hash map per worker over a block of
-//! documents, merged at the end of the block; callers feed blocks (the bindings cut big inputs
-//! into blocks of [`BLOCK`] documents), so memory is bounded by the vocabulary plus one block,
-//! not by the data.
 
 use std::borrow::Borrow;
 use std::fmt::Debug;
@@ -28,8 +20,6 @@ use super::farmhash::fingerprint64;
 use crate::error::{Error, Result};
 use crate::threading;
 
-/// Documents per block fed to [`Counter`] by the bindings.
-pub const BLOCK: usize = 1 << 14;
 /// Below this many items, work stays on the calling thread.
 const PAR_MIN: usize = 4096;
 
@@ -39,12 +29,23 @@ pub trait Key: Hash + Eq + Ord + Clone + Send + Sync + Debug + Borrow<Self::Ref>
     type Ref: ?Sized + Hash + Eq + Sync + Debug + ToOwned<Owned = Self>;
     /// The OOV bucket of `r` among `n` (n >= 2).
     fn bucket(r: &Self::Ref, n: u64, farmhash: bool) -> u64;
+    /// Calls `f` on the bytes that stand for `r` in the adapt counter's table.
+    fn with_bytes<R>(r: &Self::Ref, f: impl FnOnce(&[u8]) -> R) -> R;
+    /// The key whose bytes (from [`Key::with_bytes`]) are `b`.
+    fn from_bytes(b: &[u8]) -> Self;
 }
 
 impl Key for String {
     type Ref = str;
     fn bucket(r: &str, n: u64, _farmhash: bool) -> u64 {
         fingerprint64(r.as_bytes()) % n
+    }
+    fn with_bytes<R>(r: &str, f: impl FnOnce(&[u8]) -> R) -> R {
+        f(r.as_bytes())
+    }
+    fn from_bytes(b: &[u8]) -> Self {
+        // the bytes were a `str`'s, so this never replaces anything
+        String::from_utf8_lossy(b).into_owned()
     }
 }
 
@@ -56,6 +57,15 @@ impl Key for i64 {
         } else {
             r.rem_euclid(n as i64) as u64
         }
+    }
+    fn with_bytes<R>(r: &i64, f: impl FnOnce(&[u8]) -> R) -> R {
+        f(&r.to_le_bytes())
+    }
+    fn from_bytes(b: &[u8]) -> Self {
+        let mut a = [0u8; 8];
+        let n = b.len().min(8);
+        a[..n].copy_from_slice(&b[..n]);
+        i64::from_le_bytes(a)
     }
 }
 
@@ -184,156 +194,6 @@ impl<K: Key> IndexTable<K> {
     }
 }
 
-/// Total and document counts of one token.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub total: u64,
-    pub docs: u64,
-}
-
-/// A token's counts while counting: `stamp` is 1 + the last document that counted it, so a
-/// document counts once however often the token repeats in it (no per-document set or sort).
-#[derive(Clone, Copy, Debug, Default)]
-struct Acc {
-    total: u64,
-    docs: u64,
-    stamp: usize,
-}
-
-type CountMap<K> = FxHashMap<K, Acc>;
-
-/// The token counts `adapt` accumulates over its batches.
-#[derive(Clone, Debug, Default)]
-pub struct Counter<K: Key> {
-    counts: CountMap<K>,
-    num_documents: u64,
-    track_docs: bool,
-}
-
-fn merge<K: Key>(mut a: CountMap<K>, b: CountMap<K>) -> CountMap<K> {
-    let (mut big, small) = if a.len() >= b.len() {
-        (std::mem::take(&mut a), b)
-    } else {
-        (b, a)
-    };
-    for (k, c) in small {
-        let e = big.entry(k).or_default();
-        e.total += c.total;
-        e.docs += c.docs;
-    }
-    big
-}
-
-impl<K: Key> Counter<K> {
-    /// A counter; `track_docs` also counts documents per token (for "tf_idf").
-    pub fn new(track_docs: bool) -> Self {
-        Counter {
-            counts: FxHashMap::default(),
-            num_documents: 0,
-            track_docs,
-        }
-    }
-
-    pub fn num_documents(&self) -> u64 {
-        self.num_documents
-    }
-
-    pub fn len(&self) -> usize {
-        self.counts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
-    }
-
-    /// The counts of `token`, if seen.
-    pub fn get(&self, token: &K::Ref) -> Option<Counts> {
-        self.counts.get(token).map(|a| Counts {
-            total: a.total,
-            docs: a.docs,
-        })
-    }
-
-    /// Counts `n_docs` documents, the tokens of document `i` being `doc(i)`.
-    pub fn add_docs(&mut self, n_docs: usize, doc: impl Fn(usize) -> Vec<K> + Sync) {
-        self.add_docs_with(n_docs, |i, f| {
-            for t in doc(i) {
-                f(t.borrow());
-            }
-        })
-    }
-
-    /// Counts `n_docs` documents; `visit(i, f)` calls `f` on each token of document `i` (borrowed:
-    /// a key is copied only the first time a worker sees it).
-    pub fn add_docs_with(
-        &mut self,
-        n_docs: usize,
-        visit: impl Fn(usize, &mut dyn FnMut(&K::Ref)) + Sync,
-    ) {
-        let track = self.track_docs;
-        // sized from what earlier blocks saw, so the maps rarely grow while counting
-        let hint = self.counts.len().clamp(1 << 10, 1 << 16);
-        let count_range = |range: std::ops::Range<usize>| {
-            let mut map: CountMap<K> =
-                FxHashMap::with_capacity_and_hasher(hint, Default::default());
-            for i in range {
-                let stamp = i + 1;
-                visit(i, &mut |t: &K::Ref| {
-                    let c = match map.get_mut(t) {
-                        Some(c) => c,
-                        None => map.entry(t.to_owned()).or_default(),
-                    };
-                    c.total += 1;
-                    if track && c.stamp != stamp {
-                        c.stamp = stamp;
-                        c.docs += 1;
-                    }
-                });
-            }
-            map
-        };
-        let part = if n_docs >= 256 {
-            let chunk = (n_docs / (threading::num_threads().max(1) * 4)).max(64);
-            let ranges: Vec<_> = (0..n_docs)
-                .step_by(chunk)
-                .map(|s| s..(s + chunk).min(n_docs))
-                .collect();
-            threading::install(|| {
-                ranges
-                    .into_par_iter()
-                    .map(count_range)
-                    .reduce(FxHashMap::default, merge)
-            })
-        } else {
-            count_range(0..n_docs)
-        };
-        self.counts = merge(std::mem::take(&mut self.counts), part);
-        self.num_documents += n_docs as u64;
-    }
-
-    /// Forgets everything counted.
-    pub fn reset(&mut self) {
-        self.counts.clear();
-        self.num_documents = 0;
-    }
-
-    /// The vocabulary Keras would learn: `exclude` (mask and OOV tokens) removed, ordered by
-    /// count then token, both high to low, cut to `max_learned`; with each token's document
-    /// count.
-    pub fn finalize(&self, exclude: &[K], max_learned: Option<usize>) -> (Vec<K>, Vec<u64>) {
-        let mut items: Vec<(&K, &Acc)> = self
-            .counts
-            .iter()
-            .filter(|(k, _)| !exclude.contains(k))
-            .collect();
-        items.sort_unstable_by(|a, b| b.1.total.cmp(&a.1.total).then_with(|| b.0.cmp(a.0)));
-        if let Some(m) = max_learned {
-            items.truncate(m);
-        }
-        items.into_iter().map(|(k, c)| (k.clone(), c.docs)).unzip()
-    }
-}
-
 /// Keras' inverse document frequency, `log(1 + n / (1 + df))` in f64 then rounded to f32, and
 /// the OOV weight: their float32 mean as TensorFlow's `reduce_mean` computes it ([`tf_mean_f32`]).
 pub fn idf_weights(doc_counts: &[u64], num_documents: u64) -> (Vec<f32>, f32) {
@@ -420,37 +280,6 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn order_is_count_then_token_descending() {
-        let docs = [
-            strings(&["b", "a", "c"]),
-            strings(&["c", "a", "d"]),
-            strings(&["zz", "yy"]),
-        ];
-        let mut c = Counter::new(true);
-        c.add_docs(docs.len(), |i| docs[i].clone());
-        let (toks, dfs) = c.finalize(&[], None);
-        assert_eq!(toks, strings(&["c", "a", "zz", "yy", "d", "b"]));
-        assert_eq!(dfs, [2, 2, 1, 1, 1, 1]);
-        let (toks, _) = c.finalize(&strings(&["a"]), Some(2));
-        assert_eq!(toks, strings(&["c", "zz"]));
-    }
-
-    #[test]
-    fn parallel_counting_equals_serial() {
-        let docs: Vec<Vec<String>> = (0..5000)
-            .map(|i| (0..(i % 7)).map(|j| format!("t{}", (i * j) % 97)).collect())
-            .collect();
-        let mut par = Counter::new(true);
-        par.add_docs(docs.len(), |i| docs[i].clone());
-        let mut ser = Counter::new(true);
-        for d in &docs {
-            ser.add_docs(1, |_| d.clone());
-        }
-        assert_eq!(par.finalize(&[], None), ser.finalize(&[], None));
-        assert_eq!(par.num_documents(), 5000);
     }
 
     #[test]

@@ -162,8 +162,11 @@ class IndexLookup(Layer):
     def _token_start_index(self):
         return self._oov_start_index() + self.num_oov_indices
 
+    def _mask_value(self):
+        return 0 if self.output_mode == "int" else _I64_MAX
+
     def _make_table(self, tokens):
-        mask_value = 0 if self.output_mode == "int" else _I64_MAX
+        mask_value = self._mask_value()
         if self._is_string:
             mask = None if self.mask_token is None else str(self.mask_token)
             return _core.StringTable(list(tokens), mask, mask_value, self.num_oov_indices, self._oov_start_index())
@@ -335,8 +338,14 @@ class IndexLookup(Layer):
         exclude = [str(t) for t in exclude] if self._is_string else [int(t) for t in exclude]
         token_start = self._token_start_index()
         max_learned = self.max_tokens - token_start if self.max_tokens else None
-        tokens, doc_counts = self._counter.finalize(exclude, max_learned)
-        self._table = self._make_table(tokens)
+        if self._is_string:
+            # the table is built in Rust from the counts: the vocabulary never becomes Python strs
+            mask = None if self.mask_token is None else str(self.mask_token)
+            self._table, doc_counts = self._counter.finalize_table(
+                exclude, max_learned, mask, self._mask_value(), self.num_oov_indices, self._oov_start_index())
+        else:
+            tokens, doc_counts = self._counter.finalize(exclude, max_learned)
+            self._table = self._make_table(tokens)
         if self.output_mode == "tf_idf":
             w, mean = _core.text_idf_weights(doc_counts, self._counter.num_documents)
             idf = np.concatenate([np.full(token_start, mean, np.float32), np.asarray(w, np.float32)])
