@@ -42,6 +42,7 @@ _MAP = {
     "keras.datasets.cifar100": "ferrograd.datasets.cifar100",
     "keras.datasets.boston_housing": "ferrograd.datasets.boston_housing",
     "keras.datasets.reuters": "ferrograd.datasets.reuters",
+    "keras.datasets.imdb": "ferrograd.datasets.imdb",
     "keras.random": "ferrograd.random",
     "keras.backend": "ferrograd.backend",
     "keras.config": "ferrograd.config",

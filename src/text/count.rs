@@ -278,11 +278,14 @@ impl<K: Key> Counter<K> {
             t
         };
         // the counts are sums, so the result does not depend on how Rayon splits the documents
+        // at most two pieces per worker: each piece's table grows through the whole vocabulary
+        // and is merged once, so fewer, longer pieces cost less (two leave room to rebalance)
+        let min_len = n_docs.div_ceil(2 * threading::num_threads().max(1)).max(64);
         let part = if n_docs >= 256 {
             threading::install(|| {
                 (0..n_docs)
                     .into_par_iter()
-                    .with_min_len(64)
+                    .with_min_len(min_len)
                     .fold(|| Table::with_capacity(hint), count_doc)
                     .reduce(Table::default, merge)
             })

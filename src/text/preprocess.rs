@@ -280,7 +280,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(standardize("ÉtÉ, Ça!", Standardize::LowerAndStripPunctuation), "ÉtÉ Ça");
+        assert_eq!(
+            standardize("ÉtÉ, Ça!", Standardize::LowerAndStripPunctuation),
+            "ÉtÉ Ça"
+        );
     }
 
     #[test]
