@@ -144,9 +144,9 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
 
 # ---- timeseries_dataset_from_array -------------------------------------------------------------
 def _timeseries_batches_class():
-    from .utils import PyDataset
+    from ._dataset_ops import Dataset
 
-    class TimeseriesDataset(PyDataset):
+    class TimeseriesDataset(Dataset):
         """Batches of windows over an array (``timeseries_dataset_from_array``)."""
 
         def __init__(self, data, targets, positions, offsets, start_index, batch_size):
@@ -361,9 +361,9 @@ def _split(samples, labels, validation_split, subset, verbose):
 
 
 def _text_dataset_class():
-    from .utils import PyDataset
+    from ._dataset_ops import Dataset
 
-    class TextDataset(PyDataset):
+    class TextDataset(Dataset):
         """Batches of ``(texts, labels)`` read from files (``text_dataset_from_directory``)."""
 
         def __init__(self, paths, labels, label_mode, num_classes, batch_size, max_length, class_names):

@@ -36,6 +36,19 @@ def _is_batch_iterable(data):
     return hasattr(data, "__iter__") and not isinstance(data, (list, tuple, np.ndarray, str, bytes, _core.Tensor))
 
 
+def _adapt_batches(data, steps, what):
+    """The batches of an iterable ``adapt`` input, at most ``steps`` of them; a batch of several parts
+    (``(texts, labels)`` from a labelled dataset) is refused with the way out."""
+    for i, batch in enumerate(data):
+        if steps is not None and i >= steps:
+            return
+        if isinstance(batch, tuple) and len(batch) in (2, 3) and any(
+                isinstance(part, (list, tuple, np.ndarray, _core.Tensor)) for part in batch):
+            raise ValueError(f"{what} received batches of {len(batch)} parts (inputs and labels?); it learns from "
+                             "the inputs alone: pass `dataset.map(lambda x, y: x)`")
+        yield batch
+
+
 def _as_str_array(data, what):
     """``data`` as a NumPy array of Python ``str`` (UTF-8 ``bytes`` are decoded)."""
     if isinstance(data, _core.Tensor):
@@ -301,9 +314,7 @@ class IndexLookup(Layer):
         array or list of terms (each element a document), or an iterable of batches."""
         self.reset_state()
         if _is_batch_iterable(data):
-            for i, batch in enumerate(data):
-                if steps is not None and i >= steps:
-                    break
+            for batch in _adapt_batches(data, steps, f"{type(self).__name__}.adapt"):
                 self.update_state(batch)
         else:
             arr = self._to_keys(data, f"{type(self).__name__}.adapt")

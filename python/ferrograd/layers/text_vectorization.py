@@ -15,7 +15,7 @@ import numpy as np
 from .. import _core
 from ..symbolic import KerasTensor
 from .layer import Layer
-from .lookup import StringLookup, _as_str_array, _is_batch_iterable
+from .lookup import StringLookup, _adapt_batches, _as_str_array, _is_batch_iterable
 
 _I64_MAX = np.iinfo(np.int64).max
 
@@ -172,9 +172,7 @@ class TextVectorization(Layer):
         ``batch_size`` cuts an array into batches as it is counted (same result, less memory)."""
         self.reset_state()
         if _is_batch_iterable(data):
-            for i, batch in enumerate(data):
-                if steps is not None and i >= steps:
-                    break
+            for batch in _adapt_batches(data, steps, "TextVectorization.adapt"):
                 self.update_state(batch)
         else:
             arr = _as_str_array(data, "TextVectorization.adapt")
