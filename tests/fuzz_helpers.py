@@ -528,6 +528,10 @@ def run_in_subprocess(module, targets, examples, timeout, extra=None, seed=None)
                 break
             todo = todo[todo.index(target) + 1:]
     report["seconds"] = round(time.monotonic() - start, 1)
+    # one line for the record (pytest -rA or -s shows it): what a long run reports in its notes
+    print(f"fuzz report {module}: {report['calls']} calls over {len(targets)} targets in {report['seconds']} s; "
+          f"{len(report['failures'])} failures; outcomes {dict(sorted(report['outcomes'].items()))}; "
+          f"max RSS {report.get('max_rss_mib', 0)} MiB")
     return report
 
 

@@ -317,7 +317,9 @@ def logaddexp2(x1, x2):
 
 
 def hypot(x1, x2):
-    return _u(_b(_u(_f(x1), "square"), _u(_f(x2), "square"), "add"), "sqrt")
+    """``sqrt(x1**2 + x2**2)`` in Rust (C's ``hypot``): no overflow for large values, and infinite
+    where either is infinite, even beside a NaN, as NumPy."""
+    return _b(_f(x1), _f(x2), "hypot")
 
 
 def heaviside(x1, x2):

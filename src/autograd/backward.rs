@@ -212,6 +212,8 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
             // ga = g / b (also used by gb); gb reads a
             BinaryOp::Div => i == 1 || (i == 0 && needs(1)),
             BinaryOp::Pow | BinaryOp::Maximum | BinaryOp::Minimum | BinaryOp::Atan2 => i < 2,
+            // ga = g * a / out, gb = g * b / out
+            BinaryOp::Hypot => i < 2,
             // gb = -g * trunc(a / b) reads both
             BinaryOp::Fmod => i < 2 && needs(1),
             BinaryOp::Mod => i < 2 && needs(1),
@@ -314,6 +316,28 @@ fn binary_rule(
                 None
             };
             (Some(g.clone()), gb)
+        }
+        BinaryOp::Hypot => {
+            // d/da hypot(a, b) = a / hypot(a, b); 0 where the result is 0 (a subgradient)
+            let out = &saved[0];
+            let z = ops::full(&[], 0.0, out.dtype())?;
+            let safe = ops::where_(
+                &ops::compare(out, &z, CmpOp::Eq)?,
+                &ops::full(&[], 1.0, out.dtype())?,
+                out,
+            )?;
+            let r = ops::div(g, &safe)?;
+            let ga = if need[0] {
+                Some(ops::mul(&r, a)?)
+            } else {
+                None
+            };
+            let gb = if need[1] {
+                Some(ops::mul(&r, b)?)
+            } else {
+                None
+            };
+            (ga, gb)
         }
         BinaryOp::Atan2 => {
             // d/da atan2(a, b) = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)

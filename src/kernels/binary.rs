@@ -29,6 +29,9 @@ pub enum BinaryOp {
     /// C's `fmod`: the remainder of a truncated division, with the sign of `a` (NumPy's `fmod`);
     /// integers by zero give 0 (NumPy's value).
     Fmod,
+    /// `sqrt(a^2 + b^2)` without overflow or underflow in between; infinite when either is
+    /// infinite, even with a NaN (C's `hypot`; floats only).
+    Hypot,
 }
 
 impl BinaryOp {
@@ -45,6 +48,7 @@ impl BinaryOp {
             BinaryOp::Mod => "mod",
             BinaryOp::Atan2 => "arctan2",
             BinaryOp::Fmod => "fmod",
+            BinaryOp::Hypot => "hypot",
         }
     }
 }
@@ -92,11 +96,16 @@ pub trait Num: Element {
     fn rem(a: Self, b: Self) -> Self;
     fn atan2(a: Self, b: Self) -> Self;
     fn fmod(a: Self, b: Self) -> Self;
+    fn hypot(a: Self, b: Self) -> Self;
 }
 
 macro_rules! impl_num_float {
-    ($t:ty, $pow:path, $atan2:path, $fmod:path) => {
+    ($t:ty, $pow:path, $atan2:path, $fmod:path, $hypot:path) => {
         impl Num for $t {
+            #[inline(always)]
+            fn hypot(a: $t, b: $t) -> $t {
+                $hypot(a, b)
+            }
             #[inline(always)]
             fn atan2(a: $t, b: $t) -> $t {
                 $atan2(a, b)
@@ -144,24 +153,49 @@ macro_rules! impl_num_float {
             }
             #[inline(always)]
             fn floordiv(a: $t, b: $t) -> $t {
-                (a / b).floor()
+                // NumPy's (and Python's) rule: from the exact remainder, not `floor(a / b)`,
+                // whose rounding gives 1 // 0.1 = 10 (NumPy: 9) and -1 // inf = -0 (NumPy: -1)
+                if b == 0.0 {
+                    return a / b;
+                }
+                let m = $fmod(a, b);
+                let mut div = (a - m) / b;
+                if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+                    div -= 1.0;
+                }
+                if div != 0.0 {
+                    let f = div.floor();
+                    if div - f > 0.5 {
+                        f + 1.0
+                    } else {
+                        f
+                    }
+                } else {
+                    (0.0 as $t).copysign(a / b)
+                }
             }
-            // Python/NumPy modulo: the result takes the divisor's sign.
+            // Python/NumPy modulo: the result takes the divisor's sign (a zero too).
             #[inline(always)]
             fn rem(a: $t, b: $t) -> $t {
                 let r = a % b;
-                if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
-                    r + b
-                } else {
+                if r != 0.0 {
+                    if (r < 0.0) != (b < 0.0) {
+                        r + b
+                    } else {
+                        r
+                    }
+                } else if b == 0.0 {
                     r
+                } else {
+                    (0.0 as $t).copysign(b)
                 }
             }
         }
     };
 }
 
-impl_num_float!(f32, libm::powf, libm::atan2f, libm::fmodf);
-impl_num_float!(f64, libm::pow, libm::atan2, libm::fmod);
+impl_num_float!(f32, libm::powf, libm::atan2f, libm::fmodf, libm::hypotf);
+impl_num_float!(f64, libm::pow, libm::atan2, libm::fmod, libm::hypot);
 
 macro_rules! impl_num_int {
     ($t:ty) => {
@@ -171,6 +205,11 @@ macro_rules! impl_num_int {
             #[inline(always)]
             fn atan2(a: $t, b: $t) -> $t {
                 libm::atan2(a as f64, b as f64) as $t
+            }
+            // Not reached through `ops::binary` either (promoted to float32).
+            #[inline(always)]
+            fn hypot(a: $t, b: $t) -> $t {
+                libm::hypot(a as f64, b as f64) as $t
             }
             #[inline(always)]
             fn fmod(a: $t, b: $t) -> $t {
@@ -289,6 +328,7 @@ fn apply<T: Num>(op: BinaryOp, a: T, b: T) -> T {
         BinaryOp::Mod => T::rem(a, b),
         BinaryOp::Atan2 => T::atan2(a, b),
         BinaryOp::Fmod => T::fmod(a, b),
+        BinaryOp::Hypot => T::hypot(a, b),
     }
 }
 
@@ -310,7 +350,7 @@ fn binary_contig_impl<T: Num>(op: BinaryOp, a: &[T], sa: usize, b: &[T], sb: usi
         };
     }
     arms!(Add => T::add, Sub => T::sub, Mul => T::mul, Div => T::div, Pow => T::pow,
-          Maximum => T::max, Minimum => T::min, FloorDiv => T::floordiv, Mod => T::rem, Atan2 => T::atan2, Fmod => T::fmod);
+          Maximum => T::max, Minimum => T::min, FloorDiv => T::floordiv, Mod => T::rem, Atan2 => T::atan2, Fmod => T::fmod, Hypot => T::hypot);
 }
 
 simd_fn!(
@@ -544,6 +584,8 @@ mod tests {
             BinaryOp::Mod,
             BinaryOp::Atan2,
             BinaryOp::Fmod,
+            BinaryOp::Hypot,
+            BinaryOp::FloorDiv,
         ] {
             let mut out = vec![0f32; 1000];
             unsafe { binary_segment(op, a.as_ptr(), 1, b.as_ptr(), 3, out.as_mut_ptr(), 1000) };

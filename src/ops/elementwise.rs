@@ -121,7 +121,7 @@ pub(crate) fn unary_backward(
 fn arith_dtype(op: BinaryOp, a: DType, b: DType) -> DType {
     let d = DType::promote(a, b);
     match op {
-        BinaryOp::Div | BinaryOp::Atan2 if !d.is_float() => DType::F32,
+        BinaryOp::Div | BinaryOp::Atan2 | BinaryOp::Hypot if !d.is_float() => DType::F32,
         _ if d == DType::Bool => DType::I32,
         _ => d,
     }
@@ -178,7 +178,7 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
     if !dt.is_float() || op == BinaryOp::FloorDiv {
         return Ok(out);
     }
-    let saved = if op == BinaryOp::Pow && needs_record(&[&a, &b]) {
+    let saved = if matches!(op, BinaryOp::Pow | BinaryOp::Hypot) && needs_record(&[&a, &b]) {
         vec![out.clone()]
     } else {
         vec![]
