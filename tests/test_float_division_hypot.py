@@ -4,11 +4,10 @@ Both were found by the API fuzzer's NumPy oracle (long run, seed 2612): ``floor_
 gave -0.0 (NumPy: -1.0) and ``hypot(nan, inf)`` gave nan (NumPy: inf)."""
 import numpy as np
 import pytest
+from conftest import gradcheck
 
 import ferrograd as fg
 from ferrograd import ops
-
-from conftest import gradcheck
 
 inf, nan = np.inf, np.nan
 AWKWARD = np.array([0.0, -0.0, 1.0, -1.0, 0.1, -0.1, 0.3, 7.5, -7.5, 1e30, -1e-30, 3.0, inf, -inf, nan])
