@@ -56,8 +56,8 @@ def summarize(target: str, log: Path, seconds: float) -> str:
     execs, cov, ft, corp, _ = rows[-1]
 
     def cov_at(frac: float) -> int:
-        k = max(0, min(len(rows) - 1, int(len(rows) * frac) - 1))
-        return rows[k][1]
+        # the last report at or before that share of the executions (about that share of the time)
+        return next((r[1] for r in reversed(rows) if r[0] <= frac * execs), rows[0][1])
 
     marks = " / ".join(str(cov_at(f)) for f in (0.25, 0.5, 0.75, 1.0))
     return (f"| {target} | {seconds:.0f} | {execs:,} | {execs / max(seconds, 1e-9):,.0f} | {marks} | {ft} | "
@@ -69,9 +69,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=1800, help="time per target")
     ap.add_argument("--parallel", type=int, default=1, help="targets run at once (one core each)")
     ap.add_argument("--only", nargs="+", help="these targets instead of all")
+    ap.add_argument("--report", action="store_true", help="only tabulate the logs of an earlier run")
     a = ap.parse_args()
     logs = HERE / "logs"
     logs.mkdir(exist_ok=True)
+    if a.report:
+        print("| target | s | executions | exec/s | cov at 1/4 / 1/2 / 3/4 / end | ft | corpus | failure |")
+        print("|---|---|---|---|---|---|---|---|")
+        for log in sorted(logs.glob("*.log")):
+            m = re.search(r"Done \d+ runs in (\d+) second", log.read_text(errors="replace"))
+            print(summarize(log.stem, log, float(m.group(1)) if m else float("nan")))
+        return
     todo = a.only or targets()
     running: dict[str, tuple[subprocess.Popen, float]] = {}
     done: dict[str, tuple[int, float]] = {}

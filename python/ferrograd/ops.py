@@ -1084,9 +1084,12 @@ def _symbolic_shape(fn):
     """``shape``/``ndim``/``dtype`` read a KerasTensor's static facts (``None`` where unknown)."""
     from .symbolic import KerasTensor
 
+    # which fact, decided now: by the time `op` runs, the module names are bound to the wrappers
+    fact = {"shape": "shape", "ndim": "ndim", "dtype": "dtype"}[fn.__name__]
+
     def op(x):
         if isinstance(x, KerasTensor):
-            return x.shape if fn is shape else (x.ndim if fn is ndim else x.dtype)
+            return getattr(x, fact)
         return fn(x)
 
     op.__name__, op.__qualname__, op.__doc__, op.__wrapped__ = fn.__name__, fn.__qualname__, fn.__doc__, fn
@@ -1107,6 +1110,11 @@ from ._ops_control import *  # noqa: E402, F403
 from ._ops_control import __all__ as _control_all  # noqa: E402
 
 __all__ += _control_all
+
+# rearrange is made of reshape and transpose, which record their own nodes on symbolic tensors.
+from ._ops_einops import rearrange  # noqa: E402
+
+__all__.append("rearrange")
 
 # keras.ops.nn / numpy / image / linalg: namespaces of their own (importable as ferrograd.ops.nn, ...).
 from . import _ops_image as image  # noqa: E402, F401
