@@ -1,9 +1,9 @@
 """keras.ops.rearrange (einops-style) against NumPy reshape/transpose, symbolically, and its errors."""
 import numpy as np
 import pytest
+from conftest import gradcheck
 
 import ferrograd as fg
-from conftest import gradcheck
 from ferrograd import ops
 
 B, H, W, C = 2, 6, 4, 3
