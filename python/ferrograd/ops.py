@@ -1112,6 +1112,7 @@ from ._ops_control import __all__ as _control_all  # noqa: E402
 __all__ += _control_all
 
 # rearrange is made of reshape and transpose, which record their own nodes on symbolic tensors.
+from ._ops_einops import rearrange  # noqa: E402, F401
 
 __all__.append("rearrange")
 
