@@ -29,7 +29,8 @@ __all__ = [
     "sin", "sinc", "sinh", "size", "slogdet", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
     "subtract", "sum",
     "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose", "trapezoid",
-    "tri", "tril", "triu", "true_divide", "trunc", "unique", "unravel_index", "vander", "var", "vdot", "vsplit",
+    "tri", "tril", "triu", "true_divide", "trunc", "unique", "unravel_index", "vander", "var", "vdot", "vectorize",
+    "vsplit",
     "vstack",
     "where", "zeros", "zeros_like"
 ]
@@ -244,6 +245,7 @@ from .ops import (  # noqa: E402 - the names themselves; this module only groups
     vander,
     var,
     vdot,
+    vectorize,
     vsplit,
     vstack,
     where,

@@ -1113,8 +1113,9 @@ __all__ += _control_all
 
 # rearrange is made of reshape and transpose, which record their own nodes on symbolic tensors.
 from ._ops_einops import rearrange  # noqa: E402, F401
+from ._ops_vectorize import vectorize  # noqa: E402, F401
 
-__all__.append("rearrange")
+__all__ += ["rearrange", "vectorize"]
 
 # keras.ops.nn / numpy / image / linalg: namespaces of their own (importable as ferrograd.ops.nn, ...).
 from . import _ops_image as image  # noqa: E402, F401
