@@ -1042,8 +1042,10 @@ from ._ops_more import *  # noqa: E402, F401, F403
 from ._ops_more import __all__ as _more_all  # noqa: E402
 from ._ops_scatter import *  # noqa: E402, F401, F403
 from ._ops_scatter import __all__ as _scatter_all  # noqa: E402
+from ._ops_special import *  # noqa: E402, F401, F403
+from ._ops_special import __all__ as _special_all  # noqa: E402
 
-__all__ += _more_all + _arrays_all + _scatter_all
+__all__ += _more_all + _arrays_all + _scatter_all + _special_all
 
 # ---- symbolic use ----------------------------------------------------------------------------
 # In a functional model, ``ops.relu(x)`` on a KerasTensor records a node, as in Keras, with the
@@ -1053,7 +1055,7 @@ __all__ += _more_all + _arrays_all + _scatter_all
 
 _NOT_SYMBOLIC = {"convert_to_numpy", "shape", "ndim", "size", "dtype", "zeros", "ones", "full",
                  "arange", "eye", "identity", "linspace", "tri", "empty", "logspace", "geomspace", "is_tensor",
-                 "hamming", "hanning", "bartlett", "blackman"}
+                 "hamming", "hanning", "bartlett", "blackman", "kaiser"}
 
 
 def _symbolic_aware(fn, name):

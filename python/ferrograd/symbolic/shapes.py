@@ -948,7 +948,7 @@ def _saturate_cast(x, dtype):
 
 _ACT_FLOAT = ("celu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "log_sigmoid", "soft_shrink",
               "hard_shrink", "tanh_shrink", "sparse_plus", "sparse_sigmoid", "squareplus", "log2", "log10", "exp2",
-              "tan", "sinh", "cosh", "cbrt", "fabs", "deg2rad", "rad2deg", "sinc", "erfc")
+              "tan", "sinh", "cosh", "cbrt", "fabs", "deg2rad", "rad2deg", "sinc", "erfc", "i0")
 RULES.update({name: _floating for name in _ACT_FLOAT})
 RULES.update({name: _same for name in ("threshold", "trunc", "nan_to_num", "copy", "real", "imag", "conj",
                                        "conjugate", "fliplr", "flipud", "roll", "nancumsum", "nancumprod")})
