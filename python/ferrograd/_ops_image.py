@@ -52,15 +52,22 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     h, w = x.shape[1], x.shape[2]
     if (th, tw) == (h, w):
         return _unbatch(x, single)
+    if fill_mode != "constant":
+        raise ValueError(f"resize: fill_mode must be 'constant' (the only mode Keras has); received {fill_mode!r}")
     integer_up = th % h == 0 and tw % w == 0 and th >= h and tw >= w
-    if interpolation in ("nearest", "bilinear") and integer_up and not antialias:
-        kind = "nearest" if interpolation == "nearest" else "bilinear"
-        y = _core.upsample(x, (th // h, tw // w), kind)
+    if interpolation in ("nearest", "bilinear") and not antialias:
+        if integer_up and not crop_to_aspect_ratio and not pad_to_aspect_ratio:
+            kind = "nearest" if interpolation == "nearest" else "bilinear"
+            return _unbatch(_core.upsample(x, (th // h, tw // w), kind), single)
+        from .layers.preprocessing import _resize
+
+        # separable: two gathers and a lerp per axis (half-pixel centres, as tf.image.resize)
+        y = _resize(x, th, tw, interpolation, crop_to_aspect_ratio, "channels_last", pad_to_aspect_ratio,
+                    float(fill_value))
         return _unbatch(y, single)
     raise NotImplementedError(
-        f"keras.ops.image.resize from {(h, w)} to {(th, tw)} with interpolation={interpolation!r}, "
-        f"antialias={antialias} is not available in ferrograd yet (the Rust core has up-sampling kernels for "
-        "integer factors only, nearest and bilinear)")
+        f"keras.ops.image.resize with interpolation={interpolation!r}, antialias={antialias} is not available in "
+        "ferrograd yet (nearest and bilinear without antialiasing are)")
 
 
 def _four(op, size, top, bottom, target, what):

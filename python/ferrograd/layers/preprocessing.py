@@ -61,14 +61,23 @@ def _crop(x, axes, top, left, height, width):
     return x[tuple(index)]
 
 
-def _resize(x, height, width, interpolation, crop_to_aspect_ratio, data_format):
+def _resize(x, height, width, interpolation, crop_to_aspect_ratio, data_format, pad_to_aspect_ratio=False,
+            fill_value=0.0):
+    """Keras' resize: a centred crop (or a centred pad with ``fill_value``) to the target's aspect
+    ratio first when asked, with Keras' integer arithmetic for the box, then the resize."""
     axes = _hw_axes(x.ndim, data_format)
+    h, w = x.shape[axes[0]], x.shape[axes[1]]
     if crop_to_aspect_ratio:
-        h, w = x.shape[axes[0]], x.shape[axes[1]]
-        ratio = width / height
-        crop_h = min(h, int(w / ratio))
-        crop_w = min(w, int(h * ratio))
-        x = _crop(x, axes, (h - crop_h) // 2, (w - crop_w) // 2, crop_h, crop_w)
+        crop_h = max(min(h, int(float(w * height) / width)), 1)
+        crop_w = max(min(w, int(float(h * width) / height)), 1)
+        x = _crop(x, axes, int(float(h - crop_h) / 2), int(float(w - crop_w) / 2), crop_h, crop_w)
+    elif pad_to_aspect_ratio:
+        # Keras pads the same amount on both sides (an odd remainder is dropped, not split)
+        top = int(float(max(h, int(float(w * height) / width)) - h) / 2)
+        left = int(float(max(w, int(float(h * width) / height)) - w) / 2)
+        pads = [(0, 0)] * x.ndim
+        pads[axes[0]], pads[axes[1]] = (top, top), (left, left)
+        x = ops.pad(x, pads, constant_values=fill_value)
     x = _resize_axis(x, axes[0], height, interpolation)
     return _resize_axis(x, axes[1], width, interpolation)
 
@@ -126,8 +135,8 @@ class Resizing(Layer):
         interpolation: "bilinear" (default) or "nearest"; the others Keras offers ("bicubic",
             "lanczos3", ...) raise NotImplementedError.
         crop_to_aspect_ratio: first crop the largest centred window of the target aspect ratio.
-        pad_to_aspect_ratio, fill_mode, fill_value: padding instead of cropping; only the defaults
-            (no padding) are implemented.
+        pad_to_aspect_ratio, fill_mode, fill_value: first pad to the target aspect ratio instead
+            (the same amount on both sides, with ``fill_value``; "constant" is Keras' only mode).
         antialias: only False is implemented.
         data_format: "channels_last" or "channels_first".
     """
@@ -142,10 +151,12 @@ class Resizing(Layer):
         if interpolation not in ("bilinear", "nearest"):
             raise NotImplementedError(f"Resizing: interpolation={interpolation!r} is not implemented in ferrograd "
                                       "(bilinear and nearest are)")
-        for arg, value in (("pad_to_aspect_ratio", pad_to_aspect_ratio), ("antialias", antialias)):
-            if value:
-                raise NotImplementedError(f"Resizing: `{arg}` is not implemented in ferrograd. Received: "
-                                          f"{arg}={value!r}")
+        if antialias:
+            raise NotImplementedError(f"Resizing: `antialias` is not implemented in ferrograd. Received: "
+                                      f"antialias={antialias!r}")
+        if fill_mode != "constant":
+            raise ValueError(f"Resizing: fill_mode must be 'constant' (the only mode Keras has); "
+                             f"received {fill_mode!r}")
         if pad_to_aspect_ratio and crop_to_aspect_ratio:
             raise ValueError("Only one of `pad_to_aspect_ratio` and `crop_to_aspect_ratio` can be True.")
         self.height, self.width = height, width
@@ -161,7 +172,7 @@ class Resizing(Layer):
         if not inputs.dtype.startswith("float"):
             inputs = ops.cast(inputs, self.dtype)
         return _resize(inputs, self.height, self.width, self.interpolation, self.crop_to_aspect_ratio,
-                       self.data_format)
+                       self.data_format, self.pad_to_aspect_ratio, float(self.fill_value))
 
     def compute_output_shape(self, input_shape):
         return _image_output_shape(input_shape, self.height, self.width, self.data_format)
