@@ -249,8 +249,8 @@ def test_learning_rate_scheduler_and_reduce_lr_on_plateau():
 
 
 def test_missing_callbacks_name_themselves():
-    with pytest.raises(AttributeError, match="keras.callbacks.SwapEMAWeights is not available in ferrograd yet"):
-        callbacks.SwapEMAWeights  # noqa: B018
+    with pytest.raises(AttributeError, match="keras.callbacks.OrbaxCheckpoint is not available in ferrograd yet"):
+        callbacks.OrbaxCheckpoint  # noqa: B018
 
 
 def test_model_checkpoint_batch_frequency_and_best_only(tmp_path):

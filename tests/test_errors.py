@@ -218,8 +218,8 @@ CASES = [
      ["save_freq", "save_freq=batch", "'epoch' or an integer"]),
     ("tensorboard_histograms", "fg.callbacks.TensorBoard('logs', histogram_freq=1)", "ValueError",
      ["histogram_freq=1", "not available"]),
-    ("callback_missing", "fg.callbacks.SwapEMAWeights", "AttributeError",
-     ["keras.callbacks.SwapEMAWeights", "not available in ferrograd yet"]),
+    ("callback_missing", "fg.callbacks.OrbaxCheckpoint", "AttributeError",
+     ["keras.callbacks.OrbaxCheckpoint", "not available in ferrograd yet"]),
     # fused attention kernel (fg._core.dot_product_attention)
     ("attn_heads", "fg._core.dot_product_attention(fg.ones((1, 2, 3, 4)), fg.ones((1, 5, 2, 4)), "
      "fg.ones((1, 5, 2, 4)))",

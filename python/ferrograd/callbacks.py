@@ -16,7 +16,8 @@ from ._fileio import atomic_write
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "LambdaCallback", "TerminateOnNaN",
            "EarlyStopping", "ModelCheckpoint", "CSVLogger", "LearningRateScheduler", "ReduceLROnPlateau",
-           "BackupAndRestore", "RemoteMonitor", "TensorBoard"]
+           "BackupAndRestore", "RemoteMonitor", "TensorBoard",
+           "SwapEMAWeights"]  # noqa: F822 - SwapEMAWeights: see __getattr__
 
 
 class Callback:
@@ -823,6 +824,10 @@ class TensorBoard(Callback):
 
 
 def __getattr__(name):
+    if name == "SwapEMAWeights":  # its own module, which imports Callback from here
+        from ._callback_ema import SwapEMAWeights
+
+        return SwapEMAWeights
     if name.startswith("__"):
         raise AttributeError(name)
     raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")

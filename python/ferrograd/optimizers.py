@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import _core
 from ._core import Tensor
 
@@ -253,7 +255,12 @@ class Optimizer:
         if kwargs:
             raise TypeError(f"Argument(s) not recognized: {kwargs}")
         if use_ema:
-            raise ValueError("use_ema=True is not supported by ferrograd optimizers yet")
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int) or isinstance(
+                    ema_overwrite_frequency, bool) or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                                 f"ema_overwrite_frequency={ema_overwrite_frequency}")
         if gradient_accumulation_steps:
             raise ValueError("gradient_accumulation_steps is not supported by ferrograd optimizers yet")
         if clipnorm is not None and global_clipnorm is not None:
@@ -274,6 +281,10 @@ class Optimizer:
         self._iterations = 0
         self._slots = {}  # id(variable) -> (variable, [slot tensors])
         self._constraints = {}  # id(variable) -> (variable, constraint), for constrained variables
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self._averages = {}  # id(variable) -> (variable, moving average), with use_ema
 
     # ---- state -------------------------------------------------------------------------------
     @property
@@ -305,9 +316,9 @@ class Optimizer:
     @property
     def variables(self):
         """The slot tensors of every variable seen so far (variable by variable, each in
-        ``_slot_names()`` order). Unlike Keras, the iteration count is not among them: it is the
-        plain integer ``iterations``."""
-        return [s for _, slots in self._slots.values() for s in slots]
+        ``_slot_names()`` order), then the moving averages with ``use_ema``. Unlike Keras, the
+        iteration count is not among them: it is the plain integer ``iterations``."""
+        return [s for _, slots in self._slots.values() for s in slots] + [a for _, a in self._averages.values()]
 
     def _slot_names(self):
         """Keras's names of the slots kept per variable, in the order the fused kernel takes them."""
@@ -328,6 +339,8 @@ class Optimizer:
                 constraint = getattr(v, "constraint", None)  # set by Layer.add_weight, as on Keras variables
                 if constraint is not None:
                     self._constraints[id(v)] = (v, constraint)
+            if self.use_ema and id(v) not in self._averages:
+                self._averages[id(v)] = (v, _core.full(v.shape, 0.0, v.dtype))  # zeros, as Keras
 
     def _slots_for(self, variable):
         """The slot tensors of ``variable`` (``_slot_names()`` order), or None before its first update.
@@ -370,10 +383,48 @@ class Optimizer:
                 [self._slots[id(v)][1] for _, v in group], lr, step,
                 weight_decay=float(self.weight_decay or 0.0), clipnorm=self.clipnorm, clipvalue=self.clipvalue,
                 global_clipnorm=self.global_clipnorm, **self._hyper())
+        if self.use_ema:
+            self._update_averages()
         self._iterations = step
         if self._constraints:
             self._apply_constraints(pairs)
         return self._iterations
+
+    # ---- exponential moving average (use_ema) ------------------------------------------------
+    def _update_averages(self):
+        """Keras' order, before the step is counted: ``average = m * average + (1 - m) * variable``
+        for every variable the optimizer has built (``m`` is 0 on the first step, so the average
+        starts at the variable), then, every ``ema_overwrite_frequency`` steps, the variables take
+        their averages. ``m`` and ``1 - m`` are rounded to float32 as Keras computes them."""
+        m = np.float32(self.ema_momentum if self._iterations != 0 else 0.0)
+        keep, take = float(m), float(np.float32(1.0) - m)
+        prev = _core.set_grad_enabled(False)
+        try:
+            for v, avg in self._averages.values():
+                avg.assign(avg * keep + v * take)
+            if self.ema_overwrite_frequency and (self._iterations + 1) % self.ema_overwrite_frequency == 0:
+                for v, avg in self._averages.values():
+                    v.assign(avg)
+        finally:
+            _core.set_grad_enabled(prev)
+
+    def _average_of(self, variable):
+        entry = self._averages.get(id(variable))
+        return entry[1] if entry is not None and entry[0] is variable else None
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, gives each variable of ``var_list`` its moving average (``fit`` calls
+        this when training ends, as Keras does); otherwise nothing."""
+        if not self.use_ema:
+            return
+        prev = _core.set_grad_enabled(False)
+        try:
+            for v in var_list:
+                avg = self._average_of(v)
+                if avg is not None:
+                    v.assign(avg)
+        finally:
+            _core.set_grad_enabled(prev)
 
     def _apply_constraints(self, pairs):
         """Projects each updated variable that has a constraint (Keras applies ``variable.constraint``
@@ -397,7 +448,8 @@ class Optimizer:
             lr = _serialize_schedule(lr)
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
-                "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
                 "loss_scale_factor": self.loss_scale_factor, "gradient_accumulation_steps": None}
 
     @classmethod

@@ -13,9 +13,9 @@ them spares the inflate on load) names each model weight by position and class,
 ``optimizer/iterations`` (int64 scalar, the number of steps applied) and, for every weight the
 optimizer has updated, ``optimizer/{weight name}/{slot}`` with Keras's slot names (Adam
 ``momentum``/``velocity``[/``velocity_hat``], SGD ``momentum``, RMSprop ``velocity``[/``momentum``]
-[/``average_gradient``]). ``load_model(compile=True)`` restores them, so training resumes
-bit-identically; ``compile=False`` and ``load_weights`` ignore them; ``save_weights`` writes the
-model's weights only.
+[/``average_gradient``]), and ``average`` with ``use_ema``. ``load_model(compile=True)`` restores
+them, so training resumes bit-identically; ``compile=False`` and ``load_weights`` ignore them;
+``save_weights`` writes the model's weights only.
 
 Reading trusts no size in the file (every reader of a user file here checks sizes first):
 the archive may hold at most ``_MAX_MEMBERS`` members; a member is refused before a byte is
@@ -66,7 +66,7 @@ _CONFIG_CAP = 32 << 20          # bytes of config.json (see the module docstring
 _JSON_DEPTH_CAP = 128           # nesting of config.json
 _CHUNK = 1 << 20                # members are inflated this many bytes at a time
 _DEFLATE_MAX_RATIO = 1032       # the most one compressed byte of deflate can expand to
-_MAX_SLOTS = 3                  # the most slots an optimizer keeps per variable (Adam amsgrad)
+_MAX_SLOTS = 4                  # the most tensors an optimizer keeps per variable (Adam amsgrad + EMA)
 _HEADER_PER_ENTRY = 1024        # safetensors header bytes allowed per tensor (name, dtype, shape, offsets)
 _ITEMSIZE = {"float64": 8, "int64": 8, "uint64": 8, "float32": 4, "int32": 4, "uint32": 4, "float16": 2,
              "bfloat16": 2, "int16": 2, "uint16": 2, "int8": 1, "uint8": 1, "bool": 1}
@@ -336,6 +336,9 @@ def _optimizer_entries(model):
         slots = opt._slots_for(t)
         if slots:
             out.extend((f"{_OPTIMIZER}{wname}/{sname}", s) for sname, s in zip(names, slots))
+        avg = opt._average_of(t) if opt.use_ema else None
+        if avg is not None:
+            out.append((f"{_OPTIMIZER}{wname}/average", avg))
     return out
 
 
@@ -396,7 +399,7 @@ def _restore_optimizer(model, state, source):
     iterations = int(it.item())
     if iterations < 0:
         raise ValueError(f"{where} counts {iterations} iterations; the count cannot be negative")
-    names = opt._slot_names()
+    names = opt._slot_names() + (["average"] if opt.use_ema else [])
     weights = _unique_weights(model)
     groups = {}
     for key, t in state.items():
@@ -422,8 +425,10 @@ def _restore_optimizer(model, state, source):
     prev = _core.set_grad_enabled(False)
     try:
         for wname, slots in groups.items():
-            for sname, s in zip(names, opt._slots_for(weights[wname])):
+            for sname, s in zip(opt._slot_names(), opt._slots_for(weights[wname])):
                 s.assign(slots[sname])
+            if opt.use_ema:
+                opt._average_of(weights[wname]).assign(slots["average"])
     finally:
         _core.set_grad_enabled(prev)
     opt.iterations = iterations

@@ -403,6 +403,9 @@ class Trainer:
             if self.stop_training:
                 break
         self._eval_epoch_iterator = None
+        finalize = getattr(self.optimizer, "finalize_variable_values", None)
+        if finalize is not None and epochs > 0:
+            finalize(self.trainable_weights)  # with use_ema, the weights take their moving averages (Keras)
         callbacks.on_train_end(logs=training_logs)
         return self.history
 
