@@ -240,3 +240,16 @@ def test_symbolic_functional_model(tmp_path):
     again = fg.models.load_model(path).predict(x, verbose=0)
     for a, b in zip(outs, again):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("ord_", [2, -2, "nuc"])
+def test_spectral_and_nuclear_norms_match_numpy(ord_):
+    x = np.random.default_rng(3).normal(size=(2, 3, 4, 5))
+    for axis in [(2, 3), (1, 3), (3, 0)]:
+        for keepdims in (False, True):
+            got = ops.norm(x, ord=ord_, axis=axis, keepdims=keepdims).numpy()
+            want = np.linalg.norm(x, ord=ord_, axis=axis, keepdims=keepdims)
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert ops.norm(np.ones((3, 3), np.float32), ord=2).dtype == "float32"
+    gradcheck(lambda t: ops.norm(t, ord=ord_), np.random.default_rng(4).normal(size=(3, 4)))

@@ -11,7 +11,7 @@ import numpy as _np
 
 from . import _core
 from ._core import Tensor
-from ._ops_more import _FLOATS, _b, _f, _norm_axis, _t, _u, _zero, isnan, missing
+from ._ops_more import _FLOATS, _b, _f, _norm_axis, _t, _u, _zero, isnan
 
 __all__ = ["append", "hstack", "vstack", "dstack", "hsplit", "vsplit", "dsplit", "array_split", "fliplr", "flipud",
            "rot90", "roll", "diag", "diagflat", "diagonal", "trace", "tri", "outer", "inner", "vdot", "tensordot",
@@ -581,8 +581,8 @@ def median(x, axis=None, keepdims=False):
 
 # -- norms
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - keras.ops argument name
-    """Vector norms (any ``ord``) and matrix norms ("fro", 1, -1, inf, -inf); the spectral and
-    nuclear norms (2, -2, "nuc") need a singular value decomposition and raise."""
+    """Vector norms (any ``ord``) and matrix norms ("fro", 1, -1, inf, -inf, and through the Rust
+    SVD the spectral norms 2 / -2 and the nuclear norm "nuc")."""
     x = _f(x)
     if axis is None:
         axes = tuple(range(x.ndim)) if ord is None or x.ndim == 1 else (x.ndim - 2, x.ndim - 1)
@@ -611,7 +611,16 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - keras.ops argu
         raise ValueError(f"norm: axis must name one or two axes, received axis={axis}")
     r, c = axes
     if ord in (2, -2, "nuc"):
-        raise missing("norm", f"a singular value decomposition (ord={ord!r})")
+        # the singular values of each matrix (the Rust SVD, differentiable), then max / min / sum
+        from ._ops_linalg import svd
+
+        rest = [a for a in range(x.ndim) if a not in (r, c)]
+        s = svd(_core.transpose(x, rest + [r, c]), full_matrices=False, compute_uv=False)
+        out = _core.reduce(s, {2: "max", -2: "min", "nuc": "sum"}[ord], (s.ndim - 1,), False)
+        if keepdims:
+            for a in sorted((r, c)):
+                out = _core.expand_dims(out, a)
+        return out
     if ord in (1, -1):
         red = _core.reduce(_u(x, "abs"), "sum", r, True)
         out = _core.reduce(red, "max" if ord == 1 else "min", c, True)
