@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from . import config as _config
+from ._audio_dataset import audio_dataset_from_directory
 from ._config_object import Config
 from ._data_utils import get_file, split_dataset, text_dataset_from_directory, timeseries_dataset_from_array
 from ._image_dataset import image_dataset_from_directory
@@ -21,7 +22,8 @@ __all__ = ["to_categorical", "pad_sequences", "set_random_seed", "PyDataset", "S
            "is_interactive_logging_enabled", "enable_interactive_logging", "disable_interactive_logging",
            "img_to_array", "array_to_img", "load_img", "save_img", "get_custom_objects", "custom_object_scope",
            "get_registered_name", "serialize_keras_object", "deserialize_keras_object",
-           "text_dataset_from_directory", "image_dataset_from_directory", "Config", "get_source_inputs",
+           "text_dataset_from_directory", "image_dataset_from_directory", "audio_dataset_from_directory", "Config",
+           "get_source_inputs",
            "CustomObjectScope"]  # noqa: F822 - CustomObjectScope: see __getattr__
 
 is_interactive_logging_enabled = _config.is_interactive_logging_enabled
