@@ -97,3 +97,28 @@ def test_resizing_layer_pads_as_ops_resize(tmp_path):
     np.testing.assert_array_equal(clone(x).numpy(), layer(x).numpy())
     with pytest.raises(ValueError, match="fill_mode"):
         keras.layers.Resizing(2, 9, fill_mode="reflect")
+
+
+PATCHES = json.loads((FIX / "keras_extract_patches_3d.json").read_text())
+
+
+@pytest.mark.parametrize("case", PATCHES["cases"], ids=[str(c["kwargs"]) for c in PATCHES["cases"]])
+def test_extract_patches_3d_matches_keras(case):
+    import capture_extract_patches_3d as cp
+
+    x = cp.volumes()
+    if case["kwargs"].get("data_format") == "channels_first":
+        x = x.transpose(0, 4, 1, 2, 3)
+    got = ops.image.extract_patches_3d(x, **case["kwargs"]).numpy()
+    np.testing.assert_array_equal(got, np.asarray(case["out"], "float32"))
+
+
+def test_extract_patches_3d_single_volume_and_errors():
+    import capture_extract_patches_3d as cp
+
+    np.testing.assert_array_equal(ops.image.extract_patches_3d(cp.volumes()[0], 2).numpy(),
+                                  np.asarray(PATCHES["single"], "float32"))
+    with pytest.raises(TypeError, match="size"):
+        ops.image.extract_patches_3d(cp.volumes(), (2, 2))
+    with pytest.raises(ValueError, match="5-D"):
+        ops.image.extract_patches_3d(np.ones((3, 3, 3)), 2)

@@ -14,8 +14,8 @@ import numpy as _np
 from . import _core
 from . import ops as _ops
 
-__all__ = ["resize", "crop_images", "pad_images", "extract_patches", "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb",
-           "gaussian_blur", "sobel_edges"]
+__all__ = ["resize", "crop_images", "pad_images", "extract_patches", "extract_patches_3d", "rgb_to_grayscale",
+           "rgb_to_hsv", "hsv_to_rgb", "gaussian_blur", "sobel_edges"]
 
 
 def _check_format(op, data_format):
@@ -122,6 +122,43 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
     kernel = _core.reshape(_core.eye(n, n, 0, x.dtype), (ph, pw, c, n))
     y = _ops.conv(x, kernel, strides=(ph, pw) if strides is None else strides, padding=padding,
                   dilation_rate=dilation_rate)
+    return _unbatch(y, single)
+
+
+def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
+    """Patches of ``size`` = (pd, ph, pw) (or an int) from volumes (N, D, H, W, C) or (D, H, W, C) as
+    channels: (N, D', H', W', pd * ph * pw * C), each patch flattened in (d, h, w, c) order. As in
+    Keras, a 3-D convolution with an identity kernel (ferrograd's 3-D conv on its 2-D kernels), so
+    values are exact and gradients flow."""
+    op = "extract_patches_3d"
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = (size, size, size)
+    elif not isinstance(size, (tuple, list)) or len(size) != 3:
+        raise TypeError(f"Invalid `size` argument. Expected an int or a tuple of length 3. Received: size={size}")
+    strides = tuple(size) if strides is None else strides
+    if isinstance(strides, int) and not isinstance(strides, bool):
+        strides = (strides, strides, strides)
+    if len(strides) != 3:
+        raise ValueError(f"Invalid `strides` argument. Got: {strides}")
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', received {data_format!r}")
+    x = _ops.convert_to_tensor(volumes)
+    if x.ndim not in (4, 5):
+        raise ValueError(f"{op}: expected a 4-D (D, H, W, C) or 5-D (N, D, H, W, C) volume tensor, received shape "
+                         f"{tuple(x.shape)}")
+    single = x.ndim == 4
+    if single:
+        x = _core.expand_dims(x, 0)
+    first = data_format == "channels_first"
+    if first:  # the conv runs channels_last
+        x = _core.transpose(x, (0, 2, 3, 4, 1))
+    c = x.shape[-1]
+    pd, ph, pw = (int(v) for v in size)
+    n = pd * ph * pw * c
+    kernel = _core.reshape(_core.eye(n, n, 0, x.dtype), (pd, ph, pw, c, n))
+    y = _ops.conv(x, kernel, strides=tuple(strides), padding=padding, dilation_rate=dilation_rate)
+    if first:
+        y = _core.transpose(y, (0, 4, 1, 2, 3))
     return _unbatch(y, single)
 
 
