@@ -208,12 +208,81 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+_WINDOWS = ("hann", "hamming", "blackman", "bartlett", "boxcar")
+
+
+def _window(window, n, periodic):
+    """scipy.signal.get_window(window, n, fftbins=periodic) for the windows ferrograd has (float64)."""
+    from . import ops
+
+    if window in _WINDOWS:
+        make = {"hann": ops.hanning, "hamming": ops.hamming, "blackman": ops.blackman, "bartlett": ops.bartlett,
+                "boxcar": lambda m: ops.ones((m,))}[window]
+    else:
+        raise ValueError(f"STFT: window {window!r} is not available in ferrograd (it has {', '.join(_WINDOWS)}; or "
+                         "pass the window's values as an array)")
+    w = np.asarray(make(n + 1 if periodic else n).numpy(), np.float64)
+    return w[:n] if periodic else w
+
+
+class STFT(Initializer):
+    """The real or imaginary parts of the discrete Fourier basis, optionally windowed and scaled, as
+    conv kernels of shape ``(frame_length, 1, fft_length // 2 + 1)`` (Keras' ``STFTInitializer``, the
+    kernel of ``STFTSpectrogram``).
+
+    Args: side ("real" or "imag"), window (one of SciPy's names "hann", "hamming", "blackman",
+    "bartlett", "boxcar", an array of ``frame_length`` values, or None), scaling ("density":
+    divide by the window's L2 norm, "spectrum": by its L1 norm, or None), periodic (a periodic
+    rather than symmetric window).
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ["real", "imag"]:
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            _window(window, 1, False)  # an unknown window fails here, as in Keras
+        if scaling is not None and scaling not in ["density", "spectrum"]:
+            raise ValueError("Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                             f"Received scaling={scaling}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        from . import ops
+
+        dtype = dtype or "float32"
+        frame_length, _, fft_length = shape
+        win, scaling = None, 1
+        if self.window is not None:
+            w = self.window
+            if isinstance(w, str):
+                w = _window(w, frame_length, self.periodic)
+            win = ops.convert_to_tensor(np.asarray(w), dtype=dtype)
+            if win.ndim != 1 or win.shape[-1] != frame_length:
+                raise ValueError(f"The shape of `window` must be equal to [frame_length]. Received: window shape="
+                                 f"{tuple(win.shape)}")
+            win = ops.reshape(win, (frame_length, 1, 1))
+            if self.scaling == "density":
+                scaling = ops.sqrt(ops.sum(ops.square(win)))
+            elif self.scaling == "spectrum":
+                scaling = ops.sum(ops.abs(win))
+        freq = ops.divide(ops.reshape(ops.arange(fft_length, dtype=dtype), (1, 1, fft_length)), (fft_length - 1) * 2)
+        time = ops.reshape(ops.arange(frame_length, dtype=dtype), (frame_length, 1, 1))
+        args = ops.multiply(ops.multiply(ops.multiply(time, -2.0), freq), ops.arccos(ops.cast(-1, dtype)))
+        kernel = ops.cos(args) if self.side == "real" else ops.sin(args)
+        if win is not None:
+            kernel = ops.divide(ops.multiply(kernel, win), scaling)
+        return kernel
+
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
+
+
 _BY_NAME = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
     "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
-    "orthogonal": Orthogonal, "identity": Identity,
+    "orthogonal": Orthogonal, "identity": Identity, "stft": STFT,
 }
 for _cls in list(_BY_NAME.values()):
     _BY_NAME[_cls.__name__] = _cls
@@ -228,9 +297,11 @@ random_normal, random_uniform, truncated_normal, variance_scaling = (RandomNorma
 glorot_normal, glorot_uniform, he_normal, he_uniform = GlorotNormal, GlorotUniform, HeNormal, HeUniform
 lecun_normal, lecun_uniform = LecunNormal, LecunUniform
 IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
+stft = STFTInitializer = STFT
 __all__ += ["constant", "zeros", "ones", "identity", "orthogonal", "random_normal", "random_uniform",
             "truncated_normal", "variance_scaling", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
-            "lecun_normal", "lecun_uniform", "IdentityInitializer", "OrthogonalInitializer"]
+            "lecun_normal", "lecun_uniform", "IdentityInitializer", "OrthogonalInitializer", "STFT", "STFTInitializer",
+            "stft"]
 
 
 def serialize(init):
