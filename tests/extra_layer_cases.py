@@ -36,6 +36,8 @@ def cases(K):
         "CenterCrop": (lambda: L.CenterCrop(3, 2, **cf), [(2, 5, 5)]),
         "CenterCrop_upsize": (lambda: L.CenterCrop(6, 4), [(3, 5, 2)]),
         "Resizing": (lambda: L.Resizing(7, 3), [(4, 5, 2)]),
+        "Resizing_pad": (lambda: L.Resizing(3, 8, pad_to_aspect_ratio=True, fill_value=2.0), [(5, 4, 3)]),
+        "STFTSpectrogram": (lambda: L.STFTSpectrogram(mode="magnitude", frame_length=8, frame_step=4), [(32, 2)]),
         "Resizing_down": (lambda: L.Resizing(3, 2, **cf), [(2, 7, 5)]),
         "Resizing_nearest": (lambda: L.Resizing(5, 9, interpolation="nearest", crop_to_aspect_ratio=True),
                              [(4, 6, 2)]),

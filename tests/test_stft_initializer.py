@@ -37,3 +37,45 @@ def test_aliases_and_errors():
         keras.initializers.STFT(window="tukey")
     with pytest.raises(ValueError, match="frame_length"):
         keras.initializers.STFT(window=np.ones(5))((16, 1, 9))
+
+
+SPEC = json.loads((FIX / "keras_stft_spectrogram.json").read_text())
+
+
+@pytest.mark.parametrize("case", SPEC["cases"], ids=[str(c["kwargs"])[:70] for c in SPEC["cases"]])
+def test_stft_spectrogram_matches_keras(case):
+    import capture_stft_spectrogram as cs
+
+    layer = keras.layers.STFTSpectrogram(**case["kwargs"])
+    x = cs.signal(case["kwargs"].get("data_format") == "channels_first")
+    got = layer(x).numpy()
+    want = np.asarray(case["out"], "float32")
+    assert got.shape == want.shape == tuple(d for d in layer.compute_output_shape(x.shape))
+    scale = max(1.0, float(np.abs(want).max()))
+    if case["kwargs"].get("mode") == "angle":  # compare angles on the circle (+-pi are the same angle)
+        np.testing.assert_allclose(np.cos(got), np.cos(want), atol=2e-3)
+        np.testing.assert_allclose(np.sin(got), np.sin(want), atol=2e-3)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * scale)
+    assert [list(w.shape) for w in layer.weights] == case["weights"]
+    cfg = layer.get_config()
+    for k, v in case["config"].items():
+        if k not in ("dtype", "name"):
+            assert cfg[k] == v, k
+
+
+def test_stft_spectrogram_in_a_model_and_errors(tmp_path):
+    inp = keras.Input((None, 1))
+    out = keras.layers.STFTSpectrogram(mode="log", frame_length=16, frame_step=8)(inp)
+    assert out.shape == (None, None, 9)
+    model = keras.Model(inp, keras.layers.Dense(1)(keras.layers.GlobalAveragePooling1D()(out)))
+    x = np.random.default_rng(0).normal(size=(3, 64, 1)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    np.testing.assert_allclose(keras.saving.load_model(tmp_path / "m.keras").predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-6)
+    for kwargs, match in [({"mode": "cqt"}, "mode"), ({"frame_length": 8, "frame_step": 9}, "frame_step"),
+                          ({"frame_length": 8, "fft_length": 4}, "fft_length"), ({"padding": "causal"}, "Padding")]:
+        with pytest.raises(ValueError, match=match):
+            keras.layers.STFTSpectrogram(**kwargs)
+    with pytest.raises(TypeError, match="float"):
+        keras.layers.STFTSpectrogram(frame_length=4)(np.ones((1, 8, 1), "int32"))

@@ -174,9 +174,11 @@ from .recurrent import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  #
 from .rnn import RNN, StackedRNNCells  # noqa: E402
 from .rnn_wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: E402
 from .spectral_normalization import SpectralNormalization  # noqa: E402
+from .spectrogram import STFTSpectrogram  # noqa: E402
 
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU",
-            "Bidirectional", "TimeDistributed", "SpectralNormalization", "Hashing", "HashedCrossing"]
+            "Bidirectional", "TimeDistributed", "SpectralNormalization", "Hashing", "HashedCrossing",
+            "STFTSpectrogram"]
 
 
 def _mark_single_input():
