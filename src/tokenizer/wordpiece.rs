@@ -50,7 +50,7 @@ pub struct WordPiece {
     tokens: Vec<String>,
     ids: FxHashMap<String, u32>,
     unk: u32,
-    /// The longest token, in characters, not counting the suffix indicator.
+    /// The longest token, in characters (a bound on the piece lengths worth looking up).
     max_piece_chars: usize,
     specials: Vec<(String, u32)>,
 }
@@ -97,17 +97,12 @@ impl WordPiece {
         }
         let mut ids = FxHashMap::default();
         ids.reserve(tokens.len());
-        let suffix_chars = cfg.suffix_indicator.chars().count();
         let mut max_piece_chars = 0;
         for (i, t) in tokens.iter().enumerate() {
             ids.insert(t.clone(), i as u32);
-            let n = t.chars().count();
-            let piece = if t.starts_with(&cfg.suffix_indicator) {
-                n - suffix_chars
-            } else {
-                n
-            };
-            max_piece_chars = max_piece_chars.max(piece);
+            // the whole token: one that starts with the suffix indicator also matches, as it is,
+            // at the start of a word that starts with it (found by the wordpiece_encode fuzzer)
+            max_piece_chars = max_piece_chars.max(t.chars().count());
         }
         let unk = *ids.get(&cfg.oov_token).ok_or_else(|| {
             Error::value(
@@ -468,6 +463,22 @@ mod tests {
         assert_eq!(toks(&wp, "x\u{4E2D}x"), ["[UNK]", "\u{4E2D}", "[UNK]"]);
         assert!(wp.encode("").is_empty());
         assert!(wp.encode(" \u{0} \t").is_empty());
+    }
+
+    /// A token that starts with the suffix indicator matches as it is at the start of a word
+    /// (Hugging Face does the same); the piece-length bound once left it out (fuzzer crash
+    /// `crash-unk-word`).
+    #[test]
+    fn word_initial_token_with_the_suffix_prefix() {
+        let mut c = cfg(false);
+        c.basic.split = false;
+        let v: Vec<String> = ["[UNK]", "## wces", "##es", "x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let wp = WordPiece::new(v, c).unwrap();
+        assert_eq!(toks(&wp, "## wces"), ["## wces"]);
+        assert_eq!(toks(&wp, "x"), ["x"]);
     }
 
     #[test]
