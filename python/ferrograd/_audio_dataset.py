@@ -37,47 +37,25 @@ def _decode(path, length):
 
 
 def _audio_dataset_class():
-    from ._dataset_ops import Dataset
+    from ._dataset_ops import DirectoryDataset
 
-    class AudioDataset(Dataset):
+    class AudioDataset(DirectoryDataset):
         """Batches of ``(audio, labels)`` (or audio alone) decoded from WAV files when read
         (``audio_dataset_from_directory``)."""
 
         def __init__(self, paths, labels, label_mode, num_classes, batch_size, length, class_names):
-            super().__init__()
-            self.paths, self.labels, self.label_mode = list(paths), labels, label_mode
-            self.num_classes, self.batch_size, self.length = num_classes, batch_size, length
-            self.class_names = class_names
-            self.file_paths = list(paths)
+            super().__init__(paths, labels, label_mode, num_classes, batch_size, class_names)
+            self.length = length
 
-        def __len__(self):
-            return len(self.paths) if self.batch_size is None else -(-len(self.paths) // self.batch_size)
-
-        def _labels(self, lab):
-            if self.label_mode == "categorical":
-                return np.eye(self.num_classes, dtype="float32")[lab]
-            if self.label_mode == "binary":
-                return lab.astype("float32").reshape(-1, 1)
-            return lab.astype("int32")
-
-        def __getitem__(self, index):
-            self._check_index(index)
-            size = 1 if self.batch_size is None else self.batch_size
-            sl = slice(index * size, (index + 1) * size)
-            clips = [_decode(p, self.length) for p in self.paths[sl]]
+        def _load(self, paths):
+            clips = [_decode(p, self.length) for p in paths]
             if len({c.shape[1] for c in clips}) > 1:
-                raise ValueError(f"audio_dataset_from_directory: batch {index} mixes files with different channel "
-                                 f"counts ({sorted({c.shape[1] for c in clips})}); Keras cannot batch them either")
-            n = max(len(c) for c in clips)
-            audio = np.zeros((len(clips), n, clips[0].shape[1]), np.float32)
+                raise ValueError("audio_dataset_from_directory: a batch mixes files with different channel counts "
+                                 f"({sorted({c.shape[1] for c in clips})}); Keras cannot batch them either")
+            audio = np.zeros((len(clips), max(len(c) for c in clips), clips[0].shape[1]), np.float32)
             for i, c in enumerate(clips):
                 audio[i, :len(c)] = c
-            if self.labels is None:
-                return audio[0] if self.batch_size is None else audio
-            labels = self._labels(np.asarray(self.labels[sl]))
-            if self.batch_size is None:
-                return audio[0], labels[0]
-            return audio, labels
+            return audio
 
     return AudioDataset
 
@@ -88,21 +66,10 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
     """Batches of ``(audio, labels)`` from WAV files in class subfolders (Keras' arguments and return
     values; a ``Dataset`` of float32 NumPy batches (batch, samples, channels) with ``class_names`` and
     ``file_paths`` instead of a ``tf.data.Dataset``). See the module notes for decoding."""
-    from ._data_utils import _index_directory, _split
+    from ._data_utils import _check_directory_args, _index_directory, _split
 
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError("The `labels` argument should be a list/tuple of integer labels, of the same size as the "
-                             "number of audio files in the target directory. If you wish to infer the labels from "
-                             'the subdirectory names in the target directory, pass `labels="inferred"`. If you wish '
-                             f"to get a dataset that only contains audio samples (no labels), pass `labels=None`. "
-                             f"Received: labels={labels}")
-        if class_names:
-            raise ValueError(f'You can only pass `class_names` if `labels="inferred"`. Received: labels={labels}, '
-                             f"and class_names={class_names}")
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", or None. '
-                         f"Received: label_mode={label_mode}")
+    labels, label_mode = _check_directory_args("audio", labels, label_mode, class_names, validation_split, subset,
+                                               shuffle, seed)
     if ragged and output_sequence_length is not None:
         raise ValueError("Cannot set both `ragged` and `output_sequence_length`")
     if ragged:
@@ -119,16 +86,6 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
             output_sequence_length, bool) or output_sequence_length < 1):
         raise ValueError("`output_sequence_length` must be a positive int or None. "
                          f"Received: output_sequence_length={output_sequence_length}")
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
-    if validation_split is not None and not 0 < validation_split < 1:
-        raise ValueError(f"`validation_split` must be between 0 and 1, received: {validation_split}")
-    if (validation_split or subset) and not (validation_split and subset in ("training", "validation", "both")):
-        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely; `subset` must be "
-                         f'"training", "validation" or "both". Received: subset={subset}')
-    if validation_split and shuffle and seed is None:
-        raise ValueError("If using `validation_split` and shuffling the data, you must provide a `seed` argument, "
-                         "to make sure that there is no overlap between the training and validation subset.")
     if seed is None:
         seed = np.random.randint(1e6)
     paths, label_list, names = _index_directory(directory, labels, ALLOWED_FORMATS, class_names, shuffle, seed,

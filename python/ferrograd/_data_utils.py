@@ -294,6 +294,35 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
 
 
 # ---- text_dataset_from_directory ---------------------------------------------------------------
+def _check_directory_args(kind, labels, label_mode, class_names, validation_split, subset, shuffle, seed):
+    """Keras' checks of the arguments the ``*_dataset_from_directory`` functions share; returns
+    ``(labels, label_mode)``, both None when either is."""
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError("`labels` argument should be a list/tuple of integer labels, of the same size as the "
+                             f"number of {kind} files in the target directory. If you wish to infer the labels from "
+                             'the subdirectory names in the target directory, pass `labels="inferred"`. If you wish '
+                             f"to get a dataset that only contains {kind} samples (no labels), pass `labels=None`. "
+                             f"Received: labels={labels}")
+        if class_names:
+            raise ValueError(f'You can only pass `class_names` if `labels="inferred"`. Received: labels={labels}, '
+                             f"and class_names={class_names}")
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", or None. '
+                         f"Received: label_mode={label_mode}")
+    if validation_split is not None and not 0 < validation_split < 1:
+        raise ValueError(f"`validation_split` must be between 0 and 1, received: {validation_split}")
+    if (validation_split or subset) and not (validation_split and subset in ("training", "validation", "both")):
+        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely; `subset` must be "
+                         f'"training", "validation" or "both". Received: subset={subset}')
+    if validation_split and shuffle and seed is None:
+        raise ValueError("If using `validation_split` and shuffling the data, you must provide a `seed` argument, "
+                         "to make sure that there is no overlap between the training and validation subset.")
+    if labels is None or label_mode is None:
+        return None, None
+    return labels, label_mode
+
+
 def _index_directory(directory, labels, formats, class_names, shuffle, seed, follow_links, verbose):
     """Keras' index_directory: the files (sorted per class folder, classes in alphanumeric order or
     the given ``class_names`` order), their labels and the class names; shuffled with
@@ -361,20 +390,14 @@ def _split(samples, labels, validation_split, subset, verbose):
 
 
 def _text_dataset_class():
-    from ._dataset_ops import Dataset
+    from ._dataset_ops import DirectoryDataset
 
-    class TextDataset(Dataset):
+    class TextDataset(DirectoryDataset):
         """Batches of ``(texts, labels)`` read from files (``text_dataset_from_directory``)."""
 
         def __init__(self, paths, labels, label_mode, num_classes, batch_size, max_length, class_names):
-            super().__init__()
-            self.paths, self.labels, self.label_mode = paths, labels, label_mode
-            self.num_classes, self.batch_size, self.max_length = num_classes, batch_size, max_length
-            self.class_names = class_names
-            self.file_paths = list(paths)
-
-        def __len__(self):
-            return len(self.paths) if self.batch_size is None else -(-len(self.paths) // self.batch_size)
+            super().__init__(paths, labels, label_mode, num_classes, batch_size, class_names)
+            self.max_length = max_length
 
         def _read(self, path):
             with open(path, encoding="utf-8", errors="replace") as f:
@@ -383,25 +406,8 @@ def _text_dataset_class():
                 text = text.encode("utf-8")[:self.max_length].decode("utf-8", errors="ignore")
             return text
 
-        def _labels(self, lab):
-            if self.label_mode == "categorical":
-                return np.eye(self.num_classes, dtype="float32")[lab]
-            if self.label_mode == "binary":
-                return lab.astype("float32").reshape(-1, 1)
-            return lab.astype("int32")
-
-        def __getitem__(self, index):
-            if not 0 <= index < len(self):
-                raise IndexError(f"batch index {index} out of range [0, {len(self)})")
-            size = 1 if self.batch_size is None else self.batch_size
-            sl = slice(index * size, (index + 1) * size)
-            texts = np.array([self._read(p) for p in self.paths[sl]], dtype=object)
-            if self.labels is None or self.label_mode is None:
-                return texts[0] if self.batch_size is None else texts
-            labels = self._labels(np.asarray(self.labels[sl]))
-            if self.batch_size is None:
-                return texts[0], labels[0]
-            return texts, labels
+        def _load(self, paths):
+            return np.array([self._read(p) for p in paths], dtype=object)
 
     return TextDataset
 
@@ -416,27 +422,10 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
     NumPy batches (texts as an object array of str) with ``class_names`` and ``file_paths``
     (Keras: a ``tf.data.Dataset``; it also reshuffles each epoch, which ``fit(shuffle=True)`` does
     here by batch)."""
-    if labels not in ("inferred", None) and not isinstance(labels, (list, tuple)):
-        raise ValueError("`labels` argument should be a list/tuple of integer labels, of the same size as the "
-                         "number of text files in the target directory. If you wish to infer the labels from the "
-                         "subdirectory names in the target directory, pass `labels=\"inferred\"`. If you wish to "
-                         f"get a dataset that only contains text samples (no labels), pass `labels=None`. Received: "
-                         f"labels={labels}")
     if format not in ("tf", "grain"):
         raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", or None. '
-                         f"Received: label_mode={label_mode}")
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
-    if validation_split is not None and not 0 < validation_split < 1:
-        raise ValueError(f"`validation_split` must be between 0 and 1, received: {validation_split}")
-    if (validation_split or subset) and not (validation_split and subset in ("training", "validation", "both")):
-        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely; `subset` must be "
-                         f'"training", "validation" or "both". Received: subset={subset}')
-    if validation_split and shuffle and seed is None:
-        raise ValueError("If using `validation_split` and shuffling the data, you must provide a `seed` argument, "
-                         "to make sure that there is no overlap between the training and validation subset.")
+    labels, label_mode = _check_directory_args("text", labels, label_mode, None, validation_split, subset, shuffle,
+                                               seed)
     paths, label_list, names = _index_directory(directory, labels, (".txt",), class_names, shuffle, seed,
                                                 follow_links, verbose)
     if label_mode == "binary" and len(names) != 2:

@@ -10,6 +10,8 @@ batched ``tf.data`` pipeline these datasets stand for.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .utils import PyDataset
 
 
@@ -68,6 +70,41 @@ class Dataset(PyDataset):
     def _check_index(self, index):
         if not 0 <= index < len(self):
             raise IndexError(f"batch index {index} out of range [0, {len(self)})")
+
+
+class DirectoryDataset(Dataset):
+    """Batches of files, read when a batch is read (the ``*_dataset_from_directory`` functions):
+    ``(inputs, labels)``, or the inputs alone without labels, or single samples when ``batch_size``
+    is None. Subclasses give ``_load(paths)``, the batch of inputs for those files."""
+
+    def __init__(self, paths, labels, label_mode, num_classes, batch_size, class_names):
+        super().__init__()
+        self.paths, self.file_paths = list(paths), list(paths)
+        self.labels, self.label_mode, self.num_classes = labels, label_mode, num_classes
+        self.batch_size, self.class_names = batch_size, class_names
+
+    def __len__(self):
+        return len(self.paths) if self.batch_size is None else -(-len(self.paths) // self.batch_size)
+
+    def _labels(self, lab):
+        if self.label_mode == "categorical":
+            return np.eye(self.num_classes, dtype="float32")[lab]
+        if self.label_mode == "binary":
+            return lab.astype("float32").reshape(-1, 1)
+        return lab.astype("int32")
+
+    def _load(self, paths):
+        raise NotImplementedError(f"{type(self).__name__} must implement _load(paths)")
+
+    def __getitem__(self, index):
+        self._check_index(index)
+        size = 1 if self.batch_size is None else self.batch_size
+        sl = slice(index * size, (index + 1) * size)
+        x = self._load(self.paths[sl])
+        if self.labels is None:
+            return x[0] if self.batch_size is None else x
+        y = self._labels(np.asarray(self.labels[sl]))
+        return (x[0], y[0]) if self.batch_size is None else (x, y)
 
 
 def _count(count, what):

@@ -53,43 +53,21 @@ def _load(path, image_size, channels, interpolation, crop, pad):
 
 
 def _image_dataset_class():
-    from ._dataset_ops import Dataset
+    from ._dataset_ops import DirectoryDataset
 
-    class ImageDataset(Dataset):
+    class ImageDataset(DirectoryDataset):
         """Batches of ``(images, labels)`` (or images alone) decoded from files when read
         (``image_dataset_from_directory``)."""
 
         def __init__(self, paths, labels, label_mode, num_classes, batch_size, load, data_format, class_names):
-            super().__init__()
-            self.paths, self.labels, self.label_mode = list(paths), labels, label_mode
-            self.num_classes, self.batch_size, self._loader = num_classes, batch_size, load
-            self.data_format, self.class_names = data_format, class_names
-            self.file_paths = list(paths)
+            super().__init__(paths, labels, label_mode, num_classes, batch_size, class_names)
+            self._loader, self.data_format = load, data_format
 
-        def __len__(self):
-            return len(self.paths) if self.batch_size is None else -(-len(self.paths) // self.batch_size)
-
-        def _labels(self, lab):
-            if self.label_mode == "categorical":
-                return np.eye(self.num_classes, dtype="float32")[lab]
-            if self.label_mode == "binary":
-                return lab.astype("float32").reshape(-1, 1)
-            return lab.astype("int32")
-
-        def __getitem__(self, index):
-            self._check_index(index)
-            size = 1 if self.batch_size is None else self.batch_size
-            sl = slice(index * size, (index + 1) * size)
-            images = np.stack([np.asarray(self._loader(p).numpy(), dtype=np.float32) for p in self.paths[sl]])
+        def _load(self, paths):
+            images = np.stack([np.asarray(self._loader(p).numpy(), dtype=np.float32) for p in paths])
             if self.data_format == "channels_first":
                 images = images.transpose(0, 3, 1, 2)
-            images = np.ascontiguousarray(images)
-            if self.labels is None:
-                return images[0] if self.batch_size is None else images
-            labels = self._labels(np.asarray(self.labels[sl]))
-            if self.batch_size is None:
-                return images[0], labels[0]
-            return images, labels
+            return np.ascontiguousarray(images)
 
     return ImageDataset
 
@@ -102,24 +80,11 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     """Batches of ``(images, labels)`` from image files in class subfolders (Keras' arguments and
     return values; a ``Dataset`` of float32 NumPy batches with ``class_names`` and ``file_paths``
     instead of a ``tf.data.Dataset``). See the module notes for decoding and resizing."""
-    from ._data_utils import _index_directory, _split
+    from ._data_utils import _check_directory_args, _index_directory, _split
     from .layers.conv import standardize_data_format
 
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError("`labels` argument should be a list/tuple of integer labels, of the same size as the "
-                             "number of image files in the target directory. If you wish to infer the labels from "
-                             'the subdirectory names in the target directory, pass `labels="inferred"`. If you wish '
-                             f"to get a dataset that only contains images (no labels), pass `labels=None`. Received: "
-                             f"labels={labels}")
-        if class_names:
-            raise ValueError(f'You can only pass `class_names` if `labels="inferred"`. Received: labels={labels}, '
-                             f"and class_names={class_names}")
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", or None. '
-                         f"Received: label_mode={label_mode}")
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
+    labels, label_mode = _check_directory_args("image", labels, label_mode, class_names, validation_split, subset,
+                                               shuffle, seed)
     channels = {"rgb": 3, "rgba": 4, "grayscale": 1}.get(color_mode)
     if channels is None:
         raise ValueError('`color_mode` must be one of {"rgb", "rgba", "grayscale"}. '
@@ -141,14 +106,6 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`.")
-    if validation_split is not None and not 0 < validation_split < 1:
-        raise ValueError(f"`validation_split` must be between 0 and 1, received: {validation_split}")
-    if (validation_split or subset) and not (validation_split and subset in ("training", "validation", "both")):
-        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely; `subset` must be "
-                         f'"training", "validation" or "both". Received: subset={subset}')
-    if validation_split and shuffle and seed is None:
-        raise ValueError("If using `validation_split` and shuffling the data, you must provide a `seed` argument, "
-                         "to make sure that there is no overlap between the training and validation subset.")
     data_format = standardize_data_format(data_format)
     if seed is None:
         seed = np.random.randint(1e6)
