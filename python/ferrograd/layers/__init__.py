@@ -188,7 +188,7 @@ def _mark_single_input():
 
     families = {"activation_layers", "adaptive_pooling", "color_augmentation", "conv", "core", "data_layers",
                 "einsum_dense", "embedding", "feature_normalization", "normalization", "normalization_extra",
-                "pooling", "preprocessing", "regularization", "reshaping"}
+                "pooling", "preprocessing", "regularization", "reshaping", "spectrogram"}
     multi = {"Lambda", "Pipeline"}
     for name in __all__:
         cls = getattr(sys.modules[__name__], name, None)
