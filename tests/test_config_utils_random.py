@@ -224,10 +224,35 @@ def test_random_binomial_moments_and_errors():
     b = keras.random.binomial((20000,), 10, 0.3, seed=2).numpy()
     assert b.dtype == np.float32 and abs(b.mean() - 3.0) < 0.05 and abs(b.var() - 2.1) < 0.1
     assert keras.random.binomial((3,), keras.tensor([0.0, 5.0, 10.0]), 1.0, seed=1).numpy().tolist() == [0, 5, 10]
-    with pytest.raises(NotImplementedError, match="gamma"):
-        keras.random.gamma((2,), 1.0)
-    with pytest.raises(NotImplementedError, match="beta"):
-        keras.random.beta((2,), 1.0, 1.0)
+
+
+def test_random_gamma_and_beta_moments_parameters_and_errors():
+    for a in (0.2, 1.0, 4.5):
+        g = keras.random.gamma((40000,), a, seed=4).numpy()
+        assert g.dtype == np.float32 and (g > 0).all()
+        assert abs(g.mean() - a) < 0.03 * a + 0.005 and abs(g.var() - a) < 0.08 * a + 0.005
+    for a, b in ((0.2, 0.2), (2.0, 5.0)):
+        x = keras.random.beta((40000,), a, b, dtype="float64", seed=5).numpy()
+        assert x.dtype == np.float64 and ((x >= 0) & (x <= 1)).all()
+        assert abs(x.mean() - a / (a + b)) < 0.01
+    # tensor parameters broadcast over the shape, one per column here
+    x = keras.random.beta((20000, 2), keras.tensor([0.5, 8.0]), 1.0, seed=6).numpy()
+    np.testing.assert_allclose(x.mean(0), [0.5 / 1.5, 8.0 / 9.0], atol=0.01)
+    g = keras.random.gamma((3,), np.array([1e-3, 1.0, 1e3]), seed=1).numpy()
+    assert g[0] < 0.5 and g[2] > 800
+    np.testing.assert_array_equal(keras.random.beta((5,), 0.3, 0.3, seed=9).numpy(),
+                                  keras.random.beta((5,), 0.3, 0.3, seed=9).numpy())
+    # tiny parameters: the gamma draws underflow, the beta draws are still 0 or 1, never NaN
+    t = keras.random.beta((1000,), 1e-4, 1e-4, seed=2).numpy()
+    assert np.isfinite(t).all()
+    with pytest.raises(ValueError, match="alpha must be finite and > 0"):
+        keras.random.gamma((2,), 0.0)
+    with pytest.raises(ValueError, match="beta must be finite and > 0"):
+        keras.random.beta((2,), 1.0, -1.0)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        keras.random.gamma((2, 3), np.ones(4))
+    with pytest.raises(TypeError, match="float dtype"):
+        keras.random.gamma((2,), 1.0, dtype="int32")
 
 
 def test_random_ops_on_symbolic_inputs():

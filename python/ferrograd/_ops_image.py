@@ -15,7 +15,8 @@ from . import _core
 from . import ops as _ops
 
 __all__ = ["resize", "crop_images", "pad_images", "extract_patches", "extract_patches_3d", "rgb_to_grayscale",
-           "rgb_to_hsv", "hsv_to_rgb", "gaussian_blur", "sobel_edges"]
+           "rgb_to_hsv", "hsv_to_rgb", "gaussian_blur", "sobel_edges", "affine_transform", "perspective_transform",
+           "elastic_transform", "map_coordinates", "scale_and_translate", "ssim"]
 
 
 def _check_format(op, data_format):
@@ -298,6 +299,15 @@ def sobel_edges(images, data_format=None):
     out = _ops.stack(edges, axis=-1)  # (N, H, W, C, 2)
     return _ops.transpose(out, (0, 3, 1, 2, 4)) if data_format == "channels_first" else out
 
+
+from ._ops_image_warp import (  # noqa: E402
+    affine_transform,
+    elastic_transform,
+    map_coordinates,
+    perspective_transform,
+    scale_and_translate,
+    ssim,
+)
 
 _sys.modules.setdefault(__name__.replace("_ops_image", "ops.image"), _sys.modules[__name__])
 

@@ -149,16 +149,36 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
     return ops.cast(ops.sum(success, axis=0), dtype or "float32")
 
 
+def _shape_param(name, value, shape):
+    """A gamma/beta parameter as the list the Rust sampler takes: one value, or one per element
+    (a tensor or array broadcast to ``shape``)."""
+    import numpy as np
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [float(value)]
+    arr = np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64)
+    if arr.size == 1:
+        return [float(arr.reshape(-1)[0])]
+    try:
+        return np.broadcast_to(arr, shape).reshape(-1).tolist()
+    except ValueError:
+        raise ValueError(f"`{name}` of shape {arr.shape} does not broadcast to the sample shape {shape}") from None
+
+
 def gamma(shape, alpha, dtype=None, seed=None):
-    """Not available yet: gamma sampling needs a rejection sampler in the Rust random module."""
-    raise NotImplementedError("keras.random.gamma is not available in ferrograd yet (the Rust random module has "
-                              "no gamma sampler)")
+    """Samples from a Gamma(``alpha``, 1) distribution (Marsaglia-Tsang in Rust; ``alpha`` > 0,
+    a number or a tensor broadcastable to ``shape``)."""
+    shape = _shape(shape)
+    return _core.random_gamma(shape, _shape_param("alpha", alpha, shape), None, dtype, _seed_value(seed))
 
 
 def beta(shape, alpha, beta, dtype=None, seed=None):
-    """Not available yet: beta draws are built from gamma draws."""
-    raise NotImplementedError("keras.random.beta is not available in ferrograd yet (it needs gamma sampling, "
-                              "which the Rust random module does not have)")
+    """Samples from a Beta(``alpha``, ``beta``) distribution: X / (X + Y) with X ~ Gamma(alpha) and
+    Y ~ Gamma(beta), computed in log space (small parameters give 0 or 1, never NaN). Each
+    parameter is a number > 0 or a tensor broadcastable to ``shape``."""
+    shape = _shape(shape)
+    return _core.random_gamma(shape, _shape_param("alpha", alpha, shape), _shape_param("beta", beta, shape), dtype,
+                              _seed_value(seed))
 
 
 def __getattr__(name):

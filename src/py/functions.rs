@@ -1,4 +1,4 @@
-//! Module-level functions of `ferrograd._core`: creation, random, and every op by name.
+//! Module-level functions of `ferrograd._core`: creation and every op by name (random draws: `random.rs`).
 //! `python/ferrograd/ops.py` wraps them with keras.ops signatures and defaults.
 
 use super::errors::guard;
@@ -114,66 +114,6 @@ fn linspace(
             dtype_or(dtype, DType::F32)?,
         )?))
     })
-}
-
-#[pyfunction]
-fn seed(s: u64) -> PyResult<()> {
-    guard("seed", || {
-        ops::seed(s);
-        Ok(())
-    })
-}
-
-#[pyfunction]
-#[pyo3(signature = (kind, shape, a, b, dtype=None, seed=None))]
-fn random(
-    py: Python<'_>,
-    kind: &str,
-    shape: &Bound<'_, PyAny>,
-    a: f64,
-    b: f64,
-    dtype: Option<&Bound<'_, PyAny>>,
-    seed: Option<u64>,
-) -> PyResult<T> {
-    guard("random", || {
-        let s = parse_dims(shape)?;
-        let n: usize = s.iter().product();
-        let t = match kind {
-            "uniform" => {
-                let d = dtype_or(dtype, DType::F32)?;
-                run(py, n, || ops::uniform(&s, a, b, d, seed))?
-            }
-            "normal" => {
-                let d = dtype_or(dtype, DType::F32)?;
-                run(py, n, || ops::normal(&s, a, b, d, seed))?
-            }
-            "truncated_normal" => {
-                let d = dtype_or(dtype, DType::F32)?;
-                run(py, n, || ops::truncated_normal(&s, a, b, d, seed))?
-            }
-            "randint" => {
-                let d = dtype_or(dtype, DType::I64)?;
-                if a.fract() != 0.0 || b.fract() != 0.0 {
-                    return Err(PyValueError::new_err(format!(
-                        "randint bounds must be integers, got {a} and {b}"
-                    )));
-                }
-                run(py, n, || ops::randint(&s, a as i64, b as i64, d, seed))?
-            }
-            _ => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown random distribution '{kind}'"
-                )))
-            }
-        };
-        Ok(wrap(t))
-    })
-}
-
-#[pyfunction]
-#[pyo3(signature = (n, seed=None))]
-fn permutation(n: usize, seed: Option<u64>) -> PyResult<T> {
-    guard("permutation", || Ok(wrap(ops::permutation(n, seed)?)))
 }
 
 pub(crate) fn unary_op(name: &str, a: Option<f64>, b: Option<f64>) -> PyResult<UnaryOp> {
@@ -757,9 +697,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         arange,
         eye,
         linspace,
-        seed,
-        random,
-        permutation,
         unary,
         binary,
         logical_not,

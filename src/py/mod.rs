@@ -14,6 +14,7 @@ mod machine;
 mod nn;
 mod numpy;
 mod optim;
+mod random;
 mod tensor;
 mod text;
 mod tokenizer;
@@ -74,6 +75,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     machine::register(m)?;
     nn::register(m)?;
     optim::register(m)?;
+    random::register(m)?;
     text::register(m)?;
     tokenizer::register(m)?;
     wordpiece::register(m)?;

@@ -170,6 +170,13 @@ def __getattr__(name):
 
 # recurrent layers (issue 13): the generic RNN, the built-in cells and layers, the RNN wrappers
 from .hashing import HashedCrossing, Hashing  # noqa: E402
+from .image_augmentation import (  # noqa: E402
+    CutMix,
+    MixUp,
+    RandomElasticTransform,
+    RandomErasing,
+    RandomPerspective,
+)
 from .recurrent import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  # noqa: E402
 from .rnn import RNN, StackedRNNCells  # noqa: E402
 from .rnn_wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: E402
@@ -178,7 +185,7 @@ from .spectrogram import STFTSpectrogram  # noqa: E402
 
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU",
             "Bidirectional", "TimeDistributed", "SpectralNormalization", "Hashing", "HashedCrossing",
-            "STFTSpectrogram"]
+            "STFTSpectrogram", "CutMix", "MixUp", "RandomElasticTransform", "RandomErasing", "RandomPerspective"]
 
 
 def _mark_single_input():

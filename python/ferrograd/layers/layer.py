@@ -595,6 +595,21 @@ class Layer:
         """The symbolic output of the layer's first call in a graph (a list for several)."""
         return self._node_attribute("outputs", "output")
 
+    @property
+    def compute_dtype(self):
+        """The dtype the layer computes in (Keras' ``compute_dtype``). ferrograd has no mixed
+        precision policy, so it is ``dtype`` unless a subclass sets it."""
+        return self.__dict__.get("_compute_dtype") or self.dtype
+
+    @compute_dtype.setter
+    def compute_dtype(self, value):
+        self._compute_dtype = value
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights (Keras' ``variable_dtype``): ``dtype``."""
+        return self.dtype
+
     # ---- config ------------------------------------------------------------------------------
     def get_config(self):
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import ops
 from .. import random as _random
+from .._ops_image_warp import sample_images
 from .conv import standardize_data_format
 from .layer import Layer
 
@@ -370,32 +371,9 @@ class RandomBrightness(_RandomImageLayer):
 # image b reads the input at (b0 x + b1 y + b2, a0 x + a1 y + a2); bilinear takes the four
 # neighbours with their weights, nearest rounds half to even; out-of-range indices are folded back
 # by the fill mode ("reflect": (d c b a | a b c d | d c b a), "wrap", "nearest"), or, for
-# "constant", read as fill_value. The gather is one ops.take on the flattened images.
+# "constant", read as fill_value. The sampler is ops.image's (_ops_image_warp.sample_images).
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
-
-
-def _mirror(index, size):
-    s = size - 1
-    return ops.abs(ops.subtract(ops.mod(ops.add(index, s), 2 * s), s))
-
-
-def _fix_index(index, size, fill_mode):
-    if fill_mode in ("constant", "nearest"):
-        return ops.clip(index, 0, size - 1)
-    if fill_mode == "wrap":
-        return ops.mod(index, size)
-    # reflect
-    return ops.floor_divide(ops.subtract(_mirror(ops.add(ops.multiply(index, 2.0), 1.0), 2 * size + 1), 1.0), 2.0)
-
-
-def _nodes(coord, interpolation):
-    """``[(index, weight)]`` of one coordinate grid (float tensors)."""
-    if interpolation == "nearest":
-        return [(ops.round(coord), None)]
-    lower = ops.floor(coord)
-    upper_w = ops.subtract(coord, lower)
-    return [(lower, ops.subtract(1.0, upper_w)), (ops.add(lower, 1.0), upper_w)]
 
 
 def _affine_transform(images, coeffs, interpolation, fill_mode, fill_value, data_format):
@@ -403,27 +381,14 @@ def _affine_transform(images, coeffs, interpolation, fill_mode, fill_value, data
     (B, 1, 1) tensors a0, a1, a2, b0, b1, b2 (see the section note)."""
     if data_format == "channels_first":
         images = ops.transpose(images, (0, 2, 3, 1))
-    b, h, w, c = images.shape
+    _, h, w, _ = images.shape
     a0, a1, a2, b0, b1, b2 = coeffs
     yy, xx = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32), indexing="ij")
     yy, xx = ops.convert_to_tensor(yy[None]), ops.convert_to_tensor(xx[None])  # (1, H, W)
     src_y = ops.add(ops.add(ops.multiply(b0, xx), ops.multiply(b1, yy)), b2)  # (B, H, W)
     src_x = ops.add(ops.add(ops.multiply(a0, xx), ops.multiply(a1, yy)), a2)
-    flat = ops.reshape(images, (b * h * w, c))
-    base = ops.convert_to_tensor(np.arange(b, dtype=np.float32).reshape(b, 1, 1) * (h * w))
-    out = None
-    for iy, wy in _nodes(src_y, interpolation):
-        for ix, wx in _nodes(src_x, interpolation):
-            fy, fx = _fix_index(iy, h, fill_mode), _fix_index(ix, w, fill_mode)
-            idx = ops.cast(ops.add(ops.add(base, ops.multiply(fy, float(w))), fx), "int64")  # (B, H, W)
-            value = ops.reshape(ops.take(flat, ops.reshape(idx, (-1,)), axis=0), (b, h, w, c))
-            if fill_mode == "constant":
-                valid = ops.logical_and(ops.logical_and(ops.greater_equal(iy, 0.0), ops.less(iy, float(h))),
-                                        ops.logical_and(ops.greater_equal(ix, 0.0), ops.less(ix, float(w))))
-                value = ops.where(ops.expand_dims(valid, -1), value, float(fill_value))
-            weight = None if wy is None else ops.expand_dims(ops.multiply(wy, wx), -1)
-            term = value if weight is None else ops.multiply(weight, value)
-            out = term if out is None else ops.add(out, term)
+    order = 0 if interpolation == "nearest" else 1
+    out = sample_images(images, src_y, src_x, order, fill_mode, fill_value)
     if data_format == "channels_first":
         out = ops.transpose(out, (0, 3, 1, 2))
     return out
