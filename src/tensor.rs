@@ -323,7 +323,12 @@ impl Tensor {
     /// block). The layout is checked against the storage like `from_parts`: the view helpers
     /// trust their normalised arguments, and this is the last check before kernels do pointer
     /// arithmetic with the result.
-    pub(crate) fn with_layout(&self, layout: Layout) -> Result<Tensor> {
+    /// An empty view addresses nothing: its offset is reset to 0, so that slicing an empty tensor
+    /// (`x[..., 1]` of a (2, 0, 2) tensor) never points past the buffer.
+    pub(crate) fn with_layout(&self, mut layout: Layout) -> Result<Tensor> {
+        if layout.numel() == 0 {
+            layout.offset = 0;
+        }
         layout.check_within("view", self.0.storage.len())?;
         Ok(Tensor::assemble(self.0.storage.clone(), layout, None))
     }
@@ -335,6 +340,15 @@ mod tests {
 
     fn storage(n: usize) -> Arc<Storage> {
         Arc::new(Storage::zeros(DType::F32, n).unwrap())
+    }
+
+    #[test]
+    fn empty_views_of_empty_storage_are_allowed() {
+        let t = Tensor::from_parts(storage(0), Layout::contiguous(&[2, 0, 2])).unwrap();
+        let l = Layout::new(&[2, 0, 1], &[2, 2, 1], 1).unwrap();
+        let v = t.with_layout(l).unwrap();
+        assert_eq!(v.shape(), &[2, 0, 1]);
+        assert_eq!(v.numel(), 0);
     }
 
     #[test]

@@ -20,7 +20,8 @@ with open(os.path.join(HERE, "fixtures", "keras_public_names.json")) as _f:
 
 # Names present at the last count (raise these as names are added; never lower them).
 FLOORS = {
-    "layers": 166, "ops": 316, "ops.nn": 50, "ops.numpy": 217, "ops.image": 16, "ops.linalg": 14, "losses": 42,
+    "keras": 17, "layers": 167, "ops": 324, "ops.nn": 50, "ops.numpy": 217, "ops.image": 16, "ops.linalg": 14,
+    "losses": 42,
     "metrics": 72, "optimizers": 15, "optimizers.schedules": 9, "callbacks": 15, "activations": 35,
     "initializers": 39, "regularizers": 12, "constraints": 12, "utils": 37, "models": 5, "saving": 12,
     "random": 11, "config": 25,
@@ -31,6 +32,8 @@ def _namespace(ns):
     """``ferrograd.<ns>`` as a user reaches it: attribute by attribute (``optimizers.schedules`` is
     an attribute of the optimizers module), else as a submodule import."""
     mod = importlib.import_module("ferrograd")
+    if ns == "keras":  # the top level
+        return mod
     for part in ns.split("."):
         try:
             mod = getattr(mod, part)

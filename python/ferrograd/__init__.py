@@ -35,11 +35,20 @@ from . import (
     saving,
     text,
     tokenizers,
+    tree,
     utils,
 )
 from ._core import Tensor
+from ._dtype_policy import DTypePolicy, FloatDTypePolicy
+from ._variables import Variable, device, name_scope, version
+from .initializers import Initializer
 from .layers import InputSpec, Layer
+from .losses import Loss
+from .metrics import Metric
 from .models import Input, Model, Sequential
+from .optimizers import Optimizer
+from .regularizers import Regularizer
+from .symbolic import KerasTensor
 
 __version__ = _core.__version__
 
@@ -51,6 +60,8 @@ __all__ = [
     "metrics", "models",
     "ops", "optimizers", "regularizers", "constraints", "saving",
     "Layer", "InputSpec", "Model", "Sequential", "Input", "random", "text", "tokenizers", "empty_cache",
+    "tree", "Variable", "device", "version", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer",
+    "KerasTensor", "DTypePolicy", "FloatDTypePolicy", "name_scope",
 ]
 
 set_num_threads = _core.set_num_threads

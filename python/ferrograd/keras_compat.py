@@ -46,6 +46,7 @@ _MAP = {
     "keras.random": "ferrograd.random",
     "keras.backend": "ferrograd.backend",
     "keras.config": "ferrograd.config",
+    "keras.tree": "ferrograd.tree",
     "keras_hub": "ferrograd.hub",
     "keras_hub.layers": "ferrograd.hub.layers",
     "keras_hub.models": "ferrograd.hub.models",

@@ -63,6 +63,7 @@ pub(super) fn rule(
         Op::Softmax { .. } => one(ops::softmax_backward(&saved[0], g, false)?),
         Op::LogSoftmax { .. } => one(ops::softmax_backward(&saved[0], g, true)?),
         Op::Cumsum { .. } => one(ops::cumsum_raw(g, true)?),
+        Op::Fft { inverse } => one(ops::fft_backward(g, *inverse)?),
         Op::Cumprod => one(ops::cumprod_backward(x, &saved[0], g)?),
         Op::SegmentReduce { kind, .. } => Ok(vec![
             Some(ops::segment_reduce_backward(
@@ -228,6 +229,7 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
         | Op::Softmax { .. }
         | Op::LogSoftmax { .. }
         | Op::Cumsum { .. }
+        | Op::Fft { .. }
         | Op::Reshape
         | Op::Permute { .. }
         | Op::BroadcastTo

@@ -52,6 +52,10 @@ pub enum Op {
     Cumsum {
         axis: usize,
     },
+    /// A DFT over axis -2 of a [..., n, 2] tensor
+    Fft {
+        inverse: bool,
+    },
     Reshape,
     Permute {
         perm: Vec<usize>,
@@ -134,6 +138,7 @@ impl Op {
             Op::Softmax { .. } => "softmax",
             Op::LogSoftmax { .. } => "log_softmax",
             Op::Cumsum { .. } => "cumsum",
+            Op::Fft { .. } => "fft",
             Op::Cumprod => "cumprod",
             Op::Reshape => "reshape",
             Op::Permute { .. } => "transpose",

@@ -8,6 +8,7 @@ pub mod conv_direct;
 mod conv_grad;
 pub mod depthwise;
 pub mod eigh;
+pub mod fft;
 pub mod index;
 pub mod iter;
 pub mod layer_norm;

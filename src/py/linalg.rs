@@ -1,4 +1,4 @@
-//! Bindings for the linear-algebra ops (`src/ops/linalg.rs`). Multi-result ops return their one
+//! Bindings for the linear-algebra ops (`src/ops/linalg.rs`) and the DFT (`src/ops/fft.rs`). Multi-result ops return their one
 //! packed tensor; `python/ferrograd/_ops_linalg.py` splits it with views (so the gradient of
 //! every piece flows through one tape node) and gives the keras.ops signatures.
 
@@ -109,7 +109,21 @@ fn lu_factor(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<(T, T)> {
     })
 }
 
+/// Forward (unscaled) or inverse (scaled by 1/n) DFT over axis -2 of a [..., n, 2] float tensor
+/// holding real and imaginary parts; `python/ferrograd/_ops_fft.py` builds keras.ops' FFTs on it.
+#[pyfunction]
+#[pyo3(signature = (x, inverse=false))]
+fn fft(py: Python<'_>, x: &Bound<'_, PyAny>, inverse: bool) -> PyResult<T> {
+    guard("fft", || {
+        let x = to_tensor(x, None)?;
+        Ok(PyTensor::wrap(run(py, x.numel() * 8, || {
+            ops::fft(&x, inverse)
+        })?))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(fft, m)?)?;
     m.add_function(wrap_pyfunction!(inv, m)?)?;
     m.add_function(wrap_pyfunction!(det, m)?)?;
     m.add_function(wrap_pyfunction!(slogdet, m)?)?;

@@ -181,11 +181,12 @@ from .recurrent import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell  #
 from .rnn import RNN, StackedRNNCells  # noqa: E402
 from .rnn_wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: E402
 from .spectral_normalization import SpectralNormalization  # noqa: E402
-from .spectrogram import STFTSpectrogram  # noqa: E402
+from .spectrogram import MelSpectrogram, STFTSpectrogram  # noqa: E402
 
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU",
             "Bidirectional", "TimeDistributed", "SpectralNormalization", "Hashing", "HashedCrossing",
-            "STFTSpectrogram", "CutMix", "MixUp", "RandomElasticTransform", "RandomErasing", "RandomPerspective"]
+            "STFTSpectrogram", "CutMix", "MixUp", "RandomElasticTransform", "RandomErasing", "RandomPerspective",
+            "MelSpectrogram"]
 
 
 def _mark_single_input():

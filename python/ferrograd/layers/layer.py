@@ -194,9 +194,9 @@ class Layer:
             raise ValueError(f"Argument `name` must be a non-empty string without '/'. Received: name={name!r}")
         self.name = name or unique_name(_snake(type(self).__name__))
         self.trainable = bool(trainable)
-        self.dtype = dtype or "float32"
-        if isinstance(self.dtype, dict):  # a serialized DTypePolicy
-            self.dtype = self.dtype.get("config", {}).get("name", "float32")
+        from .._dtype_policy import layer_dtype
+
+        self.dtype = layer_dtype(dtype) or "float32"
         self.autocast = autocast
         self.built = False
         self._weights = []
@@ -604,6 +604,13 @@ class Layer:
     @compute_dtype.setter
     def compute_dtype(self, value):
         self._compute_dtype = value
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``keras.DTypePolicy`` (named after ``dtype``)."""
+        from .._dtype_policy import DTypePolicy
+
+        return DTypePolicy(self.dtype)
 
     @property
     def variable_dtype(self):
