@@ -11,7 +11,7 @@ __all__ = ["relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish", 
            "hard_shrink", "tanh_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "threshold",
            "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "multi_hot",
            "depth_to_space", "space_to_depth", "psnr", "batch_normalization", "separable_conv",
-           "adaptive_average_pool", "adaptive_max_pool"]
+           "adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_loss", "fold", "unfold"]
 
 from .ops import (  # noqa: E402 - the names themselves; this module only groups them
     adaptive_average_pool,
@@ -23,10 +23,13 @@ from .ops import (  # noqa: E402 - the names themselves; this module only groups
     celu,
     conv,
     conv_transpose,
+    ctc_decode,
+    ctc_loss,
     depth_to_space,
     depthwise_conv,
     dot_product_attention,
     elu,
+    fold,
     gelu,
     glu,
     hard_shrink,
@@ -64,6 +67,7 @@ from .ops import (  # noqa: E402 - the names themselves; this module only groups
     swish,
     tanh_shrink,
     threshold,
+    unfold,
 )
 
 # `import ferrograd.ops.nn` (ops is a module, not a package): register under that name too.

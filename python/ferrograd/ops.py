@@ -1124,6 +1124,9 @@ __all__ += ["rearrange", "vectorize"]
 from ._ops_fft import extract_sequences, fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: E402, F401
 
 __all__ += ["fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "extract_sequences"]
+from ._ops_ctc_fold import ctc_decode, ctc_loss, fold, unfold  # noqa: E402, F401
+
+__all__ += ["ctc_decode", "ctc_loss", "fold", "unfold"]
 
 # keras.ops.nn / numpy / image / linalg: namespaces of their own (importable as ferrograd.ops.nn, ...).
 from . import _ops_image as image  # noqa: E402, F401
