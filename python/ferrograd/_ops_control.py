@@ -1,5 +1,5 @@
 """Control flow of ``keras.ops``: cond, switch, while_loop, fori_loop, scan, map,
-associative_scan, vectorized_map and in_top_k.
+associative_scan, vectorized_map and in_top_k; and ``custom_gradient``.
 
 ferrograd runs eagerly, so these run the user's functions in Python, one call per step, and every
 op inside them goes on the tape: gradients flow through the branch taken and through every loop
@@ -18,7 +18,7 @@ from ._core import Tensor
 from .symbolic import KerasTensor, flatten, in_trace
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "associative_scan", "vectorized_map",
-           "in_top_k"]
+           "in_top_k", "custom_gradient"]
 
 
 def _symbolic(*values):
@@ -270,3 +270,66 @@ def in_top_k(targets, predictions, k):
     kth = ops.top_k(predictions, k)[0][:, k - 1:k]  # (B, 1)
     target_values = ops.take_along_axis(predictions, ops.expand_dims(ops.cast(targets, "int64"), -1), axis=-1)
     return ops.squeeze(ops.greater_equal(target_values, kth), -1)
+
+
+def custom_gradient(f):
+    """Decorator giving ``f`` a gradient of your own (``keras.ops.custom_gradient``).
+
+    ``f(*args)`` returns ``(y, grad_fn)``; ``y`` is computed without recording on the tape, and in
+    the backward pass ``grad_fn(upstream)`` (Keras' signature ``grad_fn(*args, upstream=None)``
+    works too, since ``upstream`` arrives as the one positional argument) returns the gradient of
+    each tensor argument of ``f`` in order: one tensor for one argument, else a tuple or list,
+    None for an argument without gradient. Gradients are broadcast and cast to their argument's
+    shape and dtype. ``y`` must be one tensor; keyword arguments are passed through but receive no
+    gradient. Example (a numerically stable log(1 + exp(x))::
+
+        @ops.custom_gradient
+        def log1pexp(x):
+            e = ops.exp(x)
+            def grad(*args, upstream=None):
+                if upstream is None:
+                    (upstream,) = args
+                return ops.multiply(upstream, 1.0 - 1.0 / ops.add(1, e))
+            return ops.log(1 + e), grad
+    """
+    import functools
+
+    if not callable(f):
+        raise TypeError(f"custom_gradient expects a function, received {f!r}")
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        symbolic = _symbolic(args, list(kwargs.values()))
+        if symbolic and not in_trace():
+            raise NotImplementedError("ops.custom_gradient on symbolic tensors (KerasTensor) cannot be a node of a "
+                                      "functional model; call it inside a custom layer's call()")
+        prev = _core.set_grad_enabled(False)
+        try:
+            result = f(*args, **kwargs)
+        finally:
+            _core.set_grad_enabled(prev)
+        if not isinstance(result, (tuple, list)) or len(result) != 2 or not callable(result[1]):
+            raise ValueError("a custom_gradient function must return (output, grad_fn), received "
+                             f"{type(result).__name__}")
+        y, grad_fn = result
+        if symbolic:  # a layer traced for its output spec
+            return y
+        if not isinstance(y, Tensor):
+            if isinstance(y, (tuple, list, dict)):
+                raise NotImplementedError("custom_gradient: the function must return one tensor; nested outputs "
+                                          "are not supported by ferrograd yet")
+            y = _core.as_tensor(y)
+        inputs = [a for a in args if isinstance(a, Tensor)]
+        if not inputs or not _core.is_grad_enabled():
+            return y
+
+        def rule(upstream):
+            prev = _core.set_grad_enabled(False)
+            try:
+                return grad_fn(upstream)
+            finally:
+                _core.set_grad_enabled(prev)
+
+        return _core.custom_op(y, inputs, rule)
+
+    return wrapper

@@ -176,6 +176,7 @@ pub(super) fn rule(
         Op::LayerNorm(spec) => ops::layer_norm_backward(spec, inputs, saved, g, need),
         Op::Rnn(spec) => ops::rnn_backward(spec, inputs, saved, g, need),
         Op::Linalg(l) => ops::linalg_backward(l, inputs, saved, g, need),
+        Op::Custom(rule) => custom_rule(rule.as_ref(), inputs, g),
         Op::SoftmaxXent { sparse } => {
             let gx = if need[0] {
                 Some(ops::softmax_xent_grad(&saved[0], &inputs[1], *sparse, g)?)
@@ -252,6 +253,8 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
         Op::LayerNorm(s) => i == 0 || (s.has_gamma && i == 1),
         // det/slogdet invert x; the solves read a
         Op::Linalg(_) => true,
+        // the user's rule closes over what it reads; the tape cannot see it
+        Op::Custom(_) => false,
         // the recurrent kernel, c0, the masks (h0 and the gates live in the saved buffers; the
         // biases and xw are not read)
         Op::Rnn(s) => {
@@ -395,4 +398,57 @@ fn binary_rule(
         _ => None,
     };
     Ok(vec![ga, gb])
+}
+
+/// Runs a user rule and checks what it returns: one gradient (or None) per input, each of its
+/// input's shape (cast to its dtype).
+fn custom_rule(
+    rule: &dyn super::op::CustomBackward,
+    inputs: &[Tensor],
+    g: &Tensor,
+) -> Result<Vec<Option<Tensor>>> {
+    let grads = rule.backward(g, inputs.len())?;
+    if grads.len() != inputs.len() {
+        return Err(crate::error::Error::value(
+            "custom_gradient",
+            format!(
+                "the gradient function returned {} gradient(s) for {} tensor input(s)",
+                grads.len(),
+                inputs.len()
+            ),
+        ));
+    }
+    grads
+        .into_iter()
+        .zip(inputs)
+        .enumerate()
+        .map(|(i, (gi, x))| match gi {
+            None => Ok(None),
+            Some(gi) => {
+                let gi = if gi.shape() == x.shape() {
+                    gi
+                } else if crate::shape::broadcast_shapes("custom_gradient", gi.shape(), x.shape())
+                    .ok()
+                    .as_deref()
+                    == Some(x.shape())
+                {
+                    ops::broadcast_to(&gi, x.shape())?
+                } else {
+                    return Err(crate::error::Error::shape(
+                        "custom_gradient",
+                        format!(
+                            "gradient {i} has shape {:?}, but its input has shape {:?}",
+                            gi.shape(),
+                            x.shape()
+                        ),
+                    ));
+                };
+                Ok(Some(if gi.dtype() == x.dtype() {
+                    gi
+                } else {
+                    ops::cast(&gi, x.dtype())?
+                }))
+            }
+        })
+        .collect()
 }

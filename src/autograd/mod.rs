@@ -26,7 +26,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub use op::{Op, ViewMap};
+pub use op::{CustomBackward, Op, ViewMap};
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;

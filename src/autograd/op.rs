@@ -15,6 +15,16 @@ pub struct ViewMap {
     pub dims: Vec<Option<(usize, isize)>>,
 }
 
+/// A backward rule supplied from outside the crate (`ops.custom_gradient` in Python): given the
+/// output gradient, one optional gradient per input. It runs under `no_grad` like every rule.
+pub trait CustomBackward: Send + Sync + std::fmt::Debug {
+    fn backward(
+        &self,
+        g: &crate::tensor::Tensor,
+        n_inputs: usize,
+    ) -> crate::error::Result<Vec<Option<crate::tensor::Tensor>>>;
+}
+
 #[derive(Clone, Debug)]
 pub enum Op {
     Unary(UnaryOp),
@@ -122,6 +132,8 @@ pub enum Op {
     Rnn(crate::kernels::rnn::RnnSpec),
     /// inputs: [a] or [a, b]; saved: [the (packed) result] where the rule uses it
     Linalg(crate::ops::LinalgOp),
+    /// inputs: the function's tensor arguments; the rule is the user's
+    Custom(std::sync::Arc<dyn CustomBackward>),
 }
 
 impl Op {
@@ -163,6 +175,7 @@ impl Op {
             Op::LayerNorm(_) => "layer_norm",
             Op::Rnn(_) => "rnn_sequence",
             Op::Linalg(l) => l.name(),
+            Op::Custom(_) => "custom_gradient",
         }
     }
 }

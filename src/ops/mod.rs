@@ -62,3 +62,13 @@ pub(crate) fn finish(buf: Tensor, op: Op, inputs: &[&Tensor], saved: Vec<Tensor>
         Some(node) => Tensor::with_grad_fn(&buf, node),
     }
 }
+
+/// `y` (computed without recording) as the output of a node whose backward rule is `rule` and
+/// whose inputs are `inputs` (`ops.custom_gradient`). Not recorded when no input requires grad.
+pub fn custom_op(
+    y: &Tensor,
+    inputs: &[&Tensor],
+    rule: std::sync::Arc<dyn crate::autograd::CustomBackward>,
+) -> Tensor {
+    finish(y.detach(), Op::Custom(rule), inputs, vec![])
+}

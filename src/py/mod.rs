@@ -5,6 +5,7 @@ use crate::py::errors::guard;
 use pyo3::prelude::*;
 
 mod convert;
+mod custom;
 mod errors;
 mod functions;
 mod glove;
@@ -68,6 +69,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_after_fork_child, m)?)?;
     m.add_function(wrap_pyfunction!(_debug_panic, m)?)?;
     m.add_class::<tensor::PyTensor>()?;
+    custom::register(m)?;
     functions::register(m)?;
     glove::register(m)?;
     linalg::register(m)?;
