@@ -20,7 +20,7 @@ from ._core import Tensor
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Lamb",
-    "get",
+    "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap", "get",
     "serialize", "deserialize",
     "schedules",
 ]
@@ -323,6 +323,20 @@ class Optimizer:
     def _slot_names(self):
         """Keras's names of the slots kept per variable, in the order the fused kernel takes them."""
         return []
+
+    def _slot_names_for(self, variable):
+        """The slot names of ``variable`` (the same for every variable here; wrappers that delegate
+        to several optimizers answer per variable)."""
+        return self._slot_names()
+
+    def _ema_for(self, variable):
+        """Whether ``variable`` has a moving average (``use_ema``)."""
+        return self.use_ema
+
+    def scale_loss(self, loss):
+        """``loss`` times ``loss_scale_factor`` when one is set (Keras' hook: ``fit`` calls it
+        before the backward pass, and ``apply`` divides the gradients back)."""
+        return loss * self.loss_scale_factor if self.loss_scale_factor else loss
 
     def _n_slots(self):
         return len(self._slot_names())
@@ -799,6 +813,11 @@ def get(identifier):
                              f"expected one of {sorted(_BY_NAME)}")
         return cls()
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+
+
+from ._optimizer_wrappers import LossScaleOptimizer, MultiOptimizer, OptimizerMap  # noqa: E402
+
+_BY_NAME.update({"lossscaleoptimizer": LossScaleOptimizer, "multioptimizer": MultiOptimizer})
 
 
 def __getattr__(name):

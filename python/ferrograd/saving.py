@@ -331,11 +331,10 @@ def _optimizer_entries(model):
     if opt is None or not getattr(model, "compiled", False):
         return []
     out = [(_OPTIMIZER + "iterations", _core.as_tensor(np.asarray(opt.iterations, np.int64), "int64"))]
-    names = opt._slot_names()
     for wname, t in _unique_weights(model).items():
         slots = opt._slots_for(t)
         if slots:
-            out.extend((f"{_OPTIMIZER}{wname}/{sname}", s) for sname, s in zip(names, slots))
+            out.extend((f"{_OPTIMIZER}{wname}/{sname}", s) for sname, s in zip(opt._slot_names_for(t), slots))
         avg = opt._average_of(t) if opt.use_ema else None
         if avg is not None:
             out.append((f"{_OPTIMIZER}{wname}/average", avg))
@@ -399,23 +398,26 @@ def _restore_optimizer(model, state, source):
     iterations = int(it.item())
     if iterations < 0:
         raise ValueError(f"{where} counts {iterations} iterations; the count cannot be negative")
-    names = opt._slot_names() + (["average"] if opt.use_ema else [])
     weights = _unique_weights(model)
+
+    def names(v):  # per weight: a MultiOptimizer gives each weight its sub-optimizer's slots
+        return opt._slot_names_for(v) + (["average"] if opt._ema_for(v) else [])
+
     groups = {}
     for key, t in state.items():
         if key == _OPTIMIZER + "iterations":
             continue
         wname, _, sname = key[len(_OPTIMIZER):].rpartition("/")
-        if wname not in weights or sname not in names:
+        if wname not in weights or sname not in names(weights[wname]):
             raise ValueError(f"{where} holds {key}, which matches no weight of the model and slot of its "
-                             f"{type(opt).__name__} (slots {names})")
+                             f"{type(opt).__name__} (slots {names(weights[wname]) if wname in weights else []})")
         v = weights[wname]
         if tuple(t.shape) != tuple(v.shape) or t.dtype != v.dtype:
             raise ValueError(f"{where} holds {key} with shape {tuple(t.shape)} and dtype {t.dtype}; the weight is "
                              f"{tuple(v.shape)} {v.dtype}")
         groups.setdefault(wname, {})[sname] = t
     for wname, slots in groups.items():
-        missing = [n for n in names if n not in slots]
+        missing = [n for n in names(weights[wname]) if n not in slots]
         if missing:
             raise ValueError(f"{where} lacks the {missing} slot(s) of {wname}")
     # slots in the order the fit loop creates them (trainable_weights), so ``variables`` lists as before
@@ -425,9 +427,9 @@ def _restore_optimizer(model, state, source):
     prev = _core.set_grad_enabled(False)
     try:
         for wname, slots in groups.items():
-            for sname, s in zip(opt._slot_names(), opt._slots_for(weights[wname])):
+            for sname, s in zip(opt._slot_names_for(weights[wname]), opt._slots_for(weights[wname])):
                 s.assign(slots[sname])
-            if opt.use_ema:
+            if opt._ema_for(weights[wname]):
                 opt._average_of(weights[wname]).assign(slots["average"])
     finally:
         _core.set_grad_enabled(prev)

@@ -273,8 +273,7 @@ class Trainer:
         loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         if trainable:
-            scale = getattr(self.optimizer, "loss_scale_factor", None)
-            (loss * scale if scale else loss).backward()
+            self.optimizer.scale_loss(loss).backward()
             self.optimizer.apply([w.grad for w in trainable], trainable)
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
