@@ -1,4 +1,5 @@
-"""MixUp, CutMix, RandomErasing, RandomPerspective and RandomElasticTransform: configs against
+"""MixUp, CutMix, RandomErasing, RandomPerspective, RandomElasticTransform, RandAugment and
+AugMix: configs against
 Keras 3 (fixture from tests/fixtures/capture_image_warp.py), the defining properties of each
 augmentation, dict inputs, inference passthrough and argument errors."""
 import json
@@ -23,6 +24,9 @@ CASES = {
                                             seed=2)],
     "MixUp": [dict(), dict(alpha=0.5, seed=1)],
     "CutMix": [dict(), dict(factor=(0.3, 0.8), seed=9)],
+    "RandAugment": [dict(), dict(value_range=(0, 1), num_ops=3, factor=(0.2, 0.7), interpolation="nearest", seed=4)],
+    "AugMix": [dict(), dict(value_range=(0, 1), num_chains=2, chain_depth=2, factor=0.5, alpha=0.5, all_ops=False,
+                            seed=3)],
 }
 
 
@@ -143,5 +147,42 @@ def test_augmentations_run_inside_fit():
     (lambda: layers.RandomErasing()(np.zeros((3, 3)), training=True), ValueError, "rank 3 or 4"),
 ])
 def test_bad_arguments(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_rand_augment_runs_every_sub_layer(data_format, monkeypatch):
+    x = X if data_format == "channels_last" else np.ascontiguousarray(np.moveaxis(X, -1, 1))
+    layer = layers.RandAugment(num_ops=1, seed=3, data_format=data_format)
+    assert layer._names == list(layers.RandAugment._ORDER)
+    for i, name in enumerate(layer._names):
+        monkeypatch.setattr(layer, "_choose", lambda n, i=i: [i] * n)
+        y = layer(x, training=True).numpy()
+        assert y.shape == x.shape and np.isfinite(y).all(), name
+        assert y.min() >= -1e-3 and y.max() <= 255 + 1e-3, name
+    np.testing.assert_array_equal(layers.RandAugment(num_ops=0)(X, training=True).numpy(), X)
+
+
+def test_aug_mix_is_a_clipped_convex_mix(monkeypatch):
+    layer = layers.AugMix(value_range=(0, 255), seed=5)
+    y = layer(X, training=True).numpy()
+    assert y.shape == X.shape and y.min() >= 0 and y.max() <= 255 and not np.allclose(y, X)
+    # every chain step drawing "no augmentation": the mix of unchanged images is the input
+    monkeypatch.setattr(layer, "_choose", lambda n: [len(layer._names)] * n)
+    np.testing.assert_allclose(layer(X, training=True).numpy(), X, rtol=1e-5, atol=1e-3)
+    assert len(layers.AugMix(all_ops=False)._names) == 7 and len(layers.AugMix()._names) == 11
+    out = layers.AugMix(seed=1)({"images": X, "labels": LABELS}, training=True)
+    np.testing.assert_array_equal(out["labels"].numpy(), LABELS)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: layers.RandAugment(num_ops=-1), ValueError, "num_ops"),
+    (lambda: layers.RandAugment(factor=2.0), ValueError, "factor"),
+    (lambda: layers.RandAugment(interpolation="bicubic"), NotImplementedError, "interpolation"),
+    (lambda: layers.AugMix(num_chains=0), ValueError, "num_chains"),
+    (lambda: layers.AugMix(alpha=0.0), ValueError, "alpha"),
+])
+def test_policy_bad_arguments(call, exc, match):
     with pytest.raises(exc, match=match):
         call()

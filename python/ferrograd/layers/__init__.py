@@ -169,6 +169,7 @@ def __getattr__(name):
     raise AttributeError(f"{__name__.replace('ferrograd', 'keras')}.{name} is not available in ferrograd yet")
 
 # recurrent layers (issue 13): the generic RNN, the built-in cells and layers, the RNN wrappers
+from .augment_policies import AugMix, RandAugment  # noqa: E402
 from .hashing import HashedCrossing, Hashing  # noqa: E402
 from .image_augmentation import (  # noqa: E402
     CutMix,
@@ -186,7 +187,7 @@ from .spectrogram import MelSpectrogram, STFTSpectrogram  # noqa: E402
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU",
             "Bidirectional", "TimeDistributed", "SpectralNormalization", "Hashing", "HashedCrossing",
             "STFTSpectrogram", "CutMix", "MixUp", "RandomElasticTransform", "RandomErasing", "RandomPerspective",
-            "MelSpectrogram"]
+            "MelSpectrogram", "AugMix", "RandAugment"]
 
 
 def _mark_single_input():
