@@ -24,7 +24,7 @@ ACTIVATIONS = ["celu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_t
                "hard_shrink", "tanh_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "threshold"]
 ELEMENTWISE = ["log2", "log10", "exp2", "tan", "sinh", "cosh", "cbrt", "trunc", "fabs", "deg2rad", "rad2deg",
                "sinc", "erfc", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "nan_to_num",
-               "logaddexp", "logaddexp2", "hypot", "heaviside", "fmax", "fmin", "divide_no_nan", "isclose",
+               "logaddexp", "logaddexp2", "hypot", "nextafter", "heaviside", "fmax", "fmin", "divide_no_nan", "isclose",
                "copy", "real", "imag", "conj", "conjugate", "isreal"]
 NN = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "multi_hot",
       "depth_to_space", "space_to_depth", "psnr", "batch_normalization", "separable_conv"]
@@ -320,6 +320,13 @@ def hypot(x1, x2):
     """``sqrt(x1**2 + x2**2)`` in Rust (C's ``hypot``): no overflow for large values, and infinite
     where either is infinite, even beside a NaN, as NumPy."""
     return _b(_f(x1), _f(x2), "hypot")
+
+
+def nextafter(x1, x2):
+    """The next representable float after ``x1`` towards ``x2`` (C's ``nextafter``, elementwise in
+    Rust): ``x1`` itself where they are equal, NaN where either is NaN; integers become float32.
+    Its gradient passes to ``x1`` unchanged (the step is one ulp)."""
+    return _b(_f(x1), _f(x2), "nextafter")
 
 
 def heaviside(x1, x2):

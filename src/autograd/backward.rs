@@ -216,6 +216,8 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
             BinaryOp::Pow | BinaryOp::Maximum | BinaryOp::Minimum | BinaryOp::Atan2 => i < 2,
             // ga = g * a / out, gb = g * b / out
             BinaryOp::Hypot => i < 2,
+            // ga = g: nextafter(a, b) differs from a by one ulp
+            BinaryOp::NextAfter => false,
             // gb = -g * trunc(a / b) reads both
             BinaryOp::Fmod => i < 2 && needs(1),
             BinaryOp::Mod => i < 2 && needs(1),
@@ -322,6 +324,7 @@ fn binary_rule(
             };
             (Some(g.clone()), gb)
         }
+        BinaryOp::NextAfter => (Some(g.clone()), None),
         BinaryOp::Hypot => {
             // d/da hypot(a, b) = a / hypot(a, b); 0 where the result is 0 (a subgradient)
             let out = &saved[0];

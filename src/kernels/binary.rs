@@ -32,6 +32,8 @@ pub enum BinaryOp {
     /// `sqrt(a^2 + b^2)` without overflow or underflow in between; infinite when either is
     /// infinite, even with a NaN (C's `hypot`; floats only).
     Hypot,
+    /// The next representable value after `a` towards `b` (C's `nextafter`; floats only).
+    NextAfter,
 }
 
 impl BinaryOp {
@@ -49,6 +51,7 @@ impl BinaryOp {
             BinaryOp::Atan2 => "arctan2",
             BinaryOp::Fmod => "fmod",
             BinaryOp::Hypot => "hypot",
+            BinaryOp::NextAfter => "nextafter",
         }
     }
 }
@@ -97,14 +100,19 @@ pub trait Num: Element {
     fn atan2(a: Self, b: Self) -> Self;
     fn fmod(a: Self, b: Self) -> Self;
     fn hypot(a: Self, b: Self) -> Self;
+    fn nextafter(a: Self, b: Self) -> Self;
 }
 
 macro_rules! impl_num_float {
-    ($t:ty, $pow:path, $atan2:path, $fmod:path, $hypot:path) => {
+    ($t:ty, $pow:path, $atan2:path, $fmod:path, $hypot:path, $nextafter:path) => {
         impl Num for $t {
             #[inline(always)]
             fn hypot(a: $t, b: $t) -> $t {
                 $hypot(a, b)
+            }
+            #[inline(always)]
+            fn nextafter(a: $t, b: $t) -> $t {
+                $nextafter(a, b)
             }
             #[inline(always)]
             fn atan2(a: $t, b: $t) -> $t {
@@ -194,8 +202,22 @@ macro_rules! impl_num_float {
     };
 }
 
-impl_num_float!(f32, libm::powf, libm::atan2f, libm::fmodf, libm::hypotf);
-impl_num_float!(f64, libm::pow, libm::atan2, libm::fmod, libm::hypot);
+impl_num_float!(
+    f32,
+    libm::powf,
+    libm::atan2f,
+    libm::fmodf,
+    libm::hypotf,
+    libm::nextafterf
+);
+impl_num_float!(
+    f64,
+    libm::pow,
+    libm::atan2,
+    libm::fmod,
+    libm::hypot,
+    libm::nextafter
+);
 
 macro_rules! impl_num_int {
     ($t:ty) => {
@@ -210,6 +232,11 @@ macro_rules! impl_num_int {
             #[inline(always)]
             fn hypot(a: $t, b: $t) -> $t {
                 libm::hypot(a as f64, b as f64) as $t
+            }
+            // Not reached through `ops::binary` either (promoted to float32).
+            #[inline(always)]
+            fn nextafter(a: $t, b: $t) -> $t {
+                a + (b > a) as $t - (b < a) as $t
             }
             #[inline(always)]
             fn fmod(a: $t, b: $t) -> $t {
@@ -329,6 +356,7 @@ fn apply<T: Num>(op: BinaryOp, a: T, b: T) -> T {
         BinaryOp::Atan2 => T::atan2(a, b),
         BinaryOp::Fmod => T::fmod(a, b),
         BinaryOp::Hypot => T::hypot(a, b),
+        BinaryOp::NextAfter => T::nextafter(a, b),
     }
 }
 
@@ -350,7 +378,8 @@ fn binary_contig_impl<T: Num>(op: BinaryOp, a: &[T], sa: usize, b: &[T], sb: usi
         };
     }
     arms!(Add => T::add, Sub => T::sub, Mul => T::mul, Div => T::div, Pow => T::pow,
-          Maximum => T::max, Minimum => T::min, FloorDiv => T::floordiv, Mod => T::rem, Atan2 => T::atan2, Fmod => T::fmod, Hypot => T::hypot);
+          Maximum => T::max, Minimum => T::min, FloorDiv => T::floordiv, Mod => T::rem, Atan2 => T::atan2, Fmod => T::fmod, Hypot => T::hypot,
+          NextAfter => T::nextafter);
 }
 
 simd_fn!(
@@ -585,6 +614,7 @@ mod tests {
             BinaryOp::Atan2,
             BinaryOp::Fmod,
             BinaryOp::Hypot,
+            BinaryOp::NextAfter,
             BinaryOp::FloorDiv,
         ] {
             let mut out = vec![0f32; 1000];

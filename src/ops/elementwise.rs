@@ -121,7 +121,11 @@ pub(crate) fn unary_backward(
 fn arith_dtype(op: BinaryOp, a: DType, b: DType) -> DType {
     let d = DType::promote(a, b);
     match op {
-        BinaryOp::Div | BinaryOp::Atan2 | BinaryOp::Hypot if !d.is_float() => DType::F32,
+        BinaryOp::Div | BinaryOp::Atan2 | BinaryOp::Hypot | BinaryOp::NextAfter
+            if !d.is_float() =>
+        {
+            DType::F32
+        }
         _ if d == DType::Bool => DType::I32,
         _ => d,
     }

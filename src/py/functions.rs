@@ -218,6 +218,7 @@ fn binary(py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, name: &str
             "arctan2" => run(py, work, || ops::binary(&a, &b, BinaryOp::Atan2)),
             "fmod" => run(py, work, || ops::binary(&a, &b, BinaryOp::Fmod)),
             "hypot" => run(py, work, || ops::binary(&a, &b, BinaryOp::Hypot)),
+            "nextafter" => run(py, work, || ops::binary(&a, &b, BinaryOp::NextAfter)),
             "maximum" => run(py, work, || ops::binary(&a, &b, BinaryOp::Maximum)),
             "minimum" => run(py, work, || ops::binary(&a, &b, BinaryOp::Minimum)),
             "floor_divide" => run(py, work, || ops::binary(&a, &b, BinaryOp::FloorDiv)),
