@@ -63,6 +63,9 @@ def test_ctc_loss_edge_cases():
     lp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     empty = ops.ctc_loss(np.zeros((2, 1)), logits, np.array([0, 0]), np.array([4, 2])).numpy()
     np.testing.assert_allclose(empty, [-lp[0, :, 0].sum(), -lp[1, :2, 0].sum()], rtol=1e-5)
+    # a label array of width 0: every target is empty
+    no_labels = ops.ctc_loss(np.zeros((2, 0)), logits, np.array([0, 0]), np.array([4, 2])).numpy()
+    np.testing.assert_allclose(no_labels, empty, rtol=1e-6)
     gradcheck(lambda t: ops.ctc_loss(np.array([[1, 2]]), t, np.array([2]), np.array([4])),
               rng.standard_normal((1, 4, 3)))
 

@@ -253,3 +253,11 @@ def test_spectral_and_nuclear_norms_match_numpy(ord_):
             np.testing.assert_allclose(got, want, rtol=1e-12)
     assert ops.norm(np.ones((3, 3), np.float32), ord=2).dtype == "float32"
     gradcheck(lambda t: ops.norm(t, ord=ord_), np.random.default_rng(4).normal(size=(3, 4)))
+
+
+def test_lu_factor_of_empty_matrices():
+    # found by the API fuzzer: a 0 x 0 matrix made a chunk size of 0 (an internal panic)
+    lu, piv = ops.lu_factor(np.zeros((0, 0), "float32"))
+    assert tuple(lu.shape) == (0, 0) and tuple(piv.shape) == (0,)
+    lu, piv = ops.lu_factor(np.zeros((3, 0, 0), "float32"))
+    assert tuple(lu.shape) == (3, 0, 0) and tuple(piv.shape) == (3, 0)

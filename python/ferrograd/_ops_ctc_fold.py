@@ -138,7 +138,8 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     emit = _ops.take_along_axis(logp, _ops.broadcast_to(_ops.expand_dims(ext_t, 1), (b, t_max, s_max)), axis=-1)
     init = _np.full((b, s_max), _NEG)
     init[:, 0] = 0.0
-    init[:, 1] = _np.where(tl > 0, 0.0, _NEG)
+    if s_max > 1:
+        init[:, 1] = _np.where(tl > 0, 0.0, _NEG)
     alpha = _ops.add(_ops.convert_to_tensor(init.astype(dtype)), emit[:, 0])
     alpha = _ops.where(states_t, alpha, _NEG)
     for t in range(1, t_max):

@@ -481,7 +481,11 @@ pub fn lu_factor(x: &Tensor) -> Result<(Tensor, Tensor)> {
     let count = a.count();
     let mut lu = Vec::with_capacity(count * n * n);
     let mut piv = Vec::with_capacity(count * n);
-    for chunk in data.chunks_exact(n * n + n) {
+    // n = 0: empty factors and pivots (chunks of 0 elements would panic)
+    for chunk in data
+        .chunks_exact((n * n + n).max(1))
+        .take(if n == 0 { 0 } else { count })
+    {
         lu.extend_from_slice(&chunk[..n * n]);
         piv.extend(chunk[n * n..].iter().map(|&p| p as i32));
     }
