@@ -24,7 +24,7 @@ ACTIVATIONS = ["celu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_t
                "hard_shrink", "tanh_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "threshold"]
 ELEMENTWISE = ["log2", "log10", "exp2", "tan", "sinh", "cosh", "cbrt", "trunc", "fabs", "deg2rad", "rad2deg",
                "sinc", "erfc", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "nan_to_num",
-               "logaddexp", "logaddexp2", "hypot", "nextafter", "heaviside", "fmax", "fmin", "divide_no_nan", "isclose",
+               "logaddexp", "logaddexp2", "hypot", "nextafter", "view", "heaviside", "fmax", "fmin", "divide_no_nan", "isclose",
                "copy", "real", "imag", "conj", "conjugate", "isreal"]
 NN = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "multi_hot",
       "depth_to_space", "space_to_depth", "psnr", "batch_normalization", "separable_conv"]
@@ -327,6 +327,34 @@ def nextafter(x1, x2):
     Rust): ``x1`` itself where they are equal, NaN where either is NaN; integers become float32.
     Its gradient passes to ``x1`` unchanged (the step is one ulp)."""
     return _b(_f(x1), _f(x2), "nextafter")
+
+
+def view(x, dtype=None):
+    """The same bytes read as ``dtype`` (``keras.ops.view``, NumPy's ``ndarray.view``): the result
+    shares memory with ``x`` (a contiguous copy of ``x`` first when it is a strided view). The
+    last axis scales by the ratio of the item sizes (int32 -> int64 halves it, and needs it even).
+    Views as bool are refused: other bytes than 0 and 1 are not booleans. Not differentiable."""
+    import numpy as np
+
+    from ._core import from_numpy
+
+    t = _t(x)
+    if dtype is None:
+        return t
+    from .utils import standardize_dtype
+
+    target = standardize_dtype(dtype)
+    if target not in ("int32", "int64", "float32", "float64"):
+        raise ValueError(f"view: cannot view a tensor as {target!r}; ferrograd views between int32, int64, float32 "
+                         "and float64 (a bool view would hold bytes other than 0 and 1)")
+    arr = (t if t.is_contiguous() else t.contiguous()).numpy()
+    if t.ndim == 0 and np.dtype(target).itemsize != arr.dtype.itemsize:
+        raise ValueError(f"view: a 0-d {t.dtype} tensor cannot be viewed as {target} (the item sizes differ)")
+    try:
+        out = arr.view(target)
+    except ValueError as e:
+        raise ValueError(f"view: cannot view shape {tuple(t.shape)} {t.dtype} as {target}: {e}") from None
+    return from_numpy(out)
 
 
 def heaviside(x1, x2):

@@ -31,7 +31,7 @@ __all__ = [
     "subtract", "sum",
     "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose", "trapezoid",
     "tri", "tril", "triu", "true_divide", "trunc", "unique", "unravel_index", "vander", "var", "vdot", "vectorize",
-    "vsplit",
+    "view", "vsplit",
     "vstack",
     "where", "zeros", "zeros_like"
 ]
@@ -250,6 +250,7 @@ from .ops import (  # noqa: E402 - the names themselves; this module only groups
     var,
     vdot,
     vectorize,
+    view,
     vsplit,
     vstack,
     where,
