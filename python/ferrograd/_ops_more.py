@@ -24,11 +24,11 @@ ACTIVATIONS = ["celu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_t
                "hard_shrink", "tanh_shrink", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "threshold"]
 ELEMENTWISE = ["log2", "log10", "exp2", "tan", "sinh", "cosh", "cbrt", "trunc", "fabs", "deg2rad", "rad2deg",
                "sinc", "erfc", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "nan_to_num",
-               "logaddexp", "logaddexp2", "hypot", "nextafter", "view", "heaviside", "fmax", "fmin", "divide_no_nan", "isclose",
+               "logaddexp", "logaddexp2", "hypot", "nextafter", "heaviside", "fmax", "fmin", "divide_no_nan", "isclose",
                "copy", "real", "imag", "conj", "conjugate", "isreal"]
 NN = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "multi_hot",
       "depth_to_space", "space_to_depth", "psnr", "batch_normalization", "separable_conv"]
-__all__ = ACTIVATIONS + ELEMENTWISE + ["allclose"] + NN
+__all__ = ACTIVATIONS + ELEMENTWISE + ["allclose", "view"] + NN
 
 
 def _t(x):

@@ -954,7 +954,24 @@ RULES.update({name: _same for name in ("threshold", "trunc", "nan_to_num", "copy
                                        "conjugate", "fliplr", "flipud", "roll", "nancumsum", "nancumprod")})
 RULES.update({name: _bool_of for name in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "isreal")})
 RULES.update({name: _binary(name, floating=True) for name in ("logaddexp", "logaddexp2", "hypot", "heaviside",
-                                                              "divide_no_nan")})
+                                                              "divide_no_nan", "nextafter")})
+
+
+def _view(x, dtype=None):
+    """ops.view: the last axis scales by the ratio of the item sizes."""
+    if dtype is None:
+        return _spec(_shape(x), x.dtype)
+    from ..utils import standardize_dtype
+
+    target = standardize_dtype(dtype)
+    shape = list(_shape(x))
+    size = {"bool": 1, "int32": 4, "int64": 8, "float32": 4, "float64": 8}
+    if shape and shape[-1] is not None and target in size and x.dtype in size:
+        shape[-1] = shape[-1] * size[x.dtype] // size[target]
+    return _spec(tuple(shape), target)
+
+
+RULES["view"] = _view
 RULES.update({name: _binary(name) for name in ("fmax", "fmin")})
 RULES.update({
     "glu": _glu, "sparsemax": _sparsemax, "isclose": _bool_binary("isclose"), "allclose": _allclose,
