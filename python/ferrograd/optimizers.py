@@ -20,7 +20,7 @@ from ._core import Tensor
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Lamb",
-    "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap", "get",
+    "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap", "Muon", "get",
     "serialize", "deserialize",
     "schedules",
 ]
@@ -815,9 +815,10 @@ def get(identifier):
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
 
 
+from ._optimizer_muon import Muon  # noqa: E402
 from ._optimizer_wrappers import LossScaleOptimizer, MultiOptimizer, OptimizerMap  # noqa: E402
 
-_BY_NAME.update({"lossscaleoptimizer": LossScaleOptimizer, "multioptimizer": MultiOptimizer})
+_BY_NAME.update({"lossscaleoptimizer": LossScaleOptimizer, "multioptimizer": MultiOptimizer, "muon": Muon})
 
 
 def __getattr__(name):
