@@ -1,4 +1,4 @@
-"""optimizers.Muon: trajectories equal Keras 3.15 (fixture from tests/fixtures/capture_muon.py) for
+"""optimizers.Muon and ScheduleFreeAdamW: trajectories equal Keras 3.15 (fixture from tests/fixtures/capture_muon.py) for
 Muon-updated matrices (wide and tall), AdamW-updated biases and embeddings, exclusions, clipping
 and decay; config round trip; fit and save/load with its per-variable slots."""
 import json
@@ -17,21 +17,23 @@ import capture_muon as cap  # noqa: E402
 FIX = json.loads((Path(__file__).parent / "fixtures" / "keras_muon.json").read_text())
 
 
-@pytest.mark.parametrize("i", range(len(cap.CASES)))
-def test_trajectories_match_keras(i):
+@pytest.mark.parametrize("key, cls, i", [("muon", "Muon", i) for i in range(len(cap.CASES))]
+                         + [("schedule_free", "ScheduleFreeAdamW", i) for i in range(len(cap.SCHEDULE_FREE))])
+def test_trajectories_match_keras(key, cls, i):
     start, grads = cap.inputs()
-    opt = optimizers.Muon(**cap.CASES[i])
+    cases = cap.CASES if key == "muon" else cap.SCHEDULE_FREE
+    opt = getattr(optimizers, cls)(**cases[i])
     vs = {k: fg.Variable(v, name=k) for k, v in start.items()}
     names = list(vs)
     for g in grads:
         opt.apply([g[k] for k in names], [vs[k] for k in names])
     for k in names:
-        np.testing.assert_allclose(vs[k].numpy(), np.asarray(FIX[i]["final"][k]), rtol=2e-5, atol=2e-6, err_msg=k)
+        np.testing.assert_allclose(vs[k].numpy(), np.asarray(FIX[key][i]["final"][k]), rtol=2e-5, atol=2e-6, err_msg=k)
     cfg = {k: v for k, v in opt.get_config().items() if k != "name"}
-    want = dict(FIX[i]["config"])
+    want = dict(FIX[key][i]["config"])
     assert cfg.pop("learning_rate") == pytest.approx(want.pop("learning_rate"))
     assert cfg == want
-    assert optimizers.Muon.from_config(opt.get_config()).get_config() == opt.get_config()
+    assert type(opt).from_config(opt.get_config()).get_config() == opt.get_config()
 
 
 def test_rules_per_variable_and_fit_with_save():

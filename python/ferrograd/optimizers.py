@@ -20,7 +20,7 @@ from ._core import Tensor
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Lamb",
-    "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap", "Muon", "get",
+    "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap", "Muon", "ScheduleFreeAdamW", "get",
     "serialize", "deserialize",
     "schedules",
 ]
@@ -815,10 +815,11 @@ def get(identifier):
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
 
 
-from ._optimizer_muon import Muon  # noqa: E402
+from ._optimizer_composed import Muon, ScheduleFreeAdamW  # noqa: E402
 from ._optimizer_wrappers import LossScaleOptimizer, MultiOptimizer, OptimizerMap  # noqa: E402
 
-_BY_NAME.update({"lossscaleoptimizer": LossScaleOptimizer, "multioptimizer": MultiOptimizer, "muon": Muon})
+_BY_NAME.update({"lossscaleoptimizer": LossScaleOptimizer, "multioptimizer": MultiOptimizer, "muon": Muon,
+                 "schedulefreeadamw": ScheduleFreeAdamW})
 
 
 def __getattr__(name):
