@@ -1,6 +1,7 @@
-"""optimizers.Muon and ScheduleFreeAdamW: trajectories equal Keras 3.15 (fixture from tests/fixtures/capture_muon.py) for
-Muon-updated matrices (wide and tall), AdamW-updated biases and embeddings, exclusions, clipping
-and decay; config round trip; fit and save/load with its per-variable slots."""
+"""optimizers.Muon and ScheduleFreeAdamW: trajectories equal Keras 3.15 (fixture from
+tests/fixtures/capture_muon.py) for Muon-updated matrices (wide and tall), AdamW-updated biases and
+embeddings, exclusions, clipping and decay; config round trip; fit and save/load with per-variable
+slots."""
 import json
 import sys
 from pathlib import Path
