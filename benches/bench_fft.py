@@ -87,15 +87,21 @@ audio = rng.uniform(-1, 1, (1, 16000 * (10 if args.quick else 60))).astype(np.fl
 print(f"ferrograd {fg.__version__}, numpy {np.__version__}, torch {torch.__version__ if torch else 'absent'}; "
       f"threads={args.threads}; python {sys.version.split()[0]}")
 print(f"{'case':40s}{'fg ms':>11s}{'numpy ms':>11s}{'torch ms':>11s}{'np/fg':>10s}{'torch/fg':>9s}")
-for name, re, im, z in cases:
+
+
+def fft_case(name, re, im, z):
     re_fg, im_fg = fg.from_numpy(re), fg.from_numpy(im)
-    zt = torch.from_numpy(z.astype(np.complex64)) if torch else None
-    run(name, lambda: ops.fft((re_fg, im_fg)), lambda: np.fft.fft(z.astype(np.complex64)),
+    z64 = z.astype(np.complex64)
+    zt = torch.from_numpy(z64) if torch else None
+    run(name, lambda: ops.fft((re_fg, im_fg)), lambda: np.fft.fft(z64),
         (lambda: torch.fft.fft(zt)) if torch else None)
-    r_fg = fg.from_numpy(re)
     rt = torch.from_numpy(re) if torch else None
-    run(name.replace("fft", "rfft").replace("complex64", "float32"), lambda: ops.rfft(r_fg),
+    run(name.replace("fft", "rfft").replace("complex64", "float32"), lambda: ops.rfft(re_fg),
         lambda: np.fft.rfft(re), (lambda: torch.fft.rfft(rt)) if torch else None)
+
+
+for case in cases:
+    fft_case(*case)
 
 a_fg = fg.from_numpy(audio)
 win = np.hanning(2049)[:-1].astype(np.float32)  # periodic Hann
