@@ -1,4 +1,4 @@
-"""optimizers.Muon and ScheduleFreeAdamW: trajectories equal Keras 3.15 (fixture from
+"""optimizers.Muon, ScheduleFreeAdamW and Adafactor: trajectories equal Keras 3.15 (fixture from
 tests/fixtures/capture_muon.py) for Muon-updated matrices (wide and tall), AdamW-updated biases and
 embeddings, exclusions, clipping and decay; config round trip; fit and save/load with per-variable
 slots."""
@@ -19,10 +19,11 @@ FIX = json.loads((Path(__file__).parent / "fixtures" / "keras_muon.json").read_t
 
 
 @pytest.mark.parametrize("key, cls, i", [("muon", "Muon", i) for i in range(len(cap.CASES))]
-                         + [("schedule_free", "ScheduleFreeAdamW", i) for i in range(len(cap.SCHEDULE_FREE))])
+                         + [("schedule_free", "ScheduleFreeAdamW", i) for i in range(len(cap.SCHEDULE_FREE))]
+                         + [("adafactor", "Adafactor", i) for i in range(len(cap.ADAFACTOR))])
 def test_trajectories_match_keras(key, cls, i):
     start, grads = cap.inputs()
-    cases = cap.CASES if key == "muon" else cap.SCHEDULE_FREE
+    cases = {"muon": cap.CASES, "schedule_free": cap.SCHEDULE_FREE, "adafactor": cap.ADAFACTOR}[key]
     opt = getattr(optimizers, cls)(**cases[i])
     vs = {k: fg.Variable(v, name=k) for k, v in start.items()}
     names = list(vs)
@@ -61,3 +62,26 @@ def test_rules_per_variable_and_fit_with_save():
         np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="ns_steps"):
         optimizers.Muon(ns_steps=-1)
+
+
+def test_adafactor_factored_slots_fit_and_save():
+    opt = optimizers.Adafactor()
+    w = fg.Variable(np.ones((2, 5, 3)), name="w")
+    opt.build([w])
+    assert opt._slot_names_for(w) == ["r", "c", "velocity"]
+    assert [tuple(s.shape) for s in opt._slots_for(w)] == [(2, 5), (2, 3), (2, 5, 3)]
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((32, 6)).astype("float32"), rng.standard_normal((32, 2)).astype("float32")
+    fg.random.seed(0)
+    model = fg.Sequential([fg.Input((6,)), layers.Dense(8, activation="relu"), layers.Dense(2)])
+    model.compile(optimizer=optimizers.Adafactor(learning_rate=0.05), loss="mse")
+    hist = model.fit(x, y, epochs=4, batch_size=8, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    path = "/tmp/fg_adafactor_model.keras"
+    model.save(path)
+    again = fg.saving.load_model(path)
+    assert isinstance(again.optimizer, optimizers.Adafactor)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    again.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    for a, c in zip(model.weights, again.weights):
+        np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-5, atol=1e-6)

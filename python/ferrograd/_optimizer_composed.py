@@ -237,3 +237,78 @@ class ScheduleFreeAdamW(_ComposedOptimizer):
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
                 "warmup_steps": self.warmup_steps}
+
+
+class Adafactor(_ComposedOptimizer):
+    """Adafactor (Shazeer and Stern 2018), as Keras 3.15: the second moment of a weight of rank 2
+    or more is kept factored, as its row means ``r`` (shape ``[..., rows]``) and column means
+    ``c`` (``[..., cols]``) of ``g^2 + epsilon_1``, decayed by ``1 - t^beta_2_decay``; the step
+    ``g / sqrt(v)`` (``v`` rebuilt from ``r`` and ``c``) is clipped to RMS ``clip_threshold`` and
+    scaled by ``max(epsilon_2, rms(w)) * min(lr, 1 / sqrt(t))``. With ``relative_step`` (and a
+    constant learning rate) the rate is also capped at ``1 / sqrt(t)``. Rank 0 and 1 weights keep
+    a full second moment.
+
+    Args: learning_rate (0.001), beta_2_decay (-0.8), epsilon_1 (1e-30), epsilon_2 (1e-3),
+    clip_threshold (1.0), relative_step (True), and the base optimizer arguments.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3, clip_threshold=1.0,
+                 relative_step=True, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        self.beta_2_decay, self.epsilon_1, self.epsilon_2 = beta_2_decay, epsilon_1, epsilon_2
+        self.clip_threshold, self.relative_step = clip_threshold, relative_step
+
+    def _slot_names(self):
+        return ["r", "c", "velocity"]
+
+    def _slot_names_for(self, variable):
+        return ["r", "c", "velocity"] if len(variable.shape) >= 2 else ["velocity"]
+
+    def _slot_shape_for(self, variable, name):
+        shape = tuple(variable.shape)
+        if name == "r":
+            return shape[:-1]
+        if name == "c":
+            return shape[:-2] + shape[-1:]
+        return shape
+
+    def _slot_init(self, variable, name):
+        return _core.full(self._slot_shape_for(variable, name), 0.0, variable.dtype)
+
+    @staticmethod
+    def _rms(x):
+        return float(_ops.sqrt(_ops.mean(_ops.square(x)))) if x.size else 0.0
+
+    def _update(self, v, g, slots, lr, step):
+        from .optimizers import LearningRateSchedule
+
+        if self.relative_step and not isinstance(self._learning_rate, LearningRateSchedule) and not callable(
+                self._learning_rate):
+            lr = min(lr, 1.0 / math.sqrt(step))
+        rho = min(lr, 1.0 / math.sqrt(step))
+        alpha = max(self.epsilon_2, self._rms(v)) * rho
+        reg = _ops.add(_ops.square(g), self.epsilon_1)
+        beta = 1.0 - step ** self.beta_2_decay
+        if len(v.shape) >= 2:
+            r, c, vel = slots
+            r.assign(_ops.add(_ops.multiply(r, beta), _ops.multiply(_ops.mean(reg, axis=-1), 1.0 - beta)))
+            c.assign(_ops.add(_ops.multiply(c, beta), _ops.multiply(_ops.mean(reg, axis=-2), 1.0 - beta)))
+            row = _ops.divide(r, _ops.mean(r, axis=-1, keepdims=True))
+            vel.assign(_ops.multiply(_ops.expand_dims(row, -1), _ops.expand_dims(c, -2)))
+        else:
+            (vel,) = slots
+            vel.assign(_ops.add(_ops.multiply(vel, beta), _ops.multiply(reg, 1.0 - beta)))
+        u = _ops.divide(g, _ops.sqrt(vel))
+        u = _ops.divide(u, max(1.0, self._rms(u) / self.clip_threshold))
+        v.assign(_ops.subtract(v, _ops.multiply(u, alpha)))
+
+    def get_config(self):
+        return {**super().get_config(), "beta_2_decay": self.beta_2_decay, "epsilon_1": self.epsilon_1,
+                "epsilon_2": self.epsilon_2, "clip_threshold": self.clip_threshold,
+                "relative_step": self.relative_step}

@@ -90,6 +90,9 @@ class LossScaleOptimizer(Optimizer):
     def _ema_for(self, variable):
         return self.inner_optimizer._ema_for(variable)
 
+    def _slot_shape_for(self, variable, name):
+        return self.inner_optimizer._slot_shape_for(variable, name)
+
     def _slots_for(self, variable):
         return self.inner_optimizer._slots_for(variable)
 
@@ -289,6 +292,9 @@ class MultiOptimizer(Optimizer):
 
     def _ema_for(self, variable):
         return self._optimizer_of(variable)._ema_for(variable)
+
+    def _slot_shape_for(self, variable, name):
+        return self._optimizer_of(variable)._slot_shape_for(variable, name)
 
     def _slots_for(self, variable):
         entry = self._owner.get(id(variable))

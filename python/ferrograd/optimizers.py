@@ -20,7 +20,7 @@ from ._core import Tensor
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Lamb",
-    "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap", "Muon", "ScheduleFreeAdamW", "get",
+    "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap", "Muon", "ScheduleFreeAdamW", "Adafactor", "get",
     "serialize", "deserialize",
     "schedules",
 ]
@@ -328,6 +328,11 @@ class Optimizer:
         """The slot names of ``variable`` (the same for every variable here; wrappers that delegate
         to several optimizers answer per variable)."""
         return self._slot_names()
+
+    def _slot_shape_for(self, variable, name):
+        """The shape of slot ``name`` of ``variable`` (the variable's own, unless a rule keeps a
+        factored slot, as Adafactor does)."""
+        return tuple(variable.shape)
 
     def _ema_for(self, variable):
         """Whether ``variable`` has a moving average (``use_ema``)."""
@@ -815,11 +820,11 @@ def get(identifier):
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
 
 
-from ._optimizer_composed import Muon, ScheduleFreeAdamW  # noqa: E402
+from ._optimizer_composed import Adafactor, Muon, ScheduleFreeAdamW  # noqa: E402
 from ._optimizer_wrappers import LossScaleOptimizer, MultiOptimizer, OptimizerMap  # noqa: E402
 
 _BY_NAME.update({"lossscaleoptimizer": LossScaleOptimizer, "multioptimizer": MultiOptimizer, "muon": Muon,
-                 "schedulefreeadamw": ScheduleFreeAdamW})
+                 "schedulefreeadamw": ScheduleFreeAdamW, "adafactor": Adafactor})
 
 
 def __getattr__(name):

@@ -412,9 +412,10 @@ def _restore_optimizer(model, state, source):
             raise ValueError(f"{where} holds {key}, which matches no weight of the model and slot of its "
                              f"{type(opt).__name__} (slots {names(weights[wname]) if wname in weights else []})")
         v = weights[wname]
-        if tuple(t.shape) != tuple(v.shape) or t.dtype != v.dtype:
-            raise ValueError(f"{where} holds {key} with shape {tuple(t.shape)} and dtype {t.dtype}; the weight is "
-                             f"{tuple(v.shape)} {v.dtype}")
+        want = tuple(v.shape) if sname == "average" else tuple(opt._slot_shape_for(v, sname))
+        if tuple(t.shape) != want or t.dtype != v.dtype:
+            raise ValueError(f"{where} holds {key} with shape {tuple(t.shape)} and dtype {t.dtype}; the slot is "
+                             f"{want} {v.dtype}")
         groups.setdefault(wname, {})[sname] = t
     for wname, slots in groups.items():
         missing = [n for n in names(weights[wname]) if n not in slots]
