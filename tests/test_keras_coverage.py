@@ -20,7 +20,7 @@ with open(os.path.join(HERE, "fixtures", "keras_public_names.json")) as _f:
 
 # Names present at the last count (raise these as names are added; never lower them).
 FLOORS = {
-    "keras": 17, "layers": 169, "ops": 331, "ops.nn": 54, "ops.numpy": 219, "ops.image": 16, "ops.linalg": 14,
+    "keras": 17, "layers": 170, "ops": 331, "ops.nn": 54, "ops.numpy": 219, "ops.image": 16, "ops.linalg": 14,
     "losses": 42,
     "metrics": 72, "optimizers": 21, "optimizers.schedules": 9, "callbacks": 15, "activations": 35,
     "initializers": 39, "regularizers": 12, "constraints": 12, "utils": 37, "models": 5, "saving": 12,

@@ -11,6 +11,7 @@ from .adaptive_pooling import (
 from .attention import AdditiveAttention, Attention
 from .color_augmentation import (
     AutoContrast,
+    ContrastLimitedAdaptiveHistogramEqualization,
     Equalization,
     RandomColorDegeneration,
     RandomColorJitter,
@@ -144,7 +145,7 @@ __all__ += [
     "UpSampling3D", "ZeroPadding3D", "Cropping3D", "AvgPool3D", "MaxPool3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
     "Convolution3D", "Convolution3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "ReversibleEmbedding", "InputSpec", "Wrapper", "RandomHue", "RandomSaturation", "RandomColorJitter",
-    "RandomGaussianBlur", "Equalization",
+    "RandomGaussianBlur", "Equalization", "ContrastLimitedAdaptiveHistogramEqualization",
 ]
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
 MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D

@@ -505,3 +505,102 @@ class Equalization(Layer):
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "bins": self.bins,
                 "value_range": self.value_range}
+
+
+class ContrastLimitedAdaptiveHistogramEqualization(Layer):
+    """CLAHE, as ``keras.layers.ContrastLimitedAdaptiveHistogramEqualization``: each channel of each
+    image is cut into ``tile_grid_size`` tiles (the image padded symmetrically to a multiple of
+    the grid); each tile's 256-bin histogram is clipped at ``clip_limit`` times its mean count,
+    the excess spread evenly, and its CDF becomes the tile's mapping; every pixel takes the
+    bilinear blend of the mappings of the four nearest tile centres. Values are mapped from
+    ``value_range`` to [0, 255] and back. Deterministic, applied in every call (as Keras).
+
+    Args: value_range ((0, 255)), clip_limit (4.0; 0 disables clipping), tile_grid_size ((8, 8)),
+    data_format.
+    """
+
+    def __init__(self, value_range=(0, 255), clip_limit=4.0, tile_grid_size=(8, 8), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.value_range = value_range
+        _value_range(value_range)
+        try:
+            gh, gw = (int(v) for v in tile_grid_size)
+        except (TypeError, ValueError):
+            raise ValueError(f"`tile_grid_size` must be two positive ints. Received: {tile_grid_size!r}") from None
+        if gh < 1 or gw < 1:
+            raise ValueError(f"`tile_grid_size` must be two positive ints. Received: {tile_grid_size!r}")
+        self.clip_limit, self.tile_grid_size = clip_limit, tile_grid_size
+        self.data_format = standardize_data_format(data_format)
+
+    def call(self, inputs, training=True):
+        x = ops.convert_to_tensor(inputs)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Expected the input image to be rank 3 or 4. Received inputs.shape={tuple(x.shape)}")
+        dtype = x.dtype
+        single = x.ndim == 3
+        if single:
+            x = ops.expand_dims(x, 0)
+        if self.data_format == "channels_first":
+            x = ops.transpose(x, (0, 2, 3, 1))
+        x = _to_range(ops.cast(x, "float32"), self.value_range, (0, 255))
+        y = _to_range(self._clahe(x), (0, 255), self.value_range)
+        if self.data_format == "channels_first":
+            y = ops.transpose(y, (0, 3, 1, 2))
+        if single:
+            y = ops.squeeze(y, 0)
+        return ops.cast(y, dtype) if dtype != "float32" else y
+
+    def _clahe(self, x):
+        b, h, w, c = x.shape
+        gh, gw = (int(v) for v in self.tile_grid_size)
+        th, tw = -(-h // gh), -(-w // gw)
+        hp, wp = th * gh, tw * gw
+        if hp != h or wp != w:
+            x = ops.pad(x, [(0, 0), (0, hp - h), (0, wp - w), (0, 0)], mode="symmetric")
+        pixels = ops.clip(ops.cast(x, "int32"), 0, 255)  # (B, Hp, Wp, C)
+        tiles = ops.transpose(ops.reshape(pixels, (b, gh, th, gw, tw, c)), (0, 1, 3, 5, 2, 4))
+        tiles = ops.reshape(tiles, (b, gh, gw, c, th * tw))
+        hists = ops.sum(ops.one_hot(tiles, 256, dtype="float32"), axis=-2)  # (B, gh, gw, C, 256)
+        if self.clip_limit > 0:
+            limit = float(self.clip_limit) * (th * tw) / 256.0
+            clipped = ops.clip(hists, 0.0, limit)
+            excess = ops.sum(ops.subtract(hists, clipped), axis=-1, keepdims=True)
+            hists = ops.add(clipped, ops.divide(excess, 256.0))
+        cdf = ops.cumsum(hists, axis=-1)
+        cdf_min = ops.min(cdf, axis=-1, keepdims=True)
+        denom = ops.subtract(float(th * tw), cdf_min)
+        denom = ops.where(ops.equal(denom, 0.0), 1.0, denom)
+        lut = ops.clip(ops.divide(ops.multiply(ops.subtract(cdf, cdf_min), 255.0), denom), 0.0, 255.0)
+        # edge tiles repeated, so the blend near the border uses the edge tile's mapping
+        lut = ops.concatenate([lut[:, :1], lut, lut[:, -1:]], axis=1)
+        lut = ops.concatenate([lut[:, :, :1], lut, lut[:, :, -1:]], axis=2)  # (B, gh+2, gw+2, C, 256)
+        yg = (np.arange(hp, dtype=np.float32) - th / 2.0) / th + 1.0
+        xg = (np.arange(wp, dtype=np.float32) - tw / 2.0) / tw + 1.0
+        y0, x0 = np.floor(yg), np.floor(xg)
+        wy, wx = (yg - y0).astype(np.float32), (xg - x0).astype(np.float32)
+        y0c, y1c = np.clip(y0, 0, gh + 1).astype(np.int64), np.clip(y0 + 1, 0, gh + 1).astype(np.int64)
+        x0c, x1c = np.clip(x0, 0, gw + 1).astype(np.int64), np.clip(x0 + 1, 0, gw + 1).astype(np.int64)
+        sc, sx = 256, 256 * c
+        sy, sb = sx * (gw + 2), sx * (gw + 2) * (gh + 2)
+        base = ops.add(ops.convert_to_tensor((np.arange(b, dtype=np.int64) * sb)[:, None, None, None]
+                                             + (np.arange(c, dtype=np.int64) * sc)[None, None, None, :]),
+                       ops.cast(pixels, "int64"))
+        flat = ops.reshape(lut, (-1,))
+
+        def corner(yi, xi):
+            off = ops.convert_to_tensor((yi * sy)[None, :, None, None] + (xi * sx)[None, None, :, None])
+            return ops.take(flat, ops.add(base, off))
+
+        wx_t = ops.convert_to_tensor(wx[None, None, :, None])
+        wy_t = ops.convert_to_tensor(wy[None, :, None, None])
+        top = ops.add(ops.multiply(corner(y0c, x0c), ops.subtract(1.0, wx_t)), ops.multiply(corner(y0c, x1c), wx_t))
+        bot = ops.add(ops.multiply(corner(y1c, x0c), ops.subtract(1.0, wx_t)), ops.multiply(corner(y1c, x1c), wx_t))
+        out = ops.add(ops.multiply(top, ops.subtract(1.0, wy_t)), ops.multiply(bot, wy_t))
+        return out[:, :h, :w, :]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "value_range": self.value_range, "clip_limit": self.clip_limit,
+                "tile_grid_size": self.tile_grid_size, "data_format": self.data_format}
