@@ -13,40 +13,14 @@ use std::f64::consts::PI;
 use crate::dtype::Element;
 use crate::kernels::iter::SendPtr;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct C {
-    re: f64,
-    im: f64,
-}
-
-impl C {
-    #[inline(always)]
-    fn mul(self, o: C) -> C {
-        C {
-            re: self.re * o.re - self.im * o.im,
-            im: self.re * o.im + self.im * o.re,
-        }
-    }
-    #[inline(always)]
-    fn conj(self) -> C {
-        C {
-            re: self.re,
-            im: -self.im,
-        }
-    }
-    fn expi(theta: f64) -> C {
-        C {
-            re: theta.cos(),
-            im: theta.sin(),
-        }
-    }
-}
-
-/// A power-of-two transform: bit-reversal table and the twiddles `exp(sign 2 pi i k / n)`.
+/// A power-of-two transform on split real/imaginary arrays: the bit-reversal table, and for each
+/// butterfly span `h` (1, 2, 4, ..., n/2) its twiddles `exp(sign pi i k / h)`, k < h, stored
+/// contiguously at offset `h - 1`, so each stage's inner loop reads them in order and vectorizes.
 struct Radix2 {
     n: usize,
     rev: Vec<usize>,
-    tw: Vec<C>,
+    twr: Vec<f64>,
+    twi: Vec<f64>,
 }
 
 impl Radix2 {
@@ -62,41 +36,56 @@ impl Radix2 {
                 }
             })
             .collect();
-        let tw = (0..n / 2)
-            .map(|k| C::expi(sign * 2.0 * PI * k as f64 / n as f64))
-            .collect();
-        Radix2 { n, rev, tw }
+        let (mut twr, mut twi) = (vec![0.0; n.max(1) - 1], vec![0.0; n.max(1) - 1]);
+        let mut h = 1;
+        while h < n {
+            for k in 0..h {
+                let t = sign * PI * k as f64 / h as f64;
+                twr[h - 1 + k] = t.cos();
+                twi[h - 1 + k] = t.sin();
+            }
+            h *= 2;
+        }
+        Radix2 { n, rev, twr, twi }
     }
 
-    /// In-place unscaled transform of `buf` (length n).
-    fn run(&self, buf: &mut [C]) {
+    /// In-place unscaled transform of (`re`, `im`), each of length n.
+    fn run(&self, re: &mut [f64], im: &mut [f64]) {
         let n = self.n;
         for i in 0..n {
             let j = self.rev[i];
             if i < j {
-                buf.swap(i, j);
+                re.swap(i, j);
+                im.swap(i, j);
             }
         }
-        let mut len = 2;
-        while len <= n {
-            let half = len / 2;
-            let step = n / len;
-            for start in (0..n).step_by(len) {
-                for k in 0..half {
-                    let w = self.tw[k * step];
-                    let a = buf[start + k];
-                    let b = buf[start + k + half].mul(w);
-                    buf[start + k] = C {
-                        re: a.re + b.re,
-                        im: a.im + b.im,
-                    };
-                    buf[start + k + half] = C {
-                        re: a.re - b.re,
-                        im: a.im - b.im,
-                    };
+        if n >= 2 {
+            for (r, m) in re.chunks_exact_mut(2).zip(im.chunks_exact_mut(2)) {
+                let (ar, ai, br, bi) = (r[0], m[0], r[1], m[1]);
+                r[0] = ar + br;
+                m[0] = ai + bi;
+                r[1] = ar - br;
+                m[1] = ai - bi;
+            }
+        }
+        let mut h = 2;
+        while h < n {
+            let (wr, wi) = (&self.twr[h - 1..2 * h - 1], &self.twi[h - 1..2 * h - 1]);
+            for (r, m) in re.chunks_exact_mut(2 * h).zip(im.chunks_exact_mut(2 * h)) {
+                let (lr, hr) = r.split_at_mut(h);
+                let (li, hi) = m.split_at_mut(h);
+                for k in 0..h {
+                    let (xr, xi) = (hr[k], hi[k]);
+                    let br = xr * wr[k] - xi * wi[k];
+                    let bi = xr * wi[k] + xi * wr[k];
+                    let (ar, ai) = (lr[k], li[k]);
+                    lr[k] = ar + br;
+                    li[k] = ai + bi;
+                    hr[k] = ar - br;
+                    hi[k] = ai - bi;
                 }
             }
-            len *= 2;
+            h *= 2;
         }
     }
 }
@@ -104,9 +93,11 @@ impl Radix2 {
 /// Bluestein: `X_k = c_k sum_j (x_j c_j) conj(c_{k-j})` with the chirp `c_j = exp(sign pi i j^2 / n)`,
 /// the sum a circular convolution of length `m` done with two radix-2 transforms.
 struct Bluestein {
-    chirp: Vec<C>,
+    cr: Vec<f64>,
+    ci: Vec<f64>,
     /// The forward transform of the conjugate chirp, laid out for circular convolution, over m.
-    chirp_hat: Vec<C>,
+    hr: Vec<f64>,
+    hi: Vec<f64>,
     fwd: Radix2,
     inv: Radix2,
 }
@@ -116,52 +107,61 @@ impl Bluestein {
         let m = (2 * n - 1).next_power_of_two();
         // j^2 mod 2n keeps the angle small (exp is 2n-periodic in j^2 here)
         let two_n = 2 * n as u128;
-        let chirp: Vec<C> = (0..n)
-            .map(|j| {
-                let q = (j as u128 * j as u128 % two_n) as f64;
-                C::expi(sign * PI * q / n as f64)
-            })
-            .collect();
+        let (mut cr, mut ci) = (vec![0.0; n], vec![0.0; n]);
+        for j in 0..n {
+            let q = (j as u128 * j as u128 % two_n) as f64;
+            let t = sign * PI * q / n as f64;
+            cr[j] = t.cos();
+            ci[j] = t.sin();
+        }
         let fwd = Radix2::new(m, -1.0);
         let inv = Radix2::new(m, 1.0);
-        let mut b = vec![C::default(); m];
-        b[0] = chirp[0].conj();
+        let (mut hr, mut hi) = (vec![0.0; m], vec![0.0; m]);
+        hr[0] = cr[0];
+        hi[0] = -ci[0];
         for t in 1..n {
-            b[t] = chirp[t].conj();
-            b[m - t] = chirp[t].conj();
+            hr[t] = cr[t];
+            hi[t] = -ci[t];
+            hr[m - t] = cr[t];
+            hi[m - t] = -ci[t];
         }
-        fwd.run(&mut b);
+        fwd.run(&mut hr, &mut hi);
         Bluestein {
-            chirp,
-            chirp_hat: b,
+            cr,
+            ci,
+            hr,
+            hi,
             fwd,
             inv,
         }
     }
 
-    /// Unscaled transform of `x` (length n) into `x`, with `work` of length m.
-    fn run(&self, x: &mut [C], work: &mut [C]) {
-        let n = self.chirp.len();
-        let m = work.len();
-        for (j, w) in work.iter_mut().enumerate() {
-            *w = if j < n {
-                x[j].mul(self.chirp[j])
+    /// Unscaled transform of (`re`, `im`) (length n) in place, with work arrays of length m.
+    fn run(&self, re: &mut [f64], im: &mut [f64], wr: &mut [f64], wi: &mut [f64]) {
+        let n = self.cr.len();
+        let m = wr.len();
+        for j in 0..m {
+            if j < n {
+                let (a, b, c, d) = (re[j], im[j], self.cr[j], self.ci[j]);
+                wr[j] = a * c - b * d;
+                wi[j] = a * d + b * c;
             } else {
-                C::default()
-            };
+                wr[j] = 0.0;
+                wi[j] = 0.0;
+            }
         }
-        self.fwd.run(work);
-        for (w, b) in work.iter_mut().zip(&self.chirp_hat) {
-            *w = w.mul(*b);
+        self.fwd.run(wr, wi);
+        for j in 0..m {
+            let (a, b, c, d) = (wr[j], wi[j], self.hr[j], self.hi[j]);
+            wr[j] = a * c - b * d;
+            wi[j] = a * d + b * c;
         }
-        self.inv.run(work);
+        self.inv.run(wr, wi);
         let inv_m = 1.0 / m as f64;
         for k in 0..n {
-            let y = work[k].mul(self.chirp[k]);
-            x[k] = C {
-                re: y.re * inv_m,
-                im: y.im * inv_m,
-            };
+            let (a, b, c, d) = (wr[k], wi[k], self.cr[k], self.ci[k]);
+            re[k] = (a * c - b * d) * inv_m;
+            im[k] = (a * d + b * c) * inv_m;
         }
     }
 }
@@ -188,10 +188,10 @@ impl Plan {
         }
     }
 
-    fn run(&self, x: &mut [C], work: &mut [C]) {
+    fn run(&self, re: &mut [f64], im: &mut [f64], wr: &mut [f64], wi: &mut [f64]) {
         match self {
-            Plan::Radix2(r) => r.run(x),
-            Plan::Bluestein(b) => b.run(x, work),
+            Plan::Radix2(r) => r.run(re, im),
+            Plan::Bluestein(b) => b.run(re, im, wr, wi),
         }
     }
 }
@@ -219,23 +219,21 @@ pub unsafe fn fft_rows<T: Element>(
     let per = (16_384 / n).clamp(1, rows);
     let tasks = rows.div_ceil(per);
     let body = |t: usize| {
-        let mut buf = vec![C::default(); n];
-        let mut work = vec![C::default(); wl];
+        let (mut re, mut im) = (vec![0.0f64; n], vec![0.0f64; n]);
+        let (mut wr, mut wi) = (vec![0.0f64; wl], vec![0.0f64; wl]);
         for r in t * per..((t + 1) * per).min(rows) {
             // SAFETY: row r lies inside both buffers; tasks write disjoint rows.
             unsafe {
                 let s = sp.get().add(r * n * 2) as *const T;
-                for (j, b) in buf.iter_mut().enumerate() {
-                    *b = C {
-                        re: (*s.add(2 * j)).to_f64(),
-                        im: (*s.add(2 * j + 1)).to_f64(),
-                    };
+                for j in 0..n {
+                    re[j] = (*s.add(2 * j)).to_f64();
+                    im[j] = (*s.add(2 * j + 1)).to_f64();
                 }
-                plan.run(&mut buf, &mut work);
+                plan.run(&mut re, &mut im, &mut wr, &mut wi);
                 let d = dp.get().add(r * n * 2);
-                for (j, b) in buf.iter().enumerate() {
-                    *d.add(2 * j) = T::from_f64(b.re * scale);
-                    *d.add(2 * j + 1) = T::from_f64(b.im * scale);
+                for j in 0..n {
+                    *d.add(2 * j) = T::from_f64(re[j] * scale);
+                    *d.add(2 * j + 1) = T::from_f64(im[j] * scale);
                 }
             }
         }
