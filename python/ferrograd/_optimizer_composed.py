@@ -45,15 +45,8 @@ class _ComposedOptimizer(Optimizer):
         """The starting value of slot ``name`` of ``variable`` (zeros unless a rule says)."""
         return _core.full(variable.shape, 0.0, variable.dtype)
 
-    def build(self, var_list):
-        for v in var_list:
-            if id(v) not in self._slots:
-                self._slots[id(v)] = (v, [self._slot_init(v, n) for n in self._slot_names_for(v)])
-                constraint = getattr(v, "constraint", None)
-                if constraint is not None:
-                    self._constraints[id(v)] = (v, constraint)
-            if self.use_ema and id(v) not in self._averages:
-                self._averages[id(v)] = (v, _core.full(v.shape, 0.0, v.dtype))
+    def _new_slots(self, variable):
+        return [self._slot_init(variable, n) for n in self._slot_names_for(variable)]
 
     def _decay_rate(self, variable):
         return self.weight_decay

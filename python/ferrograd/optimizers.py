@@ -350,11 +350,16 @@ class Optimizer:
         """The value each slot starts from (``_slot_names()`` order): zeros unless a rule says."""
         return [0.0] * self._n_slots()
 
+    def _new_slots(self, variable):
+        """The slot tensors of a variable seen for the first time (``_slot_inits()`` values, the
+        variable's shape); rules with per-variable slots override it."""
+        return [_core.full(variable.shape, init, variable.dtype) for init in self._slot_inits()]
+
     def build(self, var_list):
         """Creates the slots of ``var_list`` (done lazily by ``apply`` otherwise)."""
         for v in var_list:
             if id(v) not in self._slots:
-                self._slots[id(v)] = (v, [_core.full(v.shape, init, v.dtype) for init in self._slot_inits()])
+                self._slots[id(v)] = (v, self._new_slots(v))
                 constraint = getattr(v, "constraint", None)  # set by Layer.add_weight, as on Keras variables
                 if constraint is not None:
                     self._constraints[id(v)] = (v, constraint)
