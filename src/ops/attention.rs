@@ -271,6 +271,8 @@ fn problem<T: AttnScalar>(
         q: SendPtr(q.data_ptr::<T>()),
         k: SendPtr(key.data_ptr::<T>()),
         v: SendPtr(v.data_ptr::<T>()),
+        kv_head_major: false,
+        q_head_major: false,
         bias,
         mask,
         dropout: (spec.dropout > 0.0).then(|| k::Dropout {

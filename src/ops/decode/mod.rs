@@ -546,6 +546,8 @@ unsafe fn rows_attention<T: StepScalar>(g: &Geometry, w: &Weights<'_>, z: &[T], 
             q: SendPtr(q.as_mut_ptr().add(bi * g.t * nh)),
             k: SendPtr(base),
             v: SendPtr(base.offset(g.kv_stride)),
+            kv_head_major: false,
+            q_head_major: false,
             bias: None,
             mask: (!mask.is_empty()).then_some(Strided {
                 ptr: SendPtr(mask.as_ptr() as *mut u8),
