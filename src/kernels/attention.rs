@@ -501,13 +501,15 @@ mod x86 {
     use std::arch::x86_64::*;
 
     macro_rules! rows_dispatch {
-        ($tile:ident, $m:expr, $n:expr, $k:expr, $a:expr, $rsa:expr, $csa:expr, $b:expr, $ldb:expr, $c:expr, $ldc:expr, $zero:expr) => {{
+        ($tile:ident, $rows:expr, $m:expr, $n:expr, $k:expr, $a:expr, $rsa:expr, $csa:expr, $b:expr, $ldb:expr, $c:expr, $ldc:expr, $zero:expr) => {{
             let mut r0 = 0usize;
             while r0 < $m {
                 let ar = $a.offset(r0 as isize * $rsa);
                 let cr = $c.offset(r0 as isize * $ldc);
-                let rows = ($m - r0).min(6);
+                let rows = ($m - r0).min($rows);
                 match rows {
+                    8 => $tile::<8>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc, $zero),
+                    7 => $tile::<7>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc, $zero),
                     6 => $tile::<6>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc, $zero),
                     5 => $tile::<5>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc, $zero),
                     4 => $tile::<4>($n, $k, ar, $rsa, $csa, $b, $ldb, cr, $ldc, $zero),
@@ -537,7 +539,7 @@ mod x86 {
         ldc: isize,
         zero: bool,
     ) {
-        rows_dispatch!(tile512, m, n, k, a, rsa, csa, b, ldb, c, ldc, zero)
+        rows_dispatch!(tile512, 8, m, n, k, a, rsa, csa, b, ldb, c, ldc, zero)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -625,7 +627,7 @@ mod x86 {
         ldc: isize,
         zero: bool,
     ) {
-        rows_dispatch!(tile256, m, n, k, a, rsa, csa, b, ldb, c, ldc, zero)
+        rows_dispatch!(tile256, 6, m, n, k, a, rsa, csa, b, ldb, c, ldc, zero)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -878,6 +880,62 @@ unsafe fn finish_scores_t<T: AttnScalar>(
     }
 }
 
+/// Rows of the transposed score block the softmax passes keep in registers at a time.
+const SM_ROWS: usize = 16;
+
+/// Running maxima of rows `x0..x0+W` over the c keys of the transposed block `st` (row stride
+/// BR), first multiplying the scores by `scale` when given.
+#[inline(always)]
+fn block_max<T: AttnScalar, const W: usize>(
+    st: &mut [T],
+    x0: usize,
+    c: usize,
+    m: &mut [T],
+    scale: Option<T>,
+) {
+    let mut mx = [T::ZERO; W];
+    mx.copy_from_slice(&m[x0..x0 + W]);
+    for jj in 0..c {
+        let row = &mut st[jj * BR + x0..jj * BR + x0 + W];
+        if let Some(sc) = scale {
+            for (mv, v) in mx.iter_mut().zip(row.iter_mut()) {
+                *v = *v * sc;
+                *mv = mv.max_(*v);
+            }
+        } else {
+            for (mv, &v) in mx.iter_mut().zip(row.iter()) {
+                *mv = mv.max_(v);
+            }
+        }
+    }
+    m[x0..x0 + W].copy_from_slice(&mx);
+}
+
+/// `p = exp(s - max)` (0 for masked scores) over rows `x0..x0+W` of the transposed block,
+/// written back, and the rows' sums of p (added in key order) into `part`.
+#[inline(always)]
+fn block_exp<T: AttnScalar, const F: bool, const W: usize>(
+    st: &mut [T],
+    x0: usize,
+    c: usize,
+    m: &[T],
+    part: &mut [T],
+) {
+    let mut mx = [T::ZERO; W];
+    mx.copy_from_slice(&m[x0..x0 + W]);
+    let mut sum = [T::ZERO; W];
+    for jj in 0..c {
+        let row = &mut st[jj * BR + x0..jj * BR + x0 + W];
+        for ((v, &mv), sv) in row.iter_mut().zip(mx.iter()).zip(sum.iter_mut()) {
+            let e = (*v - mv).exp_sm::<F>();
+            let p = if *v == T::NEG_INF { T::ZERO } else { e };
+            *v = p;
+            *sv = *sv + p;
+        }
+    }
+    part[x0..x0 + W].copy_from_slice(&sum);
+}
+
 /// Forward over query rows `i0..i0+r` of (b, n) against keys `j_lo..j_hi`: leaves the
 /// unnormalised output in `sc.acc` (r x H), the running max in `sc.m` and sum in `sc.l`.
 /// Works on the transposed scores (keys x rows) so that the softmax statistics run along
@@ -941,7 +999,11 @@ unsafe fn fwd_rows<T: AttnScalar, const F: bool, const R: usize, const W: usize>
                 true,
             );
         }
-        finish_scores_t(pb, b, n, i0, j0, r, c, st);
+        // Blocks with no bias, mask or causal cut take the scale in the max pass below.
+        let plain = pb.bias.is_none() && pb.mask.is_none() && !(pb.causal && j0 + c > i0 + 1);
+        if !plain {
+            finish_scores_t(pb, b, n, i0, j0, r, c, st);
+        }
         // Online softmax, vectorised along the r rows.
         let (m, l, alpha, part) = (
             &mut sc.m[..r],
@@ -950,32 +1012,27 @@ unsafe fn fwd_rows<T: AttnScalar, const F: bool, const R: usize, const W: usize>
             &mut sc.part[..r],
         );
         alpha.copy_from_slice(m);
-        for jj in 0..c {
-            for (mv, &v) in m.iter_mut().zip(&st[jj * BR..jj * BR + r]) {
-                *mv = mv.max_(v);
-            }
+        let scale = plain.then_some(pb.scale);
+        let mut x0 = 0;
+        while x0 + SM_ROWS <= r {
+            block_max::<T, SM_ROWS>(st, x0, c, m, scale);
+            block_exp::<T, F, SM_ROWS>(st, x0, c, m, part);
+            x0 += SM_ROWS;
         }
-        part.fill(T::ZERO);
-        for jj in 0..c {
-            for ((v, &mx), pv) in st[jj * BR..jj * BR + r]
-                .iter_mut()
-                .zip(m.iter())
-                .zip(part.iter_mut())
-            {
-                let e = (*v - mx).exp_sm::<F>();
-                let p = if *v == T::NEG_INF { T::ZERO } else { e };
-                *v = p;
-                *pv = *pv + p;
-            }
+        for x in x0..r {
+            block_max::<T, 1>(st, x, c, m, scale);
+            block_exp::<T, F, 1>(st, x, c, m, part);
         }
-        for ii in 0..r {
-            let (old, mx) = (alpha[ii], m[ii]);
-            let a = if old == T::NEG_INF {
-                T::ZERO
-            } else {
-                (old - mx).exp_sm::<F>()
-            };
-            l[ii] = l[ii] * a + part[ii];
+        for ((a, &mx), (lv, &pv)) in alpha
+            .iter_mut()
+            .zip(m.iter())
+            .zip(l.iter_mut().zip(part.iter()))
+        {
+            let e = (*a - mx).exp_sm::<F>();
+            *a = if *a == T::NEG_INF { T::ZERO } else { e };
+            *lv = *lv * *a + pv;
+        }
+        for (ii, &a) in alpha.iter().enumerate() {
             if a != T::ONE {
                 for v in sc.acc[ii * h..(ii + 1) * h].iter_mut() {
                     *v = *v * a;
@@ -1302,13 +1359,23 @@ unsafe fn block_ds<T: AttnScalar, const F: bool, const R: usize, const W: usize>
         BC as isize,
         true,
     );
-    finish_scores(pb, b, n, i0, j0, r, c, &mut sc.s);
+    // Blocks with no bias, mask or causal cut take the scale in the exp pass.
+    let plain = pb.bias.is_none() && pb.mask.is_none() && !(pb.causal && j0 + c > i0 + 1);
+    if !plain {
+        finish_scores(pb, b, n, i0, j0, r, c, &mut sc.s);
+    }
     let lse0 = bw.lse.get().add((b * pb.n + n) * pb.t + i0);
     for ii in 0..r {
         let lse = *lse0.add(ii);
         let row = &mut sc.s[ii * BC..ii * BC + c];
         if lse == T::NEG_INF {
             row.fill(T::ZERO);
+        } else if plain {
+            for v in row.iter_mut() {
+                let sv = *v * pb.scale;
+                let e = (sv - lse).exp_sm::<F>();
+                *v = if sv == T::NEG_INF { T::ZERO } else { e };
+            }
         } else {
             for v in row.iter_mut() {
                 let e = (*v - lse).exp_sm::<F>();
@@ -1342,6 +1409,14 @@ unsafe fn block_ds<T: AttnScalar, const F: bool, const R: usize, const W: usize>
                 *g = *p * (mlt * *g - d);
                 *p = *p * mlt;
             }
+        } else if !(write_dbias && bw.dbias.is_some()) {
+            // (the scale folded in: the same two roundings as the separate pass below)
+            let prow = &sc.s[ii * BC..ii * BC + c];
+            let drow = &mut sc.dp[ii * BC..ii * BC + c];
+            for (g, &p) in drow.iter_mut().zip(prow) {
+                *g = (p * (*g - d)) * pb.scale;
+            }
+            continue;
         } else {
             let prow = &sc.s[ii * BC..ii * BC + c];
             let drow = &mut sc.dp[ii * BC..ii * BC + c];
