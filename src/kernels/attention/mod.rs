@@ -551,7 +551,11 @@ unsafe fn run_forward<T: AttnScalar>(
     // on every row group of the register tiles. Head-major copies, (B, K, S, H), cost one pass
     // over K and V and made the forward 12% faster (B4 N8 H64 S2048, Emerald Rapids; the same
     // as running with K = 1). Without the memory for them the kernel reads the inputs in place.
-    let kv_copy = if relayout && split == 1 && !pb.kv_head_major && pb.kh > 1 && pb.t > DIRECT_ROWS
+    let kv_copy = if relayout
+        && split == 1
+        && !pb.kv_head_major
+        && pb.t > DIRECT_ROWS
+        && l1_crowded(pb.kh * pb.h, pb.h, std::mem::size_of::<T>())
     {
         head_major_kv(pb)
     } else {
@@ -586,6 +590,29 @@ unsafe fn run_forward<T: AttnScalar>(
         });
     }
     drop(kv_copy);
+}
+
+/// Whether a block of `BR.max(BC)` rows of `h` values, `ld` values apart, crowds into too few
+/// L1 sets to stay cached. An x86 L1 way is 4 KiB (VIPT: 64 sets of 64-byte lines on every
+/// Intel and AMD core so far), so rows whose byte stride shares a large power-of-two factor with
+/// 4 KiB revisit the same few sets. Counted with 8 ways (the smallest L1 associativity among
+/// them): 8 heads of 64 f32 (2 KiB stride) put a 64-row block into 8 sets (64 lines for 256);
+/// 4 heads of 32 (GPT-small, 512 B) into 16 sets (128 lines for 128), which fits, and copying
+/// there made the attention 10-20% slower.
+fn l1_crowded(ld: usize, h: usize, size: usize) -> bool {
+    const WAY: usize = 4096;
+    const LINE: usize = 64;
+    let (stride, row) = (ld * size, h * size);
+    if stride == row || stride == 0 {
+        return false;
+    }
+    let mut g = (stride, WAY);
+    while g.1 != 0 {
+        g = (g.1, g.0 % g.1);
+    }
+    let lines = row.div_ceil(LINE);
+    let sets = ((WAY / g.0) * lines).min(WAY / LINE);
+    BR.max(BC) * lines > sets * 8
 }
 
 /// Copies `count` tensors laid out (B, R, Hn, H) from `srcs` into `dst` as (B, Hn, R, H) each,
@@ -698,14 +725,21 @@ unsafe fn run_backward<T: AttnScalar>(pb: &Problem<T>, bw: &Bwd<T>, isa: AttnIsa
     // Head-major copies (see `forward`): the block products read K/V, q and dout rows and
     // accumulate dq rows that otherwise sit K*H or N*H values apart. Measured 18% on the
     // backward of B4 N8 H64 S2048 (Emerald Rapids). Without the memory they are read in place.
-    let kv_copy = if relayout && !pb.kv_head_major && pb.kh > 1 {
+    let kv_copy = if relayout
+        && !pb.kv_head_major
+        && l1_crowded(pb.kh * pb.h, pb.h, std::mem::size_of::<T>())
+    {
         head_major_kv(pb)
     } else {
         None
     };
     let pb = kv_copy.as_ref().map_or(pb, |(_, relaid)| relaid);
     let dq_out = bw.dq;
-    let q_copy = if relayout && !pb.q_head_major && pb.n > 1 && pb.t > 0 {
+    let q_copy = if relayout
+        && !pb.q_head_major
+        && pb.t > 0
+        && l1_crowded(pb.n * pb.h, pb.h, std::mem::size_of::<T>())
+    {
         head_major_q(pb, bw)
     } else {
         None

@@ -6,7 +6,9 @@ use super::*;
 /// Random (B, T, N, H) q, (B, S, K, H) k/v and dout; returns the outputs and gradients of
 /// one forward and backward, with or without the head-major copies.
 fn run(relayout: bool, isa: AttnIsa, causal: bool) -> Vec<Vec<f32>> {
-    let (b, t, s, n, kh, h) = (2, 70, 131, 4, 2, 24);
+    let (b, t, s, n, kh, h) = (1, 70, 131, 16, 8, 32);
+    // strides that crowd L1 sets, so `relayout` really copies q, dout, dq, K and V
+    assert!(l1_crowded(kh * h, h, 4) && l1_crowded(n * h, h, 4));
     let mut seed = 7u32;
     let mut rnd = |len: usize| -> Vec<f32> {
         (0..len)
@@ -110,4 +112,17 @@ fn softmax_exp_is_within_two_ulp() {
     let tiny = exp_softmax_f32::<true>(-1e30);
     assert!(tiny > 0.0 && tiny < 2e-38);
     assert!(exp_softmax_f32::<true>(f32::NEG_INFINITY) < 2e-38);
+}
+
+#[test]
+fn l1_crowding_rule() {
+    // 8 heads of 64 f32: 2 KiB apart -> copy; GPT-small 4 x 32: 512 B apart -> read in place
+    assert!(l1_crowded(8 * 64, 64, 4));
+    assert!(!l1_crowded(4 * 32, 32, 4));
+    // one head (rows contiguous) never; 12 and 16 heads of 64 do
+    assert!(!l1_crowded(64, 64, 4));
+    assert!(l1_crowded(12 * 64, 64, 4));
+    assert!(l1_crowded(16 * 64, 64, 4));
+    // an odd stride spreads over every set
+    assert!(!l1_crowded(3 * 67, 67, 4));
 }
