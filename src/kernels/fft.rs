@@ -10,7 +10,9 @@
 
 use std::f64::consts::PI;
 
+use crate::alloc::try_vec;
 use crate::dtype::Element;
+use crate::error::Result;
 use crate::kernels::iter::SendPtr;
 
 /// A power-of-two transform on split real/imaginary arrays: the bit-reversal table, and for each
@@ -23,20 +25,26 @@ struct Radix2 {
     twi: Vec<f64>,
 }
 
+/// `n` zeros, or a `Memory` error (a huge length must raise MemoryError, not abort).
+fn zeros(n: usize) -> Result<Vec<f64>> {
+    let mut v = try_vec::<f64>("fft", n)?;
+    v.resize(n, 0.0);
+    Ok(v)
+}
+
 impl Radix2 {
-    fn new(n: usize, sign: f64) -> Radix2 {
+    fn new(n: usize, sign: f64) -> Result<Radix2> {
         debug_assert!(n.is_power_of_two());
         let bits = n.trailing_zeros();
-        let rev = (0..n)
-            .map(|i| {
-                if bits == 0 {
-                    0
-                } else {
-                    i.reverse_bits() >> (usize::BITS - bits)
-                }
-            })
-            .collect();
-        let (mut twr, mut twi) = (vec![0.0; n.max(1) - 1], vec![0.0; n.max(1) - 1]);
+        let mut rev = try_vec::<usize>("fft", n)?;
+        rev.extend((0..n).map(|i| {
+            if bits == 0 {
+                0
+            } else {
+                i.reverse_bits() >> (usize::BITS - bits)
+            }
+        }));
+        let (mut twr, mut twi) = (zeros(n.max(1) - 1)?, zeros(n.max(1) - 1)?);
         let mut h = 1;
         while h < n {
             for k in 0..h {
@@ -46,7 +54,7 @@ impl Radix2 {
             }
             h *= 2;
         }
-        Radix2 { n, rev, twr, twi }
+        Ok(Radix2 { n, rev, twr, twi })
     }
 
     /// In-place unscaled transform of (`re`, `im`), each of length n.
@@ -103,20 +111,20 @@ struct Bluestein {
 }
 
 impl Bluestein {
-    fn new(n: usize, sign: f64) -> Bluestein {
+    fn new(n: usize, sign: f64) -> Result<Bluestein> {
         let m = (2 * n - 1).next_power_of_two();
         // j^2 mod 2n keeps the angle small (exp is 2n-periodic in j^2 here)
         let two_n = 2 * n as u128;
-        let (mut cr, mut ci) = (vec![0.0; n], vec![0.0; n]);
+        let (mut cr, mut ci) = (zeros(n)?, zeros(n)?);
         for j in 0..n {
             let q = (j as u128 * j as u128 % two_n) as f64;
             let t = sign * PI * q / n as f64;
             cr[j] = t.cos();
             ci[j] = t.sin();
         }
-        let fwd = Radix2::new(m, -1.0);
-        let inv = Radix2::new(m, 1.0);
-        let (mut hr, mut hi) = (vec![0.0; m], vec![0.0; m]);
+        let fwd = Radix2::new(m, -1.0)?;
+        let inv = Radix2::new(m, 1.0)?;
+        let (mut hr, mut hi) = (zeros(m)?, zeros(m)?);
         hr[0] = cr[0];
         hi[0] = -ci[0];
         for t in 1..n {
@@ -126,14 +134,14 @@ impl Bluestein {
             hi[m - t] = -ci[t];
         }
         fwd.run(&mut hr, &mut hi);
-        Bluestein {
+        Ok(Bluestein {
             cr,
             ci,
             hr,
             hi,
             fwd,
             inv,
-        }
+        })
     }
 
     /// Unscaled transform of (`re`, `im`) (length n) in place, with work arrays of length m.
@@ -172,13 +180,13 @@ enum Plan {
 }
 
 impl Plan {
-    fn new(n: usize, inverse: bool) -> Plan {
+    fn new(n: usize, inverse: bool) -> Result<Plan> {
         let sign = if inverse { 1.0 } else { -1.0 };
-        if n.is_power_of_two() {
-            Plan::Radix2(Radix2::new(n, sign))
+        Ok(if n.is_power_of_two() {
+            Plan::Radix2(Radix2::new(n, sign)?)
         } else {
-            Plan::Bluestein(Bluestein::new(n, sign))
-        }
+            Plan::Bluestein(Bluestein::new(n, sign)?)
+        })
     }
 
     fn work_len(&self) -> usize {
@@ -208,19 +216,30 @@ pub unsafe fn fft_rows<T: Element>(
     n: usize,
     inverse: bool,
     scale: f64,
-) {
+) -> Result<()> {
     if rows == 0 || n == 0 {
-        return;
+        return Ok(());
     }
-    let plan = Plan::new(n, inverse);
+    let plan = Plan::new(n, inverse)?;
     let wl = plan.work_len();
     let (sp, dp) = (SendPtr(src as *mut T), SendPtr(dst));
     // rows per task: about 16k complex values of work each
     let per = (16_384 / n).clamp(1, rows);
     let tasks = rows.div_ceil(per);
+    // The first task whose work buffers could not be allocated (its rows are left unwritten
+    // and the call fails).
+    let failed = std::sync::Mutex::new(None);
     let body = |t: usize| {
-        let (mut re, mut im) = (vec![0.0f64; n], vec![0.0f64; n]);
-        let (mut wr, mut wi) = (vec![0.0f64; wl], vec![0.0f64; wl]);
+        let bufs =
+            (|| Ok::<_, crate::error::Error>((zeros(n)?, zeros(n)?, zeros(wl)?, zeros(wl)?)))();
+        let (mut re, mut im, mut wr, mut wi) = match bufs {
+            Ok(b) => b,
+            Err(e) => {
+                let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
+                slot.get_or_insert(e);
+                return;
+            }
+        };
         for r in t * per..((t + 1) * per).min(rows) {
             // SAFETY: row r lies inside both buffers; tasks write disjoint rows.
             unsafe {
@@ -243,11 +262,27 @@ pub unsafe fn fft_rows<T: Element>(
     } else {
         (0..tasks).for_each(body);
     }
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plans_too_big_for_memory_are_errors_not_aborts() {
+        for n in [1usize << 58, (1usize << 57) + 3] {
+            for inverse in [false, true] {
+                let err = Plan::new(n, inverse)
+                    .err()
+                    .expect("no memory for this plan");
+                assert!(err.to_string().contains("fft"), "{err}");
+            }
+        }
+    }
 
     /// The O(n^2) definition, in f64.
     fn naive(x: &[f64], n: usize, inverse: bool) -> Vec<f64> {
@@ -286,7 +321,7 @@ mod tests {
                 let rows = 3;
                 let x = data(rows * n * 2, n as u64);
                 let mut y = vec![0.0f64; x.len()];
-                unsafe { fft_rows(x.as_ptr(), y.as_mut_ptr(), rows, n, inverse, 1.0) };
+                unsafe { fft_rows(x.as_ptr(), y.as_mut_ptr(), rows, n, inverse, 1.0).unwrap() };
                 for r in 0..rows {
                     let want = naive(&x[r * 2 * n..(r + 1) * 2 * n], n, inverse);
                     let got = &y[r * 2 * n..(r + 1) * 2 * n];
@@ -309,8 +344,8 @@ mod tests {
         let mut y = vec![0.0f32; x.len()];
         let mut z = vec![0.0f32; x.len()];
         unsafe {
-            fft_rows(x.as_ptr(), y.as_mut_ptr(), rows, n, false, 1.0);
-            fft_rows(y.as_ptr(), z.as_mut_ptr(), rows, n, true, 1.0 / n as f64);
+            fft_rows(x.as_ptr(), y.as_mut_ptr(), rows, n, false, 1.0).unwrap();
+            fft_rows(y.as_ptr(), z.as_mut_ptr(), rows, n, true, 1.0 / n as f64).unwrap();
         }
         let err = x
             .iter()

@@ -38,7 +38,7 @@ pub(crate) fn fft_raw(x: &Tensor, inverse: bool, scale: f64) -> Result<Tensor> {
     // SAFETY: both buffers hold rows * n * 2 elements of the dtype and are distinct.
     with_float!(xc.dtype(), T => unsafe {
         fft_rows(xc.data_ptr::<T>() as *const T, out.data_ptr::<T>(), rows, n, inverse, scale)
-    }, _ => unreachable!());
+    }?, _ => unreachable!());
     Ok(out)
 }
 
