@@ -205,7 +205,8 @@ impl Plan {
 }
 
 /// Transforms `rows` rows of `n` interleaved complex values from `src` into `dst` (both
-/// `rows * n * 2` elements), multiplying by `scale`. `n >= 1`.
+/// `rows * n * 2` elements), multiplying by `scale`. `n >= 1`. Fails (a `Memory` error, `dst`
+/// then partly written) when the plan or a task's work buffers cannot be allocated.
 ///
 /// # Safety
 /// `src` and `dst` must be valid for `rows * n * 2` elements and must not overlap.

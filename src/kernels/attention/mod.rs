@@ -589,7 +589,7 @@ unsafe fn run_forward<T: AttnScalar>(
             unsafe { merge_task(pb, &o, t) }
         });
     }
-    drop(kv_copy);
+    // (kv_copy, which pb may point into, is dropped here, after every task)
 }
 
 /// Whether a block of `BR.max(BC)` rows of `h` values, `ld` values apart, crowds into too few
