@@ -197,6 +197,16 @@ def dot_product_attention(
     """
     ...
 
+def dense(
+    x: _TensorLike,
+    kernel: _TensorLike,
+    bias: Optional[_TensorLike] = None,
+    activation: Optional[str] = None,
+    param: Optional[float] = None,
+) -> Tensor:
+    """``activation(x @ kernel + bias)`` in one op (bias and activation fused into the product)."""
+    ...
+
 def layer_norm(
     x: _TensorLike,
     gamma: Optional[_TensorLike] = None,

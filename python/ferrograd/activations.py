@@ -184,6 +184,29 @@ def deserialize(config, custom_objects=None):
                      f"{sorted(set(_ALL) | set(_ALIASES))}")
 
 
+# The activations the fused dense op (``_core.dense``) applies inside its product: the core
+# element-wise op's name and parameter, as the functions above call it with their defaults.
+_CORE_ACTIVATIONS = {relu: ("relu", None), relu6: ("relu6", None), leaky_relu: ("leaky_relu", 0.2),
+                     elu: ("elu", 1.0), selu: ("selu", None), gelu: ("gelu", None), silu: ("silu", None),
+                     sigmoid: ("sigmoid", None), tanh: ("tanh", None), softplus: ("softplus", None),
+                     softsign: ("softsign", None), exponential: ("exp", None)}
+
+
+def _core_activation(fn):
+    """``(name, param)`` of the core element-wise op that computes ``fn`` (a function may name its
+    op in a ``_core_unary`` attribute, as GPT-2's tanh GELU does), None for the identity, False
+    when no single core op does."""
+    name = getattr(fn, "_core_unary", False)
+    if name is not False:
+        return None if name is None else (name, None)
+    if fn is linear:
+        return None
+    try:
+        return _CORE_ACTIVATIONS.get(fn, False)
+    except TypeError:  # an unhashable callable
+        return False
+
+
 def get(identifier):
     """An activation from a name (``"relu"``), Keras' dict form, a callable, or None (linear)."""
     if identifier is None:

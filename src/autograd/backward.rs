@@ -162,6 +162,7 @@ pub(super) fn rule(
             };
             Ok(vec![ga, gb])
         }
+        Op::Dense(spec) => ops::dense_backward(spec, inputs, saved, g, need),
         Op::Conv2d { geom } => ops::conv2d_backward(geom, inputs, g, need),
         Op::Conv2dTranspose { geom } => ops::conv2d_transpose_backward(geom, inputs, g, need),
         Op::MaxPool2d { geom } => {
@@ -245,6 +246,8 @@ pub(super) fn reads_input(op: &Op, i: usize, need: &[bool]) -> bool {
         Op::Take { .. } | Op::TakeAlongAxis { .. } | Op::IndexAdd { .. } => i == 1,
         // gx reads w, gw reads x; the bias gradient reads nothing
         Op::MatMul | Op::Conv2d { .. } | Op::Conv2dTranspose { .. } => i < 2 && needs(1 - i),
+        // dx reads w, dw reads x; the bias is never read (the activation reads saved values)
+        Op::Dense(_) => i < 2 && needs(1 - i),
         // x and gamma (beta's gradient is a sum of g)
         Op::BatchNorm => i < 2,
         // the logits gradient reads the labels/targets; the target gradient only the saved probs

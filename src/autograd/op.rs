@@ -99,6 +99,8 @@ pub enum Op {
     },
     /// inputs: [a, b], both at least 2-D
     MatMul,
+    /// `act(x @ w + b)`: inputs [x, w] or [x, w, b]; saved: see `DenseSpec`
+    Dense(crate::ops::DenseSpec),
     /// inputs: [x, w] or [x, w, b], contiguous, one float dtype
     Conv2d {
         geom: ConvGeom,
@@ -163,6 +165,7 @@ impl Op {
             Op::IndexAdd { .. } => "index_add",
             Op::SegmentReduce { .. } => "segment_reduce",
             Op::MatMul => "matmul",
+            Op::Dense(_) => "dense",
             Op::Conv2d { .. } => "conv",
             Op::Conv2dTranspose { .. } => "conv_transpose",
             Op::MaxPool2d { .. } => "max_pool",

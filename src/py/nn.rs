@@ -247,6 +247,34 @@ fn layer_norm(
     })
 }
 
+/// `activation(x @ kernel + bias)` in one op (the Dense layer): x (..., k), kernel (k, n), bias
+/// (n,) or None; `activation` is a unary op's name (with its parameter `param`, e.g. the slope of
+/// leaky_relu), None for the identity.
+#[pyfunction]
+#[pyo3(signature = (x, kernel, bias=None, activation=None, param=None))]
+fn dense(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    kernel: &Bound<'_, PyAny>,
+    bias: Option<&Bound<'_, PyAny>>,
+    activation: Option<&str>,
+    param: Option<f64>,
+) -> PyResult<PyTensor> {
+    guard("dense", || {
+        let act = activation
+            .map(|a| super::functions::unary_op(a, param, None))
+            .transpose()?;
+        let x = to_tensor(x, None)?;
+        let w = to_tensor(kernel, None)?;
+        let b = bias.map(|b| to_tensor(b, None)).transpose()?;
+        let work = x
+            .numel()
+            .saturating_mul(w.shape().last().copied().unwrap_or(1));
+        let y = run(py, work, || ops::dense(&x, &w, b.as_ref(), act))?;
+        Ok(PyTensor::wrap(y))
+    })
+}
+
 /// The fused recurrence of SimpleRNN/LSTM/GRU over a whole sequence (see
 /// `python/ferrograd/_ops_rnn.py` for the arguments); returns Y (B, T + S, units).
 #[pyfunction]
@@ -383,6 +411,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rnn_sequence, m)?)?;
     m.add_function(wrap_pyfunction!(decoder_block_step, m)?)?;
     m.add_function(wrap_pyfunction!(layer_norm, m)?)?;
+    m.add_function(wrap_pyfunction!(dense, m)?)?;
     m.add_function(wrap_pyfunction!(dot_product_attention, m)?)?;
     m.add_function(wrap_pyfunction!(batch_norm_train, m)?)?;
     m.add_function(wrap_pyfunction!(conv, m)?)?;

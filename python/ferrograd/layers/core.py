@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import math
 
-from .. import activations, constraints, initializers, ops, regularizers
+from .. import _core, activations, constraints, initializers, ops, regularizers
 from .. import random as _random
 from .conv import standardize_data_format, to_channels_last
 from .layer import Layer
+
+
+_Tensor = _core.Tensor
+# Input dtypes the fused dense op takes (the kernel and bias are promoted with them, as in matmul).
+_FUSED_DTYPES = ("float32", "float64")
 
 
 class Dense(Layer):
@@ -69,6 +74,13 @@ class Dense(Layer):
             raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected axis -1 "
                              f"of input shape to have value {self.kernel.shape[0]}, but received input with shape "
                              f"{tuple(inputs.shape)}")
+        if type(inputs) is _Tensor and inputs.dtype in _FUSED_DTYPES:
+            act = activations._core_activation(self.activation)
+            if act is not False:
+                # One op: the product, the bias and the activation (applied to each tile of the
+                # product while it is in cache); the same values as the three ops below.
+                name, param = act or (None, None)
+                return _core.dense(inputs, self.kernel, self.bias, name, param)
         y = ops.matmul(inputs, self.kernel)  # (..., units)
         if self.bias is not None:
             y = y + self.bias

@@ -36,6 +36,7 @@
 //! split gives bit-identical results.
 
 use super::blocking::Order;
+use super::epilogue::Epilogue;
 use super::micro::{Kernel, MicroTile};
 use super::pack::{pack_a, pack_b, Block};
 use super::scratch::{with_buffer, Slot};
@@ -67,6 +68,8 @@ pub struct Single<T> {
     pub a: MatRef<T>,
     pub b: MatRef<T>,
     pub c: MatMut<T>,
+    /// Applied to each tile of C after its last depth block (C then has unit column stride).
+    pub epi: Option<Epilogue<T>>,
 }
 
 impl<T: GemmScalar> Single<T> {
@@ -96,6 +99,7 @@ impl<T: GemmScalar> Single<T> {
                     .offset(r0 as isize * self.c.rs + c0 as isize * self.c.cs),
                 ..self.c
             },
+            epi: self.epi.map(|e| e.shifted(r0, c0)),
         }
     }
 }
@@ -410,6 +414,7 @@ pub(super) unsafe fn run_block<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, s
                 nc,
                 kc,
                 beta,
+                last: pc + kc >= s.k,
                 abuf,
                 a_in_place,
                 bbuf,
@@ -462,6 +467,8 @@ struct MacroBlock<T> {
     nc: usize,
     kc: usize,
     beta: T,
+    /// The last depth block: the tiles are final, and the epilogue runs on them.
+    last: bool,
     /// The packed A block; with `a_in_place`, only its ragged last panel.
     abuf: *const T,
     /// A's block `(ic, pc)` read in place (full panels), when [`read_a_in_place`] chose it.
@@ -537,11 +544,22 @@ unsafe fn macro_kernel<T: GemmScalar>(s: &Single<T>, kern: &Kernel<T>, blk: Macr
             alpha: s.alpha,
             beta: blk.beta,
         };
+        if blk.last {
+            if let Some(e) = &s.epi {
+                e.prefetch_out(row, col, tile.m, tile.n);
+            }
+        }
         // B read in place streams from memory: the kernel that prefetches its rows ahead.
         if blk.b_in_place.is_some() {
             (kern.micro_streaming_b)(&tile);
         } else {
             (kern.micro)(&tile);
+        }
+        if blk.last {
+            if let Some(e) = &s.epi {
+                // The tile was just stored: it is in L1.
+                e.run(tile.c, s.c.rs, row, col, tile.m, tile.n);
+            }
         }
     };
     match kern.order {

@@ -141,6 +141,7 @@
 //! 512x1536: 200 (1.03x), 4096x512 @ 512x512: 194 (1.07x), bmm 174 (1.85x).
 
 pub mod blocking;
+mod epilogue;
 pub mod gemv;
 pub mod isa;
 mod loops;
@@ -159,6 +160,7 @@ use self::isa::Isa;
 use self::loops::Single;
 use self::micro::Kernel;
 
+pub use self::epilogue::Epilogue;
 pub use self::isa::{set_isa_override, supported_isas};
 pub use self::prepacked::PackedB;
 
@@ -351,6 +353,7 @@ unsafe fn gemm_on<T: GemmScalar>(p: &GemmParams<'_, T>, threads: usize) {
             ptr: p.c.ptr.wrapping_offset(p.c_offsets[e]),
             ..p.c
         },
+        epi: None,
     };
     let per = p.m.saturating_mul(p.n).saturating_mul(p.k.max(1));
     let total = per.saturating_mul(batch);
@@ -405,6 +408,7 @@ fn fold_batch<T: GemmScalar>(p: &GemmParams<'_, T>, batch: usize) -> Option<Sing
             ptr: p.c.ptr.wrapping_offset(p.c_offsets[0]),
             ..p.c
         },
+        epi: None,
     })
 }
 
@@ -417,11 +421,13 @@ unsafe fn single<T: GemmScalar>(
 ) {
     if s.k == 0 || s.alpha == T::ZERO {
         small::scale_c(s);
+        whole_epilogue(s);
         return;
     }
-    // A column-major C: compute Cᵀ = Bᵀ Aᵀ, whose rows are C's contiguous columns.
+    // A column-major C: compute Cᵀ = Bᵀ Aᵀ, whose rows are C's contiguous columns (never with an
+    // epilogue, whose C has unit column stride).
     let t;
-    let s = if s.c.cs != 1 && s.c.rs == 1 {
+    let s = if s.c.cs != 1 && s.c.rs == 1 && s.epi.is_none() {
         t = Single {
             m: s.n,
             n: s.m,
@@ -443,18 +449,77 @@ unsafe fn single<T: GemmScalar>(
                 rs: s.c.cs,
                 cs: s.c.rs,
             },
+            epi: None,
         };
         &t
     } else {
         s
     };
     if (s.m == 1 || s.n == 1) && gemv::try_run(s, gk, threads) {
+        whole_epilogue(s);
         return;
     }
     let work = s.m.saturating_mul(s.n).saturating_mul(s.k);
     if work <= small::TINY_WORK {
         small::tiny(s);
+        whole_epilogue(s);
         return;
     }
+    // The packed path applies the epilogue tile by tile.
     loops::packed(s, kern, if work >= PAR_WORK { threads } else { 1 });
+}
+
+/// The epilogue over all of C, for the paths that do not run it per tile (a vector or tiny
+/// product, or `k == 0`: few values, or C = act(bias)).
+///
+/// # Safety
+/// As for [`single`].
+unsafe fn whole_epilogue<T: GemmScalar>(s: &Single<T>) {
+    if let Some(e) = &s.epi {
+        e.run(s.c.ptr, s.c.rs, 0, 0, s.m, s.n);
+    }
+}
+
+/// `C = act(A @ B + bias)` for one product (see [`Epilogue`]): the plain GEMM (`alpha`,
+/// `beta`) then the epilogue on each finished tile of C, on all threads.
+///
+/// # Safety
+/// As for [`gemm`] with a single entry (offset slices of length 1); C has unit column stride;
+/// the epilogue's bias holds `n` values and its `out` (when set) an `m x n` block of unit column
+/// stride that overlaps none of A, B and C.
+pub unsafe fn gemm_epilogue<T: GemmScalar>(p: &GemmParams<'_, T>, epi: &Epilogue<T>) {
+    debug_assert!(p.c.cs == 1 && p.a_offsets.len() == 1);
+    if p.m == 0 || p.n == 0 || p.a_offsets.is_empty() || p.b_offsets.is_empty() {
+        return;
+    }
+    let Some(&co) = p.c_offsets.first() else {
+        return;
+    };
+    let isa = isa::active();
+    let s = Single {
+        m: p.m,
+        n: p.n,
+        k: p.k,
+        alpha: p.alpha,
+        beta: p.beta,
+        a: MatRef {
+            ptr: p.a.ptr.wrapping_offset(p.a_offsets[0]),
+            ..p.a
+        },
+        b: MatRef {
+            ptr: p.b.ptr.wrapping_offset(p.b_offsets[0]),
+            ..p.b
+        },
+        c: MatMut {
+            ptr: p.c.ptr.wrapping_offset(co),
+            ..p.c
+        },
+        epi: Some(*epi),
+    };
+    single(
+        &s,
+        &T::kernel(isa),
+        &T::gemv_kernel(isa),
+        crate::threading::num_threads(),
+    );
 }

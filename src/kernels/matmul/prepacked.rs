@@ -89,6 +89,7 @@ impl<T: GemmScalar> PackedB<T> {
                 cs: 0,
             },
             c,
+            epi: None,
         };
         if m == 0 || self.n == 0 {
             return;

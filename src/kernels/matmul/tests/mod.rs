@@ -8,6 +8,7 @@
 use std::sync::Mutex;
 
 mod blocking_orders;
+mod epilogue;
 mod operand_reuse;
 
 use super::isa::{set_isa_override, supported_isas, Isa};
