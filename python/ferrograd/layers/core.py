@@ -12,7 +12,6 @@ from .. import random as _random
 from .conv import standardize_data_format, to_channels_last
 from .layer import Layer
 
-
 _Tensor = _core.Tensor
 # Input dtypes the fused dense op takes (the kernel and bias are promoted with them, as in matmul).
 _FUSED_DTYPES = ("float32", "float64")

@@ -36,8 +36,8 @@ fn epilogue_pair(
         b_offsets: &[0],
         c_offsets: &[0],
     };
-    let out_arg = separate_out.then(|| (out.as_mut_ptr(), n as isize));
-    let epi = Epilogue::new(bias.then(|| bias_v.as_ptr()), act, out_arg);
+    let out_arg = separate_out.then_some((out.as_mut_ptr(), n as isize));
+    let epi = Epilogue::new(bias.then_some(bias_v.as_ptr()), act, out_arg);
     unsafe {
         gemm_epilogue(&params(c.as_mut()), &epi);
         gemm(&params(c_ref.as_mut()));
