@@ -217,11 +217,7 @@ pub fn unary_slice_impl<T: Real>(op: UnaryOp, x: &[T], y: &mut [T]) {
                 sc * al * v.expm1()
             })
         }
-        UnaryOp::Gelu => {
-            let r = T::c(std::f64::consts::FRAC_1_SQRT_2);
-            let h = T::c(0.5);
-            map!(|v| h * v * (one + (v * r).erf()))
-        }
+        UnaryOp::Gelu => map!(|v| v * v.normal_cdf()),
         UnaryOp::GeluTanh => {
             let h = T::c(0.5);
             map!(|v| h * v * (one + gelu_tanh_inner(v).tanh()))
@@ -318,10 +314,9 @@ pub fn unary_backward_impl<T: Real>(op: UnaryOp, x: &[T], y: &[T], gy: &[T], gx:
             map!(|v, yv, g| if v > zero { g * sc } else { g * (yv + sc * al) })
         }
         UnaryOp::Gelu => {
-            let r = T::c(std::f64::consts::FRAC_1_SQRT_2);
             let inv_sqrt_2pi = T::c(0.398_942_280_401_432_7);
             map!(|v, _y, g| {
-                let cdf = half * (one + (v * r).erf());
+                let cdf = v.normal_cdf();
                 let pdf = inv_sqrt_2pi * (-half * v * v).exp();
                 g * (cdf + v * pdf)
             })
