@@ -158,3 +158,36 @@ def test_dense_layer_matches_torch(torch):
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(layer.kernel.grad.numpy(), lin.weight.grad.numpy().T, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(layer.bias.grad.numpy(), lin.bias.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("equation,out_shape,bias_axes,in_shape,linear", [
+    ("abc,cde->abde", (None, 4, 8), "de", (3, 5, 6), True),  # MultiHeadAttention's projections
+    ("abde,dec->abc", (None, 6), "c", (3, 5, 4, 8), True),  # and its output projection
+    ("ab,bc->ac", 7, None, (4, 9), True),
+    ("abc,cd->abd", (None, 5), "d", (2, 3, 4), True),
+    ("abc,cde->abde", (None, 4, 8), "e", (3, 5, 6), False),  # bias over part of the output
+    ("abc,dce->abde", (None, 2, 8), None, (3, 5, 6), False),  # kernel axes in another order
+    ("...b,bc->...c", 5, "c", (2, 3, 4), False),
+])
+@pytest.mark.parametrize("activation", [None, "gelu", "softmax"])
+def test_einsum_dense_fused_path(equation, out_shape, bias_axes, in_shape, linear, activation):
+    """EinsumDense takes the fused dense op for plain products over trailing axes, with the
+    same values and gradients as the einsum."""
+    layer = layers.EinsumDense(equation, out_shape, bias_axes=bias_axes, activation=activation,
+                               bias_initializer="random_normal")
+    xv = rng.standard_normal(in_shape).astype(np.float32)
+    x = fg.tensor(xv, requires_grad=True)
+    y = layer(x)
+    assert (layer._linear is not None) == linear
+    ref_layer_out = ops.einsum(equation, fg.tensor(xv), layer.kernel)
+    if layer.bias is not None:
+        ref_layer_out = ref_layer_out + layer.bias
+    ref = activations.get(activation)(ref_layer_out)
+    np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+    y.sum().backward()
+    xr = fg.tensor(xv, requires_grad=True)
+    z = ops.einsum(equation, xr, layer.kernel.detach())
+    if layer.bias is not None:
+        z = z + layer.bias.detach()
+    activations.get(activation)(z).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xr.grad.numpy(), rtol=1e-4, atol=1e-5)

@@ -4,8 +4,11 @@ from __future__ import annotations
 import math
 import re
 
-from .. import activations, constraints, initializers, ops, regularizers
+from .. import _core, activations, constraints, initializers, ops, regularizers
 from .layer import Layer
+
+
+_Tensor = _core.Tensor
 
 
 def analyze_einsum(equation, bias_axes, input_shape, output_shape):
@@ -76,6 +79,28 @@ def analyze_einsum(equation, bias_axes, input_shape, output_shape):
         if not left:
             bias += [1] * max(elided, 0)
     return kernel, bias, out, in_axes, out_axes
+
+
+def _as_linear(equation, kernel_shape, bias_shape):
+    """``(lead, k, n, out_tail)`` when ``equation`` is a plain product over trailing axes:
+    input ``P + C``, kernel ``C + F``, output ``P + F`` (explicit letters, each used once), with a
+    bias over exactly ``F`` or none, so the layer is ``x.reshape(P, k) @ kernel.reshape(k, n) +
+    bias`` (``k``, ``n``: the sizes of C and F; ``out_tail``: F's sizes); else None."""
+    m = re.match("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$", equation)
+    if not m:
+        return None
+    in_spec, w_spec, out_spec = m.groups()
+    if any(len(set(spec)) != len(spec) for spec in (in_spec, w_spec, out_spec)):
+        return None
+    c = "".join(d for d in w_spec if d in in_spec)
+    f = w_spec[len(c):]
+    lead = len(in_spec) - len(c)
+    if not c or not f or w_spec != c + f or in_spec[lead:] != c or out_spec != in_spec[:lead] + f:
+        return None
+    out_tail = tuple(kernel_shape[len(c):])
+    if bias_shape is not None and tuple(bias_shape) != out_tail:
+        return None
+    return lead, math.prod(kernel_shape[:len(c)]), math.prod(out_tail), out_tail
 
 
 def _fan_aware(init, kernel_shape, in_axes, out_axes):
@@ -152,6 +177,7 @@ class EinsumDense(Layer):
         self.bias = (self.add_weight(tuple(bias_shape), self.bias_initializer, name="bias",
                                      regularizer=self.bias_regularizer, constraint=self.bias_constraint)
                      if bias_shape is not None else None)
+        self._linear = _as_linear(self.equation, kernel_shape, bias_shape)
         self.built = True
 
     @property
@@ -159,6 +185,20 @@ class EinsumDense(Layer):
         return self._kernel
 
     def call(self, inputs, training=None):
+        linear = getattr(self, "_linear", None)
+        if linear is not None and type(inputs) is _Tensor and inputs.dtype in ("float32", "float64"):
+            act = activations._core_activation(self.activation)
+            if act is not False:
+                # A plain product on the trailing axes: the fused dense op (bias and activation
+                # in the product's epilogue) on (rows, k) @ (k, n) views.
+                lead, k, n, out_tail = linear
+                head = tuple(inputs.shape[:lead])
+                x = inputs if inputs.ndim == lead + 1 else ops.reshape(inputs, head + (k,))
+                w = self._kernel if self._kernel.ndim == 2 else ops.reshape(self._kernel, (k, n))
+                b = None if self.bias is None else ops.reshape(self.bias, (n,))
+                name, param = act or (None, None)
+                y = _core.dense(x, w, b, name, param)
+                return y if len(out_tail) == 1 else ops.reshape(y, head + out_tail)
         x = ops.einsum(self.equation, inputs, self._kernel)
         if self.bias is not None:
             x = x + self.bias
