@@ -7,7 +7,6 @@ import re
 from .. import _core, activations, constraints, initializers, ops, regularizers
 from .layer import Layer
 
-
 _Tensor = _core.Tensor
 
 
