@@ -115,6 +115,37 @@ run(f"max last axis ({R},{R})", lambda: ops.max(m_fg, axis=-1), lambda: m_np.max
 run(f"softmax last axis ({R},{R})", lambda: ops.softmax(m_fg, axis=-1), lambda: np_softmax(m_np),
     (lambda: torch.softmax(m_t, dim=-1)) if torch else None, 2 * 4 * R * R)
 
+run(f"gelu (exact, erf) {N // 10**6}M f32", lambda: ops.gelu(a_fg, approximate=False),
+    lambda: 0.5 * a_np * (1.0 + np.tanh(a_np)),  # NumPy has no erf: a tanh pass for scale
+    (lambda: torch.nn.functional.gelu(a_t)) if torch else None, nb2)
+
+# A Dense layer's forward, GPT-small's feed-forward: (4096, 128) @ (128, 512) + bias, tanh GELU.
+# ferrograd: the fused dense op (bias in the product's epilogue); NumPy: the three steps.
+DM, DK, DN = (1024, 128, 512) if args.quick else (4096, 128, 512)
+dx_np = rng.standard_normal((DM, DK)).astype(np.float32)
+dw_np = (rng.standard_normal((DK, DN)) / DK**0.5).astype(np.float32)
+db_np = rng.standard_normal(DN).astype(np.float32)
+dx_fg, dw_fg, db_fg = fg.tensor(dx_np), fg.tensor(dw_np), fg.tensor(db_np)
+dense_fg = fg.layers.Dense(DN, activation=fg.activations.gelu)  # exact GELU
+dense_fg.build((None, DK))
+dense_fg.set_weights([dw_np, db_np])
+
+
+def np_dense():
+    z = dx_np @ dw_np + db_np
+    return 0.5 * z * (1.0 + np.tanh(z))  # NumPy has no erf: a tanh pass for scale
+
+
+if torch is not None:
+    dx_t, dw_t, db_t = torch.from_numpy(dx_np), torch.from_numpy(dw_np.T.copy()), torch.from_numpy(db_np)
+def fg_dense():
+    with fg.no_grad():  # inference, as torch's tensors without requires_grad
+        return dense_fg(dx_fg)
+
+
+run(f"Dense+gelu ({DM},{DK})@({DK},{DN})", fg_dense, np_dense,
+    (lambda: torch.nn.functional.gelu(torch.nn.functional.linear(dx_t, dw_t, db_t))) if torch else None)
+
 one_fg, two_fg = fg.tensor([1.0]), fg.tensor([2.0])
 one_np, two_np = np.ones(1, np.float32), np.full(1, 2.0, np.float32)
 if torch is not None:

@@ -17,6 +17,10 @@
 //!
 //! A C stored column-major is handled as `Cᵀ = Bᵀ Aᵀ` so the micro-kernels store along rows.
 //!
+//! `gemm_epilogue` adds a bias and an element-wise op to each finished tile while it is in L1
+//! (`epilogue.rs`; the Dense layer's `act(x @ w + b)`); the unpacked paths apply it to all of C
+//! after the product.
+//!
 //! # Batches
 //! Entries whose A and C blocks are evenly spaced by `m` rows with one shared B (a Dense layer on
 //! a (batch, tokens, features) input) are folded into one product with M = batch * m. Otherwise,
