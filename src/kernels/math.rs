@@ -24,9 +24,20 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
     // clamp keeps NaN as NaN, which then propagates through the polynomial.
-    let xc = x.clamp(-104.0, 89.0);
-    let n = (xc * LOG2E + 0.5).floor();
-    let r = xc - n * LN2_HI - n * LN2_LO;
+    let (p, ni) = exp_parts(x.clamp(-104.0, 89.0));
+    let h = ni >> 1;
+    let l = ni.wrapping_sub(h);
+    let s1 = f32::from_bits((h.wrapping_add(127) as u32) << 23);
+    let s2 = f32::from_bits((l.wrapping_add(127) as u32) << 23);
+    p * s1 * s2
+}
+
+/// The reduction and polynomial shared by the f32 exponentials: for `x` in [-104, 89],
+/// `(e^r, n)` with `x = n ln2 + r`, |r| <= ln2/2 (so e^x = e^r 2^n).
+#[inline(always)]
+fn exp_parts(x: f32) -> (f32, i32) {
+    let n = (x * LOG2E + 0.5).floor();
+    let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.0
         + r * (1.0
             + r * (0.5
@@ -37,11 +48,7 @@ pub fn exp_f32(x: f32) -> f32 {
     // `n as i32`, whose saturating semantics LLVM scalarises on x86 (this keeps the loop in
     // AVX2 registers). Wrapping ops: NaN input gives garbage scales but a NaN result anyway.
     let ni = ((n + 12_582_912.0).to_bits() as i32).wrapping_sub(0x4B40_0000);
-    let h = ni >> 1;
-    let l = ni.wrapping_sub(h);
-    let s1 = f32::from_bits((h.wrapping_add(127) as u32) << 23);
-    let s2 = f32::from_bits((l.wrapping_add(127) as u32) << 23);
-    p * s1 * s2
+    (p, ni)
 }
 
 /// ln(x) for f32: x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s), s = (m-1)/(m+1).
@@ -135,7 +142,6 @@ pub fn expm1_f32(x: f32) -> f32 {
 /// and above it 1 - erfc(|x|) with the published Chebyshev-fitted form
 /// erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), whose relative error is below 1.2e-7.
 #[inline(always)]
-#[allow(clippy::excessive_precision)] // the published coefficients, as written
 pub fn erf_f32(x: f32) -> f32 {
     let a = x.abs();
     let z = x * x;
@@ -147,14 +153,7 @@ pub fn erf_f32(x: f32) -> f32 {
                     + z * (-1.0 / 42.0
                         + z * (1.0 / 216.0 + z * (-1.0 / 1320.0 + z * (1.0 / 9360.0)))))));
     let t = 1.0 / (1.0 + 0.5 * a);
-    let p = -1.265_512_2
-        + t * (1.000_023_7
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let p = erfc_poly(t);
     let erfc = t * exp_f32(-z + p);
     let big = (1.0 - erfc).copysign(x);
     if a < 0.5 {
@@ -170,16 +169,8 @@ pub fn erf_f32(x: f32) -> f32 {
 fn exp_nonpositive_f32(x: f32) -> f32 {
     let xc = if x < -87.0 { -87.0 } else { x };
     let xc = if xc > 0.0 { 0.0 } else { xc };
-    let n = (xc * LOG2E + 0.5).floor();
-    let r = xc - n * LN2_HI - n * LN2_LO;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0
-                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    // n is an integer in [-126, 0] (see `exp_f32` for reading it from the mantissa).
-    let ni = ((n + 12_582_912.0).to_bits() as i32).wrapping_sub(0x4B40_0000);
+    // n is in [-126, 0]: 2^n is a normal float, one scaling step suffices.
+    let (p, ni) = exp_parts(xc);
     let e = p * f32::from_bits((ni.wrapping_add(127) as u32) << 23);
     // Below the clamp the result is under e^-87: flushed to zero.
     if x < -87.0 {
@@ -197,24 +188,31 @@ fn exp_nonpositive_f32(x: f32) -> f32 {
 /// (against 1-2 through erf's Taylor branch near 0), relative error below 2e-7 (1 + x^2) below
 /// -1, zero below e^-87.
 #[inline(always)]
-#[allow(clippy::excessive_precision)] // the published coefficients, as in erf_f32
 pub fn normal_cdf_f32(x: f32) -> f32 {
     let y = x.abs() * std::f32::consts::FRAC_1_SQRT_2;
     let t = 1.0 / (1.0 + 0.5 * y);
-    let p = -1.265_512_2
-        + t * (1.000_023_7
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let p = erfc_poly(t);
     let q = 0.5 * t * exp_nonpositive_f32(p - y * y);
     if x > 0.0 {
         1.0 - q
     } else {
         q
     }
+}
+
+/// P(t) of the Chebyshev-fitted erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2) (Numerical
+/// Recipes' erfcc; relative error below 1.2e-7 for z >= 0).
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // the published coefficients, as written
+fn erfc_poly(t: f32) -> f32 {
+    -1.265_512_2
+        + t * (1.000_023_7
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))))
 }
 
 /// The inverse error function: `erf(erfinv(y)) = y` on (-1, 1), +-inf at +-1, NaN outside.

@@ -339,7 +339,32 @@ unsafe fn gemm_on<T: GemmScalar>(p: &GemmParams<'_, T>, threads: usize) {
         single(&s, &kern, &gk, threads);
         return;
     }
-    let entry = |e: usize| Single {
+    let entry = |e: usize| entry_single(p, e, None);
+    let per = p.m.saturating_mul(p.n).saturating_mul(p.k.max(1));
+    let total = per.saturating_mul(batch);
+    let across = batch > 1
+        && threads > 1
+        && total >= PAR_WORK
+        && (batch >= 4 * threads || per < 8 * PAR_WORK);
+    if across {
+        crate::threading::for_each_task(batch, |e| {
+            // SAFETY: entries write disjoint C blocks (contract); each runs on one thread.
+            unsafe { single(&entry(e), &kern, &gk, 1) }
+        });
+    } else {
+        for e in 0..batch {
+            single(&entry(e), &kern, &gk, threads);
+        }
+    }
+}
+
+/// Batch entry `e` of `p` as one product (offsets applied), with the epilogue `epi`.
+fn entry_single<T: GemmScalar>(
+    p: &GemmParams<'_, T>,
+    e: usize,
+    epi: Option<Epilogue<T>>,
+) -> Single<T> {
+    Single {
         m: p.m,
         n: p.n,
         k: p.k,
@@ -357,23 +382,7 @@ unsafe fn gemm_on<T: GemmScalar>(p: &GemmParams<'_, T>, threads: usize) {
             ptr: p.c.ptr.wrapping_offset(p.c_offsets[e]),
             ..p.c
         },
-        epi: None,
-    };
-    let per = p.m.saturating_mul(p.n).saturating_mul(p.k.max(1));
-    let total = per.saturating_mul(batch);
-    let across = batch > 1
-        && threads > 1
-        && total >= PAR_WORK
-        && (batch >= 4 * threads || per < 8 * PAR_WORK);
-    if across {
-        crate::threading::for_each_task(batch, |e| {
-            // SAFETY: entries write disjoint C blocks (contract); each runs on one thread.
-            unsafe { single(&entry(e), &kern, &gk, 1) }
-        });
-    } else {
-        for e in 0..batch {
-            single(&entry(e), &kern, &gk, threads);
-        }
+        epi,
     }
 }
 
@@ -496,30 +505,11 @@ pub unsafe fn gemm_epilogue<T: GemmScalar>(p: &GemmParams<'_, T>, epi: &Epilogue
     if p.m == 0 || p.n == 0 || p.a_offsets.is_empty() || p.b_offsets.is_empty() {
         return;
     }
-    let Some(&co) = p.c_offsets.first() else {
+    if p.c_offsets.is_empty() {
         return;
-    };
+    }
     let isa = isa::active();
-    let s = Single {
-        m: p.m,
-        n: p.n,
-        k: p.k,
-        alpha: p.alpha,
-        beta: p.beta,
-        a: MatRef {
-            ptr: p.a.ptr.wrapping_offset(p.a_offsets[0]),
-            ..p.a
-        },
-        b: MatRef {
-            ptr: p.b.ptr.wrapping_offset(p.b_offsets[0]),
-            ..p.b
-        },
-        c: MatMut {
-            ptr: p.c.ptr.wrapping_offset(co),
-            ..p.c
-        },
-        epi: Some(*epi),
-    };
+    let s = entry_single(p, 0, Some(*epi));
     single(
         &s,
         &T::kernel(isa),
