@@ -133,6 +133,45 @@ mod x86 {
     //! from c and adds its k products with FMA in order).
     use std::arch::x86_64::*;
 
+    /// The full-width part of a register tile: `R` rows of two `$w`-lane vectors per step across
+    /// the columns, accumulated with FMA over `k` in order. Evaluates to the first column not
+    /// covered (the ISA's tail handles the rest). One body for the AVX-512 and AVX2 tiles, which
+    /// differ only in the vector width and intrinsics.
+    macro_rules! full_column_tiles {
+        ($w:expr, $zero_v:ident, $load:ident, $store:ident, $set1:ident, $fma:ident,
+         $r:ident, $n:expr, $k:expr, $a:expr, $rsa:expr, $csa:expr, $b:expr, $ldb:expr, $c:expr,
+         $ldc:expr, $zero:expr) => {{
+            let mut c0 = 0usize;
+            while c0 + 2 * $w <= $n {
+                let mut acc = [[$zero_v(); 2]; $r];
+                for (r, row) in acc.iter_mut().enumerate() {
+                    let cr = $c.offset(r as isize * $ldc).add(c0);
+                    if !$zero {
+                        row[0] = $load(cr);
+                        row[1] = $load(cr.add($w));
+                    }
+                }
+                for p in 0..$k {
+                    let bp = $b.offset(p as isize * $ldb).add(c0);
+                    let b0 = $load(bp);
+                    let b1 = $load(bp.add($w));
+                    for (r, row) in acc.iter_mut().enumerate() {
+                        let av = $set1(*$a.offset(r as isize * $rsa + p as isize * $csa));
+                        row[0] = $fma(av, b0, row[0]);
+                        row[1] = $fma(av, b1, row[1]);
+                    }
+                }
+                for (r, row) in acc.iter().enumerate() {
+                    let cr = $c.offset(r as isize * $ldc).add(c0);
+                    $store(cr, row[0]);
+                    $store(cr.add($w), row[1]);
+                }
+                c0 += 2 * $w;
+            }
+            c0
+        }};
+    }
+
     macro_rules! rows_dispatch {
         ($tile:ident, $rows:expr, $m:expr, $n:expr, $k:expr, $a:expr, $rsa:expr, $csa:expr, $b:expr, $ldb:expr, $c:expr, $ldc:expr, $zero:expr) => {{
             let mut r0 = 0usize;
@@ -189,33 +228,25 @@ mod x86 {
         ldc: isize,
         zero: bool,
     ) {
-        let mut c0 = 0usize;
-        while c0 + 32 <= n {
-            let mut acc = [[_mm512_setzero_ps(); 2]; R];
-            for (r, row) in acc.iter_mut().enumerate() {
-                let cr = c.offset(r as isize * ldc).add(c0);
-                if !zero {
-                    row[0] = _mm512_loadu_ps(cr);
-                    row[1] = _mm512_loadu_ps(cr.add(16));
-                }
-            }
-            for p in 0..k {
-                let bp = b.offset(p as isize * ldb).add(c0);
-                let b0 = _mm512_loadu_ps(bp);
-                let b1 = _mm512_loadu_ps(bp.add(16));
-                for (r, row) in acc.iter_mut().enumerate() {
-                    let av = _mm512_set1_ps(*a.offset(r as isize * rsa + p as isize * csa));
-                    row[0] = _mm512_fmadd_ps(av, b0, row[0]);
-                    row[1] = _mm512_fmadd_ps(av, b1, row[1]);
-                }
-            }
-            for (r, row) in acc.iter().enumerate() {
-                let cr = c.offset(r as isize * ldc).add(c0);
-                _mm512_storeu_ps(cr, row[0]);
-                _mm512_storeu_ps(cr.add(16), row[1]);
-            }
-            c0 += 32;
-        }
+        let mut c0 = full_column_tiles!(
+            16,
+            _mm512_setzero_ps,
+            _mm512_loadu_ps,
+            _mm512_storeu_ps,
+            _mm512_set1_ps,
+            _mm512_fmadd_ps,
+            R,
+            n,
+            k,
+            a,
+            rsa,
+            csa,
+            b,
+            ldb,
+            c,
+            ldc,
+            zero
+        );
         while c0 < n {
             let rem = n - c0;
             let mk: __mmask16 = if rem >= 16 {
@@ -277,33 +308,25 @@ mod x86 {
         ldc: isize,
         zero: bool,
     ) {
-        let mut c0 = 0usize;
-        while c0 + 16 <= n {
-            let mut acc = [[_mm256_setzero_ps(); 2]; R];
-            for (r, row) in acc.iter_mut().enumerate() {
-                let cr = c.offset(r as isize * ldc).add(c0);
-                if !zero {
-                    row[0] = _mm256_loadu_ps(cr);
-                    row[1] = _mm256_loadu_ps(cr.add(8));
-                }
-            }
-            for p in 0..k {
-                let bp = b.offset(p as isize * ldb).add(c0);
-                let b0 = _mm256_loadu_ps(bp);
-                let b1 = _mm256_loadu_ps(bp.add(8));
-                for (r, row) in acc.iter_mut().enumerate() {
-                    let av = _mm256_set1_ps(*a.offset(r as isize * rsa + p as isize * csa));
-                    row[0] = _mm256_fmadd_ps(av, b0, row[0]);
-                    row[1] = _mm256_fmadd_ps(av, b1, row[1]);
-                }
-            }
-            for (r, row) in acc.iter().enumerate() {
-                let cr = c.offset(r as isize * ldc).add(c0);
-                _mm256_storeu_ps(cr, row[0]);
-                _mm256_storeu_ps(cr.add(8), row[1]);
-            }
-            c0 += 16;
-        }
+        let c0 = full_column_tiles!(
+            8,
+            _mm256_setzero_ps,
+            _mm256_loadu_ps,
+            _mm256_storeu_ps,
+            _mm256_set1_ps,
+            _mm256_fmadd_ps,
+            R,
+            n,
+            k,
+            a,
+            rsa,
+            csa,
+            b,
+            ldb,
+            c,
+            ldc,
+            zero
+        );
         // Remaining columns one at a time with scalar FMA (the same rounding as the vector FMA).
         for x in c0..n {
             for r in 0..R {
