@@ -196,3 +196,20 @@ def test_sum_and_mean_weigh_whole_samples():
     assert m.result() == pytest.approx(float((values.mean(1) * w).sum() / w.sum()))
     m.update_state(values)  # unweighted: one count per sample
     assert m.result() == pytest.approx(float(((values.mean(1) * w).sum() + values.mean(1).sum()) / (w.sum() + 4)))
+
+
+def test_metric_objects_in_compile_are_listed_once():
+    """``_, acc, top5 = model.evaluate(...)`` (keras.io's ViT and CCT examples): Metric objects passed
+    to compile live in compile_metrics only, so evaluate returns loss plus one value per metric."""
+    model = fg.Sequential([fg.Input((4,)), fg.layers.Dense(10)])
+    model.compile(optimizer="adam", loss=fg.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=[fg.metrics.SparseCategoricalAccuracy(name="accuracy"),
+                           fg.metrics.SparseTopKCategoricalAccuracy(5, name="top-5-accuracy")])
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 4)).astype("float32"), rng.integers(0, 10, (64, 1))
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    model.fit(x, y, verbose=0)
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    loss, acc, top5 = model.evaluate(x, y, verbose=0)
+    assert model.metrics_names == ["loss", "compile_metrics"]
+    assert 0 <= acc <= top5 <= 1 and loss > 0

@@ -1,20 +1,46 @@
 """Run an unmodified Keras 3 script on ferrograd.
 
-    python -m ferrograd.keras_compat script.py [script args...]
+    python -m ferrograd.keras_compat [options] script.py [script args...]
 
 ``keras`` and its submodules are mapped to ferrograd's (``keras.layers`` -> ``ferrograd.layers``,
 ...), and ``keras_hub`` to ``ferrograd.hub`` (``keras_hub.layers``, ``keras_hub.models``,
 ``keras_hub.samplers``). A submodule ferrograd does not have yet fails at import with an error naming it; a missing name
 inside a mapped module raises an AttributeError/ImportError naming the Keras API.
 ``KERAS_BACKEND`` in the environment is accepted and ignored (the backend is ferrograd's Rust core).
+
+Options for running a long or downloading script on a small offline machine; the script itself is
+not changed, and each option prints one line to stderr saying what it did:
+
+``--max-epochs N``
+    ``Model.fit`` runs at most N epochs (counted from its ``initial_epoch``).
+``--max-steps N``
+    An epoch of ``Model.fit`` (and its validation) takes at most N batches, and ``Model.evaluate``
+    at most N. ``predict`` is never cut: scripts index its result by sample.
+``--synthetic-data``
+    The ``keras.datasets`` loaders return seeded random arrays with the real dataset's shapes,
+    dtypes, label ranges and split sizes instead of reading or downloading the files.
+``--url-dir DIR``
+    Whatever the script fetches by URL through ``urllib.request.urlopen`` (``numpy.loadtxt`` on a
+    URL, ``keras.utils.get_file``, ...) is read from ``DIR/<the URL's file name>``; a URL whose
+    file is not in DIR fails with an error naming the path, and nothing goes to the network.
 """
 from __future__ import annotations
 
+import argparse
 import importlib
 import importlib.abc
 import importlib.util
+import io
+import os
 import runpy
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+import urllib.response
+from email.message import Message
+
+import numpy as np
 
 _MAP = {
     "keras": "ferrograd",
@@ -76,15 +102,180 @@ def install():
         sys.meta_path.insert(0, _KerasFinder())
 
 
+def _note(msg):
+    print(f"keras_compat: {msg}", file=sys.stderr)
+
+
+def _cap(value, limit):
+    return limit if value is None else min(value, limit)
+
+
+def limit_training(max_epochs=None, max_steps=None):
+    """Caps ``fit``'s epochs and the batches of ``fit`` and ``evaluate`` (see the module note).
+
+    Keras sizes array batches as ``ceil(samples / steps)`` when ``steps`` is given without
+    ``batch_size``; a cap is not the script's ``steps``, so arrays keep the default batch of 32."""
+    from .training.data_adapters import is_array_data
+    from .training.trainer import Trainer
+
+    def keep_batch(kwargs):
+        if kwargs.get("batch_size") is None and kwargs.get("x") is not None and is_array_data(kwargs["x"]):
+            kwargs["batch_size"] = 32
+
+    fit, evaluate = Trainer.fit, Trainer.evaluate
+
+    def capped_fit(self, *args, **kwargs):
+        names = ("x", "y", "batch_size", "epochs")
+        kwargs.update({n: v for n, v in zip(names, args)})
+        args = ()
+        if max_epochs is not None:
+            kwargs["epochs"] = min(kwargs.get("epochs", 1), kwargs.get("initial_epoch", 0) + max_epochs)
+        if max_steps is not None:
+            if kwargs.get("steps_per_epoch") is None:
+                keep_batch(kwargs)
+            kwargs["steps_per_epoch"] = _cap(kwargs.get("steps_per_epoch"), max_steps)
+            if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
+                if kwargs.get("validation_steps") is None and kwargs.get("batch_size") is None:
+                    kwargs.setdefault("validation_batch_size", None)
+                    kwargs["validation_batch_size"] = kwargs["validation_batch_size"] or 32
+                kwargs["validation_steps"] = _cap(kwargs.get("validation_steps"), max_steps)
+        return fit(self, **kwargs)
+
+    def capped_evaluate(self, *args, **kwargs):
+        if max_steps is not None:
+            names = ("x", "y", "batch_size", "verbose", "sample_weight", "steps")
+            kwargs.update({n: v for n, v in zip(names, args)})
+            args = ()
+            if kwargs.get("steps") is None:
+                keep_batch(kwargs)
+            kwargs["steps"] = _cap(kwargs.get("steps"), max_steps)
+        return evaluate(self, *args, **kwargs)
+
+    capped_fit.__doc__, capped_evaluate.__doc__ = fit.__doc__, evaluate.__doc__
+    Trainer.fit, Trainer.evaluate = capped_fit, capped_evaluate
+    _note(f"fit runs at most {max_epochs or 'all'} epochs of at most {max_steps or 'all'} batches; "
+          f"evaluate at most {max_steps or 'all'} batches")
+
+
+def _images(rng, n, shape):
+    return rng.integers(0, 256, (n, *shape), dtype=np.uint8)
+
+
+def _sequences(rng, n, vocab, num_words, skip_top, maxlen, start_char, oov_char, index_from):
+    top = vocab + index_from if num_words is None else num_words
+    lengths = rng.integers(20, 400, n)
+    if maxlen:
+        lengths = np.minimum(lengths, maxlen - (start_char is not None))
+    out = np.empty(n, dtype=object)
+    for i, m in enumerate(lengths):
+        ids = rng.integers(index_from + 1, top, m).tolist()
+        if skip_top:
+            ids = [w if w >= skip_top + index_from else oov_char for w in ids]
+        out[i] = ([start_char] if start_char is not None else []) + ids
+    return out
+
+
+def synthetic_datasets():
+    """Replaces the ``keras.datasets`` loaders with seeded generators of the real shapes."""
+    from . import config, datasets
+
+    def channels(x):
+        return x.transpose(0, 3, 1, 2) if config.image_data_format() == "channels_first" else x
+
+    def digits(path=None):
+        rng = np.random.default_rng(0)
+        return tuple((_images(rng, n, (28, 28)), rng.integers(0, 10, n, dtype=np.uint8)) for n in (60000, 10000))
+
+    def cifar(classes):
+        rng = np.random.default_rng(0)
+        return tuple((channels(_images(rng, n, (32, 32, 3))), rng.integers(0, classes, (n, 1), dtype=np.uint8))
+                     for n in (50000, 10000))
+
+    def cifar100(label_mode="fine"):
+        if label_mode not in ("fine", "coarse"):
+            raise ValueError(f"`label_mode` must be one of `'fine'`, `'coarse'`. Received: label_mode={label_mode}.")
+        return cifar(100 if label_mode == "fine" else 20)
+
+    def boston_housing(path="boston_housing.npz", test_split=0.2, seed=113):
+        rng = np.random.default_rng(seed)
+        x, y = rng.uniform(0, 100, (506, 13)), rng.uniform(5, 50, 506)
+        n = int(len(x) * (1 - test_split))
+        return (x[:n], y[:n]), (x[n:], y[n:])
+
+    def text(sizes, vocab, classes):
+        def load_data(path=None, num_words=None, skip_top=0, maxlen=None, seed=113, start_char=1, oov_char=2,
+                      index_from=3, test_split=0.2, **kwargs):
+            rng = np.random.default_rng(seed)
+            n_train, n_test = sizes if sizes[1] else (int(sizes[0] * (1 - test_split)),
+                                                      sizes[0] - int(sizes[0] * (1 - test_split)))
+            return tuple((_sequences(rng, n, vocab, num_words, skip_top, maxlen, start_char, oov_char, index_from),
+                          rng.integers(0, classes, n, dtype=np.int64)) for n in (n_train, n_test))
+        return load_data
+
+    loaders = {
+        "mnist": digits, "fashion_mnist": digits, "cifar10": lambda: cifar(10), "cifar100": cifar100,
+        "boston_housing": boston_housing, "imdb": text((25000, 25000), 88584, 2),
+        "reuters": text((11228, 0), 30979, 46),
+    }
+    for name, fn in loaders.items():
+        getattr(datasets, name).load_data = fn
+    _note("keras.datasets loaders return generated arrays of the real shapes (--synthetic-data)")
+
+
+def serve_urls_from(directory):
+    """Makes ``urllib.request.urlopen`` read every URL's file from ``directory`` (module note)."""
+    directory = os.path.abspath(directory)
+
+    def urlopen(url, *args, **kwargs):
+        full = url.full_url if isinstance(url, urllib.request.Request) else str(url)
+        name = os.path.basename(urllib.parse.urlparse(full).path)
+        path = os.path.join(directory, name)
+        if not name or not os.path.isfile(path):
+            raise urllib.error.URLError(f"{full}: --url-dir serves {path}, which does not exist "
+                                        "(this run does not use the network)")
+        with open(path, "rb") as f:
+            data = f.read()
+        headers = Message()
+        headers["Content-Length"] = str(len(data))
+        _note(f"{full} -> {path}")
+        return urllib.response.addinfourl(io.BytesIO(data), headers, full, 200)
+
+    urllib.request.urlopen = urlopen
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python -m ferrograd.keras_compat", add_help=True,
+                                description="Run an unmodified Keras 3 script on ferrograd.")
+    p.add_argument("--max-epochs", type=int, metavar="N")
+    p.add_argument("--max-steps", type=int, metavar="N")
+    p.add_argument("--synthetic-data", action="store_true")
+    p.add_argument("--url-dir", metavar="DIR")
+    p.add_argument("script")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    return p
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
+    opts = _parser().parse_args(argv)
+    for flag in ("max_epochs", "max_steps"):
+        value = getattr(opts, flag)
+        if value is not None and value < 1:
+            raise SystemExit(f"--{flag.replace('_', '-')} must be a positive integer; got {value}")
+    if opts.url_dir is not None and not os.path.isdir(opts.url_dir):
+        raise SystemExit(f"--url-dir {opts.url_dir}: not a directory")
     install()
-    script = argv[0]
-    sys.argv = argv
-    runpy.run_path(script, run_name="__main__")
+    if opts.max_epochs is not None or opts.max_steps is not None:
+        limit_training(opts.max_epochs, opts.max_steps)
+    if opts.synthetic_data:
+        synthetic_datasets()
+    if opts.url_dir is not None:
+        serve_urls_from(opts.url_dir)
+    sys.argv = [opts.script, *opts.args]
+    runpy.run_path(opts.script, run_name="__main__")
     return 0
 
 

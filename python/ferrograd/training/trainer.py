@@ -143,7 +143,9 @@ class Trainer:
         """Metric objects held in the model's own attributes (``self.tracker = Mean(...)``)."""
         own = {id(self._loss_tracker), id(self._compile_metrics)}
         found = []
-        for value in vars(self).values():
+        for key, value in vars(self).items():
+            if key in ("_metric_ids", "_weighted_metric_ids"):
+                continue  # compile()'s arguments: those metrics live in compile_metrics
             items = value if isinstance(value, (list, tuple)) else (value,)
             for it in items:
                 if isinstance(it, metrics_mod.Metric) and id(it) not in own:
