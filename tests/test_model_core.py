@@ -616,3 +616,24 @@ def test_single_input_layers_check_the_input_count_as_keras():
     assert tuple(L.Dense(2)([[1.0, 2.0, 3.0]]).shape) == (1, 2)
     # multi-input layers still take lists
     assert tuple(L.Add()([a, a]).shape) == (2, 3)
+
+
+def test_fit_evaluate_predict_on_a_torch_dataloader():
+    """Keras 3 takes a PyTorch DataLoader on every backend (keras.io's intro for engineers)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((96, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    ds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    train = torch.utils.data.DataLoader(ds, batch_size=16, shuffle=True)
+    val = torch.utils.data.DataLoader(ds, batch_size=32)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(train, epochs=8, validation_data=val, verbose=0)
+    assert len(history.history["loss"]) == 8 and history.history["loss"][-1] < history.history["loss"][0]
+    loss, acc = model.evaluate(val, verbose=0)
+    assert acc > 0.8
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0)[1], acc, atol=1e-6)
+    np.testing.assert_allclose(model.predict(val, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="`y` should not be passed"):
+        model.fit(train, y, verbose=0)

@@ -17,8 +17,9 @@ not changed, and each option prints one line to stderr saying what it did:
     An epoch of ``Model.fit`` (and its validation) takes at most N batches, and ``Model.evaluate``
     at most N. ``predict`` is never cut: scripts index its result by sample.
 ``--synthetic-data``
-    The ``keras.datasets`` loaders return seeded random arrays with the real dataset's shapes,
-    dtypes, label ranges and split sizes instead of reading or downloading the files.
+    A ``keras.datasets`` loader whose files are not on this machine (``$FERROGRAD_DATA`` or the
+    cache folder) returns seeded random arrays with the real dataset's shapes, dtypes, label ranges
+    and split sizes instead of downloading; local files are read as usual.
 ``--url-dir DIR``
     Whatever the script fetches by URL through ``urllib.request.urlopen`` (``numpy.loadtxt`` on a
     URL, ``keras.utils.get_file``, ...) is read from ``DIR/<the URL's file name>``; a URL whose
@@ -218,8 +219,28 @@ def synthetic_datasets():
         "reuters": text((11228, 0), 30979, 46),
     }
     for name, fn in loaders.items():
-        getattr(datasets, name).load_data = fn
-    _note("keras.datasets loaders return generated arrays of the real shapes (--synthetic-data)")
+        module = getattr(datasets, name)
+        module.load_data = _local_or_generated(f"keras.datasets.{name}", module.load_data, fn)
+    _note("keras.datasets loaders read local files where they exist, else return generated arrays of the "
+          "real shapes (--synthetic-data)")
+
+
+def _local_or_generated(name, real, generated):
+    """``real`` when it finds its files locally (the network refused), else ``generated``."""
+    def load_data(*args, **kwargs):
+        def refuse(url, *a, **k):
+            raise urllib.error.URLError("no download under --synthetic-data")
+
+        saved, urllib.request.urlopen = urllib.request.urlopen, refuse
+        try:
+            return real(*args, **kwargs)
+        except OSError:
+            _note(f"{name}: no local files, generated arrays of the real shapes")
+            return generated(*args, **kwargs)
+        finally:
+            urllib.request.urlopen = saved
+    load_data.__doc__ = real.__doc__
+    return load_data
 
 
 def serve_urls_from(directory):

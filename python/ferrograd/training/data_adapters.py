@@ -289,6 +289,47 @@ class GeneratorDataAdapter(DataAdapter):
             yield batch_to_tensors(std(_unify_batch(batch, cw)))
 
 
+def is_batch_iterable(x):
+    """A re-iterable source of batches from another framework: a PyTorch ``DataLoader`` or a
+    ``tf.data.Dataset`` (Keras 3 takes both on every backend). Recognised by type, without
+    importing either library."""
+    for t in type(x).__mro__:
+        module = t.__module__ or ""
+        if module.startswith("torch.utils.data") and t.__name__ == "DataLoader":
+            return True
+        if module.startswith("tensorflow") and t.__name__ == "DatasetV2":
+            return True
+    return False
+
+
+class BatchIterableAdapter(DataAdapter):
+    """Batches of a PyTorch ``DataLoader`` or a ``tf.data.Dataset``: one fresh pass of
+    ``iter(source)`` per epoch, each leaf (a torch or TensorFlow tensor) read through its
+    ``__array__`` into a tensor. ``num_batches`` is ``len(loader)`` or the dataset's cardinality,
+    None when unknown (an iterable-style torch dataset, an infinite or unknown tf.data pipeline).
+    Like Keras, ``shuffle`` is left to the source (the loader's sampler, ``Dataset.shuffle``)."""
+
+    def __init__(self, source, class_weight=None, standardize=None):
+        self._standardize = standardize or (lambda b: b)
+        self._source = source
+        self._class_weight = class_weight
+        self.num_batches = self._count(source)
+
+    @staticmethod
+    def _count(source):
+        cardinality = getattr(source, "cardinality", None)
+        try:
+            n = int(cardinality()) if cardinality is not None else len(source)
+        except (TypeError, NotImplementedError):
+            return None
+        return n if n >= 0 else None
+
+    def get_iterator(self):
+        cw, std = self._class_weight, self._standardize
+        for batch in self._source:
+            yield batch_to_tensors(std(_unify_batch(batch, cw)))
+
+
 class PyDatasetAdapter(DataAdapter):
     """Batches ``dataset[i]`` of a :class:`~ferrograd.utils.PyDataset`, in a random order per pass
     with ``shuffle`` (Python's ``random``, as Keras); ``workers > 1`` loads ahead in threads."""
@@ -339,7 +380,7 @@ class PyDatasetAdapter(DataAdapter):
 
 def is_array_data(x):
     """Whether ``x`` goes to the array adapter (not a generator, iterator or PyDataset)."""
-    return not (isinstance(x, (PyDataset, DataAdapter, types.GeneratorType))
+    return not (isinstance(x, (PyDataset, DataAdapter, types.GeneratorType)) or is_batch_iterable(x)
                 or (hasattr(x, "__next__") and not _is_array_like(x)))
 
 
@@ -360,6 +401,11 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_e
             warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was provided as an "
                           "infinite PyDataset. The PyDataset is expected to already be shuffled.", stacklevel=3)
         return PyDatasetAdapter(x, class_weight=class_weight, shuffle=shuffle, standardize=standardize)
+    if is_batch_iterable(x):
+        for arg, what, value in (("y", "the targets", y), ("sample_weights", "the sample weights", sample_weight)):
+            if value is not None:
+                _raise_unsupported(arg, what, type(x).__name__)
+        return BatchIterableAdapter(x, class_weight=class_weight, standardize=standardize)
     if isinstance(x, types.GeneratorType) or (hasattr(x, "__next__") and not _is_array_like(x)):
         if y is not None:
             _raise_unsupported("y", "the targets", "generator")
