@@ -1,10 +1,10 @@
 """keras.config, the keras.utils additions and the keras.random additions, against Keras 3's
 documented behaviour (messages, defaults, the windows of its docstring examples)."""
+import importlib.util
 import io
 import json
 import logging
 import os
-import sys
 import tarfile
 
 import numpy as np
@@ -180,7 +180,7 @@ def test_progbar_goes_to_logging_when_interactive_logging_is_off(capsys, caplog)
 
 
 def test_plot_model_and_pillow_helpers_fail_clearly():
-    if "pydot" not in sys.modules:
+    if importlib.util.find_spec("pydot") is None:
         with pytest.raises(ImportError, match="install pydot"):
             keras.utils.plot_model(keras.Sequential())
     x = keras.utils.img_to_array(np.zeros((4, 5), np.uint8))

@@ -148,10 +148,54 @@ def test_array_to_img_and_save_img(tmp_path):
     np.testing.assert_array_equal(back, np.asarray(img, dtype="float32"))
 
 
-def test_model_to_dot_needs_pydot():
+def _graphviz():
+    if importlib.util.find_spec("pydot") is None:
+        return False
+    import pydot
+    try:
+        pydot.Dot.create(pydot.Dot())
+    except OSError:
+        return False
+    return True
+
+
+def test_model_to_dot_needs_pydot_and_graphviz():
     model = fg.Sequential([fg.Input((2,)), layers.Dense(1)])
     if importlib.util.find_spec("pydot") is None:
-        with pytest.raises(ImportError, match="pydot"):
+        with pytest.raises(ImportError, match="install pydot"):
             utils.model_to_dot(model)
+    elif not _graphviz():
+        with pytest.raises(ImportError, match="install graphviz"):
+            utils.plot_model(model)
     else:
         assert utils.model_to_dot(model) is not None
+
+
+@pytest.mark.skipif(not _graphviz(), reason="needs pydot and graphviz' dot")
+def test_plot_model_draws_the_layer_graph(tmp_path):
+    a, b = fg.Input((4,), name="left"), fg.Input((4,), name="right")
+    shared = layers.Dense(3, activation="relu", name="shared")
+    merged = layers.Concatenate(name="concat")([shared(a), shared(b)])
+    out = layers.Dense(1, name="head")(merged + 1.0)
+    model = fg.Model([a, b], out)
+    dot = utils.model_to_dot(model, show_shapes=True, show_dtype=True, show_layer_activations=True,
+                             show_trainable=True)
+    labels = [n.get_label() for n in dot.get_nodes() if n.get_name() not in ("node", "edge", "graph")]
+    # two inputs, the shared layer once, concat, the add op, head
+    assert len(labels) == 6
+    text = " ".join(labels)
+    for want in ("left", "right", "shared", "concat", "head", "Output shape: (None, 6)", "Activation: relu",
+                 "Output dtype: float32", "Trainable: Y"):
+        assert want in text, want
+    assert len(dot.get_edges()) == 5        # left->shared, right->shared, shared->concat, concat->add, add->head
+    png = tmp_path / "model.png"
+    assert utils.plot_model(model, str(png), show_shapes=True) is None or png.exists()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    utils.plot_model(fg.Sequential([fg.Input((2,)), layers.Dense(1)]), str(tmp_path / "seq.svg"))
+    assert "<svg" in (tmp_path / "seq.svg").read_text()
+    with pytest.raises(ValueError, match="not yet been built"):
+        utils.plot_model(fg.Sequential([layers.Dense(1)]), str(tmp_path / "x.png"))
+    with pytest.raises(NotImplementedError, match="expand_nested"):
+        utils.plot_model(model, str(tmp_path / "x.png"), expand_nested=True)
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
+        utils.model_to_dot(model, colour="red")

@@ -107,53 +107,56 @@ def _note(msg):
     print(f"keras_compat: {msg}", file=sys.stderr)
 
 
-def _cap(value, limit):
-    return limit if value is None else min(value, limit)
-
-
 def limit_training(max_epochs=None, max_steps=None):
     """Caps ``fit``'s epochs and the batches of ``fit`` and ``evaluate`` (see the module note).
 
-    Keras sizes array batches as ``ceil(samples / steps)`` when ``steps`` is given without
-    ``batch_size``; a cap is not the script's ``steps``, so arrays keep the default batch of 32."""
-    from .training.data_adapters import is_array_data
+    The step cap applies to the epoch iterators ``fit`` and ``evaluate`` make, and only where the
+    data has more batches than the cap (or an unknown number): it is not the script's own
+    ``steps``, so batch sizes and short datasets stay as the script has them."""
     from .training.trainer import Trainer
 
-    def keep_batch(kwargs):
-        if kwargs.get("batch_size") is None and kwargs.get("x") is not None and is_array_data(kwargs["x"]):
-            kwargs["batch_size"] = 32
+    fit, evaluate, predict, make_iterator = Trainer.fit, Trainer.evaluate, Trainer.predict, Trainer._epoch_iterator
+    active = []
 
-    fit, evaluate = Trainer.fit, Trainer.evaluate
+    def capped_iterator(self, *args, **kwargs):
+        iterator = make_iterator(self, *args, **kwargs)
+        if max_steps is not None and active:
+            n = iterator.num_batches
+            if n is None or n > max_steps:
+                iterator.steps_per_epoch = max_steps
+        return iterator
 
     def capped_fit(self, *args, **kwargs):
-        names = ("x", "y", "batch_size", "epochs")
-        kwargs.update({n: v for n, v in zip(names, args)})
-        args = ()
         if max_epochs is not None:
-            kwargs["epochs"] = min(kwargs.get("epochs", 1), kwargs.get("initial_epoch", 0) + max_epochs)
-        if max_steps is not None:
-            if kwargs.get("steps_per_epoch") is None:
-                keep_batch(kwargs)
-            kwargs["steps_per_epoch"] = _cap(kwargs.get("steps_per_epoch"), max_steps)
-            if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
-                if kwargs.get("validation_steps") is None and kwargs.get("batch_size") is None:
-                    kwargs.setdefault("validation_batch_size", None)
-                    kwargs["validation_batch_size"] = kwargs["validation_batch_size"] or 32
-                kwargs["validation_steps"] = _cap(kwargs.get("validation_steps"), max_steps)
-        return fit(self, **kwargs)
-
-    def capped_evaluate(self, *args, **kwargs):
-        if max_steps is not None:
-            names = ("x", "y", "batch_size", "verbose", "sample_weight", "steps")
+            names = ("x", "y", "batch_size", "epochs")
             kwargs.update({n: v for n, v in zip(names, args)})
             args = ()
-            if kwargs.get("steps") is None:
-                keep_batch(kwargs)
-            kwargs["steps"] = _cap(kwargs.get("steps"), max_steps)
-        return evaluate(self, *args, **kwargs)
+            kwargs["epochs"] = min(kwargs.get("epochs", 1), kwargs.get("initial_epoch", 0) + max_epochs)
+        active.append(True)
+        try:
+            return fit(self, *args, **kwargs)
+        finally:
+            active.pop()
+
+    def capped_evaluate(self, *args, **kwargs):
+        active.append(True)
+        try:
+            return evaluate(self, *args, **kwargs)
+        finally:
+            active.pop()
+
+    def uncapped_predict(self, *args, **kwargs):
+        saved = active[:]
+        active.clear()  # predict is never cut, even from a callback inside fit
+        try:
+            return predict(self, *args, **kwargs)
+        finally:
+            active[:] = saved
 
     capped_fit.__doc__, capped_evaluate.__doc__ = fit.__doc__, evaluate.__doc__
-    Trainer.fit, Trainer.evaluate = capped_fit, capped_evaluate
+    uncapped_predict.__doc__ = predict.__doc__
+    Trainer.fit, Trainer.evaluate, Trainer.predict = capped_fit, capped_evaluate, uncapped_predict
+    Trainer._epoch_iterator = capped_iterator
     _note(f"fit runs at most {max_epochs or 'all'} epochs of at most {max_steps or 'all'} batches; "
           f"evaluate at most {max_steps or 'all'} batches")
 

@@ -13,6 +13,7 @@ from ._config_object import Config
 from ._data_utils import get_file, split_dataset, text_dataset_from_directory, timeseries_dataset_from_array
 from ._image_dataset import image_dataset_from_directory
 from ._keras_objects import deserialize_keras_object, serialize_keras_object
+from ._model_plot import model_to_dot, plot_model
 from ._progbar import Progbar
 
 __all__ = ["to_categorical", "pad_sequences", "set_random_seed", "PyDataset", "Sequence",
@@ -231,30 +232,6 @@ def normalize(x, axis=-1, order=2):
     norm = ops.where(ops.equal(norm, 0.0), 1.0, norm)
     out = ops.divide(t, norm)
     return out.numpy() if is_numpy else out
-
-
-def _require_pydot(what):
-    try:
-        import pydot  # noqa: F401
-    except ImportError:
-        raise ImportError(f"You must install pydot (`pip install pydot`) for `{what}` to work.") from None
-    raise NotImplementedError(f"keras.utils.{what} is not available in ferrograd yet (pydot is installed, but "
-                              "ferrograd does not draw model graphs yet); use model.summary()")
-
-
-def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=False, rankdir="TB",
-               expand_nested=False, dpi=200, show_layer_activations=False, show_trainable=False, splines="ortho",
-               **kwargs):
-    """Keras draws the model graph with pydot/graphviz; without pydot this raises Keras' ImportError,
-    with it a NotImplementedError (not drawn by ferrograd yet)."""
-    _require_pydot("plot_model")
-
-
-def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True, rankdir="TB",
-                 expand_nested=False, dpi=200, subgraph=False, show_layer_activations=False, show_trainable=False,
-                 splines="ortho", **kwargs):
-    """See :func:`plot_model`."""
-    _require_pydot("model_to_dot")
 
 
 def get_source_inputs(tensor):
