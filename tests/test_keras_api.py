@@ -431,3 +431,17 @@ def test_functional_summary_lists_connections_and_ops_like_keras(capsys):
     assert any("get_item (GetItem)" in r and "relu_1[0][0]" in r for r in rows)
     assert any("out (Dense)" in r and "get_item[0][0]" in r and " 3 " in r for r in rows)
     assert "Total params: 39" in out
+
+
+def test_summary_wraps_long_layer_names_like_keras(capsys):
+    """Keras' rich table wraps a cell wider than its column at spaces, keeping the borders."""
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    model.summary()
+    lines = capsys.readouterr().out.splitlines()
+    table = [ln for ln in lines if ln[:1] in "┏┃┡│└"]
+    assert len({len(ln) for ln in table}) == 1                      # every row as wide as the frame
+    i = next(k for k, ln in enumerate(table) if "global_average_pooling2d " in ln)
+    assert table[i].split("│")[2].strip() == "(None, 4)"
+    assert table[i + 1].split("│")[1].strip() == "(GlobalAveragePooling2D)"
+    assert table[i + 1].split("│")[2].strip() == "" and table[i + 1].split("│")[3].strip() == ""

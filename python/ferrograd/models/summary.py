@@ -1,6 +1,8 @@
 """``model.summary()``: Keras 3's table of layers, output shapes and parameter counts."""
 from __future__ import annotations
 
+import textwrap
+
 
 def _fmt_bytes(n):
     for unit in ("B", "KB", "MB", "GB"):
@@ -53,8 +55,18 @@ def _functional_rows(model):
     return rows
 
 
+def _wrap(text, width):
+    """A cell's lines: text longer than the column wraps at spaces (long words are cut), as Keras'
+    rich tables wrap it."""
+    text = str(text)
+    if len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
 def _table(heads, rows, widths, right, separators):
-    """A Keras-style box table; a row's last cell may be a list of lines."""
+    """A Keras-style box table; a row's last cell may be a list of lines, and cells wider than
+    their column wrap onto more lines."""
     def line(cells):
         return "│" + "│".join(f" {t:>{c - 2}} " if i in right else f" {t:<{c - 2}} "
                               for i, (t, c) in enumerate(zip(cells, widths))) + "│"
@@ -64,10 +76,10 @@ def _table(heads, rows, widths, right, separators):
                           for i, (t, c) in enumerate(zip(heads, widths))) + "┃",
            "┡" + "╇".join("━" * c for c in widths) + "┩"]
     for r, row in enumerate(rows):
-        extra = row[-1] if isinstance(row[-1], list) else [row[-1]]
-        out.append(line(list(row[:-1]) + [extra[0]]))
-        for more in extra[1:]:
-            out.append(line([""] * (len(row) - 1) + [more]))
+        cells = [[piece for part in (cell if isinstance(cell, list) else [cell]) for piece in _wrap(part, c - 2)]
+                 for cell, c in zip(row, widths)]
+        for k in range(max(len(cell) for cell in cells)):
+            out.append(line([cell[k] if k < len(cell) else "" for cell in cells]))
         if separators and r < len(rows) - 1:
             out.append("├" + "┼".join("─" * c for c in widths) + "┤")
     out.append("└" + "┴".join("─" * c for c in widths) + "┘")
