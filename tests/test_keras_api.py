@@ -436,7 +436,8 @@ def test_functional_summary_lists_connections_and_ops_like_keras(capsys):
 def test_summary_wraps_long_layer_names_like_keras(capsys):
     """Keras' rich table wraps a cell wider than its column at spaces, keeping the borders."""
     model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+                              keras.layers.GlobalAveragePooling2D(name="global_average_pooling2d"),
+                              keras.layers.Dense(2)])
     model.summary()
     lines = capsys.readouterr().out.splitlines()
     table = [ln for ln in lines if ln[:1] in "┏┃┡│└"]
