@@ -62,7 +62,7 @@ OPTIONS_SCRIPT = textwrap.dedent(
     model.compile(optimizer="sgd", loss="mse")
     seen = []
     cb = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(b))
-    h = model.fit(np.zeros((640, 3)), np.zeros((640, 1)), epochs=5, callbacks=[cb], verbose=0)
+    h = model.fit(np.zeros((640, 3)), np.zeros((640, 1)), 32, 5, 0, [cb])   # positional, as Keras allows
     print("FIT", len(h.history["loss"]), len(seen))
     short = []
     cb2 = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: short.append(b))

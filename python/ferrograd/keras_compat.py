@@ -31,6 +31,7 @@ import argparse
 import importlib
 import importlib.abc
 import importlib.util
+import inspect
 import io
 import os
 import runpy
@@ -117,6 +118,7 @@ def limit_training(max_epochs=None, max_steps=None):
 
     fit, evaluate, predict, make_iterator = Trainer.fit, Trainer.evaluate, Trainer.predict, Trainer._epoch_iterator
     active = []
+    fit_signature = inspect.signature(fit)
 
     def capped_iterator(self, *args, **kwargs):
         iterator = make_iterator(self, *args, **kwargs)
@@ -128,9 +130,9 @@ def limit_training(max_epochs=None, max_steps=None):
 
     def capped_fit(self, *args, **kwargs):
         if max_epochs is not None:
-            names = ("x", "y", "batch_size", "epochs")
-            kwargs.update({n: v for n, v in zip(names, args)})
-            args = ()
+            bound = fit_signature.bind_partial(self, *args, **kwargs).arguments
+            bound.pop("self")
+            args, kwargs = (), bound
             kwargs["epochs"] = min(kwargs.get("epochs", 1), kwargs.get("initial_epoch", 0) + max_epochs)
         active.append(True)
         try:
