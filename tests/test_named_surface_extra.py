@@ -195,7 +195,30 @@ def test_plot_model_draws_the_layer_graph(tmp_path):
     assert "<svg" in (tmp_path / "seq.svg").read_text()
     with pytest.raises(ValueError, match="not yet been built"):
         utils.plot_model(fg.Sequential([layers.Dense(1)]), str(tmp_path / "x.png"))
-    with pytest.raises(NotImplementedError, match="expand_nested"):
-        utils.plot_model(model, str(tmp_path / "x.png"), expand_nested=True)
+    # layer_range: from the shared layer to concat (Keras matches the names with re.match)
+    part = utils.model_to_dot(model, layer_range=["shared", "conc"])
+    names = " ".join(n.get_label() or "" for n in part.get_nodes())
+    assert "shared" in names and "concat" in names and "head" not in names and "left" not in names
+    assert len(part.get_edges()) == 1
+    with pytest.raises(ValueError, match="does not match any layer"):
+        utils.model_to_dot(model, layer_range=["nope", "head"])
+    with pytest.raises(ValueError, match="two layer names"):
+        utils.model_to_dot(model, layer_range="head")
+    # expand_nested: the inner model becomes a cluster of its own layers, wired to the outer graph
+    inner = fg.Sequential([fg.Input((4,)), layers.Dense(3, name="inner_a"), layers.Dense(2, name="inner_b")],
+                          name="block")
+    x = fg.Input((4,), name="outer_in")
+    outer = fg.Model(x, layers.Dense(1, name="outer_head")(inner(x)))
+    flat = utils.model_to_dot(outer)
+    assert "inner_a" not in " ".join(n.get_label() or "" for n in flat.get_nodes())
+    deep = utils.model_to_dot(outer, expand_nested=True)
+    (cluster,) = deep.get_subgraphs()
+    assert cluster.get_label() == "block"
+    inside = " ".join(n.get_label() or "" for n in cluster.get_nodes())
+    assert "inner_a" in inside and "inner_b" in inside
+    # outer_in -> the block's input, inner edges, inner_b -> outer_head
+    assert len(deep.get_edges()) == 2 and len(cluster.get_edges()) == 2
+    utils.plot_model(outer, str(tmp_path / "nested.png"), expand_nested=True)
+    assert (tmp_path / "nested.png").stat().st_size > 0
     with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
         utils.model_to_dot(model, colour="red")

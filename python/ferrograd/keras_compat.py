@@ -120,9 +120,18 @@ def limit_training(max_epochs=None, max_steps=None):
     active = []
     fit_signature = inspect.signature(fit)
 
+    def run(capped, method, *args, **kwargs):
+        """``method(*args, **kwargs)`` with the step cap on or off for the iterators it makes."""
+        saved = active[:]
+        active[:] = [capped]
+        try:
+            return method(*args, **kwargs)
+        finally:
+            active[:] = saved
+
     def capped_iterator(self, *args, **kwargs):
         iterator = make_iterator(self, *args, **kwargs)
-        if max_steps is not None and active:
+        if max_steps is not None and active and active[-1]:
             n = iterator.num_batches
             if n is None or n > max_steps:
                 iterator.steps_per_epoch = max_steps
@@ -134,26 +143,13 @@ def limit_training(max_epochs=None, max_steps=None):
             bound.pop("self")
             args, kwargs = (), bound
             kwargs["epochs"] = min(kwargs.get("epochs", 1), kwargs.get("initial_epoch", 0) + max_epochs)
-        active.append(True)
-        try:
-            return fit(self, *args, **kwargs)
-        finally:
-            active.pop()
+        return run(True, fit, self, *args, **kwargs)
 
     def capped_evaluate(self, *args, **kwargs):
-        active.append(True)
-        try:
-            return evaluate(self, *args, **kwargs)
-        finally:
-            active.pop()
+        return run(True, evaluate, self, *args, **kwargs)
 
     def uncapped_predict(self, *args, **kwargs):
-        saved = active[:]
-        active.clear()  # predict is never cut, even from a callback inside fit
-        try:
-            return predict(self, *args, **kwargs)
-        finally:
-            active[:] = saved
+        return run(False, predict, self, *args, **kwargs)  # never cut, even from a callback inside fit
 
     capped_fit.__doc__, capped_evaluate.__doc__ = fit.__doc__, evaluate.__doc__
     uncapped_predict.__doc__ = predict.__doc__
