@@ -132,7 +132,9 @@ def test_in_place_update_rules():
     w = fg.tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()
     with pytest.raises(RuntimeError, match="in-place"):
-        w.assign(w - 0.1 * w.grad)
+        (w * 1.0).assign(w - 0.1 * w.grad)  # a computed tensor: the write could not be differentiated
+    with pytest.raises((RuntimeError, ValueError), match="in-place"):
+        w[0] = 5.0  # item assignment keeps the tape rule; assign is Keras' variable write (next test)
     with fg.no_grad():
         w.assign_sub(w.grad * 0.5)
     np.testing.assert_allclose(w.numpy(), [0.0, 0.0])
@@ -170,6 +172,22 @@ def test_writing_a_saved_input_fails_backward():
     for part in ("modified by an in-place operation", "input 1 of 'multiply'", "version 1", "version 0"):
         assert part in msg, msg
     assert x.grad is None  # checked before any gradient was accumulated
+
+
+def test_assign_on_a_weight_is_a_keras_variable_write():
+    w = fg.tensor([1.0, 2.0], requires_grad=True)  # a leaf, as every layer weight
+    pending = (w * w).sum()
+    assert w.assign([3.0, 4.0]) is w and w.requires_grad and w.grad_fn is None
+    w.assign_add(1.0)
+    w.assign_sub([0.5, 0.5])
+    np.testing.assert_allclose(w.numpy(), [3.5, 4.5])
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        pending.backward()  # the old values were saved: backward refuses instead of using the new ones
+    (w * w).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [7.0, 9.0])
+    computed = w * 2.0
+    with pytest.raises(RuntimeError, match="in-place write to a tensor that requires grad"):
+        computed.assign([0.0, 0.0])
 
 
 def test_item_assignment_into_a_saved_output_fails_backward():

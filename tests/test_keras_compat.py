@@ -40,8 +40,10 @@ def test_keras_script_runs(tmp_path):
 def test_missing_api_is_named(tmp_path):
     r = run("import keras\nkeras.layers.TFSMLayer(\"saved\")\n", tmp_path)
     assert r.returncode != 0 and "keras.layers.TFSMLayer is not available in ferrograd yet" in r.stderr
-    r = run("import keras.applications\n", tmp_path)
-    assert r.returncode != 0 and "keras.applications is not available in ferrograd yet" in r.stderr
+    r = run("import keras.applications.mobilenet_v2\n", tmp_path)
+    assert r.returncode != 0 and "keras.applications.mobilenet_v2 is not available in ferrograd yet" in r.stderr
+    r = run("import keras\nkeras.applications.MobileNetV2()\n", tmp_path)
+    assert r.returncode != 0 and "keras.applications.MobileNetV2 is not available in ferrograd yet" in r.stderr
 
 
 OPTIONS_SCRIPT = textwrap.dedent(

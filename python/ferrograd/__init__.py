@@ -18,6 +18,7 @@ from . import (
     _core,
     _tensor,  # noqa: F401  (attaches the Tensor convenience methods)
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -56,7 +57,8 @@ __all__ = [
     "__version__", "Tensor", "tensor", "from_numpy", "as_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "set_num_threads", "get_num_threads",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "activations", "backend", "callbacks", "config", "datasets", "utils", "initializers", "layers", "losses",
+    "activations", "applications", "backend", "callbacks", "config", "datasets", "utils", "initializers", "layers",
+    "losses",
     "metrics", "models",
     "ops", "optimizers", "regularizers", "constraints", "saving",
     "Layer", "InputSpec", "Model", "Sequential", "Input", "random", "text", "tokenizers", "empty_cache",

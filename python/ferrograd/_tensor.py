@@ -92,26 +92,37 @@ def _clip(self, x_min, x_max):
     return _core.unary(self, "clip", float(x_min), float(x_max))
 
 
-def _assign(self, value):
-    """Writes ``value`` (broadcast to this tensor's shape) into this tensor's memory in place.
-
-    Refused on a tensor that requires grad while grad mode is on (wrap updates in ``no_grad()``).
-    Returns ``self``.
-    """
-    _core.assign(self, value)
+def _write(self, value):
+    """``_core.assign`` as a Keras variable write: a weight (a leaf tensor) is written outside the
+    tape, as Keras' ``Variable.assign`` never records a gradient; a tape node that saved the old
+    values fails at backward (storage versions) instead of using the new ones. A computed tensor
+    that requires grad is refused in grad mode (the write could not be differentiated)."""
+    if self.requires_grad and self.is_leaf:
+        prev = _core.set_grad_enabled(False)
+        try:
+            _core.assign(self, value)
+        finally:
+            _core.set_grad_enabled(prev)
+    else:
+        _core.assign(self, value)
     return self
+
+
+def _assign(self, value):
+    """Writes ``value`` (broadcast to this tensor's shape) into this tensor's memory in place, as
+    Keras' ``Variable.assign``; returns ``self``. Weights (leaf tensors) are written outside the
+    tape; a computed tensor that requires grad is refused while grad mode is on."""
+    return _write(self, value)
 
 
 def _assign_sub(self, value):
-    """In-place ``self -= value``; returns ``self``."""
-    _core.assign(self, _core.binary(self, value, "subtract"))
-    return self
+    """In-place ``self -= value`` (as :meth:`assign`); returns ``self``."""
+    return _write(self, _core.binary(self.detach(), value, "subtract"))
 
 
 def _assign_add(self, value):
-    """In-place ``self += value``; returns ``self``."""
-    _core.assign(self, _core.binary(self, value, "add"))
-    return self
+    """In-place ``self += value`` (as :meth:`assign`); returns ``self``."""
+    return _write(self, _core.binary(self.detach(), value, "add"))
 
 
 def _zero_grad(self):

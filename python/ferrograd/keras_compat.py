@@ -63,6 +63,13 @@ _MAP = {
     "keras.models": "ferrograd.models",
     "keras.saving": "ferrograd.saving",
     "keras.utils": "ferrograd.utils",
+    "keras.applications": "ferrograd.applications",
+    "keras.applications.imagenet_utils": "ferrograd.applications.imagenet_utils",
+    "keras.applications.vgg16": "ferrograd.applications.vgg16",
+    "keras.applications.vgg19": "ferrograd.applications.vgg19",
+    "keras.applications.resnet": "ferrograd.applications.resnet",
+    "keras.applications.resnet50": "ferrograd.applications.resnet50",
+    "keras.applications.resnet_v2": "ferrograd.applications.resnet_v2",
     "keras.datasets": "ferrograd.datasets",
     "keras.datasets.mnist": "ferrograd.datasets.mnist",
     "keras.datasets.fashion_mnist": "ferrograd.datasets.fashion_mnist",
@@ -222,24 +229,58 @@ def synthetic_datasets():
     for name, fn in loaders.items():
         module = getattr(datasets, name)
         module.load_data = _local_or_generated(f"keras.datasets.{name}", module.load_data, fn)
+    _pretrained_or_initialized()
     _note("keras.datasets loaders read local files where they exist, else return generated arrays of the "
-          "real shapes (--synthetic-data)")
+          "real shapes, and keras.applications keep their random initialization where the pretrained "
+          "weights are not local (--synthetic-data)")
+
+
+def _pretrained_or_initialized():
+    """Pretrained ``keras.applications`` weights come from the local cache (or ``--url-dir``) when
+    they are there; otherwise the model keeps its random initialization, as generated data stands
+    in for a download."""
+    from .applications import imagenet_utils
+
+    original = imagenet_utils.load_pretrained
+
+    def load_pretrained(model, weights, file_name, origin, file_hash):
+        if weights != "imagenet":
+            return original(model, weights, file_name, origin, file_hash)
+        try:
+            path = _offline(lambda: imagenet_utils.fetch_weights(file_name, origin, file_hash))
+        except OSError:
+            _note(f"{model.name}: the pretrained weights {file_name} are not local; the model keeps its random "
+                  "initialization")
+            return model
+        model.load_weights(path)
+        return model
+
+    imagenet_utils.load_pretrained = load_pretrained
+
+
+def _offline(fn):
+    """``fn()`` with the network refused (a ``--url-dir`` still serves its files)."""
+    if _SERVING:
+        return fn()
+
+    def refuse(url, *a, **k):
+        raise urllib.error.URLError("no download under --synthetic-data")
+
+    saved, urllib.request.urlopen = urllib.request.urlopen, refuse
+    try:
+        return fn()
+    finally:
+        urllib.request.urlopen = saved
 
 
 def _local_or_generated(name, real, generated):
     """``real`` when it finds its files locally (the network refused), else ``generated``."""
     def load_data(*args, **kwargs):
-        def refuse(url, *a, **k):
-            raise urllib.error.URLError("no download under --synthetic-data")
-
-        saved, urllib.request.urlopen = urllib.request.urlopen, refuse
         try:
-            return real(*args, **kwargs)
+            return _offline(lambda: real(*args, **kwargs))
         except OSError:
             _note(f"{name}: no local files, generated arrays of the real shapes")
             return generated(*args, **kwargs)
-        finally:
-            urllib.request.urlopen = saved
     load_data.__doc__ = real.__doc__
     return load_data
 
@@ -262,7 +303,12 @@ def serve_urls_from(directory):
         _note(f"{full} -> {path}")
         return urllib.response.addinfourl(io.BytesIO(data), headers, full, 200)
 
+    global _SERVING
     urllib.request.urlopen = urlopen
+    _SERVING = True
+
+
+_SERVING = False  # whether --url-dir serves the URLs
 
 
 def _parser():

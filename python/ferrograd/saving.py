@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import warnings
 import zipfile
 import zlib
 
@@ -355,9 +356,10 @@ def _weights_cap(model):
     return 8 + (1 << 16) + n * _HEADER_PER_ENTRY + data * (1 + _MAX_SLOTS) + 8
 
 
-def _load_weights_bytes(model, data, source):
+def _load_weights_bytes(model, data, source, skip_mismatch=False):
     """Assigns the model weights in ``data`` (safetensors bytes); returns the optimizer entries
-    (name -> tensor), which only :func:`load_model` uses."""
+    (name -> tensor), which only :func:`load_model` uses. ``skip_mismatch`` skips (with a warning)
+    the weights that are missing, unexpected or of another shape or dtype."""
     try:
         stored, _meta = _core.safetensors_loads(data)
     except ValueError as e:
@@ -369,14 +371,26 @@ def _load_weights_bytes(model, data, source):
     names = {n for n, _ in mine}
     extra = sorted(set(stored) - names)
     missing = sorted(names - set(stored))
-    if missing or extra:
+    if (missing or extra) and not skip_mismatch:
         raise ValueError(f"{source}: the weights do not match the model: missing {missing[:5]}, unexpected "
                          f"{extra[:5]}")
+    if missing or extra:
+        warnings.warn(f"{source}: skipping mismatched weights (skip_mismatch=True): missing {missing[:5]}, "
+                      f"unexpected {extra[:5]}", stacklevel=3)
+    keep = []
     for n, t in mine:
-        s = stored[n]
+        s = stored.get(n)
+        if s is None:
+            continue
         if tuple(s.shape) != tuple(t.shape) or s.dtype != t.dtype:
-            raise ValueError(f"{source}: weight {n} has shape {tuple(s.shape)} and dtype {s.dtype}, the model "
-                             f"expects {tuple(t.shape)} and {t.dtype}")
+            msg = (f"{source}: weight {n} has shape {tuple(s.shape)} and dtype {s.dtype}, the model expects "
+                   f"{tuple(t.shape)} and {t.dtype}")
+            if not skip_mismatch:
+                raise ValueError(msg)
+            warnings.warn(msg + "; skipped (skip_mismatch=True)", stacklevel=3)
+            continue
+        keep.append((n, t))
+    mine = keep
     prev = _core.set_grad_enabled(False)
     try:
         for n, t in mine:
@@ -682,10 +696,22 @@ def save_weights(model, filepath, overwrite=True):
     _atomic_write(filepath, _weights_bytes(model))
 
 
-def load_weights(model, filepath):
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Loads weights written by :func:`save_weights` into a built model of the same architecture
-    (optimizer entries, as in a ``.keras`` file's weights member, are ignored)."""
+    (optimizer entries, as in a ``.keras`` file's weights member, are ignored), or a legacy Keras
+    HDF5 weights file (``.h5``/``.hdf5``; ``by_name=True`` matches layers by name). With
+    ``skip_mismatch=True`` weights that are missing, unexpected or of another shape are skipped
+    with a warning instead of raising."""
     filepath = os.fspath(filepath)
+    if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
+        from . import _legacy_h5
+
+        by_name = kwargs.pop("by_name", False)
+        if kwargs:
+            raise ValueError(f"Invalid keyword arguments: {kwargs}")
+        return _legacy_h5.load_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
     cap = _weights_cap(model)
     with open(filepath, "rb") as f:
         size = os.fstat(f.fileno()).st_size
@@ -695,7 +721,7 @@ def load_weights(model, filepath):
         data = f.read(cap + 1)
     if len(data) > cap:
         raise ValueError(f"{filepath}: the file grew past {cap} bytes while being read")
-    _load_weights_bytes(model, data, filepath)
+    _load_weights_bytes(model, data, filepath, skip_mismatch=skip_mismatch)
 
 
 def __getattr__(name):

@@ -252,6 +252,23 @@ class Layer:
                               "regularizer": regularizers.get(regularizer), "constraint": constraint})
         return w
 
+    @property
+    def trainable(self):
+        """Whether the layer's weights train. Setting it sets every nested layer too, as in Keras
+        (``base_model.trainable = False`` freezes the whole base, also where its layers are reused
+        in another graph, and puts its BatchNormalization layers in inference mode)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        try:
+            subs = self._sublayers()
+        except AttributeError:  # a model still being constructed has no sublayers yet
+            subs = []
+        for sub in subs:
+            sub.trainable = value
+
     def _sublayers(self):
         seen = []
         for v in self.__dict__.values():
@@ -285,8 +302,13 @@ class Layer:
 
     @property
     def weights(self):
-        """All weights: trainable ones first, as Keras lists them."""
-        return self.trainable_weights + self.non_trainable_weights
+        """All weights in Keras' order: the layer's own (trainable ones first), then each
+        sublayer's weights in turn; each tensor once."""
+        own = [e["tensor"] for e in self._weights if e["trainable"]]
+        own += [e["tensor"] for e in self._weights if not e["trainable"]]
+        for sub in self._sublayers():
+            own += sub.weights
+        return _unique(own)
 
     @property
     def trainable_weights(self):

@@ -56,6 +56,47 @@ def topological_nodes(outputs, inputs):
     return order
 
 
+def keras_layer_order(outputs, inputs):
+    """The layers of the graph in Keras' ``model.layers`` order: by depth (the longest path to an
+    output) from the deepest, ties in the order a depth-first walk from the outputs first meets
+    them. Keras' weight lists, legacy ``.h5`` files and summaries follow this order."""
+    input_ids = {id(t) for t in inputs}
+    index, post, done = {}, [], set()
+    for out in outputs:
+        stack = [(out, False)]
+        while stack:
+            kt, expanded = stack.pop()
+            node = kt._node
+            if node is None or (id(kt) in input_ids and not node.is_input):
+                continue
+            if expanded:
+                if id(node) not in done:
+                    done.add(id(node))
+                    post.append(node)
+                continue
+            if id(node) in done:
+                continue
+            index.setdefault(id(node.operation), (len(index), node.operation))
+            stack.append((kt, True))
+            if not node.is_input and id(kt) not in input_ids:
+                stack.extend((t, False) for t in reversed(node.input_tensors))
+    node_depth, op_depth = {}, {}
+    for node in reversed(post):
+        op = id(node.operation)
+        d = max(node_depth.get(id(node), 0), op_depth.get(op, 0))
+        op_depth[op] = node_depth[id(node)] = d
+        if not node.is_input:
+            for t in node.input_tensors:
+                if t._node is not None:
+                    node_depth[id(t._node)] = max(d + 1, node_depth.get(id(t._node), 0))
+    for t in inputs:
+        if t._node is not None and t._node.is_input and id(t._node.operation) not in op_depth:
+            op_depth[id(t._node.operation)] = 0
+            index[id(t._node.operation)] = (-1, t._node.operation)
+    ordered = sorted(op_depth, key=lambda k: (-op_depth[k], index[k][0]))
+    return [index[k][1] for k in ordered if isinstance(index[k][1], Layer)]
+
+
 def _string_input(v, i, model_name):
     """A value fed to a ``dtype="string"`` model input: a NumPy array of str (tensors hold numbers,
     so strings travel through the graph as arrays until a text layer turns them into ids)."""
@@ -96,21 +137,18 @@ class Functional(Model):
         self._nodes = topological_nodes(self.outputs, self.inputs)
         self._input_layers = [t._node.operation for t in self.inputs
                               if t._node is not None and t._node.is_input]
-        layers, seen = [], set()
-        for node in self._nodes:
-            op = node.operation
-            if isinstance(op, Layer) and id(op) not in seen:
-                seen.add(id(op))
-                layers.append(op)
-        self._graph_layers = layers
+        self._ordered_layers = keras_layer_order(self.outputs, self.inputs)
+        input_layer_ids = {id(lyr) for lyr in self._input_layers}
+        self._graph_layers = [lyr for lyr in self._ordered_layers if id(lyr) not in input_layer_ids]
         self._single_input = not isinstance(inputs, (list, tuple, dict))
         self.built = True
 
     # ---- structure ---------------------------------------------------------------------------
     @property
     def layers(self):
-        """The input layers, then every layer of the graph in execution order (as Keras lists them)."""
-        return list(self._input_layers) + list(self._graph_layers)
+        """Every layer of the graph, input layers included, in Keras' order (deepest first; see
+        :func:`keras_layer_order`)."""
+        return list(self._ordered_layers)
 
     def _sublayers(self):
         return list(self._graph_layers)

@@ -117,10 +117,13 @@ class Model(Trainer, Layer):
 
         saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath, skip_mismatch=False):
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights saved by :meth:`save_weights` (``.weights.h5``/``.safetensors``), or a
+        legacy Keras HDF5 file (``.h5``/``.hdf5``, read with h5py; ``by_name=True`` matches layers
+        by name). ``skip_mismatch=True`` skips, with a warning, the weights whose shapes differ."""
         from .. import saving
 
-        saving.load_weights(self, filepath)
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def summary(self, line_length=None, print_fn=None):
         from .summary import summary_text
