@@ -88,6 +88,15 @@ pub(super) fn add3_impl<T: Real>(x: &[T], b: &[T], r: &[T], out: &mut [T]) {
     }
 }
 
+/// `acc[j] += v[j]`.
+#[inline(always)]
+pub(super) fn accumulate_impl<T: Real>(acc: &mut [T], v: &[T]) {
+    for (a, &x) in acc.iter_mut().zip(v) {
+        *a = *a + x;
+    }
+}
+
+simd_fn!(pub(super) fn accumulate<T: Real>(acc: &mut [T], v: &[T]) => accumulate_impl, avx512);
 simd_fn!(pub(super) fn apply<T: Real>(a: Act, v: &mut [T]) => apply_impl, avx512);
 simd_fn!(pub(super) fn scale_dact<T: Real>(a: Act, y: &[T], g: &mut [T]) => scale_dact_impl, avx512);
 simd_fn!(pub(super) fn add3<T: Real>(x: &[T], b: &[T], r: &[T], out: &mut [T]) => add3_impl, avx512);

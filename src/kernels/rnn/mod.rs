@@ -19,8 +19,9 @@
 //! gradient of outputs that repeated this one) and the state gradient give the pre-activation
 //! gradients `dxw[:, t]` by the cells' chain rules; `dhp = sum_g (dR_g @ U_g^T) * m_g` plus the
 //! direct paths (GRU's `z * dh`, reset-before's `r * da`). After the sweep the weight gradients are
-//! GEMMs over all steps at once: `dU_g = (HP * m_g)^T @ dR_g` over the (B*T) rows, `db` and `drb`
-//! column sums.
+//! GEMMs over all steps at once: `dU_g = (HP * m_g)^T @ dR_g` over the (B*T) rows. `db` and `drb`
+//! are summed per batch row during the sweep, while each step's gradients are in cache, then over
+//! the rows in order (the same order for any split, so still bit-identical across thread counts).
 //!
 //! Layout: every per-step buffer is (B, T, ...) indexed by time, like `xw`, so the step at time t
 //! reads rows with stride `T * width`. Saved for the backward: the activated gates (B, T, G*u),
