@@ -13,6 +13,7 @@ pub mod autograd;
 pub mod cpu;
 pub mod dtype;
 pub mod error;
+pub mod fpmode;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod io;

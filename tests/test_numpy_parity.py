@@ -14,6 +14,16 @@ settings.load_profile("ferrograd")
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=32)
 
 
+@pytest.fixture(autouse=True)
+def ieee_subnormals():
+    """These are exact NumPy-parity checks, subnormal inputs included: run the kernels in IEEE
+    mode (by default they flush subnormals to zero, as TensorFlow does; test_flush_denormal.py)."""
+    before = fg.is_flush_denormal_enabled()
+    fg.set_flush_denormal(False)
+    yield
+    fg.set_flush_denormal(before)
+
+
 def arrays(shape_st, dtype=np.float32, elements=finite):
     return shape_st.flatmap(lambda s: hnp.arrays(dtype, s, elements=elements))
 

@@ -63,12 +63,26 @@ __all__ = [
     "ops", "optimizers", "regularizers", "constraints", "saving",
     "Layer", "InputSpec", "Model", "Sequential", "Input", "random", "text", "tokenizers", "empty_cache",
     "tree", "Variable", "device", "version", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer",
-    "KerasTensor", "DTypePolicy", "FloatDTypePolicy", "name_scope",
+    "KerasTensor", "DTypePolicy", "FloatDTypePolicy", "name_scope", "set_flush_denormal", "is_flush_denormal_enabled",
 ]
 
 set_num_threads = _core.set_num_threads
 get_num_threads = _core.get_num_threads
 empty_cache = _core.empty_cache
+
+
+def set_flush_denormal(mode):
+    """Whether kernels flush subnormal floats to zero (FTZ/DAZ; on by default, as TensorFlow and
+    XLA run their CPU kernels). Subnormals cost ~100 cycles per element on x86, and training makes
+    them (tiny gradients, decaying Adam moments). ``False`` keeps IEEE subnormals (PyTorch's
+    default). Python and NumPy code never run in this mode. Returns whether the platform supports
+    it, as ``torch.set_flush_denormal``. ``FERROGRAD_FLUSH_DENORMAL=0`` turns it off at start."""
+    return _core.set_flush_denormal(bool(mode))
+
+
+def is_flush_denormal_enabled():
+    """Whether kernels flush subnormal floats to zero now (see :func:`set_flush_denormal`)."""
+    return _core.is_flush_denormal_enabled()
 is_grad_enabled = _core.is_grad_enabled
 
 zeros = ops.zeros

@@ -76,6 +76,8 @@ pub fn to_py(e: Error) -> PyErr {
 /// could leave half-updated (the allocator pool, the tape) is behind poison-tolerant locks.
 #[inline]
 pub fn guard<R>(op: &str, body: impl FnOnce() -> PyResult<R>) -> PyResult<R> {
+    // Kernels on this thread flush subnormals (per the mode); Python code after the call does not.
+    let _fp = crate::fpmode::Scope::enter();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => r,
         Err(payload) => Err(internal_error(op, payload.as_ref())),

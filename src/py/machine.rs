@@ -140,6 +140,23 @@ fn cache_stats() -> PyResult<(usize, u64, u64)> {
     guard("cache_stats", || Ok(crate::alloc::stats()))
 }
 
+/// Turns flushing of subnormal floats in the kernels on or off (see `fpmode.rs`); returns whether
+/// the platform supports it.
+#[pyfunction]
+fn set_flush_denormal(mode: bool) -> PyResult<bool> {
+    guard("set_flush_denormal", || {
+        Ok(crate::fpmode::set_flush_denormal(mode))
+    })
+}
+
+/// Whether the kernels flush subnormal floats to zero now.
+#[pyfunction]
+fn is_flush_denormal_enabled() -> PyResult<bool> {
+    guard("is_flush_denormal_enabled", || {
+        Ok(crate::fpmode::flush_denormal())
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     macro_rules! add {
         ($($f:ident),*) => { $( m.add_function(wrap_pyfunction!($f, m)?)?; )* };
@@ -152,7 +169,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         _set_gemm_blocking,
         _gemm_config,
         empty_cache,
-        cache_stats
+        cache_stats,
+        set_flush_denormal,
+        is_flush_denormal_enabled
     );
     Ok(())
 }
