@@ -10,9 +10,10 @@
 //! keeps IEEE subnormals, as PyTorch does by default).
 //!
 //! Scope: the mode is set around every binding call on the calling thread ([`Scope`]) and
-//! restored afterwards, so Python and NumPy code on that thread keep IEEE behaviour; the worker
-//! threads take it on before each task set. Every thread of a call runs in the same mode, so
-//! results stay bit-identical for any thread count. Other architectures: nothing to do (ARM's
+//! restored afterwards, so Python and NumPy code on that thread keep IEEE behaviour. A parallel
+//! call's task set carries its caller's bits and every thread runs the tasks in them, so results
+//! stay bit-identical for any thread count whatever the entry point (Rust callers that never
+//! enter a scope get IEEE subnormals on every thread). Other architectures: nothing to do (ARM's
 //! equivalent is left at its default), and [`set_flush_denormal`] reports it unsupported.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,23 +64,45 @@ fn write_csr(v: u32) {
     };
 }
 
-/// Sets this thread's FTZ/DAZ to the current mode while alive; restores the previous bits on drop.
+/// A thread's FTZ/DAZ bits (zero where the platform has none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bits(u32);
+
+impl Bits {
+    /// The calling thread's bits.
+    pub fn current() -> Bits {
+        #[cfg(target_arch = "x86_64")]
+        return Bits(read_csr() & (FTZ | DAZ));
+        #[cfg(not(target_arch = "x86_64"))]
+        Bits(0)
+    }
+
+    /// The bits of the global mode ([`flush_denormal`]).
+    fn of_mode() -> Bits {
+        Bits(if flush_denormal() { FTZ | DAZ } else { 0 })
+    }
+}
+
+/// Sets this thread's FTZ/DAZ bits while alive; restores the previous bits on drop.
 pub struct Scope {
     #[cfg(target_arch = "x86_64")]
     saved: Option<u32>,
 }
 
 impl Scope {
+    /// The global mode: around every binding call (module note).
     #[inline]
     pub fn enter() -> Scope {
+        Scope::with(Bits::of_mode())
+    }
+
+    /// Exactly `bits` (a task set runs in its caller's mode on every thread).
+    #[inline]
+    pub fn with(bits: Bits) -> Scope {
         #[cfg(target_arch = "x86_64")]
         {
             let old = read_csr();
-            let want = if flush_denormal() {
-                old | FTZ | DAZ
-            } else {
-                old & !(FTZ | DAZ)
-            };
+            let want = (old & !(FTZ | DAZ)) | bits.0;
             if want != old {
                 write_csr(want);
                 return Scope { saved: Some(old) };
@@ -87,7 +110,10 @@ impl Scope {
             Scope { saved: None }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        Scope {}
+        {
+            let _ = bits;
+            Scope {}
+        }
     }
 }
 

@@ -321,6 +321,9 @@ struct TaskSet {
     /// How long the caller spins for the others to finish before it sleeps.
     spin: Duration,
     func: FnPtr,
+    /// The caller's subnormal mode (`fpmode`): every participant runs the tasks in it, so the
+    /// results do not depend on which thread ran a task.
+    fp: crate::fpmode::Bits,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
     /// Set (under the lock) by whoever finishes the last task; the caller sleeps on `wake`.
     finished: Mutex<bool>,
@@ -342,6 +345,7 @@ impl TaskSet {
             done: AtomicUsize::new(0),
             spin: Duration::from_micros(50),
             func: FnPtr(func),
+            fp: crate::fpmode::Bits::current(),
             panic: Mutex::new(None),
             finished: Mutex::new(false),
             wake: Condvar::new(),
@@ -363,6 +367,7 @@ impl TaskSet {
     /// Participant `own` runs the tasks of its range in order (a participant beyond the ranges
     /// starts at range `own % ranges`), then what is left of the others'.
     fn work(&self, own: usize) {
+        let _fp = crate::fpmode::Scope::with(self.fp);
         let n = self.ranges.len();
         let was = IN_TASK.with(|c| c.replace(true));
         for k in 0..n {

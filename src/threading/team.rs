@@ -194,8 +194,6 @@ fn helper_loop(sh: &Shared, p: usize) {
             g.job.clone()
         };
         if let Some(set) = job {
-            // The caller runs in the same denormal mode (`fpmode`): equal results for any thread count.
-            let _fp = crate::fpmode::Scope::enter();
             set.work(p);
         }
     }
