@@ -81,39 +81,43 @@ def stack_v2(x, filters, blocks, stride1=2, name=None):
     return block_v2(x, filters, stride=stride1, name=f"{name}_block{blocks}")
 
 
-def build_resnet(stem, blocks, preact, name, include_top, weights, input_tensor, input_shape, pooling, classes,
-                 classifier_activation):
-    """A ResNet with ``blocks`` bottleneck blocks in its four stages (v2 when ``preact``)."""
-    from .. import config, layers
-    from ..models import Model
+_DOC = """The {0} image classifier (ResNet {1}, bottleneck blocks {2}). ``weights``: ``"imagenet"``
+    (Keras' published weights, read from their legacy ``.h5`` file with h5py), ``None`` (random
+    initialization) or a weights file path. Inputs are 224x224 RGB images by default, preprocessed
+    with :func:`preprocess_input` ({3})."""
 
-    iu.check_weights_argument(weights, include_top, classes)
-    if include_top:
-        iu.validate_activation(classifier_activation, weights)
-    input_shape = iu.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                        data_format=config.image_data_format(), require_flatten=include_top,
-                                        weights=weights)
-    img_input = iu.model_input(input_tensor, input_shape)
-    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
-    x = layers.Conv2D(64, 7, strides=2, use_bias=True, name="conv1_conv")(x)
-    if not preact:
-        x = layers.Activation("relu", name="conv1_relu")(_bn("conv1_bn")(x))
-    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    for i, (filters, n) in enumerate(zip((64, 128, 256, 512), blocks)):
+
+def resnet(public_name, stem, blocks, preact):
+    """The constructor of a ResNet with ``blocks`` bottleneck blocks in its four stages (v2, with
+    pre-activation blocks, when ``preact``)."""
+    def build(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
+        from .. import layers
+
+        img_input = iu.begin(weights, include_top, classes, classifier_activation, input_tensor, input_shape)
+        x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
+        x = layers.Conv2D(64, 7, strides=2, use_bias=True, name="conv1_conv")(x)
+        if not preact:
+            x = layers.Activation("relu", name="conv1_relu")(_bn("conv1_bn")(x))
+        x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
+        x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+        for i, (filters, n) in enumerate(zip((64, 128, 256, 512), blocks)):
+            if preact:
+                x = stack_v2(x, filters, n, stride1=1 if i == 3 else 2, name=f"conv{i + 2}")
+            else:
+                x = stack_v1(x, filters, n, stride1=1 if i == 0 else 2, name=f"conv{i + 2}")
         if preact:
-            x = stack_v2(x, filters, n, stride1=1 if i == 3 else 2, name=f"conv{i + 2}")
-        else:
-            x = stack_v1(x, filters, n, stride1=1 if i == 0 else 2, name=f"conv{i + 2}")
-    if preact:
-        x = layers.Activation("relu", name="post_relu")(_bn("post_bn")(x))
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-    model = Model(iu.model_inputs(input_tensor, img_input), x, name=name)
-    file_name = f"{stem}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
-    return iu.load_pretrained(model, weights, file_name, _BASE + file_name, _HASHES[stem][0 if include_top else 1])
+            x = layers.Activation("relu", name="post_relu")(_bn("post_bn")(x))
+        if include_top:
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+            x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        elif pooling == "avg":
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        elif pooling == "max":
+            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+        file_name = f"{stem}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+        return iu.finish(x, img_input, input_tensor, name, weights, file_name, _BASE + file_name,
+                         _HASHES[stem][0 if include_top else 1])
+
+    doc = _DOC.format(public_name, "v2, pre-activation" if preact else "v1", "-".join(map(str, blocks)),
+                      "tf mode: pixels scaled to [-1, 1]" if preact else "caffe mode")
+    return iu.constructor(public_name, build, stem, doc)

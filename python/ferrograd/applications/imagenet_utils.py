@@ -160,6 +160,40 @@ def check_weights_argument(weights, include_top, classes):
                          f"Received classes={classes}")
 
 
+def begin(weights, include_top, classes, classifier_activation, input_tensor, input_shape, default_size=224,
+          min_size=32):
+    """The checks every application constructor starts with, then its symbolic input."""
+    from .. import config
+
+    check_weights_argument(weights, include_top, classes)
+    if include_top:
+        validate_activation(classifier_activation, weights)
+    input_shape = obtain_input_shape(input_shape, default_size=default_size, min_size=min_size,
+                                     data_format=config.image_data_format(), require_flatten=include_top,
+                                     weights=weights)
+    return model_input(input_tensor, input_shape)
+
+
+def finish(outputs, img_input, input_tensor, name, weights, file_name, origin, file_hash):
+    """The functional model of an application, with its pretrained or given weights loaded."""
+    from ..models import Model
+
+    model = Model(model_inputs(input_tensor, img_input), outputs, name=name)
+    return load_pretrained(model, weights, file_name, origin, file_hash)
+
+
+def constructor(public_name, build, default_name, doc):
+    """A Keras application constructor (Keras' signature and defaults) calling ``build`` with its
+    arguments in order, ``name`` last."""
+    def make(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+             classifier_activation="softmax", name=default_name):
+        return build(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name)
+
+    make.__name__ = make.__qualname__ = public_name
+    make.__doc__ = doc
+    return make
+
+
 def model_input(input_tensor, input_shape):
     """The symbolic input an application is built on: a new ``Input``, or ``input_tensor`` when it
     is already a symbolic tensor (a plain array cannot seed a functional graph in ferrograd)."""
