@@ -100,6 +100,21 @@ def test_input_tensor_and_trainability():
     assert out.shape == (2, 3)
 
 
+def test_channels_first():
+    keras.backend.clear_session()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        model = A.ResNet50V2(weights=None, include_top=False, input_shape=(3, 40, 40), pooling="max")
+        assert list(model.output.shape) == [None, 2048]
+        assert model.get_layer("post_bn").axis in (1, [1])
+        assert model.predict(np.zeros((1, 3, 40, 40), "float32"), verbose=0).shape == (1, 2048)
+        assert list(A.VGG16(weights=None, include_top=False, input_shape=(3, 32, 32)).output.shape) == [None, 512, 1, 1]
+        with pytest.raises(ValueError, match="at least 32x32"):
+            A.VGG16(weights=None, include_top=False, input_shape=(3, 16, 40))
+    finally:
+        keras.config.set_image_data_format("channels_last")
+
+
 @pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
 def test_preprocess_input_matches_keras(mode):
     x = np.asarray(FIX["preprocess_input"]["x"], dtype="float32")
@@ -165,6 +180,8 @@ def test_argument_errors():
         A.VGG16(weights=None, include_top=False, input_tensor=np.zeros((1, 32, 32, 3)))
     with pytest.warns(UserWarning, match="1 or 3 input channels"):
         A.VGG16(weights=None, include_top=False, input_shape=(32, 32, 5))
+    with pytest.raises(ValueError, match="`pooling` must be None, 'avg' or 'max'"):
+        A.ResNet50(weights=None, include_top=False, pooling="sum")
     with pytest.raises(AttributeError, match="keras.applications.MobileNetV2 is not available"):
         _ = A.MobileNetV2
 

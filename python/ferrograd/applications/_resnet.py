@@ -93,7 +93,8 @@ def resnet(public_name, stem, blocks, preact):
     def build(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
         from .. import layers
 
-        img_input = iu.begin(weights, include_top, classes, classifier_activation, input_tensor, input_shape)
+        img_input = iu.begin(weights, include_top, classes, classifier_activation, input_tensor, input_shape,
+                             pooling)
         x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
         x = layers.Conv2D(64, 7, strides=2, use_bias=True, name="conv1_conv")(x)
         if not preact:

@@ -15,7 +15,8 @@ def vgg(public_name, stem, convs_per_block, hashes):
     def build(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
         from .. import layers
 
-        img_input = iu.begin(weights, include_top, classes, classifier_activation, input_tensor, input_shape)
+        img_input = iu.begin(weights, include_top, classes, classifier_activation, input_tensor, input_shape,
+                             pooling)
         x = img_input
         for block, (filters, convs) in enumerate(zip((64, 128, 256, 512, 512), convs_per_block), start=1):
             for i in range(1, convs + 1):

@@ -160,11 +160,15 @@ def check_weights_argument(weights, include_top, classes):
                          f"Received classes={classes}")
 
 
-def begin(weights, include_top, classes, classifier_activation, input_tensor, input_shape, default_size=224,
-          min_size=32):
+def begin(weights, include_top, classes, classifier_activation, input_tensor, input_shape, pooling,
+          default_size=224, min_size=32):
     """The checks every application constructor starts with, then its symbolic input."""
     from .. import config
 
+    if pooling not in (None, "avg", "max"):
+        # Keras ignores other values silently; ferrograd names the argument instead
+        raise ValueError(f"`pooling` must be None, 'avg' or 'max' (used when include_top=False). Received: "
+                         f"pooling={pooling!r}")
     check_weights_argument(weights, include_top, classes)
     if include_top:
         validate_activation(classifier_activation, weights)
